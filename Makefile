@@ -1,0 +1,45 @@
+# Two commands set everything up on a fresh machine with Python 3.11+ and make:
+#   make demo   -- create .venv, install the package, run the workflow on the demo data
+#   make test   -- create .venv with every extra, lint, run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export MPLBACKEND := Agg
+
+.PHONY: demo test lint format bench clean install install-test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[all,test]"
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+demo: install
+	$(BIN)/python -m sklearn_workflow run --out workflow-output
+
+lint: install-test
+	$(BIN)/ruff check sklearn_workflow tests benchmarks
+	$(BIN)/ruff format --check sklearn_workflow tests benchmarks
+
+format: install-test
+	$(BIN)/ruff check --fix sklearn_workflow tests benchmarks
+	$(BIN)/ruff format sklearn_workflow tests benchmarks
+
+test: install-test lint
+	$(BIN)/python -m pytest
+
+bench: install-test
+	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) workflow-output build *.egg-info .pytest_cache .ruff_cache

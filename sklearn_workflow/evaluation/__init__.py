@@ -1,0 +1,3 @@
+"""Stage 7, evaluation: the evaluation report, baseline comparison and spec verdict."""
+
+__all__ = []

@@ -1,0 +1,7 @@
+"""Stage 4, feature engineering: fitted transformers that learn on training data only.
+
+Date features, target encoding, log transform, binning, ratios and interactions, and
+group aggregations.
+"""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Stage 1, problem definition: the problem card and the rule-based baseline."""
+
+__all__ = []

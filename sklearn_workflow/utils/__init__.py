@@ -1,0 +1,3 @@
+"""Internal helpers: parameter validation, dataframe handling, test instances."""
+
+__all__ = []
