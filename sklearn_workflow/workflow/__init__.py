@@ -1,3 +1,15 @@
-"""The end-to-end runner behind ``python -m sklearn_workflow``."""
+"""The end-to-end runner behind ``python -m sklearn_workflow``.
 
-__all__ = []
+:func:`run_workflow` takes a table and a problem card through the seven stages
+to a report and a deployable model; ``python -m sklearn_workflow run``,
+``predict`` and ``check`` are its command line.
+"""
+
+from sklearn_workflow.workflow._runner import (
+    DEMO_PROBLEM,
+    BadInputError,
+    WorkflowResult,
+    run_workflow,
+)
+
+__all__ = ["DEMO_PROBLEM", "BadInputError", "WorkflowResult", "run_workflow"]

@@ -1,81 +1,255 @@
-"""The command line behind ``python -m sklearn_workflow``."""
+"""The command line behind ``python -m sklearn_workflow``.
+
+Commands
+--------
+``run [DATA] [--target COL] [--spec problem.toml] [--out DIR] ...``
+    The whole workflow (see :func:`~sklearn_workflow.workflow.run_workflow`).
+``predict MODEL DATA [--out preds.csv] [--strict]``
+    Load a saved model securely, validate DATA against its data contract, write
+    the predictions.
+``check DATA [--target COL] [--out DIR]``
+    The data quality report alone.
+
+Exit codes: 0 success; 1 the spec verdict was not met (``run``) or the data has
+error-level findings (``check``); 2 bad input (unreadable file, unknown target
+column, empty data, untrusted model file, ``--strict`` violations), with a
+one-line message and no traceback unless ``--debug``; 3 an unexpected internal
+error.
+"""
 
 import argparse
 import sys
+import traceback
 from pathlib import Path
-
-import pandas as pd
 
 from sklearn_workflow import __version__
 
-# The seven stages, and the object that runs each one once it exists.
-STAGES = (
-    ("1 problem definition", None),
-    ("2 data quality", None),
-    ("3 exploratory analysis", None),
-    ("4 feature engineering", None),
-    ("5 model selection", None),
-    ("6 training and tuning", None),
-    ("7 evaluation and deployment", None),
-)
+__all__ = ["main"]
+
+EXIT_OK, EXIT_VERDICT, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error and exit code 2 (as for bad input)."""
+
+    def error(self, message):
+        self.exit(EXIT_BAD_INPUT, f"error: {message} (see {self.prog} --help)\n")
 
 
 def _parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m sklearn_workflow",
         description="The machine-learning workflow, from problem to production.",
     )
     parser.add_argument("--version", action="version", version=__version__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run the workflow on a table")
-    run.add_argument("data", nargs="?", help="CSV or Parquet file (default: demo)")
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser
+    )
+
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--debug", action="store_true", help="show tracebacks of errors"
+    )
+    common.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    run = commands.add_parser(
+        "run",
+        parents=[common],
+        help="run the whole workflow on a table",
+        description="Hold out a test split, check the data, engineer features, "
+        "select and tune a model, evaluate it against the problem card, and write "
+        "report.html, model.skops, metrics.json, model_card.md and findings.csv.",
+    )
+    run.add_argument(
+        "data",
+        nargs="?",
+        help="CSV or Parquet file (default: the embedded churn demo and its "
+        "problem card)",
+    )
     run.add_argument("--target", help="name of the target column")
+    run.add_argument("--spec", help="problem card (TOML); default: inferred")
     run.add_argument("--out", default="workflow-output", help="output folder")
     run.add_argument("--random-state", type=int, default=0)
-    run.add_argument("--quiet", action="store_true")
+    run.add_argument(
+        "--time-budget",
+        type=float,
+        metavar="SECONDS",
+        help="plan the run to take about this long (fewer folds below 60 s)",
+    )
+    run.add_argument(
+        "--keep-suspects",
+        action="store_true",
+        help="keep leakage-suspect columns instead of dropping them",
+    )
+
+    predict = commands.add_parser(
+        "predict",
+        parents=[common],
+        help="predict with a saved model",
+        description="Load MODEL (skops, only trusted types), validate DATA against "
+        "the model's data contract, and write predictions and probabilities.",
+    )
+    predict.add_argument("model", help="a model.skops file written by run")
+    predict.add_argument("data", help="CSV or Parquet file")
+    predict.add_argument("--out", default="predictions.csv", help="output CSV")
+    predict.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail (exit 2) when the data violates the contract",
+    )
+
+    check = commands.add_parser(
+        "check",
+        parents=[common],
+        help="the data quality report alone",
+        description="Fit the data quality checker on DATA and print its report; "
+        "exit 1 when a finding has severity 'error'.",
+    )
+    check.add_argument("data", help="CSV or Parquet file")
+    check.add_argument("--target", help="name of the target column")
+    check.add_argument("--out", help="folder for report.html and findings.csv")
     return parser
 
 
-def _read_table(path):
-    path = Path(path)
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    return pd.read_csv(path)
+def _run(args):
+    from sklearn_workflow.workflow._runner import (
+        DEMO_PROBLEM,
+        load_table,
+        run_workflow,
+        split_target,
+    )
 
-
-def _load(args):
     if args.data is None:
         from sklearn_workflow.datasets import load_demo
 
         X, y = load_demo()
-        return X, y, "demo churn data (make_churn, random_state=0)"
-    frame = _read_table(args.data)
-    if args.target is None or args.target not in frame.columns:
-        raise ValueError(
-            f"--target must name a column of {args.data}; got {args.target!r}"
+        source = "demo churn data (make_churn, 5,000 rows, random_state=0)"
+        spec = args.spec if args.spec is not None else DEMO_PROBLEM
+        if args.target is not None and args.target != y.name:
+            from sklearn_workflow.workflow._runner import BadInputError
+
+            raise BadInputError(
+                f"--target {args.target!r} is not a column of the demo data; "
+                f"its target is {y.name!r}"
+            )
+    else:
+        frame = load_table(args.data)
+        target = args.target
+        spec = args.spec
+        if target is None and spec is not None:
+            from sklearn_workflow.workflow._runner import _load_spec
+
+            spec = _load_spec(spec)
+            target = spec.target
+        X, y, n_missing = split_target(frame, target, args.data)
+        source = Path(args.data).name
+        if n_missing and not args.quiet:
+            print(f"dropped {n_missing} rows whose target {target!r} is missing")
+    result = run_workflow(
+        X,
+        y,
+        spec=spec,
+        out=args.out,
+        random_state=args.random_state,
+        time_budget=args.time_budget,
+        keep_suspects=args.keep_suspects,
+        verbose=0 if args.quiet else 1,
+        source=source,
+    )
+    return result.exit_code
+
+
+def _predict(args):
+    from sklearn_workflow.deploy import load
+    from sklearn_workflow.workflow._runner import (
+        BadInputError,
+        load_table,
+        predict_table,
+    )
+
+    model_path = Path(args.model)
+    if not model_path.is_file():
+        raise BadInputError(f"cannot read model {str(model_path)!r}: no such file")
+    try:
+        model = load(model_path)
+    except ValueError as exc:  # not a skops file, or a pickle suffix
+        raise BadInputError(str(exc)) from exc
+    frame = load_table(args.data)
+    predictions, _ = predict_table(
+        model, frame, verbose=not args.quiet, strict=args.strict
+    )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    predictions.to_csv(out, index=False)
+    if not args.quiet:
+        print(f"{len(predictions):,} predictions written to {out}")
+    return EXIT_OK
+
+
+def _check(args):
+    from sklearn_workflow.report import html_page, section, table_to_html
+    from sklearn_workflow.workflow._runner import check_data, load_table, split_target
+
+    frame = load_table(args.data)
+    if args.target is not None:
+        X, y, _ = split_target(frame, args.target, args.data)
+    else:
+        X, y = frame, None
+    checker = check_data(X, y, verbose=not args.quiet)
+    findings = checker.findings_
+    if args.out is not None:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        findings.to_csv(out / "findings.csv", index=False)
+        page = html_page(
+            f"Data quality: {Path(args.data).name}",
+            section("Findings", table_to_html(findings)),
         )
-    return frame.drop(columns=args.target), frame[args.target], args.data
-
-
-def _run(args):
-    X, y, source = _load(args)
-    say = (lambda *a: None) if args.quiet else print
-    say(f"sklearn_workflow {__version__}: {source}")
-    say(f"  {X.shape[0]:,} rows, {X.shape[1]} feature columns, target {y.name!r}")
-    say(f"  target distribution: {y.value_counts(normalize=True).round(3).to_dict()}")
-    missing = [name for name, runner in STAGES if runner is None]
-    if missing:
-        say("Stages not available yet in this version: " + "; ".join(missing))
-    return 0
+        (out / "report.html").write_text(page, encoding="utf-8")
+    errors = int((findings["severity"].astype(str) == "error").sum())
+    return EXIT_VERDICT if errors else EXIT_OK
 
 
 def main(argv=None):
-    """Entry point of ``python -m sklearn_workflow``; returns the exit code."""
+    """Entry point of ``python -m sklearn_workflow``; returns the exit code.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments (``sys.argv[1:]`` when None).
+
+    Returns
+    -------
+    code : int
+        0 success, 1 verdict not met (``run``) or error findings (``check``),
+        2 bad input, 3 internal error.
+    """
+    from sklearn_workflow.deploy import UntrustedTypesError
+    from sklearn_workflow.workflow._runner import BadInputError
+
     args = _parser().parse_args(argv)
+    commands = {"run": _run, "predict": _predict, "check": _check}
     try:
-        if args.command == "run":
-            return _run(args)
-    except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+        return commands[args.command](args)
+    except (BadInputError, UntrustedTypesError, OSError) as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence
+        if args.debug:
+            traceback.print_exc()
+        print(
+            f"internal error: {type(exc).__name__}: {_one_line(exc)} "
+            "(rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def _one_line(exc):
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
