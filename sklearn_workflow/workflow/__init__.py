@@ -6,10 +6,9 @@ to a report and a deployable model; ``python -m sklearn_workflow run``,
 """
 
 from sklearn_workflow.workflow._runner import (
-    DEMO_PROBLEM,
     BadInputError,
     WorkflowResult,
     run_workflow,
 )
 
-__all__ = ["DEMO_PROBLEM", "BadInputError", "WorkflowResult", "run_workflow"]
+__all__ = ["BadInputError", "WorkflowResult", "run_workflow"]

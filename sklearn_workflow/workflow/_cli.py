@@ -113,7 +113,6 @@ def _parser():
 
 def _run(args):
     from sklearn_workflow.workflow._runner import (
-        DEMO_PROBLEM,
         load_table,
         run_workflow,
         split_target,
@@ -124,7 +123,12 @@ def _run(args):
 
         X, y = load_demo()
         source = "demo churn data (make_churn, 5,000 rows, random_state=0)"
-        spec = args.spec if args.spec is not None else DEMO_PROBLEM
+        if args.spec is not None:
+            spec = args.spec
+        else:
+            from sklearn_workflow.problem import churn_spec
+
+            spec = churn_spec()
         if args.target is not None and args.target != y.name:
             from sklearn_workflow.workflow._runner import BadInputError
 

@@ -34,8 +34,6 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
-from sklearn.dummy import DummyClassifier, DummyRegressor
-from sklearn.metrics import get_scorer
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
@@ -44,7 +42,6 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn_workflow.utils._dataframe import column_kind
 
 __all__ = [
-    "DEMO_PROBLEM",
     "BadInputError",
     "WorkflowResult",
     "check_data",
@@ -52,30 +49,6 @@ __all__ = [
     "predict_table",
     "run_workflow",
 ]
-
-# The seed's churn problem card, for the embedded demo data (make_churn).
-DEMO_PROBLEM = {
-    "name": "Customer Churn Prediction",
-    "type": "binary_classification",
-    "target": "churned",
-    "positive_class": 1,
-    "success_metric": "recall",
-    "threshold": 0.80,
-    "secondary_metrics": ["precision", "f1"],
-    "baseline": {
-        "method": "rule",
-        "rule": "tenure_months < 3",
-        "recall": 0.55,
-        "precision": 0.40,
-    },
-    "constraints": {
-        "latency_ms": 100,
-        "interpretability": "high",
-        "retraining_frequency": "weekly",
-    },
-    "stakeholders": ["product team", "customer success"],
-    "data_sources": ["CRM", "usage_logs", "billing"],
-}
 
 # A categorical column with more distinct training values than this is target
 # encoded; the others are one-hot encoded.
@@ -236,80 +209,96 @@ def split_target(frame, target, source):
 # --------------------------------------------------------------------- the problem
 @dataclass
 class _Problem:
-    """The problem the run solves: from a ProblemSpec or inferred from y."""
+    """The problem the run solves: a ProblemSpec, given or inferred from y."""
 
-    task: str
-    target: str
-    metric: str
-    spec: object = None
-    positive_class: object = None
-    threshold_params: dict = field(default_factory=dict)
+    spec: object
     inferred: bool = False
-    name: str = ""
+    threshold_params: dict = field(default_factory=dict)
+
+    @property
+    def task(self):
+        return self.spec.type
+
+    @property
+    def metric(self):
+        return self.spec.success_metric
+
+    @property
+    def name(self):
+        return self.spec.name
 
     @property
     def is_classification(self):
         return self.task != "regression"
 
 
-def _infer_problem(y, name):
+# Success metric of a problem without a card, by task.
+INFERRED_METRICS = {
+    "binary_classification": "roc_auc",
+    "multiclass_classification": "balanced_accuracy",
+    "regression": "rmse",
+}
+
+
+def _infer_problem(y, source):
+    """A card from the target alone: task from its values, a threshold-free metric.
+
+    Without a threshold the verdict only asks the model to beat the baseline
+    (the prior for classification, the mean for regression).
+    """
+    from sklearn_workflow.problem import ProblemSpec
+
     kind = type_of_target(y)
     if kind == "binary":
-        task, metric = "binary_classification", "roc_auc"
-    elif kind == "multiclass":
-        task, metric = "multiclass_classification", "balanced_accuracy"
-    elif kind in ("continuous", "multiclass") or pd.api.types.is_float_dtype(y):
-        task, metric = "regression", "r2"
+        task = "binary_classification"
+    elif kind == "multiclass" and not pd.api.types.is_float_dtype(y):
+        task = "multiclass_classification"
+    elif kind in ("continuous", "multiclass"):
+        task = "regression"
     else:
         raise BadInputError(
             f"cannot infer the task from target {y.name!r}: scikit-learn reads it as "
             f"{kind!r}; give a --spec"
         )
-    if kind == "multiclass" and pd.api.types.is_float_dtype(y):
-        task, metric = "regression", "r2"
-    return _Problem(task=task, target=y.name, metric=metric, inferred=True, name=name)
+    spec = ProblemSpec(
+        name=f"{y.name} ({source})",
+        type=task,
+        target=str(y.name),
+        success_metric=INFERRED_METRICS[task],
+    )
+    return _Problem(spec=spec, inferred=True)
 
 
 def _problem_from_spec(spec, y):
-    task = spec.type
-    problem = _Problem(
-        task=task,
-        target=spec.target,
-        metric=_scorer_name(spec.success_metric, task),
-        spec=spec,
-        positive_class=getattr(spec, "positive_class", None),
-        name=getattr(spec, "name", "") or "",
-    )
-    if task == "binary_classification":
-        params = dict(spec.threshold_params() or {})
-        if params:
-            # Pick the threshold where the constraint holds for the 90% lower
-            # confidence bound, so that it keeps holding on new data.
-            params.setdefault("confidence", 0.9)
-        problem.threshold_params = params
+    problem = _Problem(spec=spec)
     kind = type_of_target(y)
-    if task == "regression" and kind in ("binary", "multiclass") and y.nunique() < 3:
+    if spec.type == "regression" and kind in ("binary", "multiclass"):
+        if y.nunique() < 3:
+            raise BadInputError(
+                f"the spec says regression but target {y.name!r} has "
+                f"{y.nunique()} distinct values"
+            )
+    elif spec.type != "regression" and kind == "continuous":
         raise BadInputError(
-            f"the spec says regression but target {y.name!r} has "
-            f"{y.nunique()} distinct values"
+            f"the spec says {spec.type} but target {y.name!r} is continuous"
         )
-    if task != "regression" and kind == "continuous":
-        raise BadInputError(f"the spec says {task} but target {y.name!r} is continuous")
+    elif spec.type == "binary_classification" and kind != "binary":
+        raise BadInputError(
+            f"the spec says binary_classification but target {y.name!r} has "
+            f"{y.nunique()} classes"
+        )
+    if spec.type == "binary_classification" and spec.threshold is not None:
+        try:
+            params = dict(spec.threshold_params())
+        except ValueError:  # a threshold-free metric (roc_auc...): nothing to tune
+            params = {}
+        if params:
+            # The constraint must hold for the 90% Clopper-Pearson lower bound of
+            # the out-of-fold estimate, so that it keeps holding on new data.
+            if params.get("constraint"):
+                params.setdefault("confidence", 0.9)
+            problem.threshold_params = params
     return problem
-
-
-def _scorer_name(metric, task):
-    """A scikit-learn scorer name for the spec's success metric."""
-    aliases = {
-        "rmse": "neg_root_mean_squared_error",
-        "mae": "neg_mean_absolute_error",
-        "mse": "neg_mean_squared_error",
-        "pr_auc": "average_precision",
-    }
-    name = aliases.get(metric, metric)
-    if task == "multiclass_classification" and name in ("recall", "precision", "f1"):
-        name = f"{name}_macro"
-    return name
 
 
 def _load_spec(spec):
@@ -481,54 +470,29 @@ def _build_features(plan, task, random_state):
 
 # ----------------------------------------------------------------------- verdict
 def _normalise_verdict(verdict):
-    """The spec verdict as ``{"met": bool, "criteria": [dict, ...]}``."""
-    if hasattr(verdict, "to_dict"):
-        verdict = verdict.to_dict()
-    elif not isinstance(verdict, dict):
-        verdict = {
-            "met": bool(getattr(verdict, "met", verdict)),
-            "criteria": list(getattr(verdict, "criteria", []) or []),
-        }
+    """A :class:`~sklearn_workflow.problem.Verdict` as plain, printable rows.
+
+    Returns ``{"met": bool, "criteria": [{"criterion", "required", "observed",
+    "met", "source"}, ...]}``; ``met`` of a criterion is None when it could not
+    be measured.
+    """
+    data = verdict.to_dict() if hasattr(verdict, "to_dict") else dict(verdict)
     criteria = []
-    for row in verdict.get("criteria", []) or []:
-        if not isinstance(row, dict):
-            row = dict(getattr(row, "__dict__", {})) or {"criterion": str(row)}
+    for row in data.get("criteria", []):
+        target = row.get("target")
+        required = row.get("comparison", "")
+        if target is not None:
+            required = f"{required} {target:.4g}".strip()
         criteria.append(
             {
-                "criterion": row.get("criterion", row.get("metric", row.get("name"))),
-                "required": row.get("required", row.get("threshold")),
-                "observed": row.get("observed", row.get("value")),
-                "met": bool(row.get("met", row.get("passed", False))),
+                "criterion": row.get("criterion"),
+                "required": required,
+                "observed": row.get("value"),
+                "met": row.get("met"),
+                "source": row.get("source"),
             }
         )
-    met = verdict.get("met", verdict.get("passed"))
-    if met is None:
-        met = all(row["met"] for row in criteria) if criteria else False
-    return {"met": bool(met), "criteria": criteria}
-
-
-def _implicit_verdict(problem, model, X_test, y_test, X_train, y_train):
-    """Without a spec: the model must beat the predict-the-prior baseline."""
-    scorer = get_scorer(problem.metric)
-    dummy = (
-        DummyClassifier(strategy="prior")
-        if problem.is_classification
-        else DummyRegressor()
-    ).fit(X_train, y_train)
-    observed = float(scorer(model, X_test, y_test))
-    baseline = float(scorer(dummy, X_test, y_test))
-    met = observed > baseline
-    return {
-        "met": bool(met),
-        "criteria": [
-            {
-                "criterion": f"{problem.metric} beats the baseline",
-                "required": f"> {baseline:.4g} (dummy)",
-                "observed": observed,
-                "met": bool(met),
-            }
-        ],
-    }
+    return {"met": bool(data.get("met")), "criteria": criteria}
 
 
 # ----------------------------------------------------------------------- helpers
@@ -574,14 +538,6 @@ def _figure(fig_or_axes, alt):
     html = figure_to_html(fig, alt=alt)
     plt.close(fig)
     return html
-
-
-def _final_name(model):
-    step = model.steps[-1][1]
-    inner = getattr(step, "estimator_", None)
-    selector = inner if hasattr(inner, "best_name_") else step
-    name = getattr(selector, "best_name_", None)
-    return name or type(step).__name__
 
 
 # -------------------------------------------------------------------------- run
@@ -659,8 +615,9 @@ def run_workflow(
         problem = (
             _problem_from_spec(spec, y)
             if spec is not None
-            else _infer_problem(y, name=f"{y.name} ({source})")
+            else _infer_problem(y, source)
         )
+        spec = problem.spec
         if problem.is_classification and y.nunique() < 2:
             raise BadInputError(f"target {y.name!r} has a single class")
         how = "inferred from the target" if problem.inferred else "from the spec"
@@ -668,6 +625,8 @@ def run_workflow(
             f"      {len(X):,} rows x {X.shape[1]} columns from {source}; "
             f"task {problem.task}, metric {problem.metric} ({how})"
         )
+        if problem.threshold_params:
+            say(f"      threshold objective: {problem.threshold_params}")
         problem_rows = {
             "source": source,
             "rows": len(X),
@@ -676,15 +635,12 @@ def run_workflow(
             "task": problem.task,
             "success metric": problem.metric,
             "metric chosen": how,
+            "required value": spec.threshold,
+            "secondary metrics": spec.secondary_metrics,
+            "baseline": spec.baseline,
+            "constraints": spec.constraints,
+            "threshold tuning": problem.threshold_params or "none",
         }
-        if spec is not None:
-            problem_rows.update(
-                {
-                    "threshold": getattr(spec, "threshold", None),
-                    "secondary metrics": getattr(spec, "secondary_metrics", None),
-                    "baseline": getattr(spec, "baseline", None),
-                }
-            )
         html.append(
             section(
                 "1. Problem definition",
@@ -795,7 +751,9 @@ def run_workflow(
             # With a threshold to tune, rank candidates by how well they order
             # the positives (the threshold is set afterwards).
             scoring=(
-                "average_precision" if problem.threshold_params else problem.metric
+                spec.scorer("average_precision")
+                if problem.threshold_params
+                else spec.scorer()
             ),
             cv=3 if fast_only else 5,
             strategy="racing",
@@ -813,9 +771,10 @@ def run_workflow(
             warnings.simplefilter("ignore", category=UserWarning)
             selection.fit(X_train, y_train)
         selector = selection.named_steps["model"]
+        ranked_by = "average_precision" if problem.threshold_params else problem.metric
         say(
             f"      winner: {selector.best_name_} "
-            f"({selector.scoring or problem.metric} {selector.best_score_:.4f})"
+            f"(cross-validated {ranked_by} {selector.best_score_:.4f})"
         )
         parts = [table_to_html(_results_table(selector.results_))]
         if hasattr(selector, "plot"):
@@ -834,6 +793,8 @@ def run_workflow(
                 cv=5,
                 random_state=random_state,
             )
+            # Refit from the raw training rows: the tuner must learn on the
+            # out-of-fold encodings that fit_transform gives, as the selector did.
             model = Pipeline(
                 [
                     ("quality", DataQualityChecker(on_violation="warn")),
@@ -856,10 +817,18 @@ def run_workflow(
                 _figure(tuned.plot(), "precision and recall against the threshold"),
             ]
         else:
-            model = selection
+            # The selector's fitted steps with its refitted winner: the selector
+            # itself (its results table) stays in the report, not in the model.
+            model = Pipeline(
+                [
+                    ("quality", selection.named_steps["quality"]),
+                    ("features", selection.named_steps["features"]),
+                    ("model", selector.best_estimator_),
+                ]
+            )
             tuning_parts = [
-                "<p>No threshold objective in the problem: the winner is used "
-                "as refitted by the selector.</p>"
+                "<p>No threshold objective in the problem: the winner, refitted "
+                "on every training row by the selector, predicts as it is.</p>"
             ]
         budget_left = None if time_budget is None else time_budget - progress.elapsed
         lc_cv = 3
@@ -870,7 +839,7 @@ def run_workflow(
             X_train,
             y_train,
             cv=lc_cv,
-            scoring=problem.metric,
+            scoring=spec.scorer(),
         )
         diagnosis = str(curve.diagnosis)
         fix = getattr(curve, "fix", "")
@@ -901,12 +870,7 @@ def run_workflow(
             if "contamination" in str(warning.message).lower():
                 say(f"      WARNING: {warning.message}")
         report_dict = _jsonable(evaluation.to_dict())
-        if spec is not None:
-            verdict = _normalise_verdict(spec.verdict(evaluation))
-        else:
-            verdict = _implicit_verdict(
-                problem, model, X_test, y_test, X_train, y_train
-            )
+        verdict = _normalise_verdict(spec.verdict(evaluation))
         out.mkdir(parents=True, exist_ok=True)
         files = {name: out / name for name in _OUTPUT_FILES}
         save(model, files["model.skops"])
@@ -925,7 +889,7 @@ def run_workflow(
             "n_train": int(train_idx.size),
             "n_test": int(test_idx.size),
             "dropped_columns": dropped,
-            "model": _final_name(model),
+            "model": selector.best_name_,
             "threshold": threshold,
             "verdict": verdict,
             "test": test_metrics,
@@ -1053,7 +1017,7 @@ def _summary(problem, metrics, verdict, report_path):
     for row in verdict["criteria"]:
         observed = row["observed"]
         shown = f"{observed:.4f}" if isinstance(observed, float) else observed
-        mark = "ok" if row["met"] else "FAILED"
+        mark = {True: "ok", False: "FAILED", None: "not measured"}[row["met"]]
         lines.append(
             f"  {row['criterion']}: {shown} (required {row['required']}) {mark}"
         )
