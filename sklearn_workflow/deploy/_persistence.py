@@ -35,8 +35,22 @@ THIRD_PARTY_TYPES = (
     # The fitted tree structure of decision trees and random forests (a Cython
     # class whose state is numpy arrays).
     "sklearn.tree._tree.Tree",
-    # The fitted trees of HistGradientBoosting* (numpy arrays of nodes).
+    # The fitted trees of HistGradientBoosting* (numpy arrays of nodes), its bin
+    # edges, and its loss and link objects (numbers only). Recent skops trusts
+    # all but the first by default; skops 0.11 with scikit-learn 1.6 does not.
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn._loss.loss.HalfMultinomialLoss",
+    "sklearn._loss.loss.HalfSquaredError",
+    "sklearn._loss.link.IdentityLink",
+    "sklearn._loss.link.LogitLink",
+    "sklearn._loss.link.MultinomialLogit",
+    "sklearn._loss.link.Interval",
+    "_loss.CyHalfMultinomialLoss",
+    # The list of remainder columns a fitted ColumnTransformer keeps (scikit-learn
+    # 1.6; a plain list in later versions).
+    "sklearn.compose._column_transformer._RemainderColsList",
     # A dtype instance kept in fitted state (SimpleImputer fitted on a DataFrame
     # stores the input's ``np.dtype``).
     "numpy.dtype",
