@@ -57,6 +57,10 @@ MAX_ONEHOT_LEVELS = 10
 # column to be treated as a date column (CSV files carry dates as text).
 DATE_PARSE_SHARE = 0.95
 TEST_SIZE = 0.2
+# Below this --time-budget only the fast candidates race, on 3 folds.
+FAST_BUDGET_S = 60
+# Above this many training rows, SVM and KNN candidates are left out.
+MAX_ROWS_SLOW_CANDIDATES = 20_000
 STAGES = (
     "problem definition",
     "data quality",
@@ -495,6 +499,92 @@ def _normalise_verdict(verdict):
     return {"met": bool(data.get("met")), "criteria": criteria}
 
 
+def _candidates(problem, n_rows, fast_only, random_state):
+    """The selector's candidates: the whole catalog unless time or size says no.
+
+    Below ``FAST_BUDGET_S`` seconds of budget only the candidates the catalog
+    rates fast to train race; above ``MAX_ROWS_SLOW_CANDIDATES`` training rows
+    the ones whose training or prediction time grows quadratically (SVM, KNN)
+    are left out.
+    """
+    if not fast_only and n_rows <= MAX_ROWS_SLOW_CANDIDATES:
+        return "default", ""
+    from sklearn_workflow.selection._catalog import default_candidates
+
+    task = "classification" if problem.is_classification else "regression"
+    catalog = default_candidates(task, random_state)
+    if fast_only:
+        keep = {"Fast", "Very fast"}
+        chosen = {
+            name: est
+            for name, (est, entry) in catalog.items()
+            if entry.training_speed in keep and entry.prediction_speed != "Slow"
+        }
+        why = f"time budget: racing the fast candidates only ({', '.join(chosen)})"
+    else:
+        chosen = {
+            name: est
+            for name, (est, entry) in catalog.items()
+            if not entry.training_speed.startswith(("Slow", "None"))
+        }
+        why = (
+            f"{n_rows:,} training rows: leaving out the candidates that do not "
+            f"scale ({', '.join(sorted(set(catalog) - set(chosen)))})"
+        )
+    return chosen, why
+
+
+def _with_dummy_criterion(verdict, spec, report):
+    """A card without a target value: the model must beat the dummy baseline."""
+    metric = spec.metric
+    value = (report.get("metrics") or {}).get(metric.name)
+    rows = [
+        row for row in report.get("baselines") or [] if row.get("source") == "dummy"
+    ]
+    criteria = list(verdict["criteria"])
+    for row in rows:
+        target = row.get(metric.name)
+        met = None
+        if value is not None and target is not None:
+            met = value > target if metric.greater_is_better else value < target
+        sign = ">" if metric.greater_is_better else "<"
+        criteria.append(
+            {
+                "criterion": f"beats baseline {row.get('name')} on the test set",
+                "required": f"{sign} {target:.4g}" if target is not None else sign,
+                "observed": value,
+                "met": met,
+                "source": "inferred card: beat the dummy baseline",
+            }
+        )
+    measured = [row["met"] for row in criteria if row["met"] is not None]
+    return {"met": bool(measured) and all(measured), "criteria": criteria}
+
+
+def _report_test_warnings(caught, say, notes):
+    """Say what the held-out rows revealed: contract violations, contamination."""
+    from sklearn_workflow.exceptions import DataQualityWarning
+
+    seen = set()
+    for warning in caught:
+        text = str(warning.message)
+        first = text.splitlines()[0]
+        if first in seen:
+            continue
+        seen.add(first)
+        if issubclass(warning.category, DataQualityWarning):
+            say(f"      test rows vs the training contract: {first}")
+            details = [line.strip() for line in text.splitlines()[1:] if line.strip()]
+            for line in details[:5]:
+                say(f"        {line}")
+            notes.append(
+                "The held-out rows already differ from the training data's "
+                f"contract: {'; '.join(details[:5]) or first}."
+            )
+        elif "contamination" in text.lower() or "also appear" in text.lower():
+            say(f"      WARNING: {first}")
+
+
 # ----------------------------------------------------------------------- helpers
 def _jsonable(value):
     """Recursively turn numpy/pandas values into JSON-serialisable ones."""
@@ -744,10 +834,13 @@ def run_workflow(
         )
 
     # 5 ------------------------------------------------------- model selection
-    fast_only = time_budget is not None and time_budget < 60
+    fast_only = time_budget is not None and time_budget < FAST_BUDGET_S
     with progress.stage(5, STAGES[4]):
+        candidates, why = _candidates(problem, len(X_train), fast_only, random_state)
+        if why:
+            say(f"      {why}")
         selector = ModelSelector(
-            "default",
+            candidates,
             # With a threshold to tune, rank candidates by how well they order
             # the positives (the threshold is set afterwards).
             scoring=(
@@ -866,17 +959,18 @@ def run_workflow(
                 X_train=X_train,
                 y_train=y_train,
             )
-        for warning in caught:
-            if "contamination" in str(warning.message).lower():
-                say(f"      WARNING: {warning.message}")
+            test_pred = model.predict(X_test)
+        _report_test_warnings(caught, say, notes)
         report_dict = _jsonable(evaluation.to_dict())
-        verdict = _normalise_verdict(spec.verdict(evaluation))
+        verdict = _normalise_verdict(evaluation.verdict or spec.verdict(evaluation))
+        if problem.inferred:
+            verdict = _with_dummy_criterion(verdict, spec, report_dict)
         out.mkdir(parents=True, exist_ok=True)
         files = {name: out / name for name in _OUTPUT_FILES}
         save(model, files["model.skops"])
         findings.to_csv(files["findings.csv"], index=False)
         predictions = pd.DataFrame({"row": test_idx, y.name: y_test.to_numpy()})
-        predictions["prediction"] = model.predict(X_test)
+        predictions["prediction"] = test_pred
         predictions.to_csv(files["test_predictions.csv"], index=False)
         test_metrics = _headline_metrics(report_dict, problem)
         baselines = _baseline_metrics(report_dict)
