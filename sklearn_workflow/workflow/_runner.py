@@ -61,6 +61,8 @@ TEST_SIZE = 0.2
 FAST_BUDGET_S = 60
 # Above this many training rows, SVM and KNN candidates are left out.
 MAX_ROWS_SLOW_CANDIDATES = 20_000
+# From this many training rows on, the candidates' folds run on every core.
+PARALLEL_MIN_ROWS = 2_000
 STAGES = (
     "problem definition",
     "data quality",
@@ -582,14 +584,14 @@ def _report_test_warnings(caught, say, notes):
     """Say what the held-out rows revealed: contract violations, contamination."""
     from sklearn_workflow.exceptions import DataQualityWarning
 
-    seen = set()
+    reported = False
     for warning in caught:
         text = str(warning.message)
         first = text.splitlines()[0]
-        if first in seen:
-            continue
-        seen.add(first)
         if issubclass(warning.category, DataQualityWarning):
+            if reported:  # the first is on the whole split; later ones on rows
+                continue
+            reported = True
             say(f"      test rows vs the training contract: {first}")
             details = [line.strip() for line in text.splitlines()[1:] if line.strip()]
             for line in details[:5]:
@@ -622,6 +624,17 @@ def _jsonable(value):
     return str(value)
 
 
+def _evaluation_html(evaluation, say):
+    """The evaluation report's HTML (its plots included) as a fragment."""
+    from sklearn_workflow.report import escape
+
+    try:
+        return _html_fragment(evaluation.to_html())
+    except Exception as exc:  # a plotting bug must not cost the model
+        say(f"      WARNING: evaluation plots could not be drawn: {exc}")
+        return f"<pre>{escape(evaluation.to_markdown())}</pre>"
+
+
 def _html_fragment(html):
     """The body of a complete HTML page (or the fragment itself)."""
     match = re.search(r"<body[^>]*>(.*)</body>", html, flags=re.S | re.I)
@@ -631,19 +644,27 @@ def _html_fragment(html):
     return re.sub(r"^\s*<h1>.*?</h1>", "", body, count=1, flags=re.S)
 
 
-def _figure(fig_or_axes, alt):
-    """Embed a Figure (or whatever a plot() returned) and close it."""
+def _figure(draw, alt, say):
+    """Draw a figure with ``draw()``, embed it and close it.
+
+    A figure that cannot be drawn does not stop the run: the report and the
+    terminal say which one is missing and why.
+    """
     import matplotlib.pyplot as plt
 
-    from sklearn_workflow.report import figure_to_html
+    from sklearn_workflow.report import escape, figure_to_html
 
-    fig = fig_or_axes
-    if not hasattr(fig, "savefig"):
-        fig = getattr(fig, "figure_", None) or getattr(fig, "figure", None)
-        if fig is None and hasattr(fig_or_axes, "__len__"):
-            fig = np.ravel(fig_or_axes)[0].figure
-    html = figure_to_html(fig, alt=alt)
-    plt.close(fig)
+    try:
+        fig = draw()
+        if not hasattr(fig, "savefig"):
+            fig = getattr(fig, "figure_", None) or np.ravel(fig)[0].figure
+        html = figure_to_html(fig, alt=alt)
+    except Exception as exc:  # a plotting bug must not cost the model
+        message = f"figure '{alt}' could not be drawn: {type(exc).__name__}: {exc}"
+        say(f"      WARNING: {message}")
+        return f"<p><b>{escape(message)}</b></p>"
+    finally:
+        plt.close("all")
     return html
 
 
@@ -827,11 +848,14 @@ def run_workflow(
 
     # 3 -------------------------------------------------- exploratory analysis
     with progress.stage(3, STAGES[2]):
-        eda = checker.plot(X.iloc[train_idx], y_train)
         html.append(
             section(
                 "3. Exploratory analysis",
-                _figure(eda, "EDA overview: target, correlations, missing values"),
+                _figure(
+                    lambda: checker.plot(X.iloc[train_idx], y_train),
+                    "EDA overview: target, correlations, missing values",
+                    say,
+                ),
             )
         )
 
@@ -878,7 +902,8 @@ def run_workflow(
             cv=3 if fast_only else 5,
             strategy="racing",
             random_state=random_state,
-            n_jobs=-1,
+            # Worker processes cost seconds to start: worth it on larger data only.
+            n_jobs=-1 if len(X_train) >= PARALLEL_MIN_ROWS else None,
         )
         selection = Pipeline(
             [
@@ -898,7 +923,7 @@ def run_workflow(
         )
         parts = [table_to_html(_results_table(selector.results_))]
         if hasattr(selector, "plot"):
-            parts.append(_figure(selector.plot(), "fold scores per candidate"))
+            parts.append(_figure(selector.plot, "fold scores per candidate", say))
         html.append(section("5. Model selection", *parts))
 
     # 6 ---------------------------------------------------- training and tuning
@@ -934,7 +959,7 @@ def run_workflow(
             tuning_parts = [
                 f"<p>Decision threshold {threshold:.4f}, tuned on out-of-fold "
                 f"training scores for {escape(problem.threshold_params)}.</p>",
-                _figure(tuned.plot(), "precision and recall against the threshold"),
+                _figure(tuned.plot, "precision and recall against the threshold", say),
             ]
         else:
             # The selector's fitted steps with its refitted winner: the selector
@@ -970,7 +995,7 @@ def run_workflow(
         tuning_parts += [
             f"<p>Learning-curve diagnosis: <b>{escape(diagnosis)}</b>. "
             f"{escape(fix)}</p>",
-            _figure(curve.plot(), "learning curve of the winner"),
+            _figure(curve.plot, "learning curve of the winner", say),
         ]
         html.append(section("6. Training and tuning", *tuning_parts))
 
@@ -1048,7 +1073,7 @@ def run_workflow(
                 table_to_html(pd.DataFrame(verdict["criteria"]))
                 if verdict["criteria"]
                 else "",
-                _html_fragment(evaluation.to_html()),
+                _evaluation_html(evaluation, say),
                 f"<p>Saved model: <code>{escape(files['model.skops'].name)}</code> "
                 f"({files['model.skops'].stat().st_size / 1e6:.2f} MB, skops).</p>",
             )
