@@ -404,7 +404,9 @@ def _plan_columns(X, findings, *, keep_suspects):
             continue
         col = X[name]
         kind = column_kind(col)
-        if kind == "datetime":
+        if col.isna().all():
+            dropped[name] = "every training value is missing"
+        elif kind == "datetime":
             plan["dates"].append(name)
         elif kind == "categorical":
             if _is_date_strings(col):
