@@ -74,6 +74,7 @@ _TOKEN_RE = re.compile(
     """,
     re.VERBOSE,
 )
+_ESCAPE_RE = re.compile(r"\\(.)")
 _MAX_RULE_LENGTH = 10_000
 
 
@@ -104,7 +105,7 @@ def _tokenize(rule):
         if kind == "number":
             tokens.append(("number", float(text), pos))
         elif kind == "string":
-            body = re.sub(r"\\(.)", r"\1", text[1:-1])
+            body = _ESCAPE_RE.sub(r"\1", text[1:-1])
             tokens.append(("string", body, pos))
         elif kind == "quoted":
             tokens.append(("name", text[1:-1], pos))
