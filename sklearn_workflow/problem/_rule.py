@@ -380,11 +380,15 @@ class _Evaluator:
     def column(self, name):
         if name not in self._cache:
             if name not in self.names:
-                shown = ", ".join(repr(n) for n in list(self.names)[:20])
-                more = ", ..." if len(self.names) > 20 else ""
+                # Named columns first; positional aliases only for arrays.
+                named = [k for k, v in self.names.items() if k == v]
+                listed = named or list(self.names)
+                shown = ", ".join(repr(n) for n in listed[:20])
+                more = ", ..." if len(listed) > 20 else ""
+                also = " (or x0, x1, ... by position)" if named else ""
                 raise ValueError(
                     f"rule {self.rule!r} refers to the unknown column {name!r}; "
-                    f"the columns are: {shown}{more}"
+                    f"the columns are: {shown}{more}{also}"
                 )
             raw = get_column(self.X, self.names[name])
             self._cache[name] = _Column(name, raw)
