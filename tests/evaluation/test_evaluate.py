@@ -352,3 +352,61 @@ def test_evaluate_errors(binary, kwargs, err_type, err_msg):
 def test_evaluate_unfitted_model():
     with pytest.raises(NotFittedError):
         evaluate(LogisticRegression(), np.zeros((3, 2)), [0, 1, 0])
+
+
+def test_evaluate_string_labels_rule_baseline_uses_the_positive_class(rng):
+    n = 300
+    X = pd.DataFrame(
+        {"tenure_months": rng.uniform(0, 24, n), "tickets": rng.poisson(1, n)}
+    )
+    churn = rng.random(n) < 1 / (1 + np.exp(0.3 * X["tenure_months"] - 2))
+    y = np.where(churn, "yes", "no")
+    spec = ProblemSpec(
+        name="churn",
+        type="binary_classification",
+        target="churned",
+        positive_class="yes",
+        success_metric="recall",
+        threshold=0.5,
+        baseline={"method": "rule", "rule": "tenure_months < 3"},
+    )
+    model = LogisticRegression().fit(X[:200], y[:200])
+    report = evaluate(
+        model,
+        X[200:],
+        y[200:],
+        spec=spec,
+        X_train=X[:200],
+        y_train=y[:200],
+        latency_calls=0,
+    )
+    rule_pred = np.where(X["tenure_months"][200:] < 3, "yes", "no")
+    rule_row = report.baselines[1]
+    assert rule_row["recall"] == pytest.approx(
+        recall_score(y[200:], rule_pred, pos_label="yes")
+    )
+    assert report.confusion_matrix["labels"] == ["no", "yes"]
+    assert report.metrics["recall"] == pytest.approx(
+        recall_score(y[200:], model.predict(X[200:]), pos_label="yes")
+    )
+    assert [row["met"] for row in report.verdict.criteria][0] is (
+        report.metrics["recall"] >= 0.5
+    )
+
+
+def test_evaluate_multiclass_verdict():
+    X, y = make_classification(
+        n_samples=300, n_classes=3, n_informative=4, random_state=0
+    )
+    spec = ProblemSpec(
+        name="p",
+        type="multiclass_classification",
+        target="y",
+        success_metric="f1_macro",
+        threshold=0.3,
+        baseline={"method": "majority class", "f1_macro": 0.17},
+    )
+    model = LogisticRegression().fit(X[:200], y[:200])
+    report = evaluate(model, X[200:], y[200:], spec=spec, latency_calls=0)
+    assert report.verdict.met
+    assert [row["target"] for row in report.verdict.criteria] == [0.3, 0.17]
