@@ -4,12 +4,12 @@ The candidate catalog, the model selector with racing, and the learning-curve
 diagnosis.
 """
 
+__all__ = []
+
 # learning-curve diagnosis (issue 9)
 from sklearn_workflow.selection._learning_curve import (
     LearningCurveDiagnosis,
     diagnose_learning_curve,
 )
 
-__all__ = []
-# learning-curve diagnosis (issue 9)
 __all__ += ["LearningCurveDiagnosis", "diagnose_learning_curve"]
