@@ -156,6 +156,7 @@ class EvaluationReport:
             frame = self.verdict.to_frame()[
                 ["criterion", "value", "comparison", "target", "met"]
             ]
+            frame["value"] = frame["value"].map(_fmt)  # "n/a" when not measured
             frame["met"] = frame["met"].map(
                 {True: "met", False: "NOT met", None: "not measured"}
             )
