@@ -24,7 +24,13 @@ def all_estimator_instances():
     -------
     instances : list of estimator instances
     """
-    return []
+    # issue 9: problem stage
+    from sklearn_workflow.problem import RuleClassifier
+
+    instances = []
+    # Arrays name their columns by position: x0 is the first column.
+    instances.append(RuleClassifier(rule="x0 > 0"))
+    return instances
 
 
 def expected_failed_checks(estimator):
