@@ -979,24 +979,43 @@ def run_workflow(
             ]
         budget_left = None if time_budget is None else time_budget - progress.elapsed
         lc_cv = 3
+        # Read with the ranking metric when the threshold is tuned afterwards:
+        # recall at the default 0.5 cut-off says nothing about the tuned model.
         curve = diagnose_learning_curve(
             Pipeline(
-                [("features", clone(features)), ("model", selector.best_estimator_)]
+                [
+                    ("features", clone(features)),
+                    ("model", clone(selector.best_estimator_)),
+                ]
             ),
             X_train,
             y_train,
             cv=lc_cv,
-            scoring=spec.scorer(),
+            # The card's scorer knows its positive class; scores are skills
+            # between the dummy's and a perfect score (0 for negated errors).
+            scoring=spec.scorer(ranked_by),
+            perfect_score=(
+                1.0
+                if problem.threshold_params or spec.metric.greater_is_better
+                else 0.0
+            ),
+            n_jobs=selector.n_jobs,
+            shuffle=True,
+            random_state=random_state,
         )
-        diagnosis = str(curve.diagnosis)
-        fix = getattr(curve, "fix", "")
-        say(f"      learning curve: {diagnosis}" + (f" -> {fix}" if fix else ""))
+        diagnosis, fix = str(curve.diagnosis), str(curve.fix)
+        say(f"      learning curve ({ranked_by}): {diagnosis} -> {fix}")
+        say(f"        {curve.reason}")
         if budget_left is not None and budget_left < 0:
             say(f"      over the time budget by {-budget_left:.0f} s")
-        notes.append(f"Learning-curve diagnosis of the winner: {diagnosis}. {fix}")
+        notes.append(
+            f"Learning-curve diagnosis of the winner: {diagnosis} "
+            f"(suggested fix: {fix})."
+        )
         tuning_parts += [
-            f"<p>Learning-curve diagnosis: <b>{escape(diagnosis)}</b>. "
-            f"{escape(fix)}</p>",
+            f"<p>Learning-curve diagnosis ({escape(ranked_by)}, {lc_cv} folds): "
+            f"<b>{escape(diagnosis)}</b>. Fix: {escape(fix)}. "
+            f"{escape(curve.reason)}</p>",
             _figure(curve.plot, "learning curve of the winner", say),
         ]
         html.append(section("6. Training and tuning", *tuning_parts))
