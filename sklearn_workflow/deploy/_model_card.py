@@ -26,20 +26,33 @@ def _table(header, rows):
     return "\n".join(lines)
 
 
+def _label(estimator):
+    """A class name, a Pipeline spelled out as its steps."""
+    steps = getattr(estimator, "steps", None)
+    if steps is None:
+        return type(estimator).__name__
+    inner = ", ".join(
+        type(step).__name__ for _, step in steps if step not in (None, "passthrough")
+    )
+    return f"Pipeline({inner})"
+
+
 def _describe_steps(model):
-    """One line per step of a Pipeline (nested meta-estimators spelled out)."""
+    """One line per step of a Pipeline (wrapped estimators spelled out)."""
     steps = getattr(model, "steps", None)
     if steps is None:
-        return [f"`{type(model).__name__}`"]
+        return [f"`{_label(model)}`"]
     lines = []
     for name, step in steps:
-        label = type(step).__name__ if step not in (None, "passthrough") else "skip"
-        inner = getattr(step, "estimator_", None) or getattr(step, "estimator", None)
-        best = getattr(inner, "best_name_", None) or getattr(step, "best_name_", None)
-        detail = f" around `{type(inner).__name__}`" if inner is not None else ""
+        if step in (None, "passthrough"):
+            lines.append(f"`{name}`: skipped")
+            continue
+        inner = getattr(step, "estimator_", None)
+        detail = f" around `{_label(inner)}`" if inner is not None else ""
+        best = getattr(step, "best_name_", None)
         if best is not None:
             detail += f" (selected: {best})"
-        lines.append(f"`{name}`: `{label}`{detail}")
+        lines.append(f"`{name}`: `{type(step).__name__}`{detail}")
     return lines
 
 

@@ -109,3 +109,19 @@ def test_model_card_of_a_plain_estimator():
     est = LogisticRegression().fit([[0.0], [1.0]], [0, 1])
     card = _card(est)
     assert "- `LogisticRegression`" in card
+
+
+def test_model_card_spells_out_a_wrapped_pipeline(model):
+    from sklearn.model_selection import TunedThresholdClassifierCV
+
+    X = pd.DataFrame({"a": np.arange(40.0), "b": np.arange(40.0) % 7})
+    y = (X["a"] > 20).astype(int)
+    tuned = TunedThresholdClassifierCV(
+        make_pipeline(StandardScaler(), LogisticRegression()), cv=2
+    ).fit(X, y)
+    outer = make_pipeline(StandardScaler(), tuned).fit(X, y)
+    card = _card(outer)
+    assert (
+        "- `tunedthresholdclassifiercv`: `TunedThresholdClassifierCV` around "
+        "`Pipeline(StandardScaler, LogisticRegression)`"
+    ) in card
