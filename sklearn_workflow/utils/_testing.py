@@ -24,7 +24,21 @@ def all_estimator_instances():
     -------
     instances : list of estimator instances
     """
-    return []
+    from sklearn_workflow.features import (  # issue 8
+        Binner,
+        GroupAggregator,
+        LogTransformer,
+        RatioFeatures,
+    )
+
+    instances = []
+    instances += [  # issue 8
+        LogTransformer(skew_threshold=-10.0),
+        Binner(columns=None, bins=3),
+        RatioFeatures(pairs=((0, 1),)),
+        GroupAggregator(by=0, aggregations={1: ("mean", "count")}),
+    ]
+    return instances
 
 
 def expected_failed_checks(estimator):
