@@ -8,8 +8,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_workflow.features._base import _FrameTransformerMixin, as_column_list
-from sklearn_workflow.utils._dataframe import column_kind
-from sklearn_workflow.utils._param_validation import Interval, StrOptions, _fit_context
+from sklearn_workflow.utils._dataframe import column_kind, is_polars
+from sklearn_workflow.utils._param_validation import (
+    Interval,
+    StrOptions,
+    _fit_context,
+    get_output_container,
+)
 
 __all__ = ["Binner"]
 
@@ -68,7 +73,7 @@ class Binner(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
         1, ...; ``"onehot"``: one 0/1 float column per bin, ``<column>_<label>``
         (``<column>_bin0``, ``<column>_bin1``, ... when ``labels`` is None);
         ``"label"``: one column ``<column>_bin`` holding the labels, an ordered
-        pandas ``category`` or a polars ``Categorical`` in DataFrame output and an
+        pandas ``category`` or a polars ``Enum`` in DataFrame output and an
         object array for arrays.
     closed : {"right", "left"}, default="right"
         Which side of each bin is closed: ``"right"`` gives ``(a, b]`` as
@@ -274,7 +279,7 @@ class Binner(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
         numbers[np.isnan(values)] = np.nan
         return numbers
 
-    def _encoded(self, numbers, k):
+    def _encoded(self, numbers, k, polars_out):
         """Output columns of the k-th binned column from its bin numbers."""
         if self.encode == "ordinal":
             return [numbers]
@@ -287,6 +292,11 @@ class Binner(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
                 columns.append(indicator)
             return columns
         codes = np.where(missing, -1, numbers).astype(np.int64)
+        if polars_out:
+            import polars as pl
+
+            labels = np.asarray(self.labels_[k] + [None], dtype=object)
+            return [pl.Series(labels[codes].tolist(), dtype=pl.Enum(self.labels_[k]))]
         categories = pd.CategoricalDtype(self.labels_[k], ordered=True)
         return [pd.Series(pd.Categorical.from_codes(codes, dtype=categories))]
 
@@ -306,11 +316,13 @@ class Binner(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._check_input(X, reset=False)
+        container = get_output_container(self, "transform")
+        polars_out = container == "polars" or (container == "default" and is_polars(X))
         binned = {}
         for k, i in enumerate(self.column_indices_):
             values = self._numeric_column(X, i, "columns")
             numbers = self._bin_numbers(values, self.bin_edges_[k])
-            binned[int(i)] = self._encoded(numbers, k)
+            binned[int(i)] = self._encoded(numbers, k, polars_out)
         out = []
         for i in range(self.n_features_in_):
             if i not in binned or self.keep_original:

@@ -35,6 +35,12 @@ def sample_skewness(values):
     return float(g1 * np.sqrt(n * (n - 1)) / (n - 2))
 
 
+def _has_three_values(values):
+    """Whether the column holds at least 3 distinct non-missing values."""
+    low, high = np.nanmin(values), np.nanmax(values)
+    return bool(((values > low) & (values < high)).any())
+
+
 class LogTransformer(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
     """Log-transform right-skewed numeric columns: ``log1p(x + offset)``.
 
@@ -52,7 +58,8 @@ class LogTransformer(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
     columns : str, int, array-like of str or int, or None, default=None
         The columns to transform, by name (DataFrames) or integer position. None
         picks the numeric (not boolean) columns whose skewness at fit is greater
-        than ``skew_threshold``.
+        than ``skew_threshold`` and that hold at least 3 distinct values (a 0/1
+        indicator is skewed when rare, but it is not a right-skewed distribution).
     skew_threshold : float, default=1.0
         Skewness (the adjusted Fisher-Pearson coefficient, as pandas'
         ``DataFrame.skew``) above which a column is picked when ``columns=None``.
@@ -188,6 +195,7 @@ class LogTransformer(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
                 i
                 for i in candidates
                 if self.skewness_[names[i]] > self.skew_threshold  # NaN: never
+                and _has_three_values(values[i])
             ]
         else:
             chosen = list(dict.fromkeys(candidates))
