@@ -24,7 +24,10 @@ _EMPTY_GROUP = {"count": 0.0, "sum": 0.0, "nunique": 0.0}
 
 
 def group_statistics(groups, values, n_groups, aggregations):
-    """Statistics of ``values`` per group, vectorised (bincount and one sort).
+    """Statistics of ``values`` per group, vectorised.
+
+    ``bincount`` for count, sum, mean, std and var, ``ufunc.at`` for min and max
+    and one sort of (group, value) for median and nunique.
 
     Parameters
     ----------
@@ -53,14 +56,20 @@ def group_statistics(groups, values, n_groups, aggregations):
             deviation = x - mean[g]
             squares = np.bincount(g, weights=deviation * deviation, minlength=n_groups)
             var = np.where(count > 1, squares / (count - 1), np.nan)
-    if {"min", "max", "median", "nunique"} & set(aggregations):
+    if "min" in aggregations:
+        minimum = np.full(n_groups, np.inf)
+        np.minimum.at(minimum, g, x)
+        minimum[count == 0] = np.nan
+    if "max" in aggregations:
+        maximum = np.full(n_groups, -np.inf)
+        np.maximum.at(maximum, g, x)
+        maximum[count == 0] = np.nan
+    if {"median", "nunique"} & set(aggregations):
         order = np.lexsort((x, g))
         g_sorted, x_sorted = g[order], x[order]
         start = np.searchsorted(g_sorted, np.arange(n_groups), side="left")
         n = count.astype(np.intp)
         has = n > 0
-        last = np.where(has, start + n - 1, 0)
-        first = np.where(has, start, 0)
         if x_sorted.size == 0:
             x_sorted = np.full(1, np.nan)
     for agg in aggregations:
@@ -75,9 +84,9 @@ def group_statistics(groups, values, n_groups, aggregations):
         elif agg == "std":
             out[agg] = np.sqrt(var)
         elif agg == "min":
-            out[agg] = np.where(has, x_sorted[first], np.nan)
+            out[agg] = minimum
         elif agg == "max":
-            out[agg] = np.where(has, x_sorted[last], np.nan)
+            out[agg] = maximum
         elif agg == "median":
             low = np.where(has, start + (n - 1) // 2, 0)
             high = np.where(has, start + n // 2, 0)
@@ -89,6 +98,32 @@ def group_statistics(groups, values, n_groups, aggregations):
             )
             out[agg] = np.bincount(g_sorted[new], minlength=n_groups).astype(np.float64)
     return out
+
+
+def _use_table(n_codes, n_rows):
+    # A dense code -> group table is O(n_codes); sorting is O(n_rows log n_rows).
+    return n_codes <= 4 * n_rows + 4096
+
+
+def _compact(combined, n_codes):
+    """The sorted distinct codes of ``combined`` and each row's rank among them."""
+    if _use_table(n_codes, combined.size):
+        step = np.flatnonzero(np.bincount(combined, minlength=n_codes))
+        table = np.full(n_codes, -1, dtype=np.intp)
+        table[step] = np.arange(step.size)
+        return step, table[combined]
+    step, inverse = np.unique(combined, return_inverse=True)
+    return step, inverse.reshape(-1)
+
+
+def _locate(step, combined, n_codes):
+    """Rank of each code of ``combined`` in the sorted ``step``, -1 if absent."""
+    if _use_table(n_codes, combined.size):
+        table = np.full(n_codes, -1, dtype=np.intp)
+        table[step] = np.arange(step.size)
+        return table[combined]
+    where = np.minimum(np.searchsorted(step, combined), len(step) - 1)
+    return np.where(step[where] == combined, where, -1)
 
 
 def _lookup(col, uniques):
@@ -285,11 +320,13 @@ class GroupAggregator(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
             codes, uniques = factorize(self._column(X, position))
             size = len(uniques) + 1  # the last code is the missing key
             codes = np.where(codes < 0, len(uniques), codes)
-            combined = codes if groups is None else groups * size + codes
-            step, groups = np.unique(combined, return_inverse=True)
+            if groups is None:
+                combined, n_codes = codes, size
+            else:
+                combined, n_codes = groups * size + codes, len(steps[-1]) * size
+            step, groups = _compact(combined, n_codes)
             key_uniques.append(uniques)
             steps.append(step)
-        groups = groups.reshape(-1)
         n_groups = len(steps[-1])
 
         statistics = np.empty((n_groups, len(specs)), dtype=np.float64)
@@ -324,7 +361,7 @@ class GroupAggregator(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
 
     def _group_of_rows(self, X):
         """Fitted group id of each row, -1 for a group not seen at fit."""
-        groups = None
+        groups, n_previous = None, 1
         for position, uniques, step in zip(
             self.by_indices_, self._key_uniques, self._steps
         ):
@@ -335,9 +372,9 @@ class GroupAggregator(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
             else:
                 combined = groups * size + codes
                 valid = (groups >= 0) & (codes >= 0)
-            where = np.minimum(np.searchsorted(step, combined), len(step) - 1)
-            found = valid & (step[where] == combined)
-            groups = np.where(found, where, -1)
+            groups = _locate(step, np.where(valid, combined, 0), n_previous * size)
+            groups[~valid] = -1
+            n_previous = len(step)
         return groups
 
     def transform(self, X):

@@ -7,7 +7,7 @@ from sklearn.model_selection import KFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.tree import DecisionTreeRegressor
 
-from sklearn_workflow.features import GroupAggregator
+from sklearn_workflow.features import GroupAggregator, _group
 from sklearn_workflow.features._group import AGGREGATIONS
 
 pl = pytest.importorskip("polars")
@@ -61,6 +61,21 @@ def test_group_aggregator_matches_pandas_groupby_and_merge(kind, by, rng):
             np.testing.assert_allclose(
                 ours, expected[f"{column}_{a}"].to_numpy(dtype=float), rtol=1e-9
             )
+
+
+@pytest.mark.parametrize("by", [["city"], ["city", "contract"]])
+def test_group_aggregator_sorted_lookup_matches_dense_lookup(by, rng, monkeypatch):
+    # Many distinct key combinations compared with the rows switch the group
+    # lookup from a dense table to a sort; both give the same groups.
+    df = _customers(rng)
+    train, test = df.iloc[:400], df.iloc[400:]
+    agg = GroupAggregator(by, {"purchase_amount": ("mean", "max")})
+    dense = agg.fit(train).transform(test)
+    monkeypatch.setattr(_group, "_use_table", lambda n_codes, n_rows: False)
+    sorted_ = agg.fit(train).transform(test)
+    pd.testing.assert_frame_equal(sorted_, dense)
+    expected = _pandas_reference(train, test, by, "purchase_amount", ("mean",))
+    np.testing.assert_allclose(sorted_.iloc[:, -2], expected["purchase_amount_mean"])
 
 
 def test_group_aggregator_matches_a_naive_loop_over_groups(rng):
