@@ -93,6 +93,19 @@ def test_log_transformer_matches_feature_engine_log_cp():
     )
 
 
+@pytest.mark.parametrize("kind", ["pandas", "polars"])
+def test_log_transformer_matches_feature_engine_log_transformer(kind):
+    # feature_engine's LogTransformer is log(x) on positive data without missing
+    # values; ours with offset=-1 is log1p(x - 1) = log(x) for data >= 1.
+    fe_transformation = pytest.importorskip("feature_engine.transformation")
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"a": 1.0 + rng.lognormal(0.0, 2.0, 200), "b": rng.random(200)})
+    ours = LogTransformer(columns="a", offset=-1.0).fit_transform(_as(df, kind))
+    theirs = fe_transformation.LogTransformer(variables=["a"]).fit_transform(df)
+    np.testing.assert_allclose(np.asarray(ours["a_log"]), theirs["a"])
+    np.testing.assert_array_equal(np.asarray(ours["b"]), df["b"])
+
+
 def test_log_transformer_clips_below_the_fitted_minimum():
     train = pd.DataFrame({"x": [2.0, 3.0, 10.0]})
     log = LogTransformer(columns="x").fit(train)
