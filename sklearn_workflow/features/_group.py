@@ -289,6 +289,30 @@ class GroupAggregator(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
         codes, _ = factorize(col)
         return np.where(codes < 0, np.nan, codes.astype(np.float64))
 
+    def _overall(self, values, aggs):
+        """What a row of an unseen group gets, per aggregation of one column."""
+        if self.handle_unknown == "nan":
+            return dict.fromkeys(aggs, np.nan)
+        present = values[~np.isnan(values)]
+        out = {}
+        for agg in aggs:
+            if agg in _EMPTY_GROUP:
+                out[agg] = _EMPTY_GROUP[agg]
+            elif present.size == 0 or (agg in ("std", "var") and present.size < 2):
+                out[agg] = np.nan
+            elif agg == "mean":
+                out[agg] = present.mean()
+            elif agg == "median":
+                out[agg] = np.median(present)
+            elif agg == "min":
+                out[agg] = present.min()
+            elif agg == "max":
+                out[agg] = present.max()
+            else:
+                var = present.var(ddof=1)
+                out[agg] = np.sqrt(var) if agg == "std" else var
+        return out
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Compute the statistics of every group of the training data.
@@ -334,18 +358,14 @@ class GroupAggregator(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
         by_column = {}
         for position, agg in specs:
             by_column.setdefault(position, []).append(agg)
-        zeros = np.zeros(groups.shape[0], dtype=np.intp)
         for position, aggs in by_column.items():
             values = self._values(X, position, aggs)
             per_group = group_statistics(groups, values, n_groups, aggs)
-            overall = group_statistics(zeros, values, 1, aggs)
+            overall = self._overall(values, aggs)
             for j, spec in enumerate(specs):
                 if spec[0] == position:
                     statistics[:, j] = per_group[spec[1]]
-                    if self.handle_unknown == "nan":
-                        unknown[j] = np.nan
-                    else:
-                        unknown[j] = _EMPTY_GROUP.get(spec[1], overall[spec[1]][0])
+                    unknown[j] = overall[spec[1]]
 
         self.by_indices_ = np.asarray(by, dtype=np.intp)
         self.by_ = [names[i] for i in by]

@@ -115,6 +115,22 @@ def test_group_aggregator_unseen_groups(handle_unknown, expected):
     assert agg.n_groups_ == 2
 
 
+def test_group_aggregator_unseen_groups_get_whole_column_statistics(rng):
+    df = _customers(rng)
+    agg = GroupAggregator("city", {"purchase_amount": ALL}).fit(df)
+    out = agg.transform(df.iloc[:1].assign(city="Atlantis"))
+    column = df["purchase_amount"]
+    for name in ALL:
+        expected = 0.0 if name in ("count", "sum", "nunique") else column.agg(name)
+        assert out[f"purchase_amount_{name}_by_city"].iloc[0] == pytest.approx(expected)
+    empty = GroupAggregator("g", {"v": ALL}).fit(
+        pd.DataFrame({"g": ["a", "b"], "v": [np.nan, np.nan]})
+    )
+    unseen = empty.transform(pd.DataFrame({"g": ["c"], "v": [1.0]})).iloc[0, 2:]
+    expected = [0.0 if name in ("count", "sum", "nunique") else np.nan for name in ALL]
+    np.testing.assert_array_equal(unseen.to_numpy(dtype=float), expected)
+
+
 def test_group_aggregator_unseen_groups_error():
     train = pd.DataFrame({"city": ["Paris", "Tokyo"], "x": [1.0, 2.0]})
     agg = GroupAggregator("city", {"x": "mean"}, handle_unknown="error").fit(train)
