@@ -46,7 +46,10 @@ def group_statistics(groups, values, n_groups, aggregations):
         others NaN; ``std`` and ``var`` use ``ddof=1`` (NaN for a single value).
     """
     present = ~np.isnan(values)
-    g, x = groups[present], values[present]
+    if present.all():
+        g, x = groups, values
+    else:
+        g, x = groups[present], values[present]
     count = np.bincount(g, minlength=n_groups).astype(np.float64)
     out = {}
     with np.errstate(divide="ignore", invalid="ignore"):
