@@ -70,11 +70,6 @@ def group_statistics(groups, values, n_groups, aggregations):
     if {"median", "nunique"} & set(aggregations):
         order = np.lexsort((x, g))
         g_sorted, x_sorted = g[order], x[order]
-        start = np.searchsorted(g_sorted, np.arange(n_groups), side="left")
-        n = count.astype(np.intp)
-        has = n > 0
-        if x_sorted.size == 0:
-            x_sorted = np.full(1, np.nan)
     for agg in aggregations:
         if agg == "count":
             out[agg] = count
@@ -91,14 +86,15 @@ def group_statistics(groups, values, n_groups, aggregations):
         elif agg == "max":
             out[agg] = maximum
         elif agg == "median":
-            low = np.where(has, start + (n - 1) // 2, 0)
-            high = np.where(has, start + n // 2, 0)
-            out[agg] = np.where(has, (x_sorted[low] + x_sorted[high]) / 2, np.nan)
+            n = count.astype(np.intp)
+            start = np.searchsorted(g_sorted, np.arange(n_groups), side="left")
+            padded = np.append(x_sorted, np.nan)  # empty groups point past the end
+            low = np.where(n > 0, start + (n - 1) // 2, x_sorted.size)
+            high = np.where(n > 0, start + n // 2, x_sorted.size)
+            out[agg] = (padded[low] + padded[high]) / 2
         else:  # nunique
-            new = np.ones(g_sorted.size, dtype=bool)
-            new[1:] = (np.diff(x_sorted[: g_sorted.size]) != 0) | (
-                np.diff(g_sorted) != 0
-            )
+            new = np.ones(x_sorted.size, dtype=bool)
+            new[1:] = (np.diff(x_sorted) != 0) | (np.diff(g_sorted) != 0)
             out[agg] = np.bincount(g_sorted[new], minlength=n_groups).astype(np.float64)
     return out
 
