@@ -4,6 +4,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import KBinsDiscretizer
 
 from sklearn_workflow.features import Binner
@@ -188,6 +192,31 @@ def test_binner_keep_original_and_columns_none():
     np.testing.assert_array_equal(out["a"], X["a"])
     np.testing.assert_array_equal(out["a_bin"], [0, 0, 1, 1])
     assert Binner(None, bins=2).fit(X).columns_ == ["a"]
+
+
+def test_binner_in_grid_search_and_column_transformer(rng):
+    X = pd.DataFrame({"x": rng.normal(size=120), "city": rng.choice(["a", "b"], 120)})
+    y = (X["x"] > 0.3).astype(int)
+    pipe = make_pipeline(
+        Binner("x", encode="onehot"),
+        ColumnTransformer([("drop_city", "drop", ["city"])], remainder="passthrough"),
+        LogisticRegression(),
+    )
+    search = GridSearchCV(pipe, {"binner__bins": [2, 8]}, cv=3).fit(X, y)
+    assert search.best_params_ == {"binner__bins": 8}
+    ct = ColumnTransformer(
+        [("bins", Binner(["x"], bins=3), ["x"])], remainder="passthrough"
+    ).fit(X)
+    assert list(ct.get_feature_names_out()) == ["bins__x_bin", "remainder__city"]
+
+
+def test_binner_round_trips_through_skops():
+    sio = pytest.importorskip("skops.io")
+    X = pd.DataFrame({"a": [1.0, 5.0, 7.0, np.nan], "b": [0.0, 1.0, 2.0, 3.0]})
+    binner = Binner(["a", "b"], bins=3, encode="label").fit(X)
+    data = sio.dumps(binner)
+    loaded = sio.loads(data, trusted=sio.get_untrusted_types(data=data))
+    pd.testing.assert_frame_equal(loaded.transform(X), binner.transform(X))
 
 
 @pytest.mark.parametrize(

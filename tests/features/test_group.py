@@ -191,6 +191,25 @@ def test_group_aggregator_numpy_input_and_names(rng):
     assert agg.aggregations_ == [("x1", "sum"), ("x1", "min")]
 
 
+def test_group_aggregator_numpy_object_array_with_string_keys():
+    X = np.array(
+        [["a", 1.0], ["b", 2.0], ["a", 3.0], [None, 4.0], ["b", np.nan]], dtype=object
+    )
+    out = GroupAggregator(0, {1: ("mean", "count")}).fit_transform(X)
+    assert out.dtype == object
+    expected = [[2.0, 2.0], [2.0, 1.0], [2.0, 2.0], [4.0, 1.0], [2.0, 1.0]]
+    np.testing.assert_allclose(out[:, 2:].astype(float), expected)
+
+
+def test_group_aggregator_round_trips_through_skops(rng):
+    sio = pytest.importorskip("skops.io")
+    df = _customers(rng)
+    agg = GroupAggregator(["city", "contract"], {"purchase_amount": ALL}).fit(df)
+    data = sio.dumps(agg)
+    loaded = sio.loads(data, trusted=sio.get_untrusted_types(data=data))
+    pd.testing.assert_frame_equal(loaded.transform(df), agg.transform(df))
+
+
 def test_group_aggregator_has_no_leakage_in_cross_validation(rng):
     # Inside a cross-validated pipeline, the statistics used for a validation
     # fold come from the other folds only.

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import make_pipeline
 
 from sklearn_workflow.features import LogTransformer
@@ -180,6 +181,16 @@ def test_log_transformer_ignores_indicators_and_all_missing_columns():
     assert log.columns_ == ["amount"]
     forced = LogTransformer(columns=["empty"]).fit(X)
     assert np.isnan(forced.transform(X)["empty_log"]).all()
+
+
+def test_log_transformer_in_a_column_transformer(rng):
+    X = pd.DataFrame({"a": rng.lognormal(size=30), "b": rng.normal(size=30)})
+    ct = ColumnTransformer(
+        [("log", LogTransformer(columns=["a"]), ["a"])], remainder="passthrough"
+    ).set_output(transform="pandas")
+    out = ct.fit_transform(X)
+    assert list(out.columns) == ["log__a_log", "remainder__b"]
+    np.testing.assert_allclose(out["log__a_log"], np.log1p(X["a"]))
 
 
 def test_log_transformer_inside_a_pipeline_learns_on_train_only():
