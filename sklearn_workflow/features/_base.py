@@ -97,8 +97,9 @@ class _FrameTransformerMixin:
             names = getattr(self, "feature_names_in_", None)
             if names is None:
                 raise ValueError(
-                    f"{param} names column {key!r}, but X has no column names; "
-                    "name columns by integer position for arrays."
+                    f"{param} names column {key!r}, but X has no string column "
+                    "names (it is an array, or its column names are not all "
+                    "strings); name columns by integer position."
                 )
             matches = np.flatnonzero(names == key)
             if matches.size == 0:

@@ -219,7 +219,7 @@ def test_log_transformer_inside_a_pipeline_learns_on_train_only():
             {"columns": "x"},
             np.ones((3, 2)),
             ValueError,
-            "columns names column 'x', but X has no column names",
+            "columns names column 'x', but X has no string column names",
         ),
         (
             {"columns": 5},
