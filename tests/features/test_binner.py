@@ -195,8 +195,10 @@ def test_binner_keep_original_and_columns_none():
 
 
 def test_binner_in_grid_search_and_column_transformer(rng):
-    X = pd.DataFrame({"x": rng.normal(size=120), "city": rng.choice(["a", "b"], 120)})
-    y = (X["x"] > 0.3).astype(int)
+    # The target switches at x = 0.5, a quartile edge: 8 bins find it, 2 cannot.
+    x = rng.permutation(np.linspace(-1.0, 1.0, 120))
+    X = pd.DataFrame({"x": x, "city": rng.choice(["a", "b"], 120)})
+    y = (X["x"] > 0.5).astype(int)
     pipe = make_pipeline(
         Binner("x", encode="onehot"),
         ColumnTransformer([("drop_city", "drop", ["city"])], remainder="passthrough"),
