@@ -24,15 +24,22 @@ def all_estimator_instances():
     -------
     instances : list of estimator instances
     """
-    from sklearn_workflow.features import (  # issue 8
+    # issue 9: problem stage
+    from sklearn_workflow.problem import RuleClassifier
+
+    instances = []
+    # Arrays name their columns by position: x0 is the first column.
+    instances.append(RuleClassifier(rule="x0 > 0"))
+
+    # issue 8: log transform, binning, ratios, group aggregations
+    from sklearn_workflow.features import (
         Binner,
         GroupAggregator,
         LogTransformer,
         RatioFeatures,
     )
 
-    instances = []
-    instances += [  # issue 8
+    instances += [
         LogTransformer(skew_threshold=-10.0),
         Binner(columns=None, bins=3),
         RatioFeatures(pairs=((0, 1),)),
