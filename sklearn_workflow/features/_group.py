@@ -342,12 +342,16 @@ class GroupAggregator(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
         for position in by:
             codes, uniques = factorize(self._column(X, position))
             size = len(uniques) + 1  # the last code is the missing key
-            codes = np.where(codes < 0, len(uniques), codes)
+            missing = codes < 0
+            if missing.any():
+                codes = np.where(missing, len(uniques), codes)
             if groups is None:
-                combined, n_codes = codes, size
+                # factorize gives every code 0 .. k-1 at least one row: already dense.
+                n_codes = size if missing.any() else size - 1
+                step, groups = np.arange(n_codes), codes
             else:
-                combined, n_codes = groups * size + codes, len(steps[-1]) * size
-            step, groups = _compact(combined, n_codes)
+                combined = groups * size + codes
+                step, groups = _compact(combined, len(steps[-1]) * size)
             key_uniques.append(uniques)
             steps.append(step)
         n_groups = len(steps[-1])
