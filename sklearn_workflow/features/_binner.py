@@ -19,8 +19,14 @@ from sklearn_workflow.utils._param_validation import (
 __all__ = ["Binner"]
 
 
-def _format_edge(edge):
-    return f"{edge:g}"
+def _format_edges(edges):
+    """Shortest ``g`` formatting (6 significant digits or more) that keeps the
+    edges distinct: 1700000000 and 1700003600 need 8."""
+    for digits in range(6, 18):
+        text = [f"{edge:.{digits}g}" for edge in edges]
+        if len(set(text)) == len(text):
+            return text
+    return [repr(float(edge)) for edge in edges]
 
 
 def interval_labels(edges, closed):
@@ -28,7 +34,7 @@ def interval_labels(edges, closed):
     n_bins = len(edges) - 1
     if n_bins == 1:
         return ["(-inf, inf)"]
-    inner = [_format_edge(e) for e in edges[1:-1]]
+    inner = _format_edges(edges[1:-1])
     if closed == "right":
         labels = [f"(-inf, {inner[0]}]"]
         labels += [f"({a}, {b}]" for a, b in zip(inner[:-1], inner[1:])]

@@ -176,6 +176,20 @@ def test_binner_default_labels_say_the_intervals():
     assert left.labels_ == [["(-inf, 10)", "[10, 50)", "[50, inf)"]]
 
 
+def test_binner_default_labels_stay_distinct_for_close_edges():
+    # Epoch seconds one second apart: the quartile edges (1700000002.75, ...)
+    # differ only in the 10th digit, where 6 significant digits would merge them.
+    X = pd.DataFrame({"t": 1_700_000_000.0 + np.arange(12)})
+    binner = Binner("t", bins=4, encode="label").fit(X)
+    assert binner.labels_[0] == [
+        "(-inf, 1700000003]",
+        "(1700000003, 1700000006]",
+        "(1700000006, 1700000008]",
+        "(1700000008, inf)",
+    ]
+    assert binner.transform(X)["t_bin"].nunique() == 4
+
+
 def test_binner_constant_and_empty_columns_get_one_bin():
     X = pd.DataFrame({"c": [3.0, 3.0, 3.0], "e": [np.nan] * 3})
     binner = Binner(["c", "e"], bins=4).fit(X)
