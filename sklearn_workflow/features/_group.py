@@ -11,7 +11,11 @@ from sklearn_workflow.features._base import (
     _FrameTransformerMixin,
     as_column_list,
 )
-from sklearn_workflow.utils._dataframe import column_kind, factorize
+from sklearn_workflow.utils._dataframe import (
+    column_kind,
+    factorize,
+    to_object_array,
+)
 from sklearn_workflow.utils._param_validation import StrOptions, _fit_context
 
 __all__ = ["GroupAggregator"]
@@ -419,7 +423,9 @@ class GroupAggregator(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
         unseen = groups < 0
         if unseen.any() and self.handle_unknown == "error":
             row = int(np.flatnonzero(unseen)[0])
-            key = tuple(self._column(X, p)[row] for p in self.by_indices_)
+            key = tuple(
+                to_object_array(self._column(X, p))[row] for p in self.by_indices_
+            )
             raise ValueError(
                 f"GroupAggregator: {int(unseen.sum())} row(s) belong to groups of "
                 f"by={self.by_!r} not seen at fit, such as {key!r} (row {row}); "

@@ -217,9 +217,9 @@ class LogTransformer(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
                 k = int(np.flatnonzero(negative)[0])
                 raise ValueError(
                     f"offset={self.offset!r} leaves column {self.columns_[k]!r} "
-                    f"negative (its minimum at fit is {minimum[k]!r}); use "
+                    f"negative (its minimum at fit is {float(minimum[k])!r}); use "
                     "offset='auto' or an offset of at least "
-                    f"{-minimum[k]!r}."
+                    f"{-float(minimum[k])!r}."
                 )
         self.min_ = minimum
         self.offset_ = offset

@@ -231,7 +231,8 @@ def test_log_transformer_inside_a_pipeline_learns_on_train_only():
             {"columns": "x", "offset": 1.0},
             pd.DataFrame({"x": [-3.0, 2.0]}),
             ValueError,
-            "offset=1.0 leaves column 'x' negative",
+            r"offset=1.0 leaves column 'x' negative \(its minimum at fit is -3.0\); "
+            "use offset='auto' or an offset of at least 3.0",
         ),
         (
             {"columns": "x"},
