@@ -135,10 +135,12 @@ def test_group_aggregator_unseen_groups_error():
     train = pd.DataFrame({"city": ["Paris", "Tokyo"], "x": [1.0, 2.0]})
     agg = GroupAggregator("city", {"x": "mean"}, handle_unknown="error").fit(train)
     agg.transform(train)
-    with pytest.raises(
-        ValueError, match=r"1 row\(s\) .* such as \('Rome',\) \(row 1\)"
-    ):
-        agg.transform(pd.DataFrame({"city": ["Paris", "Rome"], "x": [1.0, 2.0]}))
+    test = pd.DataFrame({"city": ["Paris", "Rome"], "x": [1.0, 2.0]}, index=[7, 3])
+    msg = r"1 row\(s\) .* not seen at fit, such as \('Rome',\) \(row 1\)"
+    with pytest.raises(ValueError, match=msg):
+        agg.transform(test)
+    with pytest.raises(ValueError, match=msg):
+        agg.transform(pl.from_pandas(test))
 
 
 def test_group_aggregator_keys_of_any_kind_match_across_dtypes():
