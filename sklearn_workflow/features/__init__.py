@@ -4,4 +4,14 @@ Date features, target encoding, log transform, binning, ratios and interactions,
 group aggregations.
 """
 
-__all__ = []
+from sklearn_workflow.features._binner import Binner
+from sklearn_workflow.features._group import GroupAggregator
+from sklearn_workflow.features._log import LogTransformer
+from sklearn_workflow.features._ratio import RatioFeatures
+
+__all__ = [
+    "Binner",
+    "GroupAggregator",
+    "LogTransformer",
+    "RatioFeatures",
+]

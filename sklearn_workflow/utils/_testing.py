@@ -30,6 +30,21 @@ def all_estimator_instances():
     instances = []
     # Arrays name their columns by position: x0 is the first column.
     instances.append(RuleClassifier(rule="x0 > 0"))
+
+    # issue 8: log transform, binning, ratios, group aggregations
+    from sklearn_workflow.features import (
+        Binner,
+        GroupAggregator,
+        LogTransformer,
+        RatioFeatures,
+    )
+
+    instances += [
+        LogTransformer(skew_threshold=-10.0),
+        Binner(columns=None, bins=3),
+        RatioFeatures(pairs=((0, 1),)),
+        GroupAggregator(by=0, aggregations={1: ("mean", "count")}),
+    ]
     return instances
 
 
