@@ -365,3 +365,33 @@ def test_demo_run_meets_its_verdict(tmp_path, cli):
     latency_met = all(row["met"] for row in criteria if "latency" in row["criterion"])
     assert metrics["verdict"]["met"] is latency_met
     assert result.returncode == (0 if latency_met else 1)
+
+
+def test_check_reads_parquet_and_parses_date_strings(tmp_path, cli):
+    frame = pd.DataFrame(
+        {
+            "signup": ["2024-01-05", "2024-02-11", None, "2024-03-30"] * 25,
+            "amount": np.arange(100.0),
+        }
+    )
+    frame.to_parquet(tmp_path / "data.parquet")
+    result = cli("check", tmp_path / "data.parquet", "--out", tmp_path / "q")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "DATA QUALITY REPORT" in result.stdout
+    assert "datetime" in result.stdout  # the text dates were read as dates
+
+
+def test_load_table_parses_iso_dates_only(tmp_path):
+    from sklearn_workflow.workflow._runner import load_table
+
+    pd.DataFrame(
+        {
+            "when": ["2024-01-05 10:00:00", "2024-02-11 00:30:00", None] * 10,
+            "code": ["2024-01", "A-12", "7"] * 10,
+            "n": range(30),
+        }
+    ).to_csv(tmp_path / "d.csv", index=False)
+    frame = load_table(tmp_path / "d.csv")
+    assert frame["when"].dtype.kind == "M"
+    assert frame["when"].isna().sum() == 10
+    assert frame["code"].dtype.kind != "M"
