@@ -1066,6 +1066,7 @@ def run_workflow(
             "learning_curve": diagnosis,
             "selection": _jsonable(_results_table(selector.results_)),
             "timings_s": progress.timings,
+            "time_budget_s": time_budget,
         }
         card = make_model_card(
             model,
@@ -1102,6 +1103,7 @@ def run_workflow(
         title = f"sklearn_workflow report: {problem.name or y.name}"
         files["report.html"].write_text(html_page(title, *html), encoding="utf-8")
     metrics["timings_s"] = progress.timings
+    metrics["total_s"] = round(progress.elapsed, 3)
     files["metrics.json"].write_text(json.dumps(_jsonable(metrics), indent=2))
     summary = _summary(problem, metrics, verdict, files["report.html"])
     say(summary)
