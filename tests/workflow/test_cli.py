@@ -11,6 +11,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes
 
 from sklearn_workflow.deploy import load
+from sklearn_workflow.workflow._runner import load_table
 
 OUTPUT_FILES = [
     "findings.csv",
@@ -166,7 +167,8 @@ def test_predict_reproduces_the_saved_model_on_the_test_rows(churn_run, cli):
     predictions = pd.read_csv(folder / "preds.csv")
     np.testing.assert_array_equal(predictions["prediction"], saved["prediction"])
     model = load(folder / "out" / "model.skops")
-    rows = pd.read_csv(folder / "test_rows.csv")[list(model.feature_names_in_)]
+    # Read as the command reads files (ISO dates parsed).
+    rows = load_table(folder / "test_rows.csv")[list(model.feature_names_in_)]
     np.testing.assert_allclose(
         predictions[["proba_0", "proba_1"]].to_numpy(),
         model.predict_proba(rows),
@@ -382,8 +384,6 @@ def test_check_reads_parquet_and_parses_date_strings(tmp_path, cli):
 
 
 def test_load_table_parses_iso_dates_only(tmp_path):
-    from sklearn_workflow.workflow._runner import load_table
-
     pd.DataFrame(
         {
             "when": ["2024-01-05 10:00:00", "2024-02-11 00:30:00", None] * 10,
