@@ -973,6 +973,10 @@ def run_workflow(
                     ("model", selector.best_estimator_),
                 ]
             )
+            say(
+                "      no threshold objective in the problem card: the winner keeps "
+                "its own decision rule"
+            )
             tuning_parts = [
                 "<p>No threshold objective in the problem: the winner, refitted "
                 "on every training row by the selector, predicts as it is.</p>"
