@@ -24,7 +24,15 @@ def all_estimator_instances():
     -------
     instances : list of estimator instances
     """
-    return []
+    from sklearn_workflow.quality import DataQualityChecker
+
+    return [
+        # DataQualityChecker: "raise" so that a batch with other column names fails
+        # with scikit-learn's feature-name message, as the common checks expect;
+        # range_tolerance=1.0 so that a test split of the same distribution (as in
+        # check_fit_idempotent) is not out of range.
+        DataQualityChecker(on_violation="raise", range_tolerance=1.0),
+    ]
 
 
 def expected_failed_checks(estimator):
