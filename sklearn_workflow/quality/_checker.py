@@ -20,12 +20,12 @@ from sklearn_workflow.quality._findings import (
     FEW_ROWS,
     FINDING_COLUMNS,
     SEVERITIES,
+    RowKey,
     column_findings,
     conflicting_label_findings,
     correlation_findings,
     correlation_matrix,
     duplicate_findings,
-    duplicate_groups,
     finding,
     leak_codes,
     leakage_findings,
@@ -336,17 +336,31 @@ n_features)
             "cardinality_threshold": self.cardinality_threshold,
             "max_categories": self.max_categories,
         }
-        columns, profiles, sorted_list, rows = [], [], [], []
+        target = None if y is None else self._prepare_target(y, n_rows)
+        rows = [] if target is None else list(target["rows"])
+        profiles, corr_names, corr_arrays = [], [], []
+        row_key = RowKey(n_rows)
+        # One column at a time: read, profile, check, screen for leakage, fold
+        # into the row key; only the numeric values stay (for the correlations).
         for label, name, col in iter_columns(X):
             data = read_column(label, name, col)
             profile, sorted_values = profile_column(
                 data, n_bins=self.n_bins, max_categories=self.max_categories
             )
             profile["label"] = label.item() if isinstance(label, np.generic) else label
-            rows.extend(column_findings(data, profile, sorted_values, params))
-            columns.append(data)
+            column_rows = column_findings(data, profile, sorted_values, params)
+            rows.extend(column_rows)
+            if target is not None and target["y"] is not None:
+                id_like = any(r["check"] == "id_like" for r in column_rows)
+                rows.extend(
+                    self._leakage(data, profile, sorted_values, target, id_like)
+                )
+            if data.codes is not None:
+                row_key.add(data.codes, data.n_unique)
+            if profile["kind"] in ("numeric", "boolean") and profile["n_unique"] > 1:
+                corr_names.append(profile["name"])
+                corr_arrays.append(data.values)
             profiles.append(profile)
-            sorted_list.append(sorted_values)
 
         if n_rows < FEW_ROWS:
             rows.append(
@@ -360,18 +374,24 @@ n_features)
                     "Collect more data before modelling.",
                 )
             )
-        groups, n_groups = duplicate_groups(columns, n_rows)
+        groups, n_groups = row_key.groups()
+        del row_key
         n_duplicates = n_rows - n_groups
         rows.extend(duplicate_findings(n_duplicates, n_rows))
-        names, corr = correlation_matrix(columns, profiles)
-        rows.extend(correlation_findings(names, corr, self.correlation_threshold))
-
-        target = None
-        if y is not None:
-            target, target_rows = self._target_checks(
-                y, columns, profiles, sorted_list, groups, n_groups
+        corr = correlation_matrix(corr_arrays)
+        del corr_arrays
+        rows.extend(correlation_findings(corr_names, corr, self.correlation_threshold))
+        if target is not None and target["y"] is not None:
+            keep = target["keep"]
+            rows.extend(
+                conflicting_label_findings(
+                    groups[keep],
+                    n_groups,
+                    target["codes"][keep],
+                    target["n_labels"],
+                    target["summary"]["name"],
+                )
             )
-            rows.extend(target_rows)
 
         self.contract_ = {
             "input": "pandas"
@@ -383,7 +403,7 @@ n_features)
             "n_columns": len(profiles),
             "n_duplicates": int(n_duplicates),
             "columns": profiles,
-            "target": target,
+            "target": None if target is None else target["summary"],
             "imbalance_ratio": self.imbalance_ratio,
         }
         severity_rank = {s: i for i, s in enumerate(SEVERITIES)}
@@ -392,23 +412,32 @@ n_features)
         self._findings = {c: [r[c] for r in rows] for c in FINDING_COLUMNS}
         return self
 
-    def _target_checks(self, y, columns, profiles, sorted_list, groups, n_groups):
+    def _prepare_target(self, y, n_rows):
+        """Classify the target, summarise it and run the target-only checks.
+
+        Returns None for a target that cannot be checked (2-D), else a dict with
+        ``summary`` (kept in the contract), ``rows`` (findings), ``keep`` (rows
+        with a target), ``y`` (class index or float target on those rows, None
+        when fewer than 2), ``codes``/``n_labels`` (for conflicting labels) and
+        ``task``.
+        """
         name = getattr(y, "name", None)
         name = "target" if name is None else str(name)
         y_values = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
         if y_values.ndim == 2 and y_values.shape[1] == 1:
             y_values = y_values.ravel()
         if y_values.ndim != 1:
-            return None, []
-        if y_values.shape[0] != groups.size:
+            return None
+        if y_values.shape[0] != n_rows:
             raise ValueError(
-                f"X and y have inconsistent numbers of samples: X has "
-                f"{groups.size} rows, y has {y_values.shape[0]}."
+                f"X and y have inconsistent numbers of samples: X has {n_rows} "
+                f"rows, y has {y_values.shape[0]}."
             )
         ydata = read_column(name, name, y_values)
-        missing = ydata.missing
-        keep = ~missing
-        n_missing = int(missing.sum())
+        if ydata.codes is None:
+            return None
+        keep = ~ydata.missing
+        n_missing = int(ydata.missing.sum())
         task = "classification"
         if ydata.kind == "numeric":
             present = ydata.values[keep]
@@ -418,30 +447,24 @@ n_features)
                 or ydata.n_unique > _MAX_CLASSES
             ):
                 task = "regression"
-        if ydata.codes is None:
-            return None, []
-        target = {"name": name, "task": task, "n_missing": n_missing}
+        summary = {"name": name, "task": task, "n_missing": n_missing}
         if task == "regression":
+            finite = np.isfinite(ydata.values)
+            keep = keep & finite
             values = ydata.values[keep]
-            values = np.where(np.isfinite(values), values, np.nan)
-            finite = ~np.isnan(values)
-            keep = keep.copy()
-            keep[keep] = finite
-            values = values[finite]
-            target.update(
-                mean=float(values.mean()) if values.size else float("nan"),
-                std=float(values.std()) if values.size else float("nan"),
-                min=float(values.min()) if values.size else float("nan"),
-                max=float(values.max()) if values.size else float("nan"),
+            summary.update(
+                mean=float(values.mean()),
+                std=float(values.std()),
+                min=float(values.min()),
+                max=float(values.max()),
             )
-            labels = []
-            y_target = values
+            labels, y_target = [], values
         else:
             labels, y_target = _sorted_labels(ydata, keep)
             counts = np.bincount(y_target, minlength=len(labels))
-            target["labels"] = labels
-            target["counts"] = counts.tolist()
-            target["ratio"] = (
+            summary["labels"] = labels
+            summary["counts"] = counts.tolist()
+            summary["ratio"] = (
                 float(counts.min() / counts.max()) if len(labels) >= 2 else None
             )
         rows = target_findings(
@@ -452,28 +475,34 @@ n_features)
             imbalance_ratio=self.imbalance_ratio,
             n_missing=n_missing,
         )
-        if y_target.size < 2:
-            return target, rows
-        fold = np.arange(y_target.size) % 2
-        for data, profile, sorted_values in zip(columns, profiles, sorted_list):
+        return {
+            "summary": summary,
+            "rows": rows,
+            "keep": keep,
+            "all_kept": bool(keep.all()),
+            "y": y_target if y_target.size >= 2 else None,
+            "codes": ydata.codes,
+            "n_labels": max(ydata.n_unique, 1),
+            "task": task,
+        }
+
+    def _leakage(self, data, profile, sorted_values, target, id_like):
+        # An identifier is unique per row: out of sample, it scores every row
+        # with the prior, so its screen is skipped (its missingness is not).
+        task, keep, y_target = target["task"], target["keep"], target["y"]
+        missing = data.missing if target["all_kept"] else data.missing[keep]
+        score = 0.0
+        if not (id_like and profile["kind"] == "categorical"):
             coded = leak_codes(data, profile, sorted_values)
-            if coded is None:
-                continue
-            codes, n_codes = coded
-            score = leakage_score(codes[keep], n_codes, y_target, task, fold)
-            miss = missingness_score(data.missing[keep], y_target, task)
-            rows.extend(
-                leakage_findings(
-                    profile["name"], score, miss, task, self.leakage_threshold
-                )
-            )
-        y_codes = ydata.codes
-        rows.extend(
-            conflicting_label_findings(
-                groups[keep], n_groups, y_codes[keep], max(ydata.n_unique, 1), name
-            )
+            if coded is not None:
+                codes, n_codes = coded
+                if not target["all_kept"]:
+                    codes = codes[keep]
+                score = leakage_score(codes, n_codes, y_target, task)
+        miss = missingness_score(missing, y_target, task)
+        return leakage_findings(
+            profile["name"], score, miss, task, self.leakage_threshold
         )
-        return target, rows
 
     def fit_transform(self, X, y=None, **fit_params):
         """Fit, then return ``X`` unchanged (it is the data the contract describes).
@@ -588,7 +617,9 @@ n_features)
         _, _, pairs, _ = self._batch(X)
         values = {}
         for profile, col in pairs:
-            data = read_column(profile["label"], profile["name"], col)
+            data = read_column(
+                profile["label"], profile["name"], col, encode=_needs_codes(profile)
+            )
             fractions = None
             if data.kind == profile["kind"] or _compatible(data.kind, profile["kind"]):
                 fractions = batch_bin_fractions(profile, data)
@@ -678,7 +709,9 @@ n_features)
     def _violations(self, X):
         X_out, sklearn_message, pairs, rows = self._batch(X)
         for profile, col in pairs:
-            data = read_column(profile["label"], profile["name"], col)
+            data = read_column(
+                profile["label"], profile["name"], col, encode=_needs_codes(profile)
+            )
             rows.extend(self._column_violations(profile, data))
         frame = pd.DataFrame(
             {c: [r[c] for r in rows] for c in VIOLATION_COLUMNS},
@@ -832,6 +865,13 @@ n_features)
         tags.target_tags.required = False
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _needs_codes(profile):
+    """Validation factorizes a categorical column only for what it checks."""
+    return profile["kind"] == "categorical" and (
+        not profile["high_cardinality"] or profile["n_drift_categories"] > 0
+    )
 
 
 def _compatible(batch_kind, fitted_kind):

@@ -23,7 +23,7 @@ __all__ = [
     "SEVERITIES",
     "column_findings",
     "correlation_findings",
-    "duplicate_groups",
+    "RowKey",
     "finding",
     "leakage_findings",
     "target_findings",
@@ -63,6 +63,12 @@ SKEWNESS_LIMIT = 1.0
 OUTLIER_SHARE = 0.01
 MAX_LEAK_CLASSES = 10
 _CORRELATION_CHUNK = 65536
+try:
+    import pyarrow  # noqa: F401
+
+    _STRING_DTYPE = "string[pyarrow]"
+except ImportError:  # pragma: no cover
+    _STRING_DTYPE = "string[python]"
 
 
 def finding(check, column, severity, value, message, suggestion):
@@ -249,15 +255,22 @@ def column_findings(data, profile, sorted_values, params):
 
 
 def _string_findings(data, name):
-    """Null-like strings and categories equal up to case or white space."""
+    """Null-like strings and categories equal up to case or white space.
+
+    Works on the column's distinct values only, with vectorised string kernels
+    (Arrow's when pyarrow is installed).
+    """
     rows = []
-    uniques = pd.Series(data.uniques, dtype=object)
-    is_str = uniques.map(type).isin([str, np.str_]).to_numpy()
+    uniques = data.uniques
+    if data.type_counts is None:
+        is_str = np.ones(len(uniques), dtype=bool)
+    else:
+        is_str = np.frompyfunc(lambda v: isinstance(v, str), 1, 1)(uniques).astype(bool)
     if not is_str.any():
         return rows
-    strings = uniques[is_str]
+    strings = pd.Series(uniques[is_str], dtype=_STRING_DTYPE)
     normalised = strings.str.strip().str.lower()
-    null_like = normalised.isin(NULL_LIKE).to_numpy()
+    null_like = normalised.isin(list(NULL_LIKE)).to_numpy(dtype=bool)
     if null_like.any():
         counts = np.bincount(data.codes[data.codes >= 0], minlength=len(uniques))
         positions = np.flatnonzero(is_str)[null_like]
@@ -276,15 +289,14 @@ def _string_findings(data, name):
             )
         )
     keep = ~null_like
-    variants = normalised[keep]
-    originals = strings[keep]
-    codes, _ = pd.factorize(variants)
+    codes, _ = pd.factorize(normalised[keep])
     n_forms = np.bincount(codes) if codes.size else np.zeros(0, dtype=np.int64)
     groups = np.flatnonzero(n_forms > 1)
     if groups.size:
+        originals = strings[keep].to_numpy(dtype=object)
         examples = []
         for g in groups[:5]:
-            forms = originals.to_numpy()[codes == g][:4]
+            forms = originals[codes == g][:4]
             examples.append(" / ".join(repr(v) for v in forms))
         rows.append(
             finding(
@@ -350,30 +362,31 @@ def _numeric_findings(profile, sorted_values, name):
     return rows
 
 
-def duplicate_groups(columns, n_rows):
-    """Group id of every row so that equal rows share an id (missing == missing).
+class RowKey:
+    """Combine the columns' codes into one key per row, one column at a time.
 
-    Combines the columns' factorized codes into one integer key, re-factorizing
-    the key whenever the next column could overflow it (pandas' hash table, O(n)).
-
-    Returns
-    -------
-    groups : ndarray of int64, shape (n_rows,)
-    n_groups : int
+    Equal rows (missing equal to missing) get equal keys. The key is
+    re-factorized (pandas' hash table, O(n)) whenever the next column could
+    overflow int64.
     """
-    key = np.zeros(n_rows, dtype=np.int64)
-    n_keys = 1
-    for data in columns:
-        if data.codes is None:
-            continue
-        card = data.n_unique + 1
-        if n_keys * card >= 2**62:
-            key, uniques = pd.factorize(key)
-            n_keys = len(uniques)
-        key = key * card + (data.codes + 1)
-        n_keys *= card
-    key, uniques = pd.factorize(key)
-    return key.astype(np.int64, copy=False), len(uniques)
+
+    def __init__(self, n_rows):
+        self.key = np.zeros(n_rows, dtype=np.int64)
+        self.n_keys = 1
+
+    def add(self, codes, n_unique):
+        card = n_unique + 1
+        if self.n_keys * card >= 2**62:
+            self.key, uniques = pd.factorize(self.key)
+            self.n_keys = len(uniques)
+        self.key *= card
+        self.key += codes + 1
+        self.n_keys *= card
+
+    def groups(self):
+        """``(groups, n_groups)``: a group id per row, equal rows sharing one."""
+        key, uniques = pd.factorize(self.key)
+        return key.astype(np.int64, copy=False), len(uniques)
 
 
 def duplicate_findings(n_duplicates, n_rows):
@@ -392,36 +405,39 @@ def duplicate_findings(n_duplicates, n_rows):
     ]
 
 
-def correlation_matrix(columns, profiles):
-    """Pearson correlation of the numeric columns, missing values left out.
+def correlation_matrix(arrays):
+    """Pearson correlation of float columns, missing values left out.
 
     Each column is centred on its own mean and scaled; missing and infinite values
     contribute zero, and each pair is normalised by the sums of squares over the
-    rows where both are present. Computed in chunks of rows (two matrix products).
+    rows where both are present (exact Pearson when nothing is missing).
+    Computed in chunks of rows (two matrix products per chunk).
+
+    Parameters
+    ----------
+    arrays : list of ndarray of float64, each of shape (n_rows,)
+
+    Returns
+    -------
+    corr : ndarray of shape (len(arrays), len(arrays))
     """
-    selected = [
-        (d, p)
-        for d, p in zip(columns, profiles)
-        if p["kind"] in ("numeric", "boolean") and p["n_unique"] > 1
-    ]
-    names = [p["name"] for _, p in selected]
-    k = len(selected)
+    k = len(arrays)
     if k < 2:
-        return names, np.zeros((k, k))
-    n = selected[0][0].values.size
+        return np.eye(k)
+    n = arrays[0].size
     means = np.empty(k)
     scales = np.empty(k)
-    for j, (d, _) in enumerate(selected):
-        v = d.values[np.isfinite(d.values)]
-        means[j] = v.mean()
-        scales[j] = v.std() or 1.0
+    for j, values in enumerate(arrays):
+        v = values[np.isfinite(values)]
+        means[j] = v.mean() if v.size else 0.0
+        scales[j] = (v.std() if v.size else 0.0) or 1.0
     cross = np.zeros((k, k))
     masked_sq = np.zeros((k, k))
     for start in range(0, n, _CORRELATION_CHUNK):
         stop = min(start + _CORRELATION_CHUNK, n)
         block = np.empty((stop - start, k))
-        for j, (d, _) in enumerate(selected):
-            block[:, j] = (d.values[start:stop] - means[j]) / scales[j]
+        for j, values in enumerate(arrays):
+            block[:, j] = (values[start:stop] - means[j]) / scales[j]
         present = np.isfinite(block)
         block[~present] = 0.0
         cross += block.T @ block
@@ -429,7 +445,7 @@ def correlation_matrix(columns, profiles):
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = cross / np.sqrt(masked_sq * masked_sq.T)
     np.fill_diagonal(corr, 1.0)
-    return names, np.clip(np.nan_to_num(corr), -1.0, 1.0)
+    return np.clip(np.nan_to_num(corr), -1.0, 1.0)
 
 
 def correlation_findings(names, corr, threshold):
@@ -491,30 +507,31 @@ def _auc_from_tables(table_values, table_index, positive):
     return float(np.sum(pos_g * (neg_below + 0.5 * neg_g)) / (n_pos * n_neg))
 
 
-def crossfit_table(codes, n_codes, target, fold, prior):
+def crossfit_table(codes, n_codes, target, prior):
     """Smoothed mean of ``target`` per code, learned on one half, applied to other.
 
-    Returns the table of values (``2 * n_codes``: the rates learned on half 0,
-    then on half 1) and each row's index in it (rows of half 1 use the rates of
-    half 0 and vice versa), so that a row never scores with its own target.
+    The halves are the even and the odd row positions. Returns the table of
+    values (``2 * n_codes``: the rates learned on the even rows, then on the odd
+    rows) and each row's index in it (even rows use the odd rows' rates and vice
+    versa), so that a row never scores with its own target.
     """
     tables = []
-    for f in (0, 1):
-        train = fold == f
-        count = np.bincount(codes[train], minlength=n_codes)
-        total = np.bincount(codes[train], weights=target[train], minlength=n_codes)
+    for half in (slice(0, None, 2), slice(1, None, 2)):
+        count = np.bincount(codes[half], minlength=n_codes)
+        total = np.bincount(codes[half], weights=target[half], minlength=n_codes)
         tables.append((total + prior) / (count + 1.0))
-    index = codes + n_codes * (fold == 0)
+    index = codes.copy()
+    index[0::2] += n_codes
     return np.concatenate(tables), index
 
 
-def _class_score(codes, n_codes, positive, fold):
+def _class_score(codes, n_codes, positive):
     prior = positive.mean()
-    table, index = crossfit_table(codes, n_codes, positive, fold, prior)
+    table, index = crossfit_table(codes, n_codes, positive, prior)
     return _auc_from_tables(table, index, positive)
 
 
-def leakage_score(codes, n_codes, target, task, fold):
+def leakage_score(codes, n_codes, target, task):
     """How well one column alone predicts the target, out of sample.
 
     Classification: cross-fitted ROC-AUC of the per-code positive rate (macro
@@ -522,7 +539,7 @@ def leakage_score(codes, n_codes, target, task, fold):
     Regression: absolute correlation of the cross-fitted per-code mean with y.
     """
     if task == "regression":
-        table, index = crossfit_table(codes, n_codes, target, fold, target.mean())
+        table, index = crossfit_table(codes, n_codes, target, target.mean())
         score = table[index]
         if score.std() == 0 or target.std() == 0:
             return 0.0
@@ -530,9 +547,9 @@ def leakage_score(codes, n_codes, target, task, fold):
     classes = np.bincount(target)
     order = np.argsort(-classes, kind="stable")
     if classes.size == 2:
-        return _class_score(codes, n_codes, (target == 1).astype(np.float64), fold)
+        return _class_score(codes, n_codes, (target == 1).astype(np.float64))
     aucs = [
-        _class_score(codes, n_codes, (target == c).astype(np.float64), fold)
+        _class_score(codes, n_codes, (target == c).astype(np.float64))
         for c in order[:MAX_LEAK_CLASSES]
         if classes[c] > 0
     ]

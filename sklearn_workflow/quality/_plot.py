@@ -57,9 +57,6 @@ def plot_eda(X, y=None, *, max_points=_MAX_POINTS, random_state=0):
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D; got an array of shape {X.shape}.")
     columns = [read_column(label, name, col) for label, name, col in iter_columns(X)]
-    profiles = [
-        {"name": d.name, "kind": d.kind, "n_unique": d.n_unique} for d in columns
-    ]
     numeric = [
         d for d in columns if d.kind in ("numeric", "boolean") and d.n_unique > 1
     ]
@@ -141,7 +138,8 @@ def plot_eda(X, y=None, *, max_points=_MAX_POINTS, random_state=0):
 
     ax = axes[1, 1]
     ax.set_title("Correlation matrix")
-    names, corr = correlation_matrix(columns, profiles)
+    names = [d.name for d in numeric]
+    corr = correlation_matrix([d.values for d in numeric])
     if len(names) >= 2:
         names, corr = names[:_MAX_HEATMAP], corr[:_MAX_HEATMAP, :_MAX_HEATMAP]
         image = ax.imshow(corr, cmap="coolwarm", vmin=-1, vmax=1)

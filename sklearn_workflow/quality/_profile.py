@@ -174,8 +174,11 @@ def _is_object(col):
     return np.asarray(col).dtype.kind == "O"
 
 
-def read_column(label, name, col):
+def read_column(label, name, col, *, encode=True):
     """Turn one column into a :class:`ColumnData` (vectorised, one pass per array).
+
+    With ``encode=False`` the column is not factorized (except a boolean one):
+    validation needs the codes of categorical columns only.
 
     Object columns are classified with ``pandas.api.types.infer_dtype`` (compiled,
     no Python loop); only columns that really mix Python types have their value
@@ -190,7 +193,8 @@ def read_column(label, name, col):
         if inferred in _NUMERIC_INFERRED:
             data = ColumnData(label, name, "numeric", dtype, missing)
             data.values = to_float_array(values)
-            data.codes, data.uniques = factorize(data.values)
+            if encode:
+                data.codes, data.uniques = factorize(data.values)
             return data
         if inferred == "boolean":
             data = ColumnData(label, name, "boolean", dtype, missing)
@@ -199,7 +203,8 @@ def read_column(label, name, col):
             return data
         if inferred in _STRING_INFERRED:
             data = ColumnData(label, name, "categorical", dtype, missing)
-            data.codes, data.uniques = factorize(values)
+            if encode:
+                data.codes, data.uniques = factorize(values)
             return data
         present = values[~missing]
         type_counts = _python_type_counts(present)
@@ -213,7 +218,8 @@ def read_column(label, name, col):
             return data
         data = ColumnData(label, name, "categorical", dtype, missing)
         data.type_counts = type_counts
-        data.codes, data.uniques = factorize(values)
+        if encode:
+            data.codes, data.uniques = factorize(values)
         return data
 
     kind = column_kind(col)
@@ -221,7 +227,8 @@ def read_column(label, name, col):
     data = ColumnData(label, name, kind, dtype, missing)
     if kind in ("numeric", "boolean"):
         data.values = to_float_array(col)
-        data.codes, data.uniques = factorize(data.values)
+        if encode or kind == "boolean":
+            data.codes, data.uniques = factorize(data.values)
     elif kind == "datetime":
         values, _ = to_datetime64(col)
         values = np.asarray(values)
@@ -230,10 +237,12 @@ def read_column(label, name, col):
         micros = values.astype("datetime64[us]").view(np.int64).astype(np.float64)
         micros[missing] = np.nan
         data.values = micros
-        data.codes, data.uniques = factorize(micros)
+        if encode:
+            data.codes, data.uniques = factorize(micros)
     elif kind == "categorical":
-        data.codes, data.uniques = factorize(col)
-    else:
+        if encode:
+            data.codes, data.uniques = factorize(col)
+    elif encode:
         try:
             data.codes, data.uniques = factorize(col)
         except TypeError:
@@ -359,10 +368,10 @@ def _numeric_profile(sorted_values, kind, n_bins):
         mean = float(sorted_values.mean())
         out["mean"] = mean
         centred = sorted_values - mean
-        m2 = float(np.dot(centred, centred) / m)
+        m2 = float(np.einsum("i,i->", centred, centred) / m)
         out["std"] = float(np.sqrt(m2 * m / (m - 1))) if m > 1 else float("nan")
         if m > 2 and m2 > 0:
-            m3 = float(np.dot(centred * centred, centred) / m)
+            m3 = float(np.einsum("i,i,i->", centred, centred, centred) / m)
             g1 = m3 / m2**1.5
             out["skewness"] = float(g1 * np.sqrt(m * (m - 1)) / (m - 2))
         iqr = q75 - q25
