@@ -31,6 +31,7 @@ from sklearn_workflow.quality._findings import (
     leakage_findings,
     leakage_score,
     missingness_score,
+    split_halves,
     target_findings,
 )
 from sklearn_workflow.quality._profile import (
@@ -201,8 +202,8 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     Leakage screen: numeric and datetime columns are cut at 32 quantiles,
     categorical ones keep their categories, and missing values are a category of
     their own. The target rate (or mean) per category is learned on one half of
-    the rows (even positions) and scores the other half, and vice versa, so an
-    identifier cannot look predictive by memorising each row.
+    the rows (a fixed hash of the row position) and scores the other half, and
+    vice versa, so an identifier cannot look predictive by memorising each row.
 
     Validation at transform: a missing fraction is a violation when it exceeds
     the fitted one by more than three binomial standard errors (so any missing
@@ -329,6 +330,12 @@ n_features)
         -------
         self : DataQualityChecker
         """
+        # Huge or infinite values may overflow a statistic: it becomes inf or NaN
+        # (reported as such), never a floating-point warning or error.
+        with np.errstate(all="ignore"):
+            return self._fit(X, y)
+
+    def _fit(self, X, y):
         X = self._check_input(X, reset=True)
         n_rows = X.shape[0]
         params = {
@@ -481,6 +488,7 @@ n_features)
             "keep": keep,
             "all_kept": bool(keep.all()),
             "y": y_target if y_target.size >= 2 else None,
+            "half": split_halves(y_target.size),
             "codes": ydata.codes,
             "n_labels": max(ydata.n_unique, 1),
             "task": task,
@@ -498,7 +506,7 @@ n_features)
                 codes, n_codes = coded
                 if not target["all_kept"]:
                     codes = codes[keep]
-                score = leakage_score(codes, n_codes, y_target, task)
+                score = leakage_score(codes, n_codes, y_target, task, target["half"])
         miss = missingness_score(missing, y_target, task)
         return leakage_findings(
             profile["name"], score, miss, task, self.leakage_threshold
@@ -615,6 +623,10 @@ n_features)
         """
         check_is_fitted(self)
         _, _, pairs, _ = self._batch(X)
+        with np.errstate(all="ignore"):
+            return self._drift(pairs)
+
+    def _drift(self, pairs):
         values = {}
         for profile, col in pairs:
             data = read_column(
@@ -707,6 +719,10 @@ n_features)
         return X_out, sklearn_message, pairs, schema
 
     def _violations(self, X):
+        with np.errstate(all="ignore"):
+            return self._violations_unguarded(X)
+
+    def _violations_unguarded(self, X):
         X_out, sklearn_message, pairs, rows = self._batch(X)
         for profile, col in pairs:
             data = read_column(

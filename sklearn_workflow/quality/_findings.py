@@ -507,31 +507,48 @@ def _auc_from_tables(table_values, table_index, positive):
     return float(np.sum(pos_g * (neg_below + 0.5 * neg_g)) / (n_pos * n_neg))
 
 
-def crossfit_table(codes, n_codes, target, prior):
+def split_halves(n):
+    """Deterministic, well-mixed split of ``range(n)`` into two halves.
+
+    Fibonacci hashing of the row position (no random state, so the screen is
+    reproducible; unlike even/odd positions, it does not line up with periodic
+    data).
+
+    Returns
+    -------
+    second : ndarray of bool, shape (n,)
+        True for the rows of the second half.
+    """
+    position = np.arange(n, dtype=np.uint64)
+    return ((position * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)) & np.uint64(
+        1
+    ) == 1
+
+
+def crossfit_table(codes, n_codes, target, prior, second):
     """Smoothed mean of ``target`` per code, learned on one half, applied to other.
 
-    The halves are the even and the odd row positions. Returns the table of
-    values (``2 * n_codes``: the rates learned on the even rows, then on the odd
-    rows) and each row's index in it (even rows use the odd rows' rates and vice
-    versa), so that a row never scores with its own target.
+    Returns the table of values (``2 * n_codes``: the rates learned on the first
+    half, then on the second) and each row's index in it (rows of the first half
+    use the second half's rates and vice versa), so that a row never scores with
+    its own target.
     """
     tables = []
-    for half in (slice(0, None, 2), slice(1, None, 2)):
+    for half in (~second, second):
         count = np.bincount(codes[half], minlength=n_codes)
         total = np.bincount(codes[half], weights=target[half], minlength=n_codes)
         tables.append((total + prior) / (count + 1.0))
-    index = codes.copy()
-    index[0::2] += n_codes
+    index = codes + n_codes * (~second)
     return np.concatenate(tables), index
 
 
-def _class_score(codes, n_codes, positive):
+def _class_score(codes, n_codes, positive, second):
     prior = positive.mean()
-    table, index = crossfit_table(codes, n_codes, positive, prior)
+    table, index = crossfit_table(codes, n_codes, positive, prior, second)
     return _auc_from_tables(table, index, positive)
 
 
-def leakage_score(codes, n_codes, target, task):
+def leakage_score(codes, n_codes, target, task, second):
     """How well one column alone predicts the target, out of sample.
 
     Classification: cross-fitted ROC-AUC of the per-code positive rate (macro
@@ -539,7 +556,7 @@ def leakage_score(codes, n_codes, target, task):
     Regression: absolute correlation of the cross-fitted per-code mean with y.
     """
     if task == "regression":
-        table, index = crossfit_table(codes, n_codes, target, target.mean())
+        table, index = crossfit_table(codes, n_codes, target, target.mean(), second)
         score = table[index]
         if score.std() == 0 or target.std() == 0:
             return 0.0
@@ -547,9 +564,9 @@ def leakage_score(codes, n_codes, target, task):
     classes = np.bincount(target)
     order = np.argsort(-classes, kind="stable")
     if classes.size == 2:
-        return _class_score(codes, n_codes, (target == 1).astype(np.float64))
+        return _class_score(codes, n_codes, (target == 1).astype(np.float64), second)
     aucs = [
-        _class_score(codes, n_codes, (target == c).astype(np.float64))
+        _class_score(codes, n_codes, (target == c).astype(np.float64), second)
         for c in order[:MAX_LEAK_CLASSES]
         if classes[c] > 0
     ]

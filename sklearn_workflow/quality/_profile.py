@@ -365,15 +365,7 @@ def _numeric_profile(sorted_values, kind, n_bins):
     out["edges"] = edges.tolist()
     out["bin_fractions"] = bin_fractions_from_sorted(sorted_values, edges).tolist()
     if kind == "numeric":
-        mean = float(sorted_values.mean())
-        out["mean"] = mean
-        centred = sorted_values - mean
-        m2 = float(np.einsum("i,i->", centred, centred) / m)
-        out["std"] = float(np.sqrt(m2 * m / (m - 1))) if m > 1 else float("nan")
-        if m > 2 and m2 > 0:
-            m3 = float(np.einsum("i,i,i->", centred, centred, centred) / m)
-            g1 = m3 / m2**1.5
-            out["skewness"] = float(g1 * np.sqrt(m * (m - 1)) / (m - 2))
+        out.update(_moments(sorted_values))
         iqr = q75 - q25
         low, high = q25 - 1.5 * iqr, q75 + 1.5 * iqr
         out["n_outliers"] = int(
@@ -382,6 +374,28 @@ def _numeric_profile(sorted_values, kind, n_bins):
             - np.searchsorted(sorted_values, high, side="right")
         )
     return out
+
+
+def _moments(values):
+    """Mean, sample std and adjusted skewness (as pandas), NaN-free or None.
+
+    Huge values may overflow; the statistics are then None (not an error).
+    """
+    m = values.size
+    with np.errstate(all="ignore"):
+        mean = values.mean()
+        centred = values - mean
+        m2 = np.einsum("i,i->", centred, centred) / m
+        std = np.sqrt(m2 * m / (m - 1)) if m > 1 else np.float64(np.nan)
+        skew = np.float64(np.nan)
+        if m > 2 and m2 > 0 and values[0] != values[-1]:
+            m3 = np.einsum("i,i,i->", centred, centred, centred) / m
+            skew = m3 / m2**1.5 * np.sqrt(m * (m - 1)) / (m - 2)
+
+    def clean(v):
+        return float(v) if np.isfinite(v) else None
+
+    return {"mean": clean(mean), "std": clean(std), "skewness": clean(skew)}
 
 
 def bin_fractions_from_sorted(sorted_values, edges):
