@@ -361,7 +361,12 @@ def _numeric_profile(sorted_values, kind, n_bins):
     edges = np.unique(
         quantiles_from_sorted(sorted_values, np.linspace(0, 1, n_bins + 1))
     )
-    edges = edges[1:-1] if edges.size > 2 else edges[1:]
+    # The minimum is no edge (bins are [e_i, e_{i+1})); the maximum is one only
+    # when it holds a real share of the values (a discrete column's top value).
+    edges = edges[1:]
+    at_max = m - np.searchsorted(sorted_values, sorted_values[-1], side="left")
+    if edges.size and at_max < m / (2 * n_bins):
+        edges = edges[:-1]
     out["edges"] = edges.tolist()
     out["bin_fractions"] = bin_fractions_from_sorted(sorted_values, edges).tolist()
     if kind == "numeric":

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.pandas import column, data_frames, range_indexes
 from scipy import stats
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
+from sklearn.tree import DecisionTreeClassifier
 
 from sklearn_workflow import DataQualityChecker
 from sklearn_workflow.datasets import make_churn
@@ -624,11 +624,13 @@ def test_in_a_pipeline_inside_grid_search_and_cross_val_score():
     X, y = make_churn(600, random_state=0)
     X = X[["age", "income", "tenure_months", "num_sessions"]].fillna(0.0)
     pipe = make_pipeline(
-        DataQualityChecker(on_violation="ignore"), LogisticRegression(max_iter=2000)
+        DataQualityChecker(on_violation="ignore"),
+        DecisionTreeClassifier(random_state=0),
     )
     scores = cross_val_score(pipe, X, y, cv=3)
     assert scores.shape == (3,)
-    grid = GridSearchCV(pipe, {"logisticregression__C": [0.1, 1.0]}, cv=3).fit(X, y)
+    grid = GridSearchCV(pipe, {"decisiontreeclassifier__max_depth": [2, 4]}, cv=3)
+    grid.fit(X, y)
     assert grid.best_estimator_[0].get_feature_names_out().tolist() == list(X.columns)
 
 
