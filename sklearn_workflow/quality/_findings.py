@@ -340,7 +340,7 @@ def _numeric_findings(profile, sorted_values, name):
                 skew,
                 f"{name} is {'right' if skew > 0 else 'left'}-skewed "
                 f"(skewness {skew:.2f}).",
-                "Log-transform it (log1p; LogTransformer)"
+                "Log-transform it (log1p; LogTransformer)."
                 if positive and skew > 0
                 else "Use a power transform (PowerTransformer, Yeo-Johnson).",
             )
