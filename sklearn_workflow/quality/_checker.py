@@ -459,11 +459,12 @@ n_features)
             finite = np.isfinite(ydata.values)
             keep = keep & finite
             values = ydata.values[keep]
+            empty = values.size == 0
             summary.update(
-                mean=float(values.mean()),
-                std=float(values.std()),
-                min=float(values.min()),
-                max=float(values.max()),
+                mean=float("nan") if empty else float(values.mean()),
+                std=float("nan") if empty else float(values.std()),
+                min=float("nan") if empty else float(values.min()),
+                max=float("nan") if empty else float(values.max()),
             )
             labels, y_target = [], values
         else:

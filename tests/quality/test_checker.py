@@ -721,3 +721,20 @@ def test_plot_returns_a_figure_with_six_panels():
     assert "cancellation_requested vs target" in titles
     page = DataQualityChecker().fit(X, y).report_.to_html(figure=fig)
     assert "data:image/png;base64," in page
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        pd.Series([np.nan] * 4, name="t"),
+        pd.Series([None] * 4, dtype=object, name="t"),
+        pd.Series([0.5, 1.5, np.nan, 2.5], name="t"),
+        pd.Series(["a", "b", "a", None], name="t"),
+        pd.DataFrame({"t": [0, 1, 0, 1]}),
+    ],
+)
+def test_unusual_targets_do_not_crash(y):
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0]})
+    checker = DataQualityChecker().fit(X, y)
+    str(checker.report_)
+    json.dumps(checker.report_.to_dict())
