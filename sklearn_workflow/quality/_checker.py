@@ -194,10 +194,12 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    Cost: every column is factorized once (pandas' hash table) and numeric and
-    datetime columns are sorted once; the duplicate rows come from the combined
-    codes; the only cost quadratic in columns is the correlation matrix of the
-    numeric columns. Nothing loops over rows in Python.
+    Cost: every categorical column is factorized once (pandas' hash table) and
+    every numeric and datetime column sorted once; the duplicate rows come from a
+    64-bit hash of each row built from the codes and the values' bits (equal rows
+    always match; two different rows collide with probability about 2**-64); the
+    only cost quadratic in columns is the correlation matrix of the numeric
+    columns. Nothing loops over rows in Python.
 
     Leakage screen: numeric and datetime columns are cut at 32 quantiles,
     categorical ones keep their categories, and missing values are a category of
@@ -363,7 +365,9 @@ n_features)
                     self._leakage(data, profile, sorted_values, target, id_like)
                 )
             if data.codes is not None:
-                row_key.add(data.codes, data.n_unique)
+                row_key.add(data.codes)
+            elif data.values is not None:
+                row_key.add_floats(data.values)
             if profile["kind"] in ("numeric", "boolean") and profile["n_unique"] > 1:
                 corr_names.append(profile["name"])
                 corr_arrays.append(data.values)
@@ -440,7 +444,7 @@ n_features)
                 f"X and y have inconsistent numbers of samples: X has {n_rows} "
                 f"rows, y has {y_values.shape[0]}."
             )
-        ydata = read_column(name, name, y_values)
+        ydata = read_column(name, name, y_values, encode_numbers=True)
         if ydata.codes is None:
             return None
         keep = ~ydata.missing

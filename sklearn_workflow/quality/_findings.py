@@ -362,26 +362,48 @@ def _numeric_findings(profile, sorted_values, name):
     return rows
 
 
-class RowKey:
-    """Combine the columns' codes into one key per row, one column at a time.
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX_2 = np.uint64(0x94D049BB133111EB)
 
-    Equal rows (missing equal to missing) get equal keys. The key is
-    re-factorized (pandas' hash table, O(n)) whenever the next column could
-    overflow int64.
+
+def _mix(z):
+    """splitmix64's finaliser, in place on a uint64 array (a bijection)."""
+    z ^= z >> np.uint64(30)
+    z *= _MIX_1
+    z ^= z >> np.uint64(27)
+    z *= _MIX_2
+    z ^= z >> np.uint64(31)
+
+
+class RowKey:
+    """A 64-bit hash of every row, built one column at a time.
+
+    Each column contributes integer codes (categorical columns) or the bits of
+    its float values (numeric and datetime columns, with -0.0 as 0.0 and every
+    NaN alike), through ``key = mix(key * golden + value)``, where ``mix`` is
+    splitmix64's bijective finaliser. Equal rows always get equal keys; rows that
+    differ in one column never collide, and rows that differ in several collide
+    with probability about 2**-64 per pair.
     """
 
     def __init__(self, n_rows):
-        self.key = np.zeros(n_rows, dtype=np.int64)
-        self.n_keys = 1
+        self.key = np.zeros(n_rows, dtype=np.uint64)
 
-    def add(self, codes, n_unique):
-        card = n_unique + 1
-        if self.n_keys * card >= 2**62:
-            self.key, uniques = pd.factorize(self.key)
-            self.n_keys = len(uniques)
-        self.key *= card
-        self.key += codes + 1
-        self.n_keys *= card
+    def _combine(self, bits):
+        self.key *= _GOLDEN
+        self.key += bits
+        _mix(self.key)
+
+    def add(self, codes):
+        """Fold in a column of integer codes (-1 for missing)."""
+        self._combine(codes.astype(np.uint64))
+
+    def add_floats(self, values):
+        """Fold in a float column (NaN for missing)."""
+        canonical = values + 0.0  # -0.0 becomes 0.0
+        canonical[np.isnan(canonical)] = np.nan
+        self._combine(canonical.view(np.uint64))
 
     def groups(self):
         """``(groups, n_groups)``: a group id per row, equal rows sharing one."""

@@ -58,7 +58,7 @@ def plot_eda(X, y=None, *, max_points=_MAX_POINTS, random_state=0):
             raise ValueError(f"X must be 2-D; got an array of shape {X.shape}.")
     columns = [read_column(label, name, col) for label, name, col in iter_columns(X)]
     numeric = [
-        d for d in columns if d.kind in ("numeric", "boolean") and d.n_unique > 1
+        d for d in columns if d.kind in ("numeric", "boolean") and _has_spread(d.values)
     ]
 
     fig = Figure(figsize=(15, 10))
@@ -174,6 +174,11 @@ def plot_eda(X, y=None, *, max_points=_MAX_POINTS, random_state=0):
         _empty(ax, "no numeric column with spread")
     fig.tight_layout()
     return fig
+
+
+def _has_spread(values):
+    finite = values[np.isfinite(values)]
+    return finite.size > 1 and finite.min() < finite.max()
 
 
 def _empty(ax, text):

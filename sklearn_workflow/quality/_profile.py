@@ -174,11 +174,14 @@ def _is_object(col):
     return np.asarray(col).dtype.kind == "O"
 
 
-def read_column(label, name, col, *, encode=True):
+def read_column(label, name, col, *, encode=True, encode_numbers=False):
     """Turn one column into a :class:`ColumnData` (vectorised, one pass per array).
 
     With ``encode=False`` the column is not factorized (except a boolean one):
-    validation needs the codes of categorical columns only.
+    validation needs the codes of categorical columns only. Numeric and datetime
+    columns are factorized only with ``encode_numbers=True`` (for a target): the
+    profile reads their distinct values off the sorted values, and the duplicate
+    rows hash their bits.
 
     Object columns are classified with ``pandas.api.types.infer_dtype`` (compiled,
     no Python loop); only columns that really mix Python types have their value
@@ -193,7 +196,7 @@ def read_column(label, name, col, *, encode=True):
         if inferred in _NUMERIC_INFERRED:
             data = ColumnData(label, name, "numeric", dtype, missing)
             data.values = to_float_array(values)
-            if encode:
+            if encode_numbers:
                 data.codes, data.uniques = factorize(data.values)
             return data
         if inferred == "boolean":
@@ -227,7 +230,7 @@ def read_column(label, name, col, *, encode=True):
     data = ColumnData(label, name, kind, dtype, missing)
     if kind in ("numeric", "boolean"):
         data.values = to_float_array(col)
-        if encode or kind == "boolean":
+        if encode_numbers or kind == "boolean":
             data.codes, data.uniques = factorize(data.values)
     elif kind == "datetime":
         values, _ = to_datetime64(col)
@@ -237,7 +240,7 @@ def read_column(label, name, col, *, encode=True):
         micros = values.astype("datetime64[us]").view(np.int64).astype(np.float64)
         micros[missing] = np.nan
         data.values = micros
-        if encode:
+        if encode_numbers:
             data.codes, data.uniques = factorize(micros)
     elif kind == "categorical":
         if encode:
@@ -307,9 +310,18 @@ def profile_column(data, *, n_bins, max_categories):
     if data.kind in ("numeric", "datetime"):
         values = data.values
         finite = values[np.isfinite(values)]
-        profile["n_infinite"] = int(np.isinf(values).sum())
+        n_pos_inf = int(np.count_nonzero(values == np.inf))
+        n_neg_inf = int(np.count_nonzero(values == -np.inf))
+        profile["n_infinite"] = n_pos_inf + n_neg_inf
         sorted_values = np.sort(finite)
         profile.update(_numeric_profile(sorted_values, data.kind, n_bins))
+        if data.codes is None:
+            n_unique, top = _distinct_from_sorted(sorted_values)
+            n_unique += (n_pos_inf > 0) + (n_neg_inf > 0)
+            top = max(top, n_pos_inf, n_neg_inf)
+            profile["n_unique"] = int(n_unique)
+            if n_unique:
+                profile["top_fraction"] = float(top / (n - n_missing))
     elif data.kind == "boolean":
         present = data.values[~data.missing]
         profile["mean"] = float(present.mean()) if present.size else None
@@ -379,6 +391,16 @@ def _numeric_profile(sorted_values, kind, n_bins):
             - np.searchsorted(sorted_values, high, side="right")
         )
     return out
+
+
+def _distinct_from_sorted(sorted_values):
+    """Number of distinct values and the largest count of one value (sorted input)."""
+    m = sorted_values.size
+    if m == 0:
+        return 0, 0
+    starts = np.flatnonzero(sorted_values[1:] != sorted_values[:-1]) + 1
+    runs = np.diff(np.concatenate(([0], starts, [m])))
+    return starts.size + 1, int(runs.max())
 
 
 def _moments(values):

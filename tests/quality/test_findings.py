@@ -58,15 +58,23 @@ def test_row_key_groups_equal_rows(rng):
     )
     frame.loc[::9, "b"] = np.nan
     key = RowKey(100)
-    for name in frame:
-        codes, uniques = pd.factorize(frame[name])
-        key.add(codes.astype(np.int64), len(uniques))
+    codes, _ = pd.factorize(frame["a"])
+    key.add(codes.astype(np.int64))
+    key.add_floats(frame["b"].to_numpy(dtype=float))
     groups, n_groups = key.groups()
     assert n_groups == len(frame.drop_duplicates())
     for i in range(100):
         for j in range(100):
             same = frame.iloc[i].equals(frame.iloc[j])
             assert (groups[i] == groups[j]) == same
+
+
+def test_row_key_treats_signed_zero_and_nans_alike():
+    a = np.array([0.0, -0.0, np.nan, -np.nan, 1.0])
+    key = RowKey(5)
+    key.add_floats(a)
+    groups, n_groups = key.groups()
+    assert n_groups == 3 and groups[0] == groups[1] and groups[2] == groups[3]
 
 
 def test_correlation_matrix_matches_numpy_and_skips_missing(rng):
