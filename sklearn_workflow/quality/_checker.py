@@ -806,8 +806,7 @@ n_features)
         name, kind = profile["name"], profile["kind"]
         rows = []
         values = data.values
-        finite = np.isfinite(values)
-        n_inf = int((np.isinf(values)).sum())
+        n_inf = int(np.count_nonzero(np.isinf(values)))
         if n_inf and not profile.get("n_infinite"):
             rows.append(
                 _violation(
@@ -820,21 +819,24 @@ n_features)
                     f"{name} has {n_inf:,} infinite values, none at fit",
                 )
             )
-        if profile["min"] is None or not finite.any():
+        if n_inf:
+            values = values[np.isfinite(values)]
+        if profile["min"] is None or values.size == 0:
             return rows
         width = profile["max"] - profile["min"]
         low = profile["min"] - self.range_tolerance * width
         high = profile["max"] + self.range_tolerance * width
-        v = values[finite]
-        n_out = int(np.count_nonzero(v < low) + np.count_nonzero(v > high))
+        # NaN compares False: missing values are never out of range.
+        n_out = int(np.count_nonzero(values < low) + np.count_nonzero(values > high))
         if n_out:
+            v_min, v_max = float(np.nanmin(values)), float(np.nanmax(values))
             rows.append(
                 _violation(
                     "out_of_range",
                     name,
                     "warning",
                     n_out,
-                    f"[{_fmt(float(v.min()), kind)}, {_fmt(float(v.max()), kind)}]",
+                    f"[{_fmt(v_min, kind)}, {_fmt(v_max, kind)}]",
                     f"[{_fmt(low, kind)}, {_fmt(high, kind)}]",
                     f"{name} has {n_out:,} values outside the fitted range",
                 )
