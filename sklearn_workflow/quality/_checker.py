@@ -146,7 +146,8 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     contract_ : dict
         What was learned at fit, in plain Python values (it pickles and goes
         through skops): ``n_rows``, ``n_columns``, ``n_duplicates``,
-        ``columns`` (one profile per column: name, kind, dtype, missing fraction,
+        ``columns`` (one profile per column: name, label and position, kind,
+        dtype, missing fraction,
         min/max, quartiles, bin edges and fractions or categories and their
         frequencies), ``target`` (None without ``y``).
     findings_ : DataFrame
@@ -357,6 +358,7 @@ n_features)
                 data, n_bins=self.n_bins, max_categories=self.max_categories
             )
             profile["label"] = label.item() if isinstance(label, np.generic) else label
+            profile["position"] = len(profiles)
             column_rows = column_findings(data, profile, sorted_values, params)
             rows.extend(column_rows)
             if target is not None and target["y"] is not None:

@@ -247,15 +247,18 @@ def column_findings(data, profile, sorted_values, params):
         )
 
     if kind == "categorical" and data.uniques is not None and n_unique:
-        rows.extend(_string_findings(data, name))
+        rows.extend(_string_findings(data, name, variants=not id_like))
 
     if kind == "numeric":
         rows.extend(_numeric_findings(profile, sorted_values, name))
     return rows
 
 
-def _string_findings(data, name):
+def _string_findings(data, name, variants=True):
     """Null-like strings and categories equal up to case or white space.
+
+    ``variants=False`` skips the second check (for identifiers, whose values are
+    not categories).
 
     Works on the column's distinct values only, with vectorised string kernels
     (Arrow's when pyarrow is installed).
@@ -288,6 +291,8 @@ def _string_findings(data, name):
                 "replace(..., np.nan)) before imputing.",
             )
         )
+    if not variants:
+        return rows
     keep = ~null_like
     codes, _ = pd.factorize(normalised[keep])
     n_forms = np.bincount(codes) if codes.size else np.zeros(0, dtype=np.int64)
@@ -555,13 +560,14 @@ def crossfit_table(codes, n_codes, target, prior, second):
     use the second half's rates and vice versa), so that a row never scores with
     its own target.
     """
-    tables = []
-    for half in (~second, second):
-        count = np.bincount(codes[half], minlength=n_codes)
-        total = np.bincount(codes[half], weights=target[half], minlength=n_codes)
-        tables.append((total + prior) / (count + 1.0))
+    # One pass: code c of the first half is cell c, of the second n_codes + c.
+    cell = codes + n_codes * second
+    count = np.bincount(cell, minlength=2 * n_codes)
+    total = np.bincount(cell, weights=target, minlength=2 * n_codes)
+    table = (total + prior) / (count + 1.0)
+    # A row of the first half reads the second half's cell, and vice versa.
     index = codes + n_codes * (~second)
-    return np.concatenate(tables), index
+    return table, index
 
 
 def _class_score(codes, n_codes, positive, second):

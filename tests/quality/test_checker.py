@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from hypothesis.extra.pandas import column, data_frames, range_indexes
 from scipy import stats
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -421,6 +422,20 @@ def test_transform_is_the_identity_on_random_frames(train, batch):
         "expected",
         "message",
     ]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    train=arrays(np.float64, (12, 3), elements=st.floats(allow_nan=True, width=32)),
+    batch=arrays(np.float64, (5, 3), elements=st.floats(allow_nan=True, width=32)),
+)
+def test_transform_is_the_identity_on_random_arrays(train, batch):
+    before = batch.copy()
+    checker = DataQualityChecker(on_violation="ignore").fit(train)
+    assert checker.transform(batch) is batch
+    np.testing.assert_array_equal(batch, before)
+    checker.validate(batch)
+    checker.drift(batch)
 
 
 def test_validate_finds_every_violation_kind():
