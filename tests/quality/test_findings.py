@@ -87,3 +87,19 @@ def test_correlation_matrix_matches_numpy_and_skips_missing(rng):
     with_nan = correlation_matrix([a_missing, b])
     expected = np.corrcoef(a[30:], b[30:])[0, 1]
     assert with_nan[0, 1] == pytest.approx(expected, abs=0.02)
+
+
+def test_leak_codes_bin_numbers_by_quantile_and_missing_apart(rng):
+    from sklearn_workflow.quality._findings import leak_codes
+    from sklearn_workflow.quality._profile import profile_column, read_column
+
+    values = rng.normal(size=500)
+    values[:10] = np.nan
+    values[10:12] = [np.inf, -np.inf]
+    data = read_column("v", "v", values)
+    profile, sorted_values = profile_column(data, n_bins=10, max_categories=10)
+    codes, n_codes = leak_codes(data, profile, sorted_values)
+    edges = np.unique(np.quantile(sorted_values, np.linspace(0, 1, 33)))[1:]
+    expected = np.searchsorted(edges, values, side="right")
+    expected[np.isnan(values)] = n_codes - 1
+    np.testing.assert_array_equal(codes, expected)
