@@ -509,7 +509,7 @@ def leak_codes(data, profile, sorted_values):
         )[1:]
         # One comparison per edge (faster than a binary search per value, same
         # result as searchsorted(edges, values, side="right")).
-        codes = np.zeros(data.values.size, dtype=np.int64)
+        codes = np.zeros(data.values.size, dtype=np.int8)  # N_LEAK_BINS + 2 < 128
         for edge in edges:
             codes += data.values >= edge
         n_codes = edges.size + 2
