@@ -640,7 +640,7 @@ n_features)
                 profile["label"], profile["name"], col, encode=_needs_codes(profile)
             )
             fractions = None
-            if data.kind == profile["kind"] or _compatible(data.kind, profile["kind"]):
+            if _compatible(data.kind, profile["kind"]):
                 fractions = batch_bin_fractions(profile, data)
             values[profile["name"]] = (
                 np.nan if fractions is None else population_stability_index(*fractions)
