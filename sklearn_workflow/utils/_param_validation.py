@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 from sklearn.utils._set_output import _get_output_config
+from sklearn.utils.validation import _check_feature_names
 
 __all__ = [
     "HasMethods",
@@ -23,6 +24,7 @@ __all__ = [
     "Options",
     "RealNotInt",
     "StrOptions",
+    "_check_feature_names",
     "_fit_context",
     "get_output_container",
     "validate_params",

@@ -45,6 +45,15 @@ def all_estimator_instances():
         RatioFeatures(pairs=((0, 1),)),
         GroupAggregator(by=0, aggregations={1: ("mean", "count")}),
     ]
+
+    # issue 3: quality stage. DataQualityChecker with on_violation="raise" so that
+    # a batch with other column names fails with scikit-learn's feature-name
+    # message, as check_dataframe_column_names_consistency expects (the default
+    # "warn" only warns); range_tolerance=1.0 so that a test split of the same
+    # distribution (check_fit_idempotent) is not out of range.
+    from sklearn_workflow.quality import DataQualityChecker
+
+    instances.append(DataQualityChecker(on_violation="raise", range_tolerance=1.0))
     return instances
 
 
