@@ -841,7 +841,15 @@ def run_workflow(
                 "2. Data quality",
                 f"<p>Fitted on the {len(train_idx):,} training rows only. "
                 f"Exact duplicate rows in the whole table: {n_duplicates:,}. "
-                f"Dropped columns: {escape(dropped) if dropped else 'none'}.</p>",
+                f"Dropped columns: {'' if dropped else 'none.'}</p>",
+                "<ul>"
+                + "".join(
+                    f"<li><code>{escape(c)}</code>: {escape(why)}</li>"
+                    for c, why in dropped.items()
+                )
+                + "</ul>"
+                if dropped
+                else "",
                 table_to_html(findings),
                 f"<details><summary>Text report</summary><pre>{escape(str(report))}"
                 "</pre></details>",
