@@ -931,7 +931,7 @@ def run_workflow(
             f"      winner: {selector.best_name_} "
             f"(cross-validated {ranked_by} {selector.best_score_:.4f})"
         )
-        parts = [table_to_html(_results_table(selector.results_))]
+        parts = [table_to_html(_results_table(selector.results_, folds=False))]
         if hasattr(selector, "plot"):
             parts.append(_figure(selector.plot, "fold scores per candidate", say))
         html.append(section("5. Model selection", *parts))
@@ -1139,10 +1139,14 @@ _OUTPUT_FILES = (
 )
 
 
-def _results_table(results):
+def _results_table(results, *, folds=True):
+    """The selector's results; without the per-fold columns for the report."""
     frame = pd.DataFrame(results)
-    drop = [c for c in frame.columns if "fold" in str(c) and "scores" in str(c)]
-    return frame.drop(columns=drop)
+    if not folds:
+        frame = frame.drop(
+            columns=[c for c in frame.columns if re.fullmatch(r"fold_\d+", str(c))]
+        )
+    return frame
 
 
 def _headline_metrics(report, problem):
