@@ -4,4 +4,6 @@ Date features, target encoding, log transform, binning, ratios and interactions,
 group aggregations.
 """
 
-__all__ = []
+from sklearn_workflow.features._target_encoder import TargetEncoder
+
+__all__ = ["TargetEncoder"]

@@ -17,6 +17,8 @@ __all__ = [
     "column_kind",
     "column_names",
     "factorize",
+    "factorize_codes",
+    "has_category_list",
     "get_column",
     "is_dataframe",
     "is_pandas",
@@ -360,3 +362,64 @@ def make_output(estimator, X, columns, method="transform"):
     if all(a.dtype.kind in "biuf" for a in arrays):
         return np.column_stack(arrays).astype(np.float64, copy=False)
     return np.column_stack([a.astype(object) for a in arrays])
+
+
+# --- TargetEncoder: codes of a column for fitting and for looking values up --------
+
+
+def factorize_codes(col):
+    """Integer codes of a column and the values they index, fast on every dtype.
+
+    Unlike :func:`factorize`, a categorical column is not scanned for the categories
+    that occur: its own codes and its full category list are returned (so
+    ``uniques`` may hold values that no row has), and strings stay in their Arrow
+    or pandas ``str`` storage. The work is one vectorised pass (a hash table, or the
+    column's own dictionary), never a Python loop over rows.
+
+    Parameters
+    ----------
+    col : pandas Series, polars Series or 1-D ndarray
+
+    Returns
+    -------
+    codes : ndarray of int64, shape (n_rows,)
+        Index into ``uniques``; -1 marks a missing value (NaN, None, pd.NA, NaT,
+        polars null).
+    uniques : pandas Index
+        Distinct non-missing values (for categorical dtypes, all the categories).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> col = pd.Series(["b", None, "a"], dtype="category")
+    >>> col = col.cat.add_categories(["unused"])
+    >>> codes, uniques = factorize_codes(col)
+    >>> codes
+    array([ 1, -1,  0])
+    >>> list(uniques)
+    ['a', 'b', 'unused']
+    """
+    if _is_polars_series(col):
+        import polars as pl
+
+        if isinstance(col.dtype, (pl.Categorical, pl.Enum)):
+            arrow = col.to_arrow()
+            indices = arrow.indices.cast("int64").fill_null(-1)
+            codes = indices.to_numpy(zero_copy_only=False)
+            uniques = pd.Index(arrow.dictionary.to_pandas())
+            return codes.astype(np.int64, copy=False), uniques
+        col = col.to_pandas()
+    if isinstance(col, pd.Series) and isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy().astype(np.int64)
+        return codes, pd.Index(col.cat.categories)
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    return codes.astype(np.int64, copy=False), pd.Index(uniques)
+
+
+def has_category_list(col):
+    """True for categorical dtypes, whose category list may hold unused values."""
+    if _is_polars_series(col):
+        import polars as pl
+
+        return isinstance(col.dtype, (pl.Categorical, pl.Enum))
+    return isinstance(col, pd.Series) and isinstance(col.dtype, pd.CategoricalDtype)

@@ -16,6 +16,9 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils._set_output import _get_output_config
 
+# TargetEncoder: feature names of transformers and sample-weight validation.
+from sklearn.utils.validation import _check_feature_names_in, _check_sample_weight
+
 __all__ = [
     "HasMethods",
     "Hidden",
@@ -23,6 +26,8 @@ __all__ = [
     "Options",
     "RealNotInt",
     "StrOptions",
+    "_check_feature_names_in",
+    "_check_sample_weight",
     "_fit_context",
     "get_output_container",
     "validate_params",

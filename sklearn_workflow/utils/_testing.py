@@ -24,7 +24,12 @@ def all_estimator_instances():
     -------
     instances : list of estimator instances
     """
-    return []
+    from sklearn_workflow.features import TargetEncoder
+
+    return [
+        # "all": the checks pass numeric arrays, which columns=None leaves alone.
+        TargetEncoder(columns="all", cv=3),
+    ]
 
 
 def expected_failed_checks(estimator):
