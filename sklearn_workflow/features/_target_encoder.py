@@ -174,18 +174,20 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
     >>> enc.categories_
     [array(['Paris', 'Rome', nan], dtype=object)]
     >>> enc.encodings_[0].round(3)
-    array([0.6  , 0.556, 0.25 ])
+    array([0.6  , 0.667, 0.25 ])
     >>> enc.transform(pd.DataFrame({"city": ["Tokyo", None], "age": [40, 41]}))
            city_te  age
     0  0.500000   40
     1  0.250000   41
 
-    ``fit_transform`` encodes each row from the other folds only:
+    ``fit_transform`` encodes each row from the other folds only. Folds are rows
+    0-1, 2-3 and 4-5: "Rome" and the missing values appear in no other fold, so
+    they get the prior of the other folds (0.5 and 0.75):
 
     >>> from sklearn.model_selection import KFold
     >>> enc = TargetEncoder(smooth=2.0, cv=KFold(3))
     >>> enc.fit_transform(X, y)["city_te"].round(3).tolist()
-    [0.5, 0.375, 0.5, 0.5, 0.5, 0.25]
+    [0.167, 0.167, 0.75, 0.5, 0.75, 0.75]
     """
 
     _parameter_constraints: dict = {
@@ -265,7 +267,7 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
             Encoded columns (``<column>_te`` or ``<column>_te_<class>``) in place of
             the inputs; the other columns unchanged.
         """
-        encoded = self._fit(X, y, sample_weight, groups=groups, out_of_fold=True)
+        X, encoded = self._fit(X, y, sample_weight, groups, out_of_fold=True)
         return self._assemble(X, encoded)
 
     def transform(self, X):
@@ -284,10 +286,11 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "encodings_")
         X = self._validate_X(X, reset=False)
-        encoded = {}
-        for key, (index, table) in zip(self.columns_, self._lookup):
-            codes = self._lookup_codes(get_column(X, key), key, index)
-            encoded[key] = table[codes]
+        keys = _column_keys(X)
+        encoded = []
+        for position, (index, table) in zip(self._encoded_positions, self._lookup):
+            key = keys[position]
+            encoded.append(table[self._lookup_codes(get_column(X, key), key, index)])
         return self._assemble(X, encoded)
 
     def get_feature_names_out(self, input_features=None):
@@ -351,19 +354,19 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
                 f"X has {n_samples} rows, y has {len(y)}."
             )
         self.columns_ = self._select_columns(X)
-        keys = list(X.columns) if is_dataframe(X) else range(X.shape[1])
         chosen = set(self.columns_)
-        self._encoded_mask = [key in chosen for key in keys]
+        self._encoded_mask = [key in chosen for key in _column_keys(X)]
+        self._encoded_positions = list(np.flatnonzero(self._encoded_mask))
         target = self._encode_target(y, sample_weight)
 
         folds = self._folds(X, y, groups, n_samples) if out_of_fold else None
         if folds is not None and folds[0] == "general":
-            return self._fit_general(X, target, folds[1], n_samples)
+            return X, self._fit_general(X, target, folds[1], n_samples)
         n_folds = 1 if folds is None else folds[2]
         fold_id = None if folds is None else folds[1]
         offset, stride = target.offset(fold_id, n_folds)
 
-        categories, encodings, oof = [], [], {}
+        categories, encodings, oof = [], [], []
         for key in self.columns_:
             codes, cats = self._fit_codes(get_column(X, key))
             n_cat = len(cats)
@@ -377,9 +380,9 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
                 train = tuple(t - s for t, s in zip(total, stats))
                 table, prior = target.encode(train, self.smooth)  # (n_cat+1, K, out)
                 table[n_cat] = self._missing_value(table[n_cat], prior[0])
-                oof[key] = target.lookup(table, index)
+                oof.append(target.lookup(table, index))
         self._finish_fit(target, categories, encodings)
-        return oof
+        return X, oof
 
     def _full_encoding(self, target, total, codes, cats):
         """Encodings from all the rows; the missing category appended if seen."""
@@ -419,10 +422,10 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
                 table[n_cat] = self._missing_value(table[n_cat], prior[0, 0])
                 oof[key][test_idx] = table[codes[test_idx]]
         self._finish_fit(target, categories, encodings)
-        return {
-            key: value if value.shape[1] > 1 else value[:, 0]
-            for key, value in oof.items()
-        }
+        return [
+            oof[key] if oof[key].shape[1] > 1 else oof[key][:, 0]
+            for key in self.columns_
+        ]
 
     def _finish_fit(self, target, categories, encodings):
         self.categories_ = categories
@@ -596,20 +599,18 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
         return [te if encoded else [""] for encoded in self._encoded_mask]
 
     def _assemble(self, X, encoded):
-        keys = list(X.columns) if is_dataframe(X) else list(range(X.shape[1]))
-        names = self.get_feature_names_out()
+        """Output container: encoded columns in place, the others unchanged."""
+        names = iter(self.get_feature_names_out())
+        encoded = iter(encoded)
         columns = {}
-        position = 0
-        for key in keys:
-            if key in encoded:
-                values = encoded[key]
+        for key, is_encoded in zip(_column_keys(X), self._encoded_mask):
+            if is_encoded:
+                values = next(encoded)
                 values = values[:, None] if values.ndim == 1 else values
                 for c in range(values.shape[1]):
-                    columns[names[position]] = values[:, c]
-                    position += 1
+                    columns[next(names)] = values[:, c]
             else:
-                columns[names[position]] = get_column(X, key)
-                position += 1
+                columns[next(names)] = get_column(X, key)
         return make_output(self, X, columns)
 
     # -- transform ----------------------------------------------------------------
@@ -667,6 +668,11 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
         remap[:-1] = found
         remap[-1] = n_cat  # code -1: missing
         return remap[codes]
+
+
+def _column_keys(X):
+    """Column names of a DataFrame, positions of an array."""
+    return list(X.columns) if is_dataframe(X) else list(range(X.shape[1]))
 
 
 def _is_missing_marker(value):
