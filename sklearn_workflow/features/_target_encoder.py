@@ -21,11 +21,12 @@ from sklearn.model_selection import (
     StratifiedKFold,
     check_cv,
 )
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from sklearn_workflow.utils._dataframe import (
+    argsort_values,
+    column_kind,
     factorize_codes,
     get_column,
     has_category_list,
@@ -33,7 +34,6 @@ from sklearn_workflow.utils._dataframe import (
     is_polars,
     make_output,
     n_rows,
-    select_columns,
 )
 from sklearn_workflow.utils._param_validation import (
     Interval,
@@ -353,7 +353,7 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
                 "Found input variables with inconsistent numbers of samples: "
                 f"X has {n_samples} rows, y has {len(y)}."
             )
-        self.columns_ = self._select_columns(X)
+        self.columns_, factorized = self._select_columns(X)
         chosen = set(self.columns_)
         self._encoded_mask = [key in chosen for key in _column_keys(X)]
         self._encoded_positions = list(np.flatnonzero(self._encoded_mask))
@@ -361,14 +361,14 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
 
         folds = self._folds(X, y, groups, n_samples) if out_of_fold else None
         if folds is not None and folds[0] == "general":
-            return X, self._fit_general(X, target, folds[1], n_samples)
+            return X, self._fit_general(X, target, folds[1], n_samples, factorized)
         n_folds = 1 if folds is None else folds[2]
         fold_id = None if folds is None else folds[1]
         offset, stride = target.offset(fold_id, n_folds)
 
         categories, encodings, oof = [], [], []
         for key in self.columns_:
-            codes, cats = self._fit_codes(get_column(X, key))
+            codes, cats = self._fit_codes(get_column(X, key), factorized.pop(key, None))
             n_cat = len(cats)
             index = codes * stride + offset
             stats = target.stats(index, (n_cat + 1) * stride, n_cat + 1, n_folds)
@@ -393,13 +393,13 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
             return np.append(cats, np.nan), full
         return cats, full[:n_cat]
 
-    def _fit_general(self, X, target, splits, n_samples):
+    def _fit_general(self, X, target, splits, n_samples, factorized):
         """Out-of-fold encoding for splitters whose folds are not a partition."""
         codes_by_key = {}
         categories, encodings = [], []
         offset, stride = target.offset(None, 1)
         for key in self.columns_:
-            codes, cats = self._fit_codes(get_column(X, key))
+            codes, cats = self._fit_codes(get_column(X, key), factorized.pop(key, None))
             n_cat = len(cats)
             index = codes * stride + offset
             stats = target.stats(index, (n_cat + 1) * stride, n_cat + 1, 1)
@@ -450,16 +450,16 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
             return np.broadcast_to(prior, values.shape)
         return np.full(values.shape, np.nan)
 
-    def _fit_codes(self, col):
+    def _fit_codes(self, col, factorized=None):
         """Codes in [0, n_cat] (n_cat = missing) and the sorted used categories."""
-        codes, uniques = factorize_codes(col)
+        codes, uniques = factorize_codes(col) if factorized is None else factorized
         if has_category_list(col):  # the category list may hold unused values
             used = np.bincount(codes + 1, minlength=len(uniques) + 1)[1:] > 0
             uniques = uniques[used]
         else:
             used = np.ones(len(uniques), dtype=bool)
         try:
-            order = np.asarray(uniques.argsort())
+            order = argsort_values(uniques)
         except TypeError:  # values of mixed types: keep first appearance
             order = np.arange(len(uniques))
         n_cat = len(uniques)
@@ -495,9 +495,7 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
                 )
             self.classes_ = None
             return _ContinuousTarget(values, weights)
-        label_encoder = LabelEncoder()
-        codes = label_encoder.fit_transform(np.asarray(y))
-        self.classes_ = label_encoder.classes_
+        codes, self.classes_ = _encode_labels(column_or_1d(y, warn=True))
         if target_type == "binary" and len(self.classes_) > 2:
             raise ValueError(
                 f"target_type='binary' but y has {len(self.classes_)} classes: "
@@ -565,9 +563,9 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
         names = list(X.columns) if is_dataframe(X) else None
         n_features = X.shape[1]
         if self.columns is None:
-            return select_columns(X, ("categorical", "boolean"))
+            return self._default_columns(X)
         if isinstance(self.columns, str):  # "all"
-            return names if names is not None else list(range(n_features))
+            return (names if names is not None else list(range(n_features))), {}
         requested = list(self.columns)
         if names is not None:
             absent = [c for c in requested if c not in names]
@@ -576,7 +574,7 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
                     f"columns {absent!r} are not columns of X; got "
                     f"columns={self.columns!r}."
                 )
-            return [c for c in names if c in requested]
+            return [c for c in names if c in requested], {}
         bad = [
             c
             for c in requested
@@ -588,7 +586,27 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
                 f"[0, {n_features}); got columns={self.columns!r}."
             )
         positions = {int(c) % n_features for c in requested}
-        return sorted(positions)
+        return sorted(positions), {}
+
+    def _default_columns(self, X):
+        """The categorical and boolean columns.
+
+        An object column is classified from its distinct values, so it is
+        factorized once here and the codes are kept for the fit.
+        """
+        keys, factorized = [], {}
+        for key in _column_keys(X):
+            col = get_column(X, key)
+            if getattr(col, "dtype", None) == np.dtype(object):
+                codes, uniques = factorize_codes(col)
+                kind = column_kind(np.asarray(uniques, dtype=object))
+                if kind in ("categorical", "boolean"):
+                    factorized[key] = (codes, uniques)
+            else:
+                kind = column_kind(col)
+            if kind in ("categorical", "boolean"):
+                keys.append(key)
+        return keys, factorized
 
     def _output_suffixes(self):
         """For each input column, the suffixes of its output columns."""
@@ -668,6 +686,24 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
         remap[:-1] = found
         remap[-1] = n_cat  # code -1: missing
         return remap[codes]
+
+
+def _encode_labels(y):
+    """Sorted class labels and the class code of each row (a hash, not a sort)."""
+    codes, uniques = pd.factorize(y, use_na_sentinel=True)
+    if (codes < 0).any():
+        raise ValueError("Input y contains missing values (NaN or None).")
+    uniques = np.asarray(uniques)
+    try:
+        order = np.argsort(uniques, kind="stable")
+    except TypeError as exc:
+        raise TypeError(
+            "The class labels of y must be of one comparable type; got "
+            f"{sorted({type(v).__name__ for v in uniques})}."
+        ) from exc
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[codes], uniques[order]
 
 
 def _column_keys(X):

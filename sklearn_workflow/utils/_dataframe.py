@@ -17,6 +17,7 @@ __all__ = [
     "column_kind",
     "column_names",
     "factorize",
+    "argsort_values",
     "factorize_codes",
     "has_category_list",
     "get_column",
@@ -138,17 +139,11 @@ def column_kind(col):
 
 
 def _object_kind(values):
-    present = values[~pd.isna(values)]
-    if present.size == 0:
-        return "categorical"
-    types = {type(v) for v in present}
-    if types <= {bool, np.bool_}:
+    # pandas' C-level type inference: one pass, no Python loop over the rows.
+    inferred = pd.api.types.infer_dtype(values, skipna=True)
+    if inferred == "boolean":
         return "boolean"
-    if all(
-        issubclass(t, (int, float, np.integer, np.floating))
-        and not issubclass(t, (bool, np.bool_))
-        for t in types
-    ):
+    if inferred in ("integer", "floating", "mixed-integer-float"):
         return "numeric"
     return "categorical"
 
@@ -423,3 +418,23 @@ def has_category_list(col):
 
         return isinstance(col.dtype, (pl.Categorical, pl.Enum))
     return isinstance(col, pd.Series) and isinstance(col.dtype, pd.CategoricalDtype)
+
+
+def argsort_values(values):
+    """Sorting permutation of distinct values; strings are sorted by Arrow.
+
+    Python's order (code points), computed without Python comparisons when every
+    value is a string. Raises TypeError for values of types that do not compare.
+    """
+    values = pd.Index(values)
+    if isinstance(values.dtype, (pd.StringDtype, pd.ArrowDtype)):
+        return np.asarray(values.argsort())  # already in Arrow or string storage
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        try:
+            import pyarrow as pa
+            import pyarrow.compute as pc
+        except ImportError:  # pragma: no cover - pyarrow is optional
+            return np.asarray(values.argsort())
+        array = pa.array(np.asarray(values, dtype=object), type=pa.large_string())
+        return pc.array_sort_indices(array).to_numpy()
+    return np.asarray(values.argsort())
