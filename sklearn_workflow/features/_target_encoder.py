@@ -644,7 +644,7 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
         for j, cats in enumerate(self.categories_):
             has_missing = len(cats) and _is_missing_marker(cats[-1])
             n_cat = len(cats) - bool(has_missing)
-            index = pd.Index(cats[:n_cat], dtype=object)
+            index = _CategoryLookup(cats[:n_cat])
             if self.target_type_ == "multiclass":
                 enc = np.column_stack(self.encodings_[j * n_out : (j + 1) * n_out])
                 prior = np.asarray(self.target_mean_, dtype=np.float64)
@@ -667,9 +667,15 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
 
     def _lookup_codes(self, col, key, index):
         """Codes of ``col`` in the fitted categories: n_cat missing, n_cat+1 unknown."""
-        n_cat = len(index)
+        n_cat = index.n_categories
         codes, uniques = factorize_codes(col)
-        found = index.get_indexer(uniques) if len(uniques) else np.empty(0, np.intp)
+        if len(uniques) > 2 * len(codes) + 16:
+            # A few rows of a categorical column carry its whole category list:
+            # look up only the categories that occur.
+            used = np.unique(codes[codes >= 0])
+            uniques = uniques[used]
+            codes = np.where(codes >= 0, np.searchsorted(used, codes), -1)
+        found = index.find(uniques)
         unknown = found < 0
         if unknown.any():
             if self.handle_unknown == "error":
@@ -686,6 +692,30 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
         remap[:-1] = found
         remap[-1] = n_cat  # code -1: missing
         return remap[codes]
+
+
+class _CategoryLookup:
+    """Hash lookup of values in the fitted categories (-1 when unknown).
+
+    A pandas Index answers large lookups in one vectorised call; a dict answers
+    the few distinct values of a small batch (serving one row) without the
+    per-call overhead of the Index machinery.
+    """
+
+    _SMALL = 64
+
+    def __init__(self, categories):
+        self.n_categories = len(categories)
+        self.index = pd.Index(categories, dtype=object)
+        self.positions = dict(zip(categories.tolist(), range(len(categories))))
+
+    def find(self, values):
+        # Both sides as Python objects: no conversion of the fitted index per call.
+        values = np.asarray(values, dtype=object)
+        if len(values) <= self._SMALL:
+            get = self.positions.get
+            return np.array([get(v, -1) for v in values.tolist()], dtype=np.intp)
+        return self.index.get_indexer(values)
 
 
 def _encode_labels(y):
