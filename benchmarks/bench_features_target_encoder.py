@@ -176,7 +176,7 @@ def measure(factory, X, y, X_new, repeat, with_memory, latency_calls):
     return t_fit, t_tr, m_fit, m_tr, latency
 
 
-def run(sizes, dtypes, targets, repeat, latency_calls, with_memory):
+def run(sizes, dtypes, targets, repeat, latency_calls, with_memory, progress=False):
     has_references = {}
     for module in ("category_encoders", "feature_engine"):
         try:
@@ -217,6 +217,8 @@ def run(sizes, dtypes, targets, repeat, latency_calls, with_memory):
                     )
                 del X, X_new, y
                 gc.collect()
+                if progress:
+                    print(f"done: {n} rows, {dtype}, {target}", flush=True)
     return pd.DataFrame(rows)
 
 
@@ -246,6 +248,7 @@ def main(argv=None):
         args.repeat,
         args.latency_calls,
         not args.no_memory,
+        progress=True,
     )
     with pd.option_context(
         "display.width", 200, "display.max_columns", 20, "display.max_rows", 500
