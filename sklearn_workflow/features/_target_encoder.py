@@ -525,19 +525,22 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
         else:
             splitter = check_cv(cv, y, classifier=self.target_type_ != "continuous")
         X_split = X if not is_polars(X) else np.empty((n_samples, 0))
-        splits = list(splitter.split(X_split, y, groups))
+        known = isinstance(splitter, _PARTITION_SPLITTERS)
         fold_id = np.full(n_samples, -1, dtype=np.int64)
         seen = np.zeros(n_samples, dtype=np.int64)
-        for k, (_, test_idx) in enumerate(splits):
+        splits = []
+        for k, (train_idx, test_idx) in enumerate(splitter.split(X_split, y, groups)):
             fold_id[test_idx] = k
             seen[test_idx] += 1
+            # The training rows of a known partition are the complement: not kept.
+            splits.append((None if known else train_idx, test_idx))
         if (seen > 1).any():
             raise ValueError(
                 "Validation folds of cv overlap: a row must be in at most one "
                 f"validation fold (got cv={cv!r})."
             )
         partition = (seen == 1).all()
-        if partition and not isinstance(splitter, _PARTITION_SPLITTERS):
+        if partition and not known:
             partition = all(
                 len(train) + len(test) == n_samples and not (fold_id[train] == k).any()
                 for k, (train, test) in enumerate(splits)
