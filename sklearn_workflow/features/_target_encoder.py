@@ -21,6 +21,7 @@ from sklearn.model_selection import (
     StratifiedKFold,
     check_cv,
 )
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
@@ -522,6 +523,9 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
                 shuffle=self.shuffle,
                 random_state=self.random_state if self.shuffle else None,
             )
+            fold_id = _fast_fold_ids(splitter, y, n_samples)
+            if fold_id is not None:
+                return ("partition", fold_id, splitter.n_splits)
         else:
             splitter = check_cv(cv, y, classifier=self.target_type_ != "continuous")
         X_split = X if not is_polars(X) else np.empty((n_samples, 0))
@@ -695,6 +699,52 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
         remap[:-1] = found
         remap[-1] = n_cat  # code -1: missing
         return remap[codes]
+
+
+def _fast_fold_ids(splitter, y, n_samples):
+    """Validation fold of each row for KFold / StratifiedKFold, without index lists.
+
+    The assignment is the splitter's own (same random draws, same folds: a test
+    checks it), computed from the class counts in O(n) instead of materialising
+    every (train, test) pair. Returns None in the edge cases (fewer rows than
+    folds, a class smaller than the number of folds), where the splitter itself
+    runs and raises or warns with its own message.
+    """
+    n_splits = splitter.n_splits
+    if n_samples < n_splits:
+        return None
+    rng = check_random_state(splitter.random_state)
+    if isinstance(splitter, StratifiedKFold):
+        # Classes numbered by first appearance, as StratifiedKFold does.
+        y_codes, _ = pd.factorize(column_or_1d(y))
+        counts = np.bincount(y_codes)
+        if counts.min() < n_splits:
+            return None
+        # Row j of the class-sorted target goes to fold j % n_splits: the class
+        # occupying positions [start, stop) gives each fold a closed-form count.
+        stop = np.cumsum(counts)
+        start = stop - counts
+        fold = np.arange(n_splits)[:, None]
+
+        def below(m):  # positions j < m with j % n_splits == fold
+            return m // n_splits + (fold < m % n_splits)
+
+        allocation = below(stop[None, :]) - below(start[None, :])
+        fold_id = np.empty(n_samples, dtype=np.int64)
+        for k in range(len(counts)):
+            folds_for_class = np.repeat(np.arange(n_splits), allocation[:, k])
+            if splitter.shuffle:
+                rng.shuffle(folds_for_class)
+            fold_id[y_codes == k] = folds_for_class
+        return fold_id
+    order = np.arange(n_samples)
+    if splitter.shuffle:
+        rng.shuffle(order)
+    sizes = np.full(n_splits, n_samples // n_splits)
+    sizes[: n_samples % n_splits] += 1
+    fold_id = np.empty(n_samples, dtype=np.int64)
+    fold_id[order] = np.repeat(np.arange(n_splits), sizes)
+    return fold_id
 
 
 class _CategoryLookup:

@@ -449,6 +449,28 @@ def test_target_encoder_general_splitters(cv, message):
         assert_allclose(out, expected, rtol=1e-10)
 
 
+@pytest.mark.parametrize("shuffle", [True, False])
+@pytest.mark.parametrize("target", ["binary", "multiclass", "continuous"])
+def test_target_encoder_int_cv_uses_the_splitters_folds(
+    shuffle, target, global_random_seed
+):
+    rng = np.random.default_rng(global_random_seed)
+    n = int(rng.integers(40, 90))
+    X = pd.DataFrame({"c": rng.choice(list("abcdefgh"), n)})
+    if target == "continuous":
+        y = rng.normal(size=n)
+        cv = KFold(5, shuffle=shuffle, random_state=7 if shuffle else None)
+    else:
+        y = rng.choice(["b", "a", "c"][: 2 if target == "binary" else 3], n)
+        y[:15] = ["b", "a", "c"] * 5  # every class has at least five rows
+        if target == "binary":
+            y[y == "c"] = "a"
+        cv = StratifiedKFold(5, shuffle=shuffle, random_state=7 if shuffle else None)
+    ours = TargetEncoder(cv=5, shuffle=shuffle, random_state=7, smooth=0.5)
+    reference = TargetEncoder(cv=cv, smooth=0.5)
+    assert_allclose(ours.fit_transform(X, y), reference.fit_transform(X, y))
+
+
 def test_target_encoder_int_cv_folds_and_seed():
     rng = np.random.default_rng(0)
     X = make_frame(rng, n=200)
