@@ -360,7 +360,7 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
         self._encoded_positions = list(np.flatnonzero(self._encoded_mask))
         target = self._encode_target(y, sample_weight)
 
-        folds = self._folds(X, y, groups, n_samples) if out_of_fold else None
+        folds = self._folds(X, y, groups, n_samples, target) if out_of_fold else None
         if folds is not None and folds[0] == "general":
             return X, self._fit_general(X, target, folds[1], n_samples, factorized)
         n_folds = 1 if folds is None else folds[2]
@@ -496,16 +496,18 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
                 )
             self.classes_ = None
             return _ContinuousTarget(values, weights)
-        codes, self.classes_ = _encode_labels(column_or_1d(y, warn=True))
+        codes, self.classes_, appearance = _encode_labels(column_or_1d(y, warn=True))
         if target_type == "binary" and len(self.classes_) > 2:
             raise ValueError(
                 f"target_type='binary' but y has {len(self.classes_)} classes: "
                 f"{self.classes_.tolist()!r}; use target_type='multiclass'."
             )
         n_classes = max(len(self.classes_), 2)
-        return _ClassTarget(codes, weights, n_classes, target_type == "multiclass")
+        target = _ClassTarget(codes, weights, n_classes, target_type == "multiclass")
+        target.appearance = appearance  # class codes by first appearance
+        return target
 
-    def _folds(self, X, y, groups, n_samples):
+    def _folds(self, X, y, groups, n_samples, target):
         """("partition", fold_id, n_folds) or ("general", splits)."""
         cv = self.cv
         if isinstance(cv, Integral) or cv is None:
@@ -523,11 +525,16 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
                 shuffle=self.shuffle,
                 random_state=self.random_state if self.shuffle else None,
             )
-            fold_id = _fast_fold_ids(splitter, y, n_samples)
-            if fold_id is not None:
-                return ("partition", fold_id, splitter.n_splits)
         else:
             splitter = check_cv(cv, y, classifier=self.target_type_ != "continuous")
+        if type(splitter) is KFold or (
+            type(splitter) is StratifiedKFold and self.target_type_ != "continuous"
+        ):
+            fold_id = _fast_fold_ids(
+                splitter, y, n_samples, getattr(target, "appearance", None)
+            )
+            if fold_id is not None:
+                return ("partition", fold_id, splitter.n_splits)
         X_split = X if not is_polars(X) else np.empty((n_samples, 0))
         known = isinstance(splitter, _PARTITION_SPLITTERS)
         fold_id = np.full(n_samples, -1, dtype=np.int64)
@@ -701,7 +708,7 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
         return remap[codes]
 
 
-def _fast_fold_ids(splitter, y, n_samples):
+def _fast_fold_ids(splitter, y, n_samples, y_codes=None):
     """Validation fold of each row for KFold / StratifiedKFold, without index lists.
 
     The assignment is the splitter's own (same random draws, same folds: a test
@@ -716,7 +723,8 @@ def _fast_fold_ids(splitter, y, n_samples):
     rng = check_random_state(splitter.random_state)
     if isinstance(splitter, StratifiedKFold):
         # Classes numbered by first appearance, as StratifiedKFold does.
-        y_codes, _ = pd.factorize(column_or_1d(y))
+        if y_codes is None:
+            y_codes, _ = pd.factorize(column_or_1d(y))
         counts = np.bincount(y_codes)
         if counts.min() < n_splits:
             return None
@@ -759,13 +767,17 @@ class _CategoryLookup:
 
     def __init__(self, categories):
         self.n_categories = len(categories)
+        self.categories = categories
         self.index = pd.Index(categories, dtype=object)
-        self.positions = dict(zip(categories.tolist(), range(len(categories))))
+        self.positions = None  # built on the first small lookup
 
     def find(self, values):
         # Both sides as Python objects: no conversion of the fitted index per call.
         values = np.asarray(values, dtype=object)
         if len(values) <= self._SMALL:
+            if self.positions is None:
+                cats = self.categories.tolist()
+                self.positions = dict(zip(cats, range(len(cats))))
             get = self.positions.get
             return np.array([get(v, -1) for v in values.tolist()], dtype=np.intp)
         return self.index.get_indexer(values)
@@ -773,8 +785,8 @@ class _CategoryLookup:
 
 def _encode_labels(y):
     """Sorted class labels and the class code of each row (a hash, not a sort)."""
-    codes, uniques = pd.factorize(y, use_na_sentinel=True)
-    if (codes < 0).any():
+    appearance, uniques = pd.factorize(y, use_na_sentinel=True)
+    if (appearance < 0).any():
         raise ValueError("Input y contains missing values (NaN or None).")
     uniques = np.asarray(uniques)
     try:
@@ -786,7 +798,7 @@ def _encode_labels(y):
         ) from exc
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
-    return rank[codes], uniques[order]
+    return rank[appearance], uniques[order], appearance
 
 
 def _column_keys(X):
@@ -843,11 +855,11 @@ class _ClassTarget:
         hits = counts if self.multiclass else counts[..., 1:]
         with np.errstate(invalid="ignore", divide="ignore"):
             if smooth == "auto":
+                # within-category variance of a 0/1 indicator: mean * (1 - mean)
                 mean = hits / weight
-                within = hits * (weight - hits) / weight / weight
-                variance = prior * (1.0 - prior)
-                lam = variance * weight / (variance * weight + within)
-                enc = np.where(np.isnan(lam), prior, lam * mean + (1.0 - lam) * prior)
+                spread = prior * (1.0 - prior) * weight
+                lam = spread / (spread + mean * (1.0 - mean))
+                enc = np.where(np.isnan(lam), prior, prior + lam * (mean - prior))
             else:
                 enc = (hits + smooth * prior) / (weight + smooth)
                 enc = np.where(weight + smooth == 0, prior, enc)
