@@ -176,7 +176,16 @@ def measure(factory, X, y, X_new, repeat, with_memory, latency_calls):
     return t_fit, t_tr, m_fit, m_tr, latency
 
 
-def run(sizes, dtypes, targets, repeat, latency_calls, with_memory, progress=False):
+def run(
+    sizes,
+    dtypes,
+    targets,
+    repeat,
+    latency_calls,
+    with_memory,
+    progress=False,
+    libraries=None,
+):
     has_references = {}
     for module in ("category_encoders", "feature_engine"):
         try:
@@ -191,7 +200,10 @@ def run(sizes, dtypes, targets, repeat, latency_calls, with_memory, progress=Fal
                 X, y = make_data(n, dtype, target)
                 X_new, _ = make_data(n, dtype, target, seed=1)
                 results = {}
-                for name, factory in make_encoders(target, has_references).items():
+                encoders = make_encoders(target, has_references)
+                for name, factory in encoders.items():
+                    if libraries and name != "ours" and name not in libraries:
+                        continue
                     calls = latency_calls if name != "numpy floor" else 0
                     results[name] = measure(
                         factory, X, y, X_new, repeat, with_memory, calls
@@ -236,6 +248,13 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--latency-calls", type=int, default=200)
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument(
+        "--libraries",
+        nargs="+",
+        default=None,
+        help="subset of: scikit-learn, 'numpy floor', category_encoders, "
+        "feature_engine (ours always runs)",
+    )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
     args = parser.parse_args(argv)
     if args.quick:
@@ -249,6 +268,7 @@ def main(argv=None):
         args.latency_calls,
         not args.no_memory,
         progress=True,
+        libraries=args.libraries,
     )
     with pd.option_context(
         "display.width", 200, "display.max_columns", 20, "display.max_rows", 500
