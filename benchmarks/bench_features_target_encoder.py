@@ -230,7 +230,7 @@ def run(
                 del X, X_new, y
                 gc.collect()
                 if progress:
-                    print(f"done: {n} rows, {dtype}, {target}", flush=True)
+                    print(_format(pd.DataFrame(rows[-len(results) :])), flush=True)
     return pd.DataFrame(rows)
 
 
@@ -270,11 +270,16 @@ def main(argv=None):
         progress=True,
         libraries=args.libraries,
     )
+    print("\nAll results:")
+    print(_format(table))
+    return table
+
+
+def _format(table):
     with pd.option_context(
         "display.width", 200, "display.max_columns", 20, "display.max_rows", 500
     ):
-        print(table.round(3).to_string(index=False))
-    return table
+        return table.round(3).to_string(index=False)
 
 
 if __name__ == "__main__":

@@ -558,6 +558,10 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
             )
         if partition:
             return ("partition", fold_id, len(splits))
+        splits = [
+            (np.flatnonzero(fold_id != k) if train is None else train, test)
+            for k, (train, test) in enumerate(splits)
+        ]
         return ("general", splits)
 
     # -- input and output ---------------------------------------------------------
