@@ -415,6 +415,22 @@ def test_target_encoder_group_kfold_with_groups(global_random_seed):
     assert_allclose(out["city_te"], expected, rtol=1e-10)
 
 
+def test_target_encoder_pipeline_routes_groups_to_fit_transform():
+    rng = np.random.default_rng(0)
+    X = make_frame(rng, n=90, missing=False)
+    y = rng.integers(0, 2, 90)
+    groups = np.arange(90) % 6
+    pipe = make_pipeline(
+        TargetEncoder(cv=GroupKFold(3), smooth=1.0, columns=["city"]),
+        LogisticRegression(),
+    )
+    pipe.fit(X, y, targetencoder__groups=groups)
+    direct = TargetEncoder(cv=GroupKFold(3), smooth=1.0, columns=["city"])
+    expected = direct.fit_transform(X, y, groups=groups)
+    model = LogisticRegression().fit(expected, y)
+    assert_allclose(pipe[-1].coef_, model.coef_)
+
+
 def test_target_encoder_time_series_split_encodes_from_the_past(global_random_seed):
     rng = np.random.default_rng(global_random_seed)
     X = make_frame(rng, n=100, missing=False)
