@@ -373,7 +373,7 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
             n_cat = len(cats)
             index = codes * stride + offset
             stats = target.stats(index, (n_cat + 1) * stride, n_cat + 1, n_folds)
-            total = tuple(s.sum(axis=1, keepdims=True) for s in stats)
+            total = tuple(_sum_short_axis(s, axis=1) for s in stats)
             cats, full = self._full_encoding(target, total, codes, cats)
             categories.append(cats)
             encodings.append(full)
@@ -805,6 +805,19 @@ def _encode_labels(y):
     return rank[appearance], uniques[order], appearance
 
 
+def _sum_short_axis(a, axis):
+    """``a.sum(axis, keepdims=True)`` for a short axis (folds, classes) of a big array.
+
+    numpy reduces a short inner axis element by element; adding the slices is one
+    vectorised pass per slice, several times faster here.
+    """
+    slices = [np.take(a, [i], axis=axis) for i in range(a.shape[axis])]
+    total = slices[0].copy()
+    for part in slices[1:]:
+        total += part
+    return total
+
+
 def _column_keys(X):
     """Column names of a DataFrame, positions of an array."""
     return list(X.columns) if is_dataframe(X) else list(range(X.shape[1]))
@@ -855,7 +868,7 @@ class _ClassTarget:
         """
         (counts,) = stats
         prior = self._rates(counts.sum(axis=0, keepdims=True))
-        weight = counts.sum(axis=-1, keepdims=True)
+        weight = _sum_short_axis(counts, axis=2)
         hits = counts if self.multiclass else counts[..., 1:]
         with np.errstate(invalid="ignore", divide="ignore"):
             if smooth == "auto":
