@@ -8,10 +8,12 @@ from sklearn_workflow.features._binner import Binner
 from sklearn_workflow.features._group import GroupAggregator
 from sklearn_workflow.features._log import LogTransformer
 from sklearn_workflow.features._ratio import RatioFeatures
+from sklearn_workflow.features._target_encoder import TargetEncoder
 
 __all__ = [
     "Binner",
     "GroupAggregator",
     "LogTransformer",
     "RatioFeatures",
+    "TargetEncoder",
 ]

@@ -713,9 +713,18 @@ n_features)
             # Fitted on an array: the columns are matched by position and, as
             # from any transformer fitted without names, an array comes back.
             self._check_frame(X)
-            X_out = validate_data(
-                self, X, reset=False, dtype=None, ensure_all_finite=False
-            )
+            try:
+                X_out = validate_data(
+                    self, X, reset=False, dtype=None, ensure_all_finite=False
+                )
+            except TypeError:
+                # scikit-learn < 1.7 finds no common dtype for a frame that mixes
+                # datetime and numeric columns; an object array holds them all.
+                _check_feature_names(self, X, reset=False)
+                values = np.asarray(X.to_numpy(), dtype=object)
+                X_out = validate_data(
+                    self, values, reset=False, dtype=object, ensure_all_finite=False
+                )
         else:
             X_out = self._check_input(X, reset=False)
         if not columns:

@@ -17,6 +17,9 @@ __all__ = [
     "column_kind",
     "column_names",
     "factorize",
+    "argsort_values",
+    "factorize_codes",
+    "has_category_list",
     "get_column",
     "is_dataframe",
     "is_pandas",
@@ -136,17 +139,11 @@ def column_kind(col):
 
 
 def _object_kind(values):
-    present = values[~pd.isna(values)]
-    if present.size == 0:
-        return "categorical"
-    types = {type(v) for v in present}
-    if types <= {bool, np.bool_}:
+    # pandas' C-level type inference: one pass, no Python loop over the rows.
+    inferred = pd.api.types.infer_dtype(values, skipna=True)
+    if inferred == "boolean":
         return "boolean"
-    if all(
-        issubclass(t, (int, float, np.integer, np.floating))
-        and not issubclass(t, (bool, np.bool_))
-        for t in types
-    ):
+    if inferred in ("integer", "floating", "mixed-integer-float"):
         return "numeric"
     return "categorical"
 
@@ -402,3 +399,84 @@ def row_hashes(X, columns=None):
     if columns is not None:
         X = X[list(columns)]
     return pd.util.hash_pandas_object(X, index=False).to_numpy()
+
+
+# --- TargetEncoder: codes of a column for fitting and for looking values up --------
+
+
+def factorize_codes(col):
+    """Integer codes of a column and the values they index, fast on every dtype.
+
+    Unlike :func:`factorize`, a categorical column is not scanned for the categories
+    that occur: its own codes and its full category list are returned (so
+    ``uniques`` may hold values that no row has), and strings stay in their Arrow
+    or pandas ``str`` storage. The work is one vectorised pass (a hash table, or the
+    column's own dictionary), never a Python loop over rows.
+
+    Parameters
+    ----------
+    col : pandas Series, polars Series or 1-D ndarray
+
+    Returns
+    -------
+    codes : ndarray of int64, shape (n_rows,)
+        Index into ``uniques``; -1 marks a missing value (NaN, None, pd.NA, NaT,
+        polars null).
+    uniques : pandas Index
+        Distinct non-missing values (for categorical dtypes, all the categories).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> col = pd.Series(["b", None, "a"], dtype="category")
+    >>> col = col.cat.add_categories(["unused"])
+    >>> codes, uniques = factorize_codes(col)
+    >>> codes
+    array([ 1, -1,  0])
+    >>> list(uniques)
+    ['a', 'b', 'unused']
+    """
+    if _is_polars_series(col):
+        import polars as pl
+
+        if isinstance(col.dtype, (pl.Categorical, pl.Enum)):
+            arrow = col.to_arrow()
+            indices = arrow.indices.cast("int64").fill_null(-1)
+            codes = indices.to_numpy(zero_copy_only=False)
+            uniques = pd.Index(arrow.dictionary.to_pandas())
+            return codes.astype(np.int64, copy=False), uniques
+        col = col.to_pandas()
+    if isinstance(col, pd.Series) and isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy().astype(np.int64)
+        return codes, pd.Index(col.cat.categories)
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    return codes.astype(np.int64, copy=False), pd.Index(uniques)
+
+
+def has_category_list(col):
+    """True for categorical dtypes, whose category list may hold unused values."""
+    if _is_polars_series(col):
+        import polars as pl
+
+        return isinstance(col.dtype, (pl.Categorical, pl.Enum))
+    return isinstance(col, pd.Series) and isinstance(col.dtype, pd.CategoricalDtype)
+
+
+def argsort_values(values):
+    """Sorting permutation of distinct values; strings are sorted by Arrow.
+
+    Python's order (code points), computed without Python comparisons when every
+    value is a string. Raises TypeError for values of types that do not compare.
+    """
+    values = pd.Index(values)
+    if isinstance(values.dtype, (pd.StringDtype, pd.ArrowDtype)):
+        return np.asarray(values.argsort())  # already in Arrow or string storage
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        try:
+            import pyarrow as pa
+            import pyarrow.compute as pc
+        except ImportError:  # pragma: no cover - pyarrow is optional
+            return np.asarray(values.argsort())
+        array = pa.array(np.asarray(values, dtype=object), type=pa.large_string())
+        return pc.array_sort_indices(array).to_numpy()
+    return np.asarray(values.argsort())

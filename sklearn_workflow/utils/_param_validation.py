@@ -15,7 +15,13 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 from sklearn.utils._set_output import _get_output_config
-from sklearn.utils.validation import _check_feature_names
+
+# TargetEncoder: feature names of transformers and sample-weight validation.
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_feature_names_in,
+    _check_sample_weight,
+)
 
 __all__ = [
     "HasMethods",
@@ -25,6 +31,8 @@ __all__ = [
     "RealNotInt",
     "StrOptions",
     "_check_feature_names",
+    "_check_feature_names_in",
+    "_check_sample_weight",
     "_fit_context",
     "get_output_container",
     "validate_params",

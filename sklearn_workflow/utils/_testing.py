@@ -54,6 +54,12 @@ def all_estimator_instances():
     from sklearn_workflow.quality import DataQualityChecker
 
     instances.append(DataQualityChecker(on_violation="raise", range_tolerance=1.0))
+
+    # issue 5: TargetEncoder with columns="all": the checks pass numeric arrays,
+    # which columns=None leaves alone.
+    from sklearn_workflow.features import TargetEncoder
+
+    instances.append(TargetEncoder(columns="all", cv=3))
     return instances
 
 
