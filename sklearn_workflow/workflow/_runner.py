@@ -582,6 +582,17 @@ def _with_dummy_criterion(verdict, spec, report):
     return {"met": bool(measured) and all(measured), "criteria": criteria}
 
 
+def _summarise_warnings(caught, say):
+    """One line per kind of warning raised while fitting, with its count."""
+    counts = {}
+    for warning in caught:
+        name = warning.category.__name__
+        first = str(warning.message).strip().splitlines()[0][:160]
+        counts.setdefault(name, [0, first])[0] += 1
+    for name, (count, first) in counts.items():
+        say(f"      {name} x{count} while fitting, e.g.: {first}")
+
+
 def _report_test_warnings(caught, say, notes):
     """Say what the held-out rows revealed: contract violations, contamination."""
     from sklearn_workflow.exceptions import DataQualityWarning
@@ -922,9 +933,10 @@ def run_workflow(
                 ("model", selector),
             ]
         )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", category=UserWarning)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             selection.fit(X_train, y_train)
+        _summarise_warnings(caught, say)
         selector = selection.named_steps["model"]
         ranked_by = "average_precision" if problem.threshold_params else problem.metric
         say(
@@ -957,9 +969,10 @@ def run_workflow(
                     ("model", tuned),
                 ]
             )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", category=UserWarning)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
                 model.fit(X_train, y_train)
+            _summarise_warnings(caught, say)
             tuned = model.named_steps["model"]
             threshold = float(tuned.threshold_)
             say(
