@@ -582,6 +582,32 @@ def _with_dummy_criterion(verdict, spec, report):
     return {"met": bool(measured) and all(measured), "criteria": criteria}
 
 
+def _learning_curve(
+    diagnose, problem, spec, features, selector, X, y, ranked_by, cv, random_state
+):
+    """The winner's learning curve, features refitted inside every fold."""
+    return diagnose(
+        Pipeline(
+            [
+                ("features", clone(features)),
+                ("model", clone(selector.best_estimator_)),
+            ]
+        ),
+        X,
+        y,
+        cv=cv,
+        # The card's scorer knows its positive class; scores are skills
+        # between the dummy's and a perfect score (0 for negated errors).
+        scoring=spec.scorer(ranked_by),
+        perfect_score=(
+            1.0 if problem.threshold_params or spec.metric.greater_is_better else 0.0
+        ),
+        n_jobs=selector.n_jobs,
+        shuffle=True,
+        random_state=random_state,
+    )
+
+
 def _summarise_warnings(caught, say):
     """One line per kind of warning raised while fitting, with its count."""
     counts = {}
@@ -1006,28 +1032,21 @@ def run_workflow(
         lc_cv = 3
         # Read with the ranking metric when the threshold is tuned afterwards:
         # recall at the default 0.5 cut-off says nothing about the tuned model.
-        curve = diagnose_learning_curve(
-            Pipeline(
-                [
-                    ("features", clone(features)),
-                    ("model", clone(selector.best_estimator_)),
-                ]
-            ),
-            X_train,
-            y_train,
-            cv=lc_cv,
-            # The card's scorer knows its positive class; scores are skills
-            # between the dummy's and a perfect score (0 for negated errors).
-            scoring=spec.scorer(ranked_by),
-            perfect_score=(
-                1.0
-                if problem.threshold_params or spec.metric.greater_is_better
-                else 0.0
-            ),
-            n_jobs=selector.n_jobs,
-            shuffle=True,
-            random_state=random_state,
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            curve = _learning_curve(
+                diagnose_learning_curve,
+                problem,
+                spec,
+                features,
+                selector,
+                X_train,
+                y_train,
+                ranked_by,
+                lc_cv,
+                random_state,
+            )
+        _summarise_warnings(caught, say)
         diagnosis, fix = str(curve.diagnosis), str(curve.fix)
         say(f"      learning curve ({ranked_by}): {diagnosis} -> {fix}")
         say(f"        {curve.reason}")
