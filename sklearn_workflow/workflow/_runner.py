@@ -1234,6 +1234,12 @@ def _summary(problem, metrics, verdict, report_path):
                 f"  baseline {name}: {problem.metric} {scores[problem.metric]:.4f}"
             )
     lines.append(f"  verdict:   {'met' if verdict['met'] else 'NOT met'}")
+    budget = metrics.get("time_budget_s")
+    spent = f"  time:      {metrics['total_s']:.0f} s"
+    if budget is not None:
+        over = ", exceeded" if metrics["total_s"] > budget else ""
+        spent += f" (budget {budget:.0f} s{over})"
+    lines.append(spent)
     lines.append(f"  report:    {report_path}")
     return "\n".join(lines)
 
