@@ -4,4 +4,6 @@ Date features, target encoding, log transform, binning, ratios and interactions,
 group aggregations.
 """
 
-__all__ = []
+from sklearn_workflow.features._dates import DateFeatureExtractor
+
+__all__ = ["DateFeatureExtractor"]

@@ -360,3 +360,173 @@ def make_output(estimator, X, columns, method="transform"):
     if all(a.dtype.kind in "biuf" for a in arrays):
         return np.column_stack(arrays).astype(np.float64, copy=False)
     return np.column_stack([a.astype(object) for a in arrays])
+
+
+# --- DateFeatureExtractor: datetime columns, time zones and date strings ----------
+
+
+def datetime_timezone(col):
+    """Time zone name of a datetime column, or None when it is naive.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.Series(pd.to_datetime(["2024-01-01"])).dt.tz_localize("Europe/Paris")
+    >>> datetime_timezone(s), datetime_timezone(s.dt.tz_localize(None))
+    ('Europe/Paris', None)
+    """
+    if _is_polars_series(col):
+        return getattr(col.dtype, "time_zone", None)
+    tz = getattr(getattr(col, "dtype", None), "tz", None)
+    return None if tz is None else str(tz)
+
+
+def to_datetime_series(col):
+    """A datetime column (pandas, polars or ndarray) as a pandas datetime Series.
+
+    The column's resolution and time zone are kept; polars ``Date`` becomes
+    ``datetime64[ms]`` (polars' own conversion).
+    """
+    if _is_polars_series(col):
+        col = col.to_pandas()
+    if isinstance(col, pd.Series):
+        return col.reset_index(drop=True)
+    return pd.Series(np.asarray(col))
+
+
+def split_datetime_series(series, zone=None, utc=False):
+    """Local wall-clock datetime64 values of a datetime Series, and UTC instants.
+
+    Parameters
+    ----------
+    series : pandas Series of datetime64 dtype, naive or tz-aware
+    zone : str or None, default=None
+        Time zone whose wall clock is wanted for a tz-aware Series (its own when
+        None). Ignored for a naive Series, whose values are already wall-clock.
+    utc : bool, default=False
+        Also return the UTC instants of a tz-aware Series.
+
+    Returns
+    -------
+    local : ndarray of datetime64
+        Naive wall-clock values in ``zone``, the Series' own resolution, NaT kept.
+        A tz-aware Series costs one vectorised conversion (pandas' transition
+        search); a naive one none.
+    instants : ndarray of datetime64 or None
+        The naive UTC values of a tz-aware Series when ``utc``; for a naive
+        Series, ``local`` itself; None when not asked.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.Series(pd.to_datetime(["2024-07-01 12:00"])).dt.tz_localize("UTC")
+    >>> local, instants = split_datetime_series(s, "Asia/Tokyo", utc=True)
+    >>> str(local[0]), str(instants[0])
+    ('2024-07-01T21:00:00.000000', '2024-07-01T12:00:00.000000')
+    """
+    tz = getattr(series.dtype, "tz", None)
+    if tz is None:
+        local = series.to_numpy()
+        return local, (local if utc else None)
+    if zone is not None and str(zone) != str(tz):
+        series = series.dt.tz_convert(zone)
+    local = series.dt.tz_localize(None).to_numpy()
+    instants = None
+    if utc:
+        instants = series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+    return local, instants
+
+
+def is_string_column(col):
+    """True if the column holds strings (str/string dtype, or object of str)."""
+    if _is_polars_series(col):
+        import polars as pl
+
+        return col.dtype == pl.String
+    if isinstance(col, pd.Series):
+        dtype = col.dtype
+        if dtype != np.dtype(object) and pd.api.types.is_string_dtype(dtype):
+            return not isinstance(dtype, pd.CategoricalDtype)
+        values = col.to_numpy()
+    else:
+        values = np.asarray(col)
+    if values.dtype.kind in "US":
+        return True
+    if values.dtype.kind != "O":
+        return False
+    present = values[~np.asarray(pd.isna(values))]
+    return present.size > 0 and isinstance(present[0], str)
+
+
+def _parse(values, fmt):
+    try:
+        parsed = pd.to_datetime(values, format=fmt, errors="coerce")
+    except ValueError:
+        # Mixed UTC offsets: only a common zone can hold them.
+        parsed = pd.to_datetime(values, format=fmt, errors="coerce", utc=True)
+    return parsed
+
+
+def guess_datetime_format(col, dayfirst=False, n_guesses=20, n_sample=1000):
+    """The strftime format that parses most of a string column's first values.
+
+    Candidate formats are guessed (pandas' ``guess_datetime_format``) from up to
+    ``n_guesses`` distinct values among the first ``n_sample`` non-missing
+    ones; the candidate that parses most of those ``n_sample`` values wins, the
+    earliest guessed on ties. Falls back to ``"ISO8601"``.
+
+    Returns
+    -------
+    format : str or None
+        None when no candidate parses any value.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> guess_datetime_format(pd.Series(["03/04/2024", "25/12/2024"]))
+    '%d/%m/%Y'
+    >>> guess_datetime_format(pd.Series(["03/04/2024"]), dayfirst=True)
+    '%d/%m/%Y'
+    >>> guess_datetime_format(pd.Series(["03/04/2024"]))
+    '%m/%d/%Y'
+    """
+    import warnings
+
+    from pandas.tseries.api import guess_datetime_format as _guess
+
+    sample = pd.Series(to_object_array(col)).dropna().iloc[:n_sample]
+    sample = sample.astype(str).to_numpy(dtype=object)
+    if sample.size == 0:
+        return None
+    candidates = []
+    for value in pd.unique(sample)[:n_guesses]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fmt = _guess(value, dayfirst=dayfirst)
+        if fmt is not None and fmt not in candidates:
+            candidates.append(fmt)
+    candidates.append("ISO8601")
+    best, best_count = None, 0
+    for fmt in candidates:
+        count = int(_parse(sample, fmt).notna().sum())
+        if count > best_count:
+            best, best_count = fmt, count
+    return best
+
+
+def parse_datetime_column(col, fmt):
+    """Parse a column of date strings (or date objects) strictly with ``fmt``.
+
+    Values that do not match ``fmt`` become NaT (never a guess); with ``fmt=None``
+    non-string values (``datetime``, ``date``, ``Timestamp``) are converted as
+    they are. Strings with different UTC offsets are converted to UTC.
+
+    Returns
+    -------
+    series : pandas Series of datetime64 dtype
+    """
+    if _is_polars_series(col):
+        col = col.to_pandas()
+    values = col.to_numpy(dtype=object) if isinstance(col, pd.Series) else col
+    values = np.asarray(values, dtype=object)
+    return pd.Series(_parse(values, fmt))

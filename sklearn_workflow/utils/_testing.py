@@ -24,7 +24,11 @@ def all_estimator_instances():
     -------
     instances : list of estimator instances
     """
-    return []
+    from sklearn_workflow.features import DateFeatureExtractor
+
+    return [
+        DateFeatureExtractor(),
+    ]
 
 
 def expected_failed_checks(estimator):
