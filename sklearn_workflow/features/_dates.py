@@ -224,8 +224,10 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
         The time zone of each date column at fit (None for naive columns).
     formats_ : dict of str to str or None
         The strftime format of each string column (None for other columns).
-    elapsed_reference_ : dict of str to Timestamp
-        The reference of each column's elapsed time (only with ``elapsed``).
+    elapsed_reference_ : dict of str to numpy.datetime64
+        The reference of each column's elapsed time (only with ``elapsed``):
+        a naive wall-clock time for naive columns, the UTC instant for tz-aware
+        ones; NaT when ``"fit_min"``/``"fit_max"`` saw no date.
     holidays_ : ndarray of datetime64[D] or None
         The holidays known at fit: the given list, or the country's holidays of
         the years seen at fit and the years next to them. At transform the
@@ -552,9 +554,7 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
                     ticks[~missing], ticks_per_day
                 )
             if self.elapsed is not None:
-                self.elapsed_reference_[name] = self._elapsed_reference(
-                    name, series, instants
-                )
+                self.elapsed_reference_[name] = self._elapsed_reference(name, instants)
         for a, b in pairs:
             tz_a = self.timezones_[self._names_[a]]
             tz_b = self.timezones_[self._names_[b]]
@@ -582,15 +582,14 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
                 features += _TIME_FEATURES[:1]
         return features + _AUTO_FLAGS
 
-    def _elapsed_reference(self, name, series, instants):
+    def _elapsed_reference(self, name, instants):
+        """The reference instant: naive wall-clock, or UTC for tz-aware columns."""
         tz = self.timezones_[name]
         if isinstance(self.elapsed, str) and self.elapsed in ("fit_min", "fit_max"):
             present = instants[~np.isnat(instants)]
             if present.size == 0:
-                return pd.NaT
-            value = present.min() if self.elapsed == "fit_min" else present.max()
-            reference = pd.Timestamp(value)
-            return reference if tz is None else reference.tz_localize("UTC")
+                return np.datetime64("NaT", "ns")
+            return present.min() if self.elapsed == "fit_min" else present.max()
         try:
             reference = pd.Timestamp(self.elapsed)
         except (TypeError, ValueError) as exc:
@@ -606,7 +605,9 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
             )
         if reference.tz is None and tz is not None:
             reference = reference.tz_localize(self._zone(name))
-        return reference
+        if reference.tz is not None:
+            reference = reference.tz_convert("UTC").tz_localize(None)
+        return reference.to_datetime64()
 
     def _fit_holidays(self, parsed):
         if isinstance(self.holidays, str):
@@ -749,7 +750,7 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
                 reference = self.elapsed_reference_[name]
                 unit_name, unit_seconds = _UNITS[self.unit]
                 outputs[f"{name}_elapsed_{unit_name}"] = _elapsed(
-                    instants[key], _reference_instant(reference), unit_seconds
+                    instants[key], np.array([reference]), unit_seconds
                 )
         unit_name, unit_seconds = _UNITS[self.unit]
         for a, b in self._pairs_:
@@ -876,14 +877,6 @@ def _split_instants(values):
     else:
         seconds = (ticks - days * ticks_per_day) / per_second
     return days, seconds, missing
-
-
-def _reference_instant(reference):
-    if pd.isna(reference):
-        return np.array(["NaT"], dtype="datetime64[ns]")
-    if reference.tz is not None:
-        reference = reference.tz_convert("UTC").tz_localize(None)
-    return np.array([reference.to_datetime64()])
 
 
 def _elapsed(a, b, unit_seconds):
