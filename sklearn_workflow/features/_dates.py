@@ -20,7 +20,7 @@ from sklearn_workflow.utils._dataframe import (
     guess_datetime_format,
     is_dataframe,
     is_string_column,
-    make_output,
+    make_output_from_block,
     n_rows,
     parse_datetime_column,
     select_columns,
@@ -501,6 +501,25 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
         self._fit(X)
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit, then transform ``X``, parsing and converting each column once.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The input; see ``columns`` for which columns are used.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        X_out : DataFrame or ndarray of shape (n_samples, n_features_out)
+            Same as ``fit(X).transform(X)``.
+        """
+        X, parsed = self._fit(X)
+        return self._transform(X, parsed)
+
     def _fit(self, X):
         X = self._validate_input(X, reset=True)
         if self.timezone != "fit":
@@ -541,19 +560,18 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
             series = self._to_series(key, _column_at(X, key, self), fitting=True)
             self.timezones_[name] = datetime_timezone(series)
             parsed[key] = series
-            local, instants = split_datetime_series(
-                series, zone=self._zone(name), utc=self.elapsed is not None
-            )
-            ticks, ticks_per_day, missing = ticks_of(local)
             if requested is not None:
                 self.features_[name] = requested
             elif self.features == "all":
                 self.features_[name] = CALENDAR_FEATURES
             else:
+                local, _ = split_datetime_series(series, zone=self._zone(name))
+                ticks, ticks_per_day, missing = ticks_of(local)
                 self.features_[name] = self._auto_features(
                     ticks[~missing], ticks_per_day
                 )
             if self.elapsed is not None:
+                _, instants = split_datetime_series(series, utc=True)
                 self.elapsed_reference_[name] = self._elapsed_reference(name, instants)
         for a, b in pairs:
             tz_a = self.timezones_[self._names_[a]]
@@ -566,7 +584,7 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
                 )
         if self.holidays is not None:
             self.holidays_ = self._fit_holidays(parsed)
-        return X
+        return X, parsed
 
     @staticmethod
     def _auto_features(ticks, ticks_per_day):
@@ -664,43 +682,58 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
         X = self._validate_input(X, reset=False)
         return self._transform(X)
 
-    def _holiday_days(self, calendars):
-        """Sorted day numbers of the holidays around the years of the data."""
+    def _holiday_days(self, day_ranges):
+        """Sorted day numbers of the holidays around the days of the data."""
         known = self.holidays_.view(np.int64)
-        if not isinstance(self.holidays, str):
+        if not isinstance(self.holidays, str) or not day_ranges:
             return known
-        lows, highs = [], []
-        for calendar, missing in calendars:
-            if (~missing).any():
-                # Day numbers are monotonic in dates: the extreme days give the
-                # extreme years without computing every row's year.
-                present = calendar.days[~missing]
-                lows.append(int(present.min()))
-                highs.append(int(present.max()))
-        if not lows or (
-            known.size and known[0] <= min(lows) - 366 and max(highs) + 366 <= known[-1]
-        ):
+        low = min(r[0] for r in day_ranges)
+        high = max(r[1] for r in day_ranges)
+        if known.size and known[0] <= low - 366 and high + 366 <= known[-1]:
             return known
-        years = np.array([min(lows), max(highs)]).astype("datetime64[D]")
-        low, high = (
-            int(y) + 1970 for y in years.astype("datetime64[Y]").view(np.int64)
-        )
+        years = np.array([low, high]).astype("datetime64[D]").astype("datetime64[Y]")
+        first, last = (int(y) + 1970 for y in years.view(np.int64))
         country, subdiv = _split_country(self.holidays)
         return _country_holiday_days(
-            country, subdiv, max(low - 1, 1), min(high + 1, 9999)
+            country, subdiv, max(first - 1, 1), min(last + 1, 9999)
         )
 
-    def _transform(self, X):
-        outputs = {}
-        keys = self.columns_
+    def _plan(self):
+        """The output features in order: (column key, suffix, kind, argument)."""
+        plan = []
+        for key in self.columns_:
+            features = self.features_[self._names_[key]]
+            for feature in features:
+                kind = "time" if feature in _TIME_FEATURES else "date"
+                plan.append((key, feature, kind, feature))
+            if self.cyclical:
+                for feature in features:
+                    if feature in _CYCLES:
+                        kind = "time" if feature in _TIME_FEATURES else "date"
+                        plan.append((key, f"{feature}_sin", kind, (feature, np.sin)))
+                        plan.append((key, f"{feature}_cos", kind, (feature, np.cos)))
+            if self.holidays is not None:
+                for position, feature in enumerate(_HOLIDAY_FEATURES):
+                    plan.append((key, feature, "holiday", position))
+            if self.elapsed is not None:
+                plan.append((key, f"elapsed_{_UNITS[self.unit][0]}", "elapsed", None))
+        for a, b in self._pairs_:
+            plan.append((a, f"minus_{{}}_{_UNITS[self.unit][0]}", "difference", b))
+        return plan
+
+    def _transform(self, X, parsed=None):
         names = self._names_
-        need_instants = self.elapsed is not None or bool(self._pairs_)
+        plan = self._plan()
+        n = n_rows(X)
         pair_keys = {key for pair in self._pairs_ for key in pair}
-        calendars = {}
-        instants = {}
-        for key in keys:
+        columns = {}
+        for key in self.columns_:
             name = names[key]
-            series = self._to_series(key, _column_at(X, key, self), fitting=False)
+            if parsed is not None:
+                series = parsed[key]
+            else:
+                column = _column_at(X, key, self)
+                series = self._to_series(key, column, fitting=False)
             tz = datetime_timezone(series)
             if (tz is None) != (self.timezones_[name] is None):
                 raise ValueError(
@@ -709,79 +742,50 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
                     f"at fit but is {'naive' if tz is None else 'tz-aware'} now; "
                     "localize or convert it the same way as the training data."
                 )
-            local, inst = split_datetime_series(
+            local, instants = split_datetime_series(
                 series,
                 zone=self._zone(name),
-                utc=need_instants and (self.elapsed is not None or key in pair_keys),
+                utc=self.elapsed is not None or key in pair_keys,
             )
-            ticks, ticks_per_day, missing = ticks_of(local)
-            calendars[key] = (CivilCalendar(ticks, ticks_per_day), missing)
-            if inst is not None:
-                instants[key] = inst
+            columns[key] = _DayTimeIndex(local, instants)
 
-        holiday_days = None
+        holiday_table = {}
         if self.holidays is not None:
-            holiday_days = self._holiday_days(list(calendars.values()))
+            ranges = [c.day_range for c in columns.values() if c.day_range]
+            holiday_days = self._holiday_days(ranges)
+            for key, column in columns.items():
+                holiday_table[key] = _holiday_features(column.table_days, holiday_days)
 
-        for key in keys:
-            name = names[key]
-            cal, missing = calendars[key]
-            holiday = None
-            if holiday_days is not None:
-                holiday = self._holiday_features(cal.days, holiday_days)
-            features = self.features_[name]
-            for feature in features:
-                values = _calendar_feature(
-                    feature, cal, None if holiday is None else holiday[0]
+        block = np.empty((len(plan), n), dtype=np.float64)
+        for row, (key, _, kind, argument) in enumerate(plan):
+            column = columns[key]
+            out = block[row]
+            if kind == "date":
+                holiday = holiday_table.get(key, (None,))[0]
+                values = _date_values(argument, column.table, holiday)
+                column.gather(values, out)
+            elif kind == "time":
+                _time_values(argument, column, out)
+            elif kind == "holiday":
+                column.gather(holiday_table[key][argument], out)
+            elif kind == "elapsed":
+                reference = np.array([self.elapsed_reference_[names[key]]])
+                out[:] = _elapsed(column.instants, reference, _UNITS[self.unit][1])
+            else:
+                out[:] = _elapsed(
+                    column.instants, columns[argument].instants, _UNITS[self.unit][1]
                 )
-                outputs[f"{name}_{feature}"] = _as_float(values, missing)
-            if self.cyclical:
-                for feature in features:
-                    if feature not in _CYCLES:
-                        continue
-                    phase, period = _CYCLES[feature]
-                    angle = (2 * np.pi) * phase(cal) / period(cal)
-                    outputs[f"{name}_{feature}_sin"] = _masked(np.sin(angle), missing)
-                    outputs[f"{name}_{feature}_cos"] = _masked(np.cos(angle), missing)
-            if holiday is not None:
-                for feature, values in zip(_HOLIDAY_FEATURES, holiday):
-                    outputs[f"{name}_{feature}"] = _as_float(values, missing)
-            if self.elapsed is not None:
-                reference = self.elapsed_reference_[name]
-                unit_name, unit_seconds = _UNITS[self.unit]
-                outputs[f"{name}_elapsed_{unit_name}"] = _elapsed(
-                    instants[key], np.array([reference]), unit_seconds
-                )
-        unit_name, unit_seconds = _UNITS[self.unit]
-        for a, b in self._pairs_:
-            outputs[f"{names[a]}_minus_{names[b]}_{unit_name}"] = _elapsed(
-                instants[a], instants[b], unit_seconds
-            )
 
-        columns = {}
+        passthrough = {}
         dropped = set(self._positions_.values()) if self.drop_original else set()
         for position in range(self.n_features_in_):
             if position not in dropped:
-                columns[self._column_name(position)] = _column_at(X, position)
-        columns.update(outputs)
-        return make_output(self, X, columns)
-
-    @staticmethod
-    def _holiday_features(days, holiday_days):
-        days = days.astype(np.int64, copy=False)
-        if holiday_days.size == 0:
-            capped = np.full(days.shape, HOLIDAY_HORIZON, np.int64)
-            return np.zeros(days.shape, bool), capped, capped
-        idx = np.searchsorted(holiday_days, days, side="left")
-        following = holiday_days[np.minimum(idx, holiday_days.size - 1)]
-        to_next = np.where(idx < holiday_days.size, following - days, HOLIDAY_HORIZON)
-        idx_prev = np.searchsorted(holiday_days, days, side="right") - 1
-        preceding = holiday_days[np.maximum(idx_prev, 0)]
-        from_prev = np.where(idx_prev >= 0, days - preceding, HOLIDAY_HORIZON)
-        return (
-            to_next == 0,
-            np.minimum(to_next, HOLIDAY_HORIZON),
-            np.minimum(from_prev, HOLIDAY_HORIZON),
+                passthrough[self._column_name(position)] = _column_at(X, position)
+        names_out = self._output_names(
+            [self._column_name(i) for i in range(self.n_features_in_)], names
+        )
+        return make_output_from_block(
+            self, X, passthrough, names_out[len(passthrough) :], block
         )
 
     def get_feature_names_out(self, input_features=None):
@@ -816,11 +820,10 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
                 else np.array([f"x{i}" for i in range(self.n_features_in_)])
             )
         input_features = [str(f) for f in input_features]
-        key_names = {}
-        for key in self.columns_:
-            key_names[key] = (
-                input_features[key] if isinstance(key, Integral) else str(key)
-            )
+        key_names = {
+            key: input_features[key] if isinstance(key, Integral) else str(key)
+            for key in self.columns_
+        }
         return np.asarray(self._output_names(input_features, key_names), dtype=object)
 
     def _output_names(self, input_features, key_names):
@@ -828,21 +831,10 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
             {key_names[key] for key in self.columns_} if self.drop_original else set()
         )
         out = [f for f in input_features if f not in dropped]
-        unit_name = _UNITS[self.unit][0]
-        for key in self.columns_:
-            name = key_names[key]
-            features = self.features_[self._names_[key]]
-            out += [f"{name}_{feature}" for feature in features]
-            if self.cyclical:
-                for feature in features:
-                    if feature in _CYCLES:
-                        out += [f"{name}_{feature}_sin", f"{name}_{feature}_cos"]
-            if self.holidays is not None:
-                out += [f"{name}_{feature}" for feature in _HOLIDAY_FEATURES]
-            if self.elapsed is not None:
-                out.append(f"{name}_elapsed_{unit_name}")
-        for a, b in self._pairs_:
-            out.append(f"{key_names[a]}_minus_{key_names[b]}_{unit_name}")
+        for key, suffix, kind, argument in self._plan():
+            if kind == "difference":
+                suffix = suffix.format(key_names[argument])
+            out.append(f"{key_names[key]}_{suffix}")
         return out
 
 
@@ -854,17 +846,109 @@ def _column_at(X, key, estimator=None):
     return get_column(X, position)
 
 
-def _as_float(values, missing):
-    out = values.astype(np.float64)
-    if missing.any():
-        out[missing] = np.nan
-    return out
+class _DayTimeIndex:
+    """Where each row of a datetime column falls in per-day and per-second tables.
+
+    Every date feature is a function of the local day number alone, so it is
+    computed once per distinct day (on the days between the column's first and
+    last, or on its distinct days when they are spread far apart) and gathered
+    into the rows with one ``take``; the row index of a missing value points to
+    a NaN slot at the end of the table. Time-of-day features are gathered the
+    same way from tables over the 86,400 seconds of a day.
+    """
+
+    def __init__(self, local, instants):
+        self.instants = instants
+        ticks, ticks_per_day, missing = ticks_of(local)
+        n = ticks.shape[0]
+        days = ticks // ticks_per_day if ticks_per_day > 1 else ticks
+        self.ticks_per_day = ticks_per_day
+        self._ticks, self._days, self._missing = ticks, days, missing
+        any_missing = bool(missing.any())
+        valid = days[~missing] if any_missing else days
+        if valid.size == 0:
+            self.table_days = np.zeros(0, np.int64)
+            self.day_range = None
+            self.day_index = np.zeros(n, np.intp)
+        else:
+            low, high = int(valid.min()), int(valid.max())
+            self.day_range = (low, high)
+            if high - low < 2 * n + 4096:
+                self.table_days = np.arange(low, high + 1, dtype=np.int64)
+                self.day_index = (days - low).astype(np.intp, copy=False)
+            else:
+                self.table_days, inverse = np.unique(valid, return_inverse=True)
+                if any_missing:
+                    self.day_index = np.empty(n, np.intp)
+                    self.day_index[~missing] = inverse
+                else:
+                    self.day_index = inverse.astype(np.intp, copy=False)
+        if any_missing:
+            self.day_index[missing] = self.table_days.size
+        self.table = CivilCalendar(self.table_days, 1)
+        self._second_index = None
+
+    @property
+    def second_index(self):
+        """Row index into tables over the seconds of a day (86400 = missing)."""
+        if self._second_index is None:
+            if self.ticks_per_day == 1:
+                index = np.zeros(self._ticks.shape, np.intp)
+            else:
+                per_second = self.ticks_per_day // 86_400
+                index = self._ticks - self._days * self.ticks_per_day
+                if per_second > 1:
+                    index //= per_second
+            index[self._missing] = 86_400
+            self._second_index = index
+        return self._second_index
+
+    def gather(self, table_values, out):
+        table = np.empty(self.table_days.size + 1, dtype=np.float64)
+        table[:-1] = table_values
+        table[-1] = np.nan
+        np.take(table, self.day_index, out=out, mode="clip")
 
 
-def _masked(values, missing):
-    if missing.any():
-        values[missing] = np.nan
-    return values
+def _date_values(argument, calendar, holiday_mask):
+    if isinstance(argument, tuple):
+        feature, function = argument
+        phase, period = _CYCLES[feature]
+        return function((2 * np.pi) * phase(calendar) / period(calendar))
+    return _calendar_feature(argument, calendar, holiday_mask)
+
+
+@functools.lru_cache(maxsize=32)
+def _second_table(argument):
+    calendar = CivilCalendar(np.arange(86_400, dtype=np.int64), 86_400)
+    table = np.empty(86_401, dtype=np.float64)
+    table[:-1] = _date_values(argument, calendar, None)
+    table[-1] = np.nan
+    table.flags.writeable = False
+    return table
+
+
+def _time_values(argument, column, out):
+    np.take(_second_table(argument), column.second_index, out=out, mode="clip")
+
+
+def _holiday_features(days, holiday_days):
+    """is_holiday, days to the next and from the previous holiday (capped)."""
+    days = days.astype(np.int64, copy=False)
+    if holiday_days.size == 0:
+        capped = np.full(days.shape, HOLIDAY_HORIZON, np.int64)
+        return np.zeros(days.shape, bool), capped, capped
+    idx = np.searchsorted(holiday_days, days, side="left")
+    following = holiday_days[np.minimum(idx, holiday_days.size - 1)]
+    to_next = np.where(idx < holiday_days.size, following - days, HOLIDAY_HORIZON)
+    idx_prev = np.searchsorted(holiday_days, days, side="right") - 1
+    preceding = holiday_days[np.maximum(idx_prev, 0)]
+    from_prev = np.where(idx_prev >= 0, days - preceding, HOLIDAY_HORIZON)
+    return (
+        to_next == 0,
+        np.minimum(to_next, HOLIDAY_HORIZON),
+        np.minimum(from_prev, HOLIDAY_HORIZON),
+    )
 
 
 def _split_instants(values):

@@ -494,7 +494,8 @@ def guess_datetime_format(col, dayfirst=False, n_guesses=20, n_sample=1000):
 
     from pandas.tseries.api import guess_datetime_format as _guess
 
-    sample = pd.Series(to_object_array(col)).dropna().iloc[:n_sample]
+    head = col.head(10 * n_sample) if hasattr(col, "head") else col[: 10 * n_sample]
+    sample = pd.Series(to_object_array(head)).dropna().iloc[:n_sample]
     sample = sample.astype(str).to_numpy(dtype=object)
     if sample.size == 0:
         return None
@@ -527,6 +528,78 @@ def parse_datetime_column(col, fmt):
     """
     if _is_polars_series(col):
         col = col.to_pandas()
-    values = col.to_numpy(dtype=object) if isinstance(col, pd.Series) else col
-    values = np.asarray(values, dtype=object)
+    if isinstance(col, pd.Series):
+        values = col.reset_index(drop=True)
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)
+    else:
+        values = np.asarray(col, dtype=object)
     return pd.Series(_parse(values, fmt))
+
+
+def make_output_from_block(estimator, X, passthrough, names, block):
+    """Like :func:`make_output`, with the new columns as one float64 block.
+
+    Parameters
+    ----------
+    estimator : transformer instance
+        Its ``set_output`` configuration decides the container.
+    X : DataFrame or ndarray
+        The input (decides the default container and the pandas index).
+    passthrough : dict of str to array-like
+        Input columns kept as they are, first in the output.
+    names : list of str
+        Names of the new columns, one per row of ``block``.
+    block : ndarray of shape (len(names), n_rows)
+        The new columns as rows of a C-ordered float64 array, so that each column
+        is contiguous; a pandas output (and a numpy output without passthrough
+        columns) wraps it without copying.
+
+    Returns
+    -------
+    output : pandas DataFrame, polars DataFrame or ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> X = pd.DataFrame({"a": ["x", "y"]}, index=[10, 11])
+    >>> out = make_output_from_block(
+    ...     FunctionTransformer(), X, {"a": X["a"]}, ["b"], np.array([[1.0, 2.0]])
+    ... )
+    >>> out
+        a    b
+    10  x  1.0
+    11  y  2.0
+    """
+    from sklearn_workflow.utils._param_validation import get_output_container
+
+    container = get_output_container(estimator, "transform")
+    if container == "default":
+        if is_pandas(X):
+            container = "pandas"
+        elif is_polars(X):
+            container = "polars"
+        else:
+            container = "numpy"
+    if container == "pandas":
+        index = X.index if is_pandas(X) else pd.RangeIndex(n_rows(X))
+        new = pd.DataFrame(block.T, columns=list(names), index=index, copy=False)
+        if not passthrough:
+            return new
+        kept = pd.DataFrame(
+            {k: _to_pandas_column(v) for k, v in passthrough.items()},
+            index=pd.RangeIndex(n_rows(X)),
+        )
+        kept.index = index
+        return pd.concat([kept, new], axis=1)
+    if container == "polars":
+        import polars as pl
+
+        columns = [_to_polars_column(k, v) for k, v in passthrough.items()]
+        columns += [pl.Series(name, row) for name, row in zip(names, block)]
+        return pl.DataFrame(columns)
+    if not passthrough:
+        return block.T
+    return make_output(estimator, X, {**passthrough, **dict(zip(names, block))})
