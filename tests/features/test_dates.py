@@ -101,10 +101,10 @@ def _loop_features(values):
     return {f: np.array([float(r[f]) for r in rows]) for f in CALENDAR_FEATURES}
 
 
-def _random_series(rng, n, unit, tz, missing=0.1):
+def _random_series(rng, n, unit, tz, missing=0.1, years=("1890", "2250")):
     # 1890..2250 fits every resolution (datetime64[ns] ends in 2262).
-    low = pd.Timestamp("1890-01-01").value // 10**9
-    high = pd.Timestamp("2250-01-01").value // 10**9
+    low = pd.Timestamp(years[0]).value // 10**9
+    high = pd.Timestamp(years[1]).value // 10**9
     seconds = rng.integers(low, high, n)
     # Half of the rows near the DST changes and New Year of a few years.
     special = pd.to_datetime(
@@ -145,6 +145,35 @@ def test_date_feature_extractor_matches_pandas_dt(unit, tz, rng):
             out[f"when_{feature}"].to_numpy(), expected[feature], err_msg=feature
         )
     np.testing.assert_array_equal(out["other"], X["other"])
+
+
+@pytest.mark.parametrize("unit", UNITS)
+@pytest.mark.parametrize("tz", ZONES)
+def test_date_feature_extractor_matches_pandas_dt_on_a_few_years(unit, tz, rng):
+    # Dates within a few years: the per-day table spans the whole range (the
+    # test above, with dates spread over centuries, uses the distinct days).
+    series = _random_series(rng, 3000, unit, tz, years=("2019-06-01", "2025-03-01"))
+    series = series.where(series.dt.year >= 2019)  # the DST/New-Year picks stay
+    X = pd.DataFrame({"when": series})
+    out = DateFeatureExtractor(features="all", cyclical=True).fit_transform(X)
+    expected = _pandas_features(series)
+    for feature in CALENDAR_FEATURES:
+        np.testing.assert_array_equal(
+            out[f"when_{feature}"].to_numpy(), expected[feature], err_msg=feature
+        )
+
+
+def test_date_feature_extractor_day_table_paths_agree(rng):
+    # The same rows give the same features whether the table covers the range of
+    # days or only the distinct days (forced by one far-away date).
+    series = _random_series(rng, 500, "us", "Europe/Paris", years=("2020", "2022"))
+    far = pd.Series(pd.to_datetime(["2200-01-01"]).tz_localize("Europe/Paris"))
+    extractor = DateFeatureExtractor(features="all", cyclical=True, holidays="FR")
+    narrow = extractor.fit_transform(series.to_frame("d"))
+    wide = extractor.fit_transform(
+        pd.concat([series, far], ignore_index=True).to_frame("d")
+    )
+    pd.testing.assert_frame_equal(wide.iloc[:-1], narrow)
 
 
 @pytest.mark.parametrize("tz", ZONES)
