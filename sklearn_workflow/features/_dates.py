@@ -442,6 +442,12 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
     def _to_series(self, key, col, fitting):
         """A date column as a pandas datetime Series (parsed or converted)."""
         source = self._sources_[key] if not fitting else self._source(col)
+        if not fitting and source == "datetime" and column_kind(col) != "datetime":
+            raise ValueError(
+                f"Column {self._column_name(key)!r} was a datetime column at fit "
+                f"but is not now (dtype {getattr(col, 'dtype', None)}); convert it "
+                "as the training data was."
+            )
         if source == "datetime":
             series = to_datetime_series(col)
         elif source == "epoch":

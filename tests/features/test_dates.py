@@ -280,6 +280,30 @@ def test_date_feature_extractor_naive_aware_mismatch_is_an_error(
         extractor.transform(frame(transform_tz))
 
 
+def test_date_feature_extractor_datetime_column_as_strings_at_transform_is_an_error():
+    X = pd.DataFrame({"d": pd.to_datetime(["2024-01-01"])})
+    extractor = DateFeatureExtractor().fit(X)
+    with pytest.raises(ValueError, match="Column 'd' was a datetime column at fit"):
+        extractor.transform(pd.DataFrame({"d": ["2024-01-01"]}))
+
+
+def test_date_feature_extractor_set_output_containers():
+    pl = pytest.importorskip("polars")
+    X = pd.DataFrame(
+        {"d": pd.to_datetime(["2024-01-01", None]), "s": ["a", "b"]}, index=[5, 7]
+    )
+    extractor = DateFeatureExtractor(features=("day",))
+    out = extractor.set_output(transform="polars").fit_transform(X)
+    assert isinstance(out, pl.DataFrame)
+    assert out.columns == ["s", "d_day"] and out["s"].to_list() == ["a", "b"]
+    out = extractor.set_output(transform="default").fit_transform(X)
+    assert list(out.index) == [5, 7]
+    # numpy in, numpy out: an object array when a passthrough column is text.
+    out = DateFeatureExtractor(0, features=("day",)).fit_transform(X.to_numpy())
+    assert out.dtype == object and out.shape == (2, 2)
+    assert out[0, 0] == "a" and out[0, 1] == 1.0 and np.isnan(out[1, 1])
+
+
 def test_date_feature_extractor_nat_gives_nan_in_every_feature():
     X = pd.DataFrame(
         {"d": pd.to_datetime([None, "2024-05-01 10:00", None], format="ISO8601")}
