@@ -15,8 +15,10 @@ overlap:
   hour, minute, second, day of week, day of year).
 
 Every row is ``fit_transform`` on a one-column DataFrame (skrub: a Series), the
-best of ``--repeat`` runs; peak memory is measured with tracemalloc in a separate
-run. Usage::
+best of ``--repeat`` runs (use at least 2: on a virtual machine the first run of a
+tool can spend most of its time faulting in fresh memory pages for its output,
+which is 20 float64 columns for us); peak memory is measured with tracemalloc in a
+separate run. Usage::
 
     python benchmarks/bench_features_dates.py --rows 1000000
     python benchmarks/bench_features_dates.py --quick

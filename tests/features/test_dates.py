@@ -734,3 +734,38 @@ def test_date_feature_extractor_property_equals_pandas(ticks, unit, tz):
     assert list(out.columns) == list(extractor.get_feature_names_out())
     sines = out.filter(like="_sin").to_numpy()
     assert np.all(np.isnan(sines) | (np.abs(sines) <= 1.0))
+
+
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        "%Y-%m-%d",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+    ],
+)
+@pytest.mark.parametrize("bad", [None, "2024-02-30", "2023-02-29", "24:00", "x", "T"])
+def test_date_feature_extractor_fixed_width_iso_strings_parse_as_pandas(fmt, bad, rng):
+    # Arrow-backed ISO strings take pyarrow's validating cast when every string
+    # fits the format exactly; the result must be pandas' strict parse either way.
+    seconds = rng.integers(0, 2 * 10**9, 300)
+    strings = pd.Series(pd.to_datetime(seconds, unit="s").strftime(fmt), dtype="str")
+    strings[rng.random(300) < 0.1] = None
+    if bad == "24:00":
+        bad = pd.Timestamp("2024-01-05").strftime(fmt).replace("00:00", "24:00")
+    elif bad == "T":
+        bad = strings.dropna().iloc[0].replace(" ", "T").replace("T", " ", 1)
+    elif bad is not None and len(fmt) > 8:
+        bad = bad + fmt[8:].replace("%H", "10").replace("%M", "00").replace("%S", "00")
+    if bad is not None:
+        strings[0] = bad
+    expected = pd.to_datetime(strings, format=fmt, errors="coerce")
+    X = pd.DataFrame({"d": strings})
+    extractor = DateFeatureExtractor("d", features=("year", "day", "hour", "minute"))
+    out = extractor.fit(X.iloc[1:]).transform(X)
+    assert extractor.formats_ == {"d": fmt}
+    np.testing.assert_array_equal(out["d_day"], expected.dt.day.astype(float))
+    np.testing.assert_array_equal(out["d_hour"], expected.dt.hour.astype(float))
+    np.testing.assert_array_equal(out["d_minute"], expected.dt.minute.astype(float))
