@@ -702,7 +702,7 @@ _UNIT_STRATEGY = st.sampled_from(UNITS)
 _ZONE_STRATEGY = st.sampled_from(ZONES)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     ticks=st.lists(
         st.integers(min_value=-(2**62), max_value=2**62) | st.none(),
@@ -717,13 +717,17 @@ def test_date_feature_extractor_property_equals_pandas(ticks, unit, tz):
     # coarser units), naive or tz-aware, with missing values.
     bound = {"s": 10**11, "ms": 10**14, "us": 10**17, "ns": 2**62}[unit]
     values = np.array(
-        [np.iinfo(np.int64).min if t is None else t % bound for t in ticks],
+        [
+            np.iinfo(np.int64).min if t is None else t % (2 * bound) - bound
+            for t in ticks
+        ],
         dtype=np.int64,
     ).view(f"datetime64[{unit}]")
     series = pd.Series(values)
     if tz is not None:
         # Keep clear of the year-10000 edge after conversion.
-        series = series.where(series < pd.Timestamp("9999-01-01")).dt.tz_localize("UTC")
+        inside = (series < pd.Timestamp("9999-01-01")) & (series > pd.Timestamp("0002"))
+        series = series.where(inside).dt.tz_localize("UTC")
         series = series.dt.tz_convert(tz)
     X = pd.DataFrame({"d": series})
     extractor = DateFeatureExtractor(features="all", cyclical=True)
