@@ -17,8 +17,6 @@ Demo data lives in :mod:`sklearn_workflow.datasets`; the end-to-end runner behin
 ``python -m sklearn_workflow`` in :mod:`sklearn_workflow.workflow`.
 """
 
-from sklearn_workflow.features import DateFeatureExtractor
-
 __version__ = "0.1.0.dev0"
 
 # The central objects, importable from the top level; imported after the version
