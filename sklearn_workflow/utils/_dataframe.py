@@ -9,6 +9,7 @@ polars is optional: it is only imported when a polars object is seen or requeste
 """
 
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -580,8 +581,11 @@ def is_string_column(col):
 
 def _parse(values, fmt):
     try:
-        parsed = pd.to_datetime(values, format=fmt, errors="coerce")
-    except ValueError:
+        with warnings.catch_warnings():
+            # pandas 2.2 warns (and returns objects) where pandas 3 raises.
+            warnings.filterwarnings("error", ".*mixed time zones", FutureWarning)
+            parsed = pd.to_datetime(values, format=fmt, errors="coerce")
+    except (ValueError, FutureWarning):
         # Mixed UTC offsets: only a common zone can hold them.
         parsed = pd.to_datetime(values, format=fmt, errors="coerce", utc=True)
     return parsed
