@@ -21,7 +21,7 @@ __version__ = "0.1.0.dev0"
 
 # The central objects, importable from the top level; imported after the version
 # so that any module may read ``sklearn_workflow.__version__`` while loading.
-from sklearn_workflow.features import TargetEncoder
+from sklearn_workflow.features import DateFeatureExtractor, TargetEncoder
 from sklearn_workflow.quality import DataQualityChecker
 
-__all__ = ["DataQualityChecker", "TargetEncoder", "__version__"]
+__all__ = ["DataQualityChecker", "DateFeatureExtractor", "TargetEncoder", "__version__"]

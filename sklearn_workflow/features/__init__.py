@@ -5,6 +5,7 @@ group aggregations.
 """
 
 from sklearn_workflow.features._binner import Binner
+from sklearn_workflow.features._dates import DateFeatureExtractor
 from sklearn_workflow.features._group import GroupAggregator
 from sklearn_workflow.features._log import LogTransformer
 from sklearn_workflow.features._ratio import RatioFeatures
@@ -12,6 +13,7 @@ from sklearn_workflow.features._target_encoder import TargetEncoder
 
 __all__ = [
     "Binner",
+    "DateFeatureExtractor",
     "GroupAggregator",
     "LogTransformer",
     "RatioFeatures",

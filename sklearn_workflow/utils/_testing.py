@@ -60,6 +60,11 @@ def all_estimator_instances():
     from sklearn_workflow.features import TargetEncoder
 
     instances.append(TargetEncoder(columns="all", cv=3))
+
+    # issue 4: DateFeatureExtractor reads all-numeric input as epoch seconds.
+    from sklearn_workflow.features import DateFeatureExtractor
+
+    instances.append(DateFeatureExtractor())
     return instances
 
 

@@ -6,6 +6,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
@@ -22,10 +23,13 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import TargetEncoder as SklearnTargetEncoder
+from sklearn.utils.fixes import parse_version
 
 from sklearn_workflow import TargetEncoder
 
 polars = pytest.importorskip("polars")
+
+SKLEARN_TAKES_SPLITTERS = parse_version(sklearn.__version__) >= parse_version("1.7")
 
 
 # -- naive references ---------------------------------------------------------
@@ -105,10 +109,14 @@ def test_target_encoder_equals_sklearn(target_type, smooth, global_random_seed):
     else:
         y = 1e3 + 5 * rng.normal(size=n)  # offset: tests the centred sums
     cls = KFold if target_type == "continuous" else StratifiedKFold
+    # scikit-learn's encoder takes a splitter from 1.7 on; before, an int with
+    # shuffle and random_state makes the same folds.
     cv = cls(5, shuffle=True, random_state=global_random_seed)
-
-    ours = TargetEncoder(smooth=smooth, cv=cv, target_type=target_type)
-    theirs = SklearnTargetEncoder(smooth=smooth, cv=cv, target_type=target_type)
+    if not SKLEARN_TAKES_SPLITTERS:
+        cv = 5
+    params = dict(smooth=smooth, cv=cv, target_type=target_type, shuffle=True)
+    ours = TargetEncoder(**params, random_state=global_random_seed)
+    theirs = SklearnTargetEncoder(**params, random_state=global_random_seed)
     X_np = X.to_numpy(dtype=object)
     assert_allclose(
         ours.fit_transform(X, y).to_numpy(),
