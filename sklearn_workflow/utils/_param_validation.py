@@ -5,6 +5,9 @@ scikit-learn's internals is fixed in one file.
 """
 
 from sklearn.base import _fit_context
+
+# ThresholdTunedClassifier: row indexing of X, y and fit params for the folds.
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import (
     HasMethods,
     Hidden,
@@ -24,6 +27,7 @@ __all__ = [
     "RealNotInt",
     "StrOptions",
     "_fit_context",
+    "_safe_indexing",
     "get_output_container",
     "validate_params",
 ]
