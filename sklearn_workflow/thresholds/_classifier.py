@@ -781,7 +781,8 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
             if self.cost is not None
             else f"objective ({getattr(self.objective, '__name__', self.objective)})"
         )
-        ax.plot(x, curve["objective"], label=name, linestyle="--")
+        if self.cost is not None or self.objective not in ("precision", "recall"):
+            ax.plot(x, curve["objective"], label=name, linestyle="--")
         for metric, kind, bound in self._constraints:
             sign = ">=" if kind == "lower" else "<="
             ax.axhline(bound, color="grey", linestyle=":", linewidth=1)
