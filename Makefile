@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export MPLBACKEND := Agg
 
-.PHONY: demo test lint format bench clean install install-test
+.PHONY: demo test test-min lint format bench clean install install-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,19 @@ format: install-test
 test: install-test lint
 	$(BIN)/python -m pytest
 
+# The same suite on the oldest versions pyproject.toml allows (no lint).
+MIN_VENV := .venv-min
+$(MIN_VENV)/.installed: pyproject.toml .ci/min-versions.txt
+	$(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(MIN_VENV)/bin/python -m pip install --quiet -c .ci/min-versions.txt -e ".[all,test]"
+	touch $@
+
+test-min: $(MIN_VENV)/.installed
+	$(MIN_VENV)/bin/python -m pytest -p no:cacheprovider
+
 bench: install-test
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) workflow-output build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(MIN_VENV) workflow-output build *.egg-info .pytest_cache .ruff_cache

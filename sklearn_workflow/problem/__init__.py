@@ -1,3 +1,12 @@
-"""Stage 1, problem definition: the problem card and the rule-based baseline."""
+"""Stage 1, problem definition: the problem card and the rule-based baseline.
 
-__all__ = []
+:class:`ProblemSpec` is the seed's problem card made executable: it builds the
+scorer, the threshold-tuning objective, the baseline model and the pass/fail
+verdict (:class:`Verdict`). :class:`RuleClassifier` is the rule-based baseline as a
+classifier; :func:`churn_spec` is the card of the demo churn problem.
+"""
+
+from sklearn_workflow.problem._rule import RuleClassifier, RuleSyntaxError
+from sklearn_workflow.problem._spec import ProblemSpec, Verdict, churn_spec
+
+__all__ = ["ProblemSpec", "RuleClassifier", "RuleSyntaxError", "Verdict", "churn_spec"]

@@ -5,3 +5,11 @@ diagnosis.
 """
 
 __all__ = []
+
+# learning-curve diagnosis (issue 9)
+from sklearn_workflow.selection._learning_curve import (
+    LearningCurveDiagnosis,
+    diagnose_learning_curve,
+)
+
+__all__ += ["LearningCurveDiagnosis", "diagnose_learning_curve"]

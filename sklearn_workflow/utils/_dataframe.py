@@ -360,3 +360,45 @@ def make_output(estimator, X, columns, method="transform"):
     if all(a.dtype.kind in "biuf" for a in arrays):
         return np.column_stack(arrays).astype(np.float64, copy=False)
     return np.column_stack([a.astype(object) for a in arrays])
+
+
+# ---------------------------------------------------------------------------------
+# evaluate / EvaluationReport (issue 9): row slices and row hashes.
+
+
+def head_rows(X, n=1):
+    """The first ``n`` rows of a DataFrame or array, in the same container."""
+    if is_pandas(X):
+        return X.iloc[:n]
+    if is_polars(X):
+        return X.head(n)
+    return np.asarray(X)[:n] if not hasattr(X, "shape") else X[:n]
+
+
+def row_hashes(X, columns=None):
+    """One 64-bit hash per row (vectorised), equal for rows with equal values.
+
+    Parameters
+    ----------
+    X : pandas DataFrame, polars DataFrame or 2-D array
+    columns : list, default=None
+        Column order to hash in (DataFrames only); None keeps ``X``'s order.
+
+    Returns
+    -------
+    hashes : ndarray of uint64, shape (n_rows,)
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> h = row_hashes(pd.DataFrame({"a": [1, 1, None], "b": ["x", "x", "y"]}))
+    >>> bool(h[0] == h[1]), bool(h[0] == h[2])
+    (True, False)
+    """
+    if is_polars(X):
+        X = X.to_pandas()
+    if not is_pandas(X):
+        X = pd.DataFrame(np.asarray(X))
+    if columns is not None:
+        X = X[list(columns)]
+    return pd.util.hash_pandas_object(X, index=False).to_numpy()

@@ -37,7 +37,12 @@ def all_estimator_instances():
     -------
     instances : list of estimator instances
     """
+    # issue 9: problem stage
+    from sklearn_workflow.problem import RuleClassifier
+
     instances = []
+    # Arrays name their columns by position: x0 is the first column.
+    instances.append(RuleClassifier(rule="x0 > 0"))
     # ThresholdTunedClassifier
     from sklearn.linear_model import LogisticRegression
 

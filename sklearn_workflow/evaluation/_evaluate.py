@@ -1,0 +1,495 @@
+"""evaluate(): a fitted model on held-out data, against its baselines and its card."""
+
+import time
+import warnings
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.metrics import classification_report, confusion_matrix
+from sklearn.model_selection import cross_val_score
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from sklearn_workflow.evaluation._report import EvaluationReport
+from sklearn_workflow.exceptions import DataQualityWarning
+from sklearn_workflow.problem._metrics import METRICS, resolve_metric
+from sklearn_workflow.utils._dataframe import (
+    column_names,
+    head_rows,
+    n_rows,
+    row_hashes,
+)
+from sklearn_workflow.utils._param_validation import (
+    HasMethods,
+    Interval,
+    validate_params,
+)
+
+__all__ = ["evaluate"]
+
+# Metrics every report shows, per task (the card's own metrics are added).
+_REPORTED = {
+    "binary_classification": (
+        "accuracy",
+        "balanced_accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "roc_auc",
+        "average_precision",
+        "brier_score",
+        "log_loss",
+    ),
+    "multiclass_classification": (
+        "accuracy",
+        "balanced_accuracy",
+        "f1_macro",
+        "f1_weighted",
+        "precision_macro",
+        "recall_macro",
+        "roc_auc_ovr",
+        "log_loss",
+    ),
+    "regression": ("rmse", "mae", "r2"),
+}
+# The cross-validated metric without a card (the seed's "10-Fold CV F1").
+_DEFAULT_CV_METRIC = {
+    "binary_classification": "f1",
+    "multiclass_classification": "f1_macro",
+    "regression": "rmse",
+}
+_WARMUP_CALLS = 3
+
+
+@validate_params(
+    {
+        "estimator": [HasMethods(["predict"])],
+        "X_test": ["array-like"],
+        "y_test": ["array-like"],
+        "spec": [None, HasMethods(["verdict", "scorer"])],
+        "X_train": [None, "array-like"],
+        "y_train": [None, "array-like"],
+        "cv": [None, "cv_object"],
+        "latency_calls": [Interval(Integral, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
+def evaluate(
+    estimator,
+    X_test,
+    y_test,
+    *,
+    spec=None,
+    X_train=None,
+    y_train=None,
+    cv=None,
+    latency_calls=50,
+):
+    """Evaluate a fitted model on held-out data: metrics, baselines, verdict.
+
+    Stage 7's evaluation checklist as one call. For classification: the
+    classification report, the confusion matrix with TN/FP/FN/TP named,
+    ROC-AUC, PR-AUC (average precision), Brier score and log loss (when the
+    model has ``predict_proba``). For regression: RMSE, MAE, R² and the
+    improvement over predicting the training mean. In both cases: the same
+    metrics for the baselines (a dummy model, and the card's rule when it has
+    one) on the same test rows, the cross-validated score with ``cv``,
+    single-row prediction latency, a warning when test rows also appear in the
+    training data, and the card's verdict.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        A fitted classifier or regressor (or a Pipeline ending in one).
+    X_test : DataFrame or array-like of shape (n_samples, n_features)
+        Held-out rows the model never saw.
+    y_test : array-like of shape (n_samples,)
+        Their targets.
+    spec : ProblemSpec, default=None
+        The problem card: its task, positive class, success and secondary
+        metrics, rule baseline and latency constraint are used, and
+        ``report.verdict`` is its verdict. None: the task is read from the
+        estimator, the positive class is the greater label.
+    X_train, y_train : DataFrame or array-like, default=None
+        The training data. With ``X_train``, test rows that also appear in it
+        are counted and warned about (train/test contamination). With
+        ``y_train``, the baselines are fitted on the training data; without it
+        they are fitted on the test data (an optimistic baseline: the report
+        says so).
+    cv : int, cross-validation generator or iterable, default=None
+        When given, an unfitted clone of ``estimator`` is cross-validated on
+        ``X_train, y_train`` with the card's success metric (f1 for binary,
+        f1_macro for multiclass, RMSE for regression without a card).
+    latency_calls : int, default=50
+        Number of timed single-row ``predict`` calls (after 3 warm-up calls);
+        0 skips the latency measurement.
+
+    Returns
+    -------
+    report : EvaluationReport
+        ``report.metrics``, ``report.baselines``, ``report.verdict`` (None
+        without a card), ``to_dict()``, ``to_markdown()``, ``to_html()``,
+        ``plot()``.
+
+    Warns
+    -----
+    DataQualityWarning
+        When rows of ``X_test`` also appear in ``X_train``: the test score is
+        then optimistic (the seed's "evaluating on training data" mistake).
+
+    See Also
+    --------
+    sklearn.metrics.classification_report : One of the pieces; ``evaluate`` adds
+        the threshold-free metrics, the baselines, latency, the contamination
+        check and the card's verdict.
+    sklearn.model_selection.cross_val_score : What ``cv`` runs.
+
+    Notes
+    -----
+    Metrics that are undefined on the test rows (ROC-AUC with one class
+    present) are None in ``to_dict()``. Latency is wall-clock time of
+    ``predict`` on the first test row, in milliseconds; the verdict compares its
+    95th percentile with the card's ``constraints.latency_ms``.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn_workflow.datasets import make_churn
+    >>> from sklearn_workflow.evaluation import evaluate
+    >>> from sklearn_workflow.problem import churn_spec
+    >>> X, y = make_churn(2000, random_state=0)
+    >>> X = X[["tenure_months", "num_sessions", "support_tickets"]]
+    >>> X_train, X_test, y_train, y_test = train_test_split(
+    ...     X, y, stratify=y, random_state=0)
+    >>> model = LogisticRegression().fit(X_train, y_train)
+    >>> report = evaluate(model, X_test, y_test, spec=churn_spec(),
+    ...                   X_train=X_train, y_train=y_train, latency_calls=5)
+    >>> sorted(report.confusion_matrix)
+    ['fn', 'fp', 'labels', 'matrix', 'tn', 'tp']
+
+    At the default 0.5 cut-off the model misses the card's recall >= 0.80, so
+    the verdict is "not met" (threshold tuning is what fixes that):
+
+    >>> report.verdict.met, round(report.metrics["recall"], 2) < 0.8
+    (False, True)
+
+    Three numeric columns repeat across customers, so some test rows equal
+    training rows; ``evaluate`` warned about it and counted them:
+
+    >>> report.contamination["n_test_rows_in_train"] > 0
+    True
+    """
+    check_is_fitted(estimator)
+    y_test = _target(y_test, "y_test")
+    if n_rows(X_test) != y_test.shape[0]:
+        raise ValueError(
+            f"X_test and y_test have different numbers of rows: {n_rows(X_test)} "
+            f"and {y_test.shape[0]}"
+        )
+    if y_train is not None:
+        y_train = _target(y_train, "y_train")
+        if X_train is None:
+            raise ValueError("y_train is given without X_train; got X_train=None")
+        if n_rows(X_train) != y_train.shape[0]:
+            raise ValueError(
+                "X_train and y_train have different numbers of rows: "
+                f"{n_rows(X_train)} and {y_train.shape[0]}"
+            )
+    if cv is not None and (X_train is None or y_train is None):
+        raise ValueError(
+            f"cv={cv!r} cross-validates on the training data; pass X_train and "
+            "y_train too"
+        )
+    task = _task(estimator, y_test, spec)
+    report = EvaluationReport(
+        task=task,
+        model=_model_name(estimator),
+        n_test=int(y_test.shape[0]),
+        success_metric=None if spec is None else spec.metric.name,
+        spec=None if spec is None else spec.to_dict(),
+    )
+    if X_train is not None:
+        report.contamination = _contamination(X_train, X_test)
+    if task == "regression":
+        _evaluate_regression(report, estimator, X_test, y_test, spec, y_train)
+    else:
+        _evaluate_classification(report, estimator, X_test, y_test, spec)
+    report.baselines = _baselines(
+        report, estimator, X_test, y_test, spec, X_train, y_train
+    )
+    if task == "regression":
+        _regression_improvement(report)
+    if cv is not None:
+        report.cv = _cross_validate(report, estimator, X_train, y_train, spec, cv)
+    if latency_calls:
+        report.latency = _latency(estimator, X_test, latency_calls, spec)
+    if spec is not None:
+        report.verdict = spec.verdict(report)
+    return report
+
+
+def _target(y, name):
+    if hasattr(y, "to_numpy"):
+        y = y.to_numpy()
+    y = column_or_1d(np.asarray(y), warn=False)
+    if y.shape[0] == 0:
+        raise ValueError(f"{name} is empty; got 0 rows")
+    return y
+
+
+def _task(estimator, y_test, spec):
+    if is_regressor(estimator):
+        task = "regression"
+    else:
+        classes = getattr(estimator, "classes_", None)
+        if classes is None:
+            classes = np.unique(y_test)
+        task = (
+            "binary_classification"
+            if len(classes) <= 2
+            else "multiclass_classification"
+        )
+    if spec is not None:
+        if (spec.type == "regression") != (task == "regression"):
+            kind = "regressor" if task == "regression" else "classifier"
+            raise ValueError(
+                f"spec.type is {spec.type!r} but the estimator is a {kind}"
+            )
+        task = spec.type
+    elif not is_classifier(estimator) and task != "regression":
+        # Neither tagged classifier nor regressor: trust a float target.
+        if y_test.dtype.kind == "f" and np.unique(y_test).size > 2:
+            task = "regression"
+    return task
+
+
+def _model_name(estimator):
+    steps = getattr(estimator, "steps", None)
+    if steps:
+        return f"{type(estimator).__name__}({type(steps[-1][1]).__name__})"
+    return type(estimator).__name__
+
+
+def _responses(estimator, X, task, pos_label):
+    """Predictions, the positive-class score and probabilities of a classifier."""
+    y_pred = np.asarray(estimator.predict(X))
+    classes = np.asarray(estimator.classes_)
+    proba = score = None
+    if hasattr(estimator, "predict_proba"):
+        proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+        if task == "binary_classification":
+            score = proba[:, int(np.flatnonzero(classes == pos_label)[0])]
+    elif hasattr(estimator, "decision_function"):
+        decision = np.asarray(estimator.decision_function(X), dtype=np.float64)
+        if task == "binary_classification":
+            score = decision if pos_label == classes[-1] else -decision
+    return y_pred, score, proba
+
+
+def _metric_values(names, y_true, y_pred, score, proba, pos_label, task):
+    values = {}
+    for name in names:
+        metric = METRICS[name]
+        if metric.response == "predict":
+            out = y_pred
+        elif metric.response == "score":
+            out = score
+        elif task == "binary_classification":
+            out = None if proba is None else score  # the positive class's proba
+        else:
+            out = proba
+        if out is None:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                values[name] = metric(y_true, out, pos_label=pos_label)
+        except ValueError:
+            values[name] = float("nan")
+    return values
+
+
+def _metric_names(task, spec):
+    names = list(_REPORTED[task])
+    if spec is not None:
+        for name in [spec.success_metric, *spec.secondary_metrics]:
+            canonical = resolve_metric(name, task).name
+            if canonical not in names:
+                names.append(canonical)
+    return names
+
+
+def _positive_class(estimator, y_test, spec, task):
+    if task != "binary_classification":
+        return None
+    classes = getattr(estimator, "classes_", np.unique(y_test))
+    if spec is not None and spec.positive_class is not None:
+        if not np.any(np.asarray(classes) == spec.positive_class):
+            raise ValueError(
+                f"spec.positive_class {spec.positive_class!r} is not one of the "
+                f"model's classes {list(classes)}"
+            )
+        return spec.positive_class
+    return np.asarray(classes)[-1].item()
+
+
+def _evaluate_classification(report, estimator, X_test, y_test, spec):
+    task = report.task
+    pos_label = _positive_class(estimator, y_test, spec, task)
+    y_pred, score, proba = _responses(estimator, X_test, task, pos_label)
+    report.positive_class = pos_label
+    report.metrics = _metric_values(
+        _metric_names(task, spec), y_test, y_pred, score, proba, pos_label, task
+    )
+    labels = np.asarray(estimator.classes_)
+    if task == "binary_classification":
+        labels = np.array(
+            [labels[labels != pos_label][0], labels[labels == pos_label][0]],
+            dtype=labels.dtype,
+        )
+    matrix = confusion_matrix(y_test, y_pred, labels=labels)
+    report.confusion_matrix = {"labels": labels.tolist(), "matrix": matrix.tolist()}
+    if task == "binary_classification":
+        tn, fp, fn, tp = (int(v) for v in matrix.ravel())
+        report.confusion_matrix.update({"tn": tn, "fp": fp, "fn": fn, "tp": tp})
+    report.classification_report = classification_report(
+        y_test, y_pred, labels=labels, output_dict=True, zero_division=0.0
+    )
+    report.classification_report_text = classification_report(
+        y_test, y_pred, labels=labels, zero_division=0.0
+    )
+    report._arrays = {"y_true": y_test, "y_pred": y_pred, "score": score}
+    report._arrays["proba"] = proba
+
+
+def _evaluate_regression(report, estimator, X_test, y_test, spec, y_train):
+    y_pred = np.asarray(estimator.predict(X_test), dtype=np.float64)
+    y_true = y_test.astype(np.float64)
+    report.metrics = _metric_values(
+        _metric_names("regression", spec),
+        y_true,
+        y_pred,
+        None,
+        None,
+        None,
+        "regression",
+    )
+    report._arrays = {"y_true": y_true, "y_pred": y_pred}
+
+
+def _baselines(report, estimator, X_test, y_test, spec, X_train, y_train):
+    task = report.task
+    fit_on = "train" if y_train is not None else "test"
+    X_fit, y_fit = (X_train, y_train) if y_train is not None else (X_test, y_test)
+    candidates = []
+    if task == "regression":
+        candidates.append(("dummy (predict the mean)", "dummy", DummyRegressor()))
+    else:
+        candidates.append(
+            ("dummy (class prior)", "dummy", DummyClassifier(strategy="prior"))
+        )
+    if spec is not None and (spec.baseline or {}).get("rule") is not None:
+        candidates.append(
+            (
+                f"rule: {spec.baseline['rule']}",
+                "problem card",
+                spec.baseline_estimator(),
+            )
+        )
+    names = list(report.metrics)
+    rows = []
+    for name, source, baseline in candidates:
+        baseline = clone(baseline).fit(X_fit, y_fit)
+        if task == "regression":
+            y_pred = np.asarray(baseline.predict(X_test), dtype=np.float64)
+            values = _metric_values(
+                names, y_test.astype(np.float64), y_pred, None, None, None, task
+            )
+        else:
+            y_pred, score, proba = _responses(
+                baseline, X_test, task, report.positive_class
+            )
+            values = _metric_values(
+                names, y_test, y_pred, score, proba, report.positive_class, task
+            )
+        rows.append({"name": name, "source": source, "fit_on": fit_on, **values})
+    return rows
+
+
+def _regression_improvement(report):
+    dummy = next(row for row in report.baselines if row["source"] == "dummy")
+    model, base = report.metrics.get("rmse"), dummy.get("rmse")
+    improvement = (1.0 - model / base) * 100.0 if base else float("nan")
+    report.baseline_improvement = {
+        "metric": "rmse",
+        "model": model,
+        "baseline": base,
+        "baseline_name": dummy["name"],
+        "improvement_pct": improvement,
+    }
+
+
+def _cross_validate(report, estimator, X_train, y_train, spec, cv):
+    if spec is not None:
+        metric = spec.metric
+        scorer = spec.scorer()
+    else:
+        metric = METRICS[_DEFAULT_CV_METRIC[report.task]]
+        scorer = metric.scorer(
+            report.positive_class if report.task == "binary_classification" else None
+        )
+    scores = cross_val_score(clone(estimator), X_train, y_train, cv=cv, scoring=scorer)
+    if not metric.greater_is_better:
+        scores = -scores
+    return {
+        "metric": metric.name,
+        "scores": [float(s) for s in scores],
+        "mean": float(np.mean(scores)),
+        "std": float(np.std(scores)),
+        "n_splits": int(len(scores)),
+    }
+
+
+def _latency(estimator, X_test, calls, spec):
+    row = head_rows(X_test, 1)
+    for _ in range(_WARMUP_CALLS):
+        estimator.predict(row)
+    timings = np.empty(calls)
+    for i in range(calls):
+        start = time.perf_counter()
+        estimator.predict(row)
+        timings[i] = time.perf_counter() - start
+    timings *= 1000.0
+    limit = None if spec is None else (spec.constraints or {}).get("latency_ms")
+    return {
+        "n_calls": int(calls),
+        "median_ms": float(np.median(timings)),
+        "p95_ms": float(np.percentile(timings, 95)),
+        "limit_ms": None if limit is None else float(limit),
+    }
+
+
+def _contamination(X_train, X_test):
+    train_names, test_names = column_names(X_train), column_names(X_test)
+    columns = None
+    if train_names is not None and test_names is not None:
+        if set(train_names) != set(test_names):
+            return None
+        columns = train_names
+    elif np.shape(X_train)[1:] != np.shape(X_test)[1:]:
+        return None
+    train = row_hashes(X_train, columns)
+    test = row_hashes(X_test, columns)
+    n_shared = int(np.isin(test, train).sum())
+    fraction = n_shared / max(test.size, 1)
+    if n_shared:
+        warnings.warn(
+            f"{n_shared} of {test.size} test rows ({fraction:.1%}) also appear in "
+            "the training data (train/test contamination): the test scores are "
+            "optimistic. Remove duplicate rows before splitting.",
+            DataQualityWarning,
+            stacklevel=4,
+        )
+    return {"n_test_rows_in_train": n_shared, "fraction": fraction}
