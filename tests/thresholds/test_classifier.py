@@ -547,3 +547,29 @@ def test_no_warning_when_feasible():
         ThresholdTunedClassifier(LogisticRegression(), constraint={"recall": 0.5}).fit(
             X, y
         )
+
+
+def test_problem_card_threshold_params_drive_the_tuning():
+    # The problem card (stage 1) turns "recall >= 0.80" into our keyword arguments.
+    from sklearn_workflow.problem import ProblemSpec
+
+    spec = ProblemSpec.from_dict(
+        {
+            "name": "Churn",
+            "type": "binary_classification",
+            "target": "churned",
+            "positive_class": 1,
+            "success_metric": "recall",
+            "threshold": 0.8,
+            "secondary_metrics": ["precision", "f1"],
+            "baseline": {"method": "rule-based"},
+        }
+    )
+    X, y = _data()
+    clf = ThresholdTunedClassifier(LogisticRegression(), **spec.threshold_params()).fit(
+        X, y
+    )
+    assert clf.objective == "precision" and clf.pos_label_ == 1
+    row = clf.curve_.set_index("threshold").loc[clf.threshold_]
+    assert clf.constraint_satisfied_ and row.recall >= 0.8
+    assert clf.best_score_ == pytest.approx(row.precision)
