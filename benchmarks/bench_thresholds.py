@@ -108,20 +108,12 @@ def _sklearn(model, X, y, cv):
 
 
 def _measure(func, repeats):
-    """Best wall time of ``repeats`` runs, and the peak traced memory in MB.
+    """Best wall time of ``repeats`` runs, then the peak traced memory in MB.
 
-    With one repeat, time and memory come from the same run (tracemalloc on: it
-    hooks allocations, so a little slower for every method alike); otherwise from
-    an extra run.
+    The memory comes from one more run with tracemalloc on: it hooks every
+    allocation, which would slow the timed runs (scorers that allocate many
+    small arrays the most).
     """
-    if repeats == 1:
-        tracemalloc.start()
-        start = time.perf_counter()
-        func()
-        seconds = time.perf_counter() - start
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        return seconds, peak / 2**20
     best = np.inf
     for _ in range(repeats):
         start = time.perf_counter()
