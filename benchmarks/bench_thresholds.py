@@ -72,7 +72,11 @@ def _model(kind, churn):
     prep = make_column_transformer(
         (make_pipeline(SimpleImputer(), StandardScaler()), CHURN_NUMERIC),
         (
-            OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=20),
+            OneHotEncoder(
+                handle_unknown="infrequent_if_exist",
+                min_frequency=20,
+                sparse_output=False,
+            ),
             CHURN_CATEGORICAL,
         ),
     )
