@@ -196,6 +196,18 @@ def clopper_pearson(successes, trials, confidence, side):
     """
     successes = np.asarray(successes, dtype=np.float64)
     trials = np.asarray(trials, dtype=np.float64)
+    if successes.ndim == 1 and successes.size > 64 and trials.max() < 2**26:
+        # Along a curve the same (successes, trials) pairs repeat (recall has
+        # one trials count): compute each distinct pair's quantile once. Counts
+        # are integers below 2**26, so one float key identifies a pair.
+        key = successes * 2.0**26 + trials
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        bound = _clopper_pearson(successes[first], trials[first], confidence, side)
+        return bound[inverse]
+    return _clopper_pearson(successes, trials, confidence, side)
+
+
+def _clopper_pearson(successes, trials, confidence, side):
     failures = trials - successes
     with np.errstate(invalid="ignore", divide="ignore"):
         if side == "lower":

@@ -272,3 +272,17 @@ def test_parse_cost_defaults_and_fills_missing_outcomes():
 def test_parse_cost_errors(cost, err_msg):
     with pytest.raises(ValueError, match=err_msg):
         parse_cost(cost)
+
+
+@pytest.mark.parametrize("side", ["lower", "upper"])
+def test_clopper_pearson_long_arrays_equal_pair_by_pair(side, global_random_seed):
+    # Long arrays compute each distinct (successes, trials) pair once.
+    rng = np.random.default_rng(global_random_seed)
+    successes = rng.integers(0, 30, 500)
+    trials = successes + rng.integers(0, 30, 500)
+    together = clopper_pearson(successes, trials, 0.9, side)
+    one_by_one = [
+        clopper_pearson(successes[i : i + 1], trials[i : i + 1], 0.9, side)[0]
+        for i in range(500)
+    ]
+    np.testing.assert_array_equal(together, one_by_one)
