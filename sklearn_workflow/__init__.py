@@ -19,6 +19,16 @@ Demo data lives in :mod:`sklearn_workflow.datasets`; the end-to-end runner behin
 
 __version__ = "0.1.0.dev0"
 
+# The central objects, importable from the top level; imported after the version
+# so that any module may read ``sklearn_workflow.__version__`` while loading.
+from sklearn_workflow.features import DateFeatureExtractor, TargetEncoder
+from sklearn_workflow.quality import DataQualityChecker
 from sklearn_workflow.thresholds import ThresholdTunedClassifier
 
-__all__ = ["ThresholdTunedClassifier", "__version__"]
+__all__ = [
+    "DataQualityChecker",
+    "DateFeatureExtractor",
+    "TargetEncoder",
+    "ThresholdTunedClassifier",
+    "__version__",
+]

@@ -4,4 +4,14 @@ The data contract learned at fit and checked at transform, the quality findings,
 distribution drift (PSI) and the EDA overview plot.
 """
 
-__all__ = []
+from sklearn_workflow.quality._checker import DataQualityChecker
+from sklearn_workflow.quality._drift import population_stability_index
+from sklearn_workflow.quality._plot import plot_eda
+from sklearn_workflow.quality._report import QualityReport
+
+__all__ = [
+    "DataQualityChecker",
+    "QualityReport",
+    "plot_eda",
+    "population_stability_index",
+]

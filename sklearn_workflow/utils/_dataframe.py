@@ -9,6 +9,7 @@ polars is optional: it is only imported when a polars object is seen or requeste
 """
 
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,9 @@ __all__ = [
     "column_kind",
     "column_names",
     "factorize",
+    "argsort_values",
+    "factorize_codes",
+    "has_category_list",
     "get_column",
     "is_dataframe",
     "is_pandas",
@@ -136,17 +140,11 @@ def column_kind(col):
 
 
 def _object_kind(values):
-    present = values[~pd.isna(values)]
-    if present.size == 0:
-        return "categorical"
-    types = {type(v) for v in present}
-    if types <= {bool, np.bool_}:
+    # pandas' C-level type inference: one pass, no Python loop over the rows.
+    inferred = pd.api.types.infer_dtype(values, skipna=True)
+    if inferred == "boolean":
         return "boolean"
-    if all(
-        issubclass(t, (int, float, np.integer, np.floating))
-        and not issubclass(t, (bool, np.bool_))
-        for t in types
-    ):
+    if inferred in ("integer", "floating", "mixed-integer-float"):
         return "numeric"
     return "categorical"
 
@@ -402,3 +400,379 @@ def row_hashes(X, columns=None):
     if columns is not None:
         X = X[list(columns)]
     return pd.util.hash_pandas_object(X, index=False).to_numpy()
+
+
+# --- TargetEncoder: codes of a column for fitting and for looking values up --------
+
+
+def factorize_codes(col):
+    """Integer codes of a column and the values they index, fast on every dtype.
+
+    Unlike :func:`factorize`, a categorical column is not scanned for the categories
+    that occur: its own codes and its full category list are returned (so
+    ``uniques`` may hold values that no row has), and strings stay in their Arrow
+    or pandas ``str`` storage. The work is one vectorised pass (a hash table, or the
+    column's own dictionary), never a Python loop over rows.
+
+    Parameters
+    ----------
+    col : pandas Series, polars Series or 1-D ndarray
+
+    Returns
+    -------
+    codes : ndarray of int64, shape (n_rows,)
+        Index into ``uniques``; -1 marks a missing value (NaN, None, pd.NA, NaT,
+        polars null).
+    uniques : pandas Index
+        Distinct non-missing values (for categorical dtypes, all the categories).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> col = pd.Series(["b", None, "a"], dtype="category")
+    >>> col = col.cat.add_categories(["unused"])
+    >>> codes, uniques = factorize_codes(col)
+    >>> codes
+    array([ 1, -1,  0])
+    >>> list(uniques)
+    ['a', 'b', 'unused']
+    """
+    if _is_polars_series(col):
+        import polars as pl
+
+        if isinstance(col.dtype, (pl.Categorical, pl.Enum)):
+            arrow = col.to_arrow()
+            indices = arrow.indices.cast("int64").fill_null(-1)
+            codes = indices.to_numpy(zero_copy_only=False)
+            uniques = pd.Index(arrow.dictionary.to_pandas())
+            return codes.astype(np.int64, copy=False), uniques
+        col = col.to_pandas()
+    if isinstance(col, pd.Series) and isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy().astype(np.int64)
+        return codes, pd.Index(col.cat.categories)
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    return codes.astype(np.int64, copy=False), pd.Index(uniques)
+
+
+def has_category_list(col):
+    """True for categorical dtypes, whose category list may hold unused values."""
+    if _is_polars_series(col):
+        import polars as pl
+
+        return isinstance(col.dtype, (pl.Categorical, pl.Enum))
+    return isinstance(col, pd.Series) and isinstance(col.dtype, pd.CategoricalDtype)
+
+
+def argsort_values(values):
+    """Sorting permutation of distinct values; strings are sorted by Arrow.
+
+    Python's order (code points), computed without Python comparisons when every
+    value is a string. Raises TypeError for values of types that do not compare.
+    """
+    values = pd.Index(values)
+    if isinstance(values.dtype, (pd.StringDtype, pd.ArrowDtype)):
+        return np.asarray(values.argsort())  # already in Arrow or string storage
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        try:
+            import pyarrow as pa
+            import pyarrow.compute as pc
+        except ImportError:  # pragma: no cover - pyarrow is optional
+            return np.asarray(values.argsort())
+        array = pa.array(np.asarray(values, dtype=object), type=pa.large_string())
+        return pc.array_sort_indices(array).to_numpy()
+    return np.asarray(values.argsort())
+
+
+# --- DateFeatureExtractor: datetime columns, time zones and date strings ----------
+
+
+def datetime_timezone(col):
+    """Time zone name of a datetime column, or None when it is naive.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.Series(pd.to_datetime(["2024-01-01"])).dt.tz_localize("Europe/Paris")
+    >>> datetime_timezone(s), datetime_timezone(s.dt.tz_localize(None))
+    ('Europe/Paris', None)
+    """
+    if _is_polars_series(col):
+        return getattr(col.dtype, "time_zone", None)
+    tz = getattr(getattr(col, "dtype", None), "tz", None)
+    return None if tz is None else str(tz)
+
+
+def to_datetime_series(col):
+    """A datetime column (pandas, polars or ndarray) as a pandas datetime Series.
+
+    The column's resolution and time zone are kept; polars ``Date`` becomes
+    ``datetime64[ms]`` (polars' own conversion).
+    """
+    if _is_polars_series(col):
+        col = col.to_pandas()
+    if isinstance(col, pd.Series):
+        return col.reset_index(drop=True)
+    return pd.Series(np.asarray(col))
+
+
+def split_datetime_series(series, zone=None, utc=False):
+    """Local wall-clock datetime64 values of a datetime Series, and UTC instants.
+
+    Parameters
+    ----------
+    series : pandas Series of datetime64 dtype, naive or tz-aware
+    zone : str or None, default=None
+        Time zone whose wall clock is wanted for a tz-aware Series (its own when
+        None). Ignored for a naive Series, whose values are already wall-clock.
+    utc : bool, default=False
+        Also return the UTC instants of a tz-aware Series.
+
+    Returns
+    -------
+    local : ndarray of datetime64
+        Naive wall-clock values in ``zone``, the Series' own resolution, NaT kept.
+        A tz-aware Series costs one vectorised conversion (pandas' transition
+        search); a naive one none.
+    instants : ndarray of datetime64 or None
+        The naive UTC values of a tz-aware Series when ``utc``; for a naive
+        Series, ``local`` itself; None when not asked.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.Series(pd.to_datetime(["2024-07-01 12:00"])).dt.tz_localize("UTC")
+    >>> local, instants = split_datetime_series(s, "Asia/Tokyo", utc=True)
+    >>> str(local[0]), str(instants[0])
+    ('2024-07-01T21:00:00.000000', '2024-07-01T12:00:00.000000')
+    """
+    tz = getattr(series.dtype, "tz", None)
+    if tz is None:
+        local = series.to_numpy()
+        return local, (local if utc else None)
+    if zone is not None and str(zone) != str(tz):
+        series = series.dt.tz_convert(zone)
+    local = series.dt.tz_localize(None).to_numpy()
+    instants = None
+    if utc:
+        instants = series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+    return local, instants
+
+
+def is_string_column(col):
+    """True if the column holds strings (str/string dtype, or object of str)."""
+    if _is_polars_series(col):
+        import polars as pl
+
+        return col.dtype == pl.String
+    if isinstance(col, pd.Series):
+        dtype = col.dtype
+        if dtype != np.dtype(object) and pd.api.types.is_string_dtype(dtype):
+            return not isinstance(dtype, pd.CategoricalDtype)
+        values = col.to_numpy()
+    else:
+        values = np.asarray(col)
+    if values.dtype.kind in "US":
+        return True
+    if values.dtype.kind != "O":
+        return False
+    present = values[~np.asarray(pd.isna(values))]
+    return present.size > 0 and isinstance(present[0], str)
+
+
+def _parse(values, fmt):
+    try:
+        with warnings.catch_warnings():
+            # pandas 2.2 warns (and returns objects) where pandas 3 raises.
+            warnings.filterwarnings("error", ".*mixed time zones", FutureWarning)
+            parsed = pd.to_datetime(values, format=fmt, errors="coerce")
+    except (ValueError, FutureWarning):
+        # Mixed UTC offsets: only a common zone can hold them.
+        parsed = pd.to_datetime(values, format=fmt, errors="coerce", utc=True)
+    return parsed
+
+
+def guess_datetime_format(col, dayfirst=False, n_guesses=20, n_sample=1000):
+    """The strftime format that parses most of a string column's first values.
+
+    Candidate formats are guessed (pandas' ``guess_datetime_format``) from up to
+    ``n_guesses`` distinct values among the first ``n_sample`` non-missing
+    ones; the candidate that parses most of those ``n_sample`` values wins, the
+    earliest guessed on ties. Falls back to ``"ISO8601"``.
+
+    Returns
+    -------
+    format : str or None
+        None when no candidate parses any value.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> guess_datetime_format(pd.Series(["03/04/2024", "25/12/2024"]))
+    '%d/%m/%Y'
+    >>> guess_datetime_format(pd.Series(["03/04/2024"]), dayfirst=True)
+    '%d/%m/%Y'
+    >>> guess_datetime_format(pd.Series(["03/04/2024"]))
+    '%m/%d/%Y'
+    """
+    import warnings
+
+    from pandas.tseries.api import guess_datetime_format as _guess
+
+    head = col.head(10 * n_sample) if hasattr(col, "head") else col[: 10 * n_sample]
+    sample = pd.Series(to_object_array(head)).dropna().iloc[:n_sample]
+    sample = sample.astype(str).to_numpy(dtype=object)
+    if sample.size == 0:
+        return None
+    candidates = []
+    for value in pd.unique(sample)[:n_guesses]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fmt = _guess(value, dayfirst=dayfirst)
+        if fmt is not None and fmt not in candidates:
+            candidates.append(fmt)
+    candidates.append("ISO8601")
+    best, best_count = None, 0
+    for fmt in candidates:
+        count = int(_parse(sample, fmt).notna().sum())
+        if count > best_count:
+            best, best_count = fmt, count
+    return best
+
+
+def parse_datetime_column(col, fmt):
+    """Parse a column of date strings (or date objects) strictly with ``fmt``.
+
+    Values that do not match ``fmt`` become NaT (never a guess); with ``fmt=None``
+    non-string values (``datetime``, ``date``, ``Timestamp``) are converted as
+    they are. Strings with different UTC offsets are converted to UTC.
+
+    Returns
+    -------
+    series : pandas Series of datetime64 dtype
+    """
+    if _is_polars_series(col):
+        col = col.to_pandas()
+    if isinstance(col, pd.Series):
+        values = col.reset_index(drop=True)
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)
+        fast = _parse_fixed_width_iso(values, fmt)
+        if fast is not None:
+            return fast
+    else:
+        values = np.asarray(col, dtype=object)
+    return pd.Series(_parse(values, fmt))
+
+
+# Fixed-width ISO 8601 formats: their length and the character at position 10.
+_FIXED_WIDTH_ISO = {
+    "%Y-%m-%d": (10, None),
+    "%Y-%m-%d %H:%M": (16, " "),
+    "%Y-%m-%dT%H:%M": (16, "T"),
+    "%Y-%m-%d %H:%M:%S": (19, " "),
+    "%Y-%m-%dT%H:%M:%S": (19, "T"),
+}
+
+
+def _parse_fixed_width_iso(values, fmt):
+    """Arrow-backed strings of a fixed-width ISO format, parsed by pyarrow.
+
+    pyarrow's cast to timestamp validates every field (no 30 February, no hour
+    25) and is several times faster than pandas' parser, but it also accepts
+    other ISO layouts; checking that every string has the format's exact length
+    and separator makes it as strict as the format. Returns None (the caller
+    then uses pandas) when the column is not arrow-backed, pyarrow is missing,
+    the format is not one of these, or any string does not fit.
+    """
+    spec = _FIXED_WIDTH_ISO.get(fmt)
+    if spec is None or not hasattr(values.array, "__arrow_array__"):
+        return None
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover - pyarrow comes with pandas 3
+        return None
+    length, separator = spec
+    array = pa.chunked_array([pa.array(values.array)])
+    if array.null_count == len(array):
+        return None
+    bounds = pc.min_max(pc.utf8_length(array)).as_py()
+    if bounds["min"] != length or bounds["max"] != length:
+        return None
+    if separator is not None:
+        middle = pc.utf8_slice_codeunits(array, 10, 11)
+        if not pc.all(pc.equal(middle, separator)).as_py():
+            return None
+    try:
+        parsed = pc.cast(array, pa.timestamp("s"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return pd.Series(parsed.to_numpy())
+
+
+def make_output_from_block(estimator, X, passthrough, names, block):
+    """Like :func:`make_output`, with the new columns as one float64 block.
+
+    Parameters
+    ----------
+    estimator : transformer instance
+        Its ``set_output`` configuration decides the container.
+    X : DataFrame or ndarray
+        The input (decides the default container and the pandas index).
+    passthrough : dict of str to array-like
+        Input columns kept as they are, first in the output.
+    names : list of str
+        Names of the new columns, one per row of ``block``.
+    block : ndarray of shape (len(names), n_rows)
+        The new columns as rows of a C-ordered float64 array, so that each column
+        is contiguous; a pandas output (and a numpy output without passthrough
+        columns) wraps it without copying.
+
+    Returns
+    -------
+    output : pandas DataFrame, polars DataFrame or ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> X = pd.DataFrame({"a": ["x", "y"]}, index=[10, 11])
+    >>> out = make_output_from_block(
+    ...     FunctionTransformer(), X, {"a": X["a"]}, ["b"], np.array([[1.0, 2.0]])
+    ... )
+    >>> out
+        a    b
+    10  x  1.0
+    11  y  2.0
+    """
+    from sklearn_workflow.utils._param_validation import get_output_container
+
+    container = get_output_container(estimator, "transform")
+    if container == "default":
+        if is_pandas(X):
+            container = "pandas"
+        elif is_polars(X):
+            container = "polars"
+        else:
+            container = "numpy"
+    if container == "pandas":
+        index = X.index if is_pandas(X) else pd.RangeIndex(n_rows(X))
+        new = pd.DataFrame(block.T, columns=list(names), index=index, copy=False)
+        if not passthrough:
+            return new
+        kept = pd.DataFrame(
+            {k: _to_pandas_column(v) for k, v in passthrough.items()},
+            index=pd.RangeIndex(n_rows(X)),
+        )
+        kept.index = index
+        return pd.concat([kept, new], axis=1)
+    if container == "polars":
+        import polars as pl
+
+        columns = [_to_polars_column(k, v) for k, v in passthrough.items()]
+        columns += [pl.Series(name, row) for name, row in zip(names, block)]
+        return pl.DataFrame(columns)
+    if not passthrough:
+        return block.T
+    return make_output(estimator, X, {**passthrough, **dict(zip(names, block))})

@@ -19,6 +19,13 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils._set_output import _get_output_config
 
+# TargetEncoder: feature names of transformers and sample-weight validation.
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_feature_names_in,
+    _check_sample_weight,
+)
+
 __all__ = [
     "HasMethods",
     "Hidden",
@@ -26,6 +33,9 @@ __all__ = [
     "Options",
     "RealNotInt",
     "StrOptions",
+    "_check_feature_names",
+    "_check_feature_names_in",
+    "_check_sample_weight",
     "_fit_context",
     "_safe_indexing",
     "get_output_container",

@@ -43,6 +43,42 @@ def all_estimator_instances():
     instances = []
     # Arrays name their columns by position: x0 is the first column.
     instances.append(RuleClassifier(rule="x0 > 0"))
+
+    # issue 8: log transform, binning, ratios, group aggregations
+    from sklearn_workflow.features import (
+        Binner,
+        GroupAggregator,
+        LogTransformer,
+        RatioFeatures,
+    )
+
+    instances += [
+        LogTransformer(skew_threshold=-10.0),
+        Binner(columns=None, bins=3),
+        RatioFeatures(pairs=((0, 1),)),
+        GroupAggregator(by=0, aggregations={1: ("mean", "count")}),
+    ]
+
+    # issue 3: quality stage. DataQualityChecker with on_violation="raise" so that
+    # a batch with other column names fails with scikit-learn's feature-name
+    # message, as check_dataframe_column_names_consistency expects (the default
+    # "warn" only warns); range_tolerance=1.0 so that a test split of the same
+    # distribution (check_fit_idempotent) is not out of range.
+    from sklearn_workflow.quality import DataQualityChecker
+
+    instances.append(DataQualityChecker(on_violation="raise", range_tolerance=1.0))
+
+    # issue 5: TargetEncoder with columns="all": the checks pass numeric arrays,
+    # which columns=None leaves alone.
+    from sklearn_workflow.features import TargetEncoder
+
+    instances.append(TargetEncoder(columns="all", cv=3))
+
+    # issue 4: DateFeatureExtractor reads all-numeric input as epoch seconds.
+    from sklearn_workflow.features import DateFeatureExtractor
+
+    instances.append(DateFeatureExtractor())
+
     # ThresholdTunedClassifier
     from sklearn.linear_model import LogisticRegression
 

@@ -1,0 +1,232 @@
+"""Benchmark DataQualityChecker against skrub's TableReport and bare pandas/polars.
+
+On a synthetic mixed frame (numeric, integer, boolean, low- and high-cardinality
+strings, an identifier, datetimes, missing values; 20 columns) the script times
+and measures the peak memory of:
+
+- ours: ``fit(X, y)`` (contract + every check), ``transform`` of a new batch of
+  the same size (validation + PSI drift), and the report (text + HTML);
+- skrub's ``TableReport`` (build + HTML), and ydata-profiling in minimal mode
+  when it is installed;
+- a bare pandas floor: ``isnull().sum()``, ``duplicated().sum()``,
+  ``describe()``, ``nunique()``; and the same four in polars.
+
+Times are the best of ``--repeat`` runs (without tracing); peak memory comes from a
+separate run under ``tracemalloc``. The table prints each time relative to our
+``fit`` and a summary against the targets of the issue. It never asserts timings.
+
+Usage::
+
+    python benchmarks/bench_quality_checker.py --rows 100000 1000000
+    python benchmarks/bench_quality_checker.py --quick
+"""
+
+import argparse
+import contextlib
+import gc
+import io
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from sklearn_workflow.quality import DataQualityChecker
+
+
+def make_frame(n_rows, seed=0):
+    """A mixed 20-column frame and a binary target."""
+    rng = np.random.default_rng(seed)
+    n = n_rows
+    X = {}
+    for j in range(5):
+        X[f"num_{j}"] = rng.normal(j, 1 + j, n)
+    X["income"] = rng.lognormal(10.5, 0.8, n)
+    X["income"][rng.random(n) < 0.05] = np.nan
+    X["amount"] = rng.lognormal(3, 1, n)
+    X["ratio"] = rng.random(n)
+    X["ratio"][rng.random(n) < 0.2] = np.nan
+    X["age"] = rng.integers(18, 70, n)
+    X["sessions"] = rng.poisson(10, n)
+    X["tickets"] = rng.poisson(1, n)
+    X["is_member"] = rng.random(n) < 0.3
+    visits = pd.array(rng.poisson(3, n), dtype="Int64")
+    visits[rng.random(n) < 0.1] = pd.NA
+    X["visits"] = visits
+    levels = np.array(["Monthly", "Annual", "Two-Year"])
+    X["contract"] = levels[rng.integers(0, 3, n)]
+    X["segment"] = np.array([f"seg_{k}" for k in range(12)])[rng.integers(0, 12, n)]
+    colours = np.array(["red", "green", "blue", "black", "white"])
+    X["colour"] = colours[rng.integers(0, 5, n)].astype(object)
+    X["colour"][rng.random(n) < 0.1] = None
+    cities = np.array([f"city_{k:05d}" for k in range(10_000)])
+    weights = 1.0 / np.arange(1, cities.size + 1)
+    X["city"] = cities[rng.choice(cities.size, n, p=weights / weights.sum())]
+    X["customer_id"] = np.char.add("C", np.arange(n).astype(str))
+    start = np.datetime64("2020-01-01", "s")
+    X["signup"] = start + rng.integers(0, 4 * 365 * 86400, n).astype("timedelta64[s]")
+    X["last_login"] = X["signup"] + rng.integers(0, 200 * 86400, n).astype(
+        "timedelta64[s]"
+    )
+    frame = pd.DataFrame(X)
+    for name in ("contract", "segment", "city", "customer_id"):
+        frame[name] = frame[name].astype("str")
+    frame["colour"] = frame["colour"].astype("str")
+    frame["signup"] = frame["signup"].astype("datetime64[us]")
+    frame["last_login"] = frame["last_login"].astype("datetime64[us]")
+    logit = -1 + 0.5 * frame["num_0"].to_numpy() - 0.05 * (frame["sessions"] - 10)
+    y = pd.Series((rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int), name="y")
+    return frame, y
+
+
+def pandas_floor(X):
+    X.isnull().sum()
+    X.duplicated().sum()
+    X.describe()
+    X.nunique()
+
+
+def polars_floor(X):
+    X.null_count()
+    X.is_duplicated().sum()
+    X.describe()
+    [X.get_column(c).n_unique() for c in X.columns]
+
+
+def best_time(func, repeat):
+    best = np.inf
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        func()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def peak_mb(func):
+    gc.collect()
+    tracemalloc.start()
+    try:
+        func()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / 2**20
+
+
+def run(n_rows, repeat, with_anchors=True):
+    X, y = make_frame(n_rows, seed=0)
+    X_new, _ = make_frame(n_rows, seed=1)
+    frame_mb = X.memory_usage(deep=True).sum() / 2**20
+    fitted = DataQualityChecker().fit(X, y)
+
+    def transform():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fitted.transform(X_new)
+
+    def report():
+        report = fitted.report_
+        str(report)
+        report.to_html()
+
+    cases = [
+        ("ours", "fit(X, y)", lambda: DataQualityChecker().fit(X, y)),
+        ("ours", "transform (validate + drift)", transform),
+        ("ours", "report (text + HTML)", report),
+        ("pandas floor", "isnull/duplicated/describe/nunique", lambda: pandas_floor(X)),
+    ]
+    if with_anchors:
+        try:
+            import polars as pl
+
+            X_pl = pl.from_pandas(X)
+            cases.append(
+                (
+                    "polars floor",
+                    "null_count/is_duplicated/describe/n_unique",
+                    lambda: polars_floor(X_pl),
+                )
+            )
+        except ImportError:
+            pass
+        try:
+            from skrub import TableReport
+
+            def table_report():
+                with contextlib.redirect_stderr(io.StringIO()):
+                    TableReport(X).html()
+
+            cases.append(("skrub", "TableReport build + html", table_report))
+        except ImportError:
+            pass
+        try:
+            from ydata_profiling import ProfileReport
+
+            cases.append(
+                (
+                    "ydata-profiling",
+                    "ProfileReport(minimal=True) html",
+                    lambda: ProfileReport(
+                        X, minimal=True, progress_bar=False
+                    ).to_html(),
+                )
+            )
+        except ImportError:
+            pass
+
+    results = []
+    for tool, operation, func in cases:
+        seconds = best_time(func, repeat)
+        results.append([tool, operation, seconds, peak_mb(func)])
+    fit_seconds = results[0][2]
+    table = pd.DataFrame(results, columns=["tool", "operation", "seconds", "peak MB"])
+    table.insert(3, "x ours fit", table["seconds"] / fit_seconds)
+    table["peak / frame"] = table["peak MB"] / frame_mb
+    return table, frame_mb
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run")
+    args = parser.parse_args()
+    rows = [2_000] if args.quick else args.rows
+    repeat = 1 if args.quick else args.repeat
+    for n_rows in rows:
+        table, frame_mb = run(n_rows, repeat)
+        print(f"\n{n_rows:,} rows x 20 columns (frame {frame_mb:.0f} MB in memory)")
+        print(
+            table.to_string(
+                index=False,
+                formatters={
+                    "seconds": "{:.3f}".format,
+                    "x ours fit": "{:.2f}".format,
+                    "peak MB": "{:.0f}".format,
+                    "peak / frame": "{:.2f}".format,
+                },
+            )
+        )
+        t = dict(zip(table["operation"], table["seconds"]))
+        fit = t["fit(X, y)"]
+        lines = [
+            (
+                "fit / pandas floor",
+                fit / t["isnull/duplicated/describe/nunique"],
+                "<= 3",
+            ),
+            ("fit / transform", fit / t["transform (validate + drift)"], ">= 5"),
+            ("peak memory of fit / frame", table["peak / frame"].iloc[0], "< 3"),
+        ]
+        if "TableReport build + html" in t:
+            lines.append(
+                ("TableReport / fit", t["TableReport build + html"] / fit, ">= 4")
+            )
+        for label, value, target in lines:
+            print(f"  {label}: {value:.2f} (target {target})")
+
+
+if __name__ == "__main__":
+    main()

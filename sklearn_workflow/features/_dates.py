@@ -1,0 +1,983 @@
+"""DateFeatureExtractor: calendar parts, flags, cyclical encodings, holidays and
+elapsed times from datetime columns of any resolution and time zone."""
+
+import datetime
+import functools
+import zoneinfo
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from sklearn_workflow.features._date_calendar import CivilCalendar, ticks_of
+from sklearn_workflow.utils._dataframe import (
+    column_kind,
+    datetime_timezone,
+    get_column,
+    guess_datetime_format,
+    is_dataframe,
+    is_string_column,
+    make_output_from_block,
+    n_rows,
+    parse_datetime_column,
+    select_columns,
+    split_datetime_series,
+    to_datetime_series,
+    to_float_array,
+)
+from sklearn_workflow.utils._param_validation import StrOptions, _fit_context
+
+__all__ = ["DateFeatureExtractor"]
+
+CALENDAR_FEATURES = (
+    "year",
+    "quarter",
+    "semester",
+    "month",
+    "week",
+    "day",
+    "day_of_week",
+    "day_of_year",
+    "hour",
+    "minute",
+    "second",
+    "is_weekend",
+    "is_month_start",
+    "is_month_end",
+    "is_quarter_start",
+    "is_quarter_end",
+    "is_year_start",
+    "is_year_end",
+    "is_leap_year",
+    "days_in_month",
+    "is_business_day",
+)
+_AUTO_DATE_FEATURES = ("year", "month", "day", "day_of_week", "day_of_year")
+_AUTO_FLAGS = ("is_weekend",)
+_TIME_FEATURES = ("hour", "minute", "second")
+# Cyclical features: the value's phase (0-based) and its true period.
+_CYCLES = {
+    "quarter": (lambda c: c.quarter - 1, lambda c: 4),
+    "month": (lambda c: c.month - 1, lambda c: 12),
+    "week": (lambda c: c.iso_week - 1, lambda c: c.iso_weeks_in_year),
+    "day": (lambda c: c.day - 1, lambda c: c.days_in_month),
+    "day_of_week": (lambda c: c.day_of_week, lambda c: 7),
+    "day_of_year": (lambda c: c.day_of_year - 1, lambda c: c.days_in_year),
+    "hour": (lambda c: c.hour, lambda c: 24),
+    "minute": (lambda c: c.minute, lambda c: 60),
+    "second": (lambda c: c.second, lambda c: 60),
+}
+_UNITS = {"D": ("days", 86_400), "h": ("hours", 3_600), "m": ("minutes", 60)}
+_UNITS.update({"s": ("seconds", 1), "W": ("weeks", 604_800)})
+# Distances to the nearest holiday are capped at this many days.
+HOLIDAY_HORIZON = 365
+_HOLIDAY_FEATURES = ("is_holiday", "days_to_holiday", "days_from_holiday")
+
+
+def _calendar_feature(name, cal, holiday_mask):
+    if name == "week":
+        return cal.iso_week
+    if name == "is_weekend":
+        return cal.day_of_week >= 5
+    if name == "is_month_start":
+        return cal.day == 1
+    if name == "is_month_end":
+        return cal.day == cal.days_in_month
+    if name == "is_quarter_start":
+        return (cal.day == 1) & (cal.month % 3 == 1)
+    if name == "is_quarter_end":
+        return (cal.day == cal.days_in_month) & (cal.month % 3 == 0)
+    if name == "is_year_start":
+        return (cal.day == 1) & (cal.month == 1)
+    if name == "is_year_end":
+        return (cal.day == 31) & (cal.month == 12)
+    if name == "is_business_day":
+        weekday = cal.day_of_week < 5
+        return weekday if holiday_mask is None else weekday & ~holiday_mask
+    return getattr(cal, name)
+
+
+def _epoch_seconds_to_datetime64(values):
+    """Seconds since 1970-01-01 (float) as datetime64[us], NaN and overflow NaT."""
+    micro = np.round(np.asarray(values, dtype=np.float64) * 1e6)
+    bad = ~np.isfinite(micro) | (np.abs(micro) > 9.2e18)
+    ticks = np.where(bad, 0, micro).astype(np.int64)
+    ticks[bad] = np.iinfo(np.int64).min
+    return ticks.view("datetime64[us]")
+
+
+@functools.lru_cache(maxsize=64)
+def _country_holiday_days(country, subdiv, first_year, last_year):
+    try:
+        import holidays as holidays_package
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "DateFeatureExtractor(holidays=<country code>) needs the optional "
+            "'holidays' package: pip install holidays (or pass a list of dates)."
+        ) from exc
+    calendar = holidays_package.country_holidays(
+        country, subdiv=subdiv, years=range(first_year, last_year + 1)
+    )
+    dates = np.array(sorted(calendar.keys()), dtype="datetime64[D]")
+    days = np.unique(dates.view(np.int64))
+    days.flags.writeable = False
+    return days
+
+
+def _split_country(code):
+    country, _, subdiv = code.partition("-")
+    return country.upper(), (subdiv or None)
+
+
+class DateFeatureExtractor(TransformerMixin, BaseEstimator):
+    """Calendar features, holidays and elapsed times from datetime columns.
+
+    Every selected column becomes float64 columns named ``<column>_<feature>``:
+    calendar parts (year, month, ISO week, day of week, ...), flags
+    (``is_weekend``, ``is_month_end``, ...), optional sin/cos pairs with the true
+    period of each part, optional holiday flags and distances, and optional
+    elapsed times (since a reference date, or between two columns). Other columns
+    pass through unchanged, so the transformer works on a whole DataFrame as well
+    as inside a ``ColumnTransformer``.
+
+    All parts are computed from the integer datetime64 ticks of the column (day
+    number and time of day, then the civil date by integer arithmetic), with one
+    time-zone conversion per tz-aware column, at any resolution (s, ms, us, ns).
+
+    Parameters
+    ----------
+    columns : str, int, list of str or int, or None, default=None
+        The date columns. None selects every datetime column (pandas
+        ``datetime64`` of any resolution, naive or tz-aware; polars ``Date`` and
+        ``Datetime``; numpy ``datetime64``). When the input has no datetime column
+        and every column is numeric, all columns are read as seconds since
+        1970-01-01 (epoch seconds; this is what scikit-learn's common checks see).
+        Columns named explicitly may also be strings (parsed, see ``format``) or
+        numbers (epoch seconds). Columns named in ``differences`` are added.
+    features : "auto", "all" or list of str, default="auto"
+        Calendar features, any of ``year``, ``quarter``, ``semester``, ``month``,
+        ``week`` (ISO 8601), ``day`` (of month), ``day_of_week`` (0 = Monday),
+        ``day_of_year``, ``hour``, ``minute``, ``second``, ``is_weekend``
+        (Saturday, Sunday), ``is_month_start``, ``is_month_end``,
+        ``is_quarter_start``, ``is_quarter_end``, ``is_year_start``,
+        ``is_year_end``, ``is_leap_year``, ``days_in_month`` and
+        ``is_business_day`` (Monday to Friday and, with ``holidays``, not a
+        holiday). ``"auto"`` is year, month, day, day_of_week, day_of_year and
+        is_weekend, plus the time-of-day parts down to the finest one that is not
+        always zero at fit (none for a column of dates at midnight).
+        ``"all"`` is every feature above.
+    cyclical : bool, default=False
+        Add ``<feature>_sin`` and ``<feature>_cos`` for each periodic feature,
+        with its true period: 4 quarters, 12 months, 52 or 53 ISO weeks (that ISO
+        year's), the length of that month for ``day``, 7 days, 365 or 366 days
+        for ``day_of_year``, 24 hours, 60 minutes and seconds. The phase starts at
+        0 for the first value (January, day 1, Monday, midnight).
+    holidays : str, list of dates or None, default=None
+        A country code of the ``holidays`` package, optionally with a subdivision
+        (``"US"``, ``"US-CA"``, ``"FR"``), or a list of dates. Adds
+        ``is_holiday``, ``days_to_holiday`` (days until the next holiday, 0 on a
+        holiday) and ``days_from_holiday`` (days since the previous one), both
+        capped at 365, computed on the local date. A country code needs the
+        optional ``holidays`` package; its calendar is built for the years of
+        the data.
+    differences : list of (str, str) pairs or None, default=None
+        For each pair ``(a, b)``, add ``<a>_minus_<b>_<unit>``: the elapsed time
+        ``a - b`` in ``unit`` (fractional, negative when ``a`` is before ``b``).
+        Both columns must be naive, or both tz-aware (then the difference is
+        between instants, so a DST change counts as the hour it is).
+    elapsed : "fit_min", "fit_max", str, date or None, default=None
+        Add ``<column>_elapsed_<unit>``: the time since a reference, a trend
+        feature. ``"fit_min"`` and ``"fit_max"`` use each column's earliest or
+        latest value seen at fit; any other value is a date (a naive reference
+        is read in the time zone of a tz-aware column).
+    unit : {"D", "h", "m", "s", "W"}, default="D"
+        Unit of the ``differences`` and ``elapsed`` features: days, hours,
+        minutes, seconds or weeks; it names them (``_days``, ``_hours``, ...).
+    timezone : "fit" or str, default="fit"
+        Time zone of the wall clock the features are read on, for tz-aware
+        columns. ``"fit"`` converts each column at transform to the zone it had
+        at fit; an IANA name (``"UTC"``, ``"Europe/Paris"``) converts every
+        tz-aware column to that zone. Naive columns are wall-clock times already
+        and are never converted. A column that is naive at fit and tz-aware at
+        transform, or the reverse, is an error.
+    format : str or None, default=None
+        strftime format of string columns. None infers it at fit from the
+        training column (the format that parses most of its first values); at
+        transform the format is applied strictly: strings that do not match give
+        missing values.
+    dayfirst : bool, default=False
+        Read ambiguous string dates such as ``"03/04/2024"`` as 3 April rather
+        than 4 March when inferring the format.
+    drop_original : bool, default=True
+        Drop the date columns from the output; otherwise they are kept in place.
+
+    Attributes
+    ----------
+    columns_ : list of str or int
+        The date columns, in output order.
+    features_ : dict of str to tuple of str
+        The calendar features of each date column (``"auto"`` resolved).
+    timezones_ : dict of str to str or None
+        The time zone of each date column at fit (None for naive columns).
+    formats_ : dict of str to str or None
+        The strftime format of each string column (None for other columns).
+    elapsed_reference_ : dict of str to numpy.datetime64
+        The reference of each column's elapsed time (only with ``elapsed``):
+        a naive wall-clock time for naive columns, the UTC instant for tz-aware
+        ones; NaT when ``"fit_min"``/``"fit_max"`` saw no date.
+    holidays_ : ndarray of datetime64[D] or None
+        The holidays known at fit: the given list, or the country's holidays of
+        the years seen at fit and the years next to them. At transform the
+        country calendar is extended to the years of the data.
+    n_features_in_ : int
+        Number of columns seen during fit.
+    feature_names_in_ : ndarray of str
+        Names of the columns seen during fit (DataFrame input only).
+
+    See Also
+    --------
+    feature_engine.datetime.DatetimeFeatures : calendar parts and flags, one
+        pandas ``.dt`` call per feature; no cyclical encoding, holidays, or
+        elapsed time (``DatetimeSubtraction`` and ``CyclicalFeatures`` are separate
+        transformers, and the latter's periods are the maxima seen at fit, not the
+        true month or year lengths).
+    skrub.DatetimeEncoder : year to nanosecond parts, day of week, total seconds
+        and periodic splines; converts tz-aware columns to UTC rather than
+        keeping their local calendar, and has no flags or holidays.
+
+    Notes
+    -----
+    Missing values (NaT, None, and strings that do not parse) give NaN in every
+    derived feature; they are never filled with a fake date.
+
+    The features are computed on the local wall-clock time: a tz-aware timestamp
+    is converted to its zone (see ``timezone``) and its local date and hour are
+    used, so 2024-03-10 23:30 in New York is a Sunday at 23 h, whatever its UTC
+    time. ``differences`` and ``elapsed`` of tz-aware columns measure real elapsed
+    time between instants.
+
+    Examples
+    --------
+    A tz-aware column keeps its local calendar, and a missing date gives NaN:
+
+    >>> import pandas as pd
+    >>> from sklearn_workflow.features import DateFeatureExtractor
+    >>> when = pd.to_datetime(["2024-03-09 23:30", None, "2024-12-31 08:00"])
+    >>> X = pd.DataFrame({"when": when.tz_localize("America/New_York"),
+    ...                   "amount": [10.0, 20.0, 30.0]})
+    >>> extractor = DateFeatureExtractor(features=("day_of_week", "hour", "week"))
+    >>> extractor.fit_transform(X)
+       amount  when_day_of_week  when_hour  when_week
+    0    10.0               5.0       23.0       10.0
+    1    20.0               NaN        NaN        NaN
+    2    30.0               1.0        8.0        1.0
+
+    The elapsed time between two columns, in days:
+
+    >>> X = pd.DataFrame({"signup": pd.to_datetime(["2024-01-01", "2024-02-29"]),
+    ...                   "login": pd.to_datetime(["2024-01-31 12:00", None])})
+    >>> extractor = DateFeatureExtractor(
+    ...     features=("month",), differences=(("login", "signup"),))
+    >>> extractor.fit_transform(X)
+       signup_month  login_month  login_minus_signup_days
+    0           1.0          1.0                     30.5
+    1           2.0          NaN                      NaN
+    """
+
+    _parameter_constraints = {
+        "columns": [None, str, Integral, "array-like"],
+        "features": [StrOptions({"auto", "all"}), "array-like"],
+        "cyclical": ["boolean"],
+        "holidays": [None, str, "array-like"],
+        "differences": [None, "array-like"],
+        "elapsed": [None, str, datetime.date, np.datetime64],
+        "unit": [StrOptions(set(_UNITS))],
+        "timezone": [str],
+        "format": [None, str],
+        "dayfirst": ["boolean"],
+        "drop_original": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        columns=None,
+        *,
+        features="auto",
+        cyclical=False,
+        holidays=None,
+        differences=None,
+        elapsed=None,
+        unit="D",
+        timezone="fit",
+        format=None,
+        dayfirst=False,
+        drop_original=True,
+    ):
+        self.columns = columns
+        self.features = features
+        self.cyclical = cyclical
+        self.holidays = holidays
+        self.differences = differences
+        self.elapsed = elapsed
+        self.unit = unit
+        self.timezone = timezone
+        self.format = format
+        self.dayfirst = dayfirst
+        self.drop_original = drop_original
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
+
+    # Input ----------------------------------------------------------------------
+    def _validate_input(self, X, reset):
+        if is_dataframe(X):
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            if n_rows(X) == 0:
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={X.shape}) while a "
+                    "minimum of 1 is required by DateFeatureExtractor."
+                )
+            return X
+        if not sparse.issparse(X):
+            array = np.asarray(X)
+            if array.dtype.kind in "MOUS":
+                if array.ndim != 2:
+                    raise ValueError(
+                        f"Expected 2D array, got {array.ndim}D array instead."
+                    )
+                validate_data(self, array, reset=reset, skip_check_array=True)
+                if array.shape[0] == 0:
+                    raise ValueError(
+                        f"Found array with 0 sample(s) (shape={array.shape}) "
+                        "while a minimum of 1 is required by DateFeatureExtractor."
+                    )
+                return array
+        return validate_data(
+            self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan"
+        )
+
+    def _column_name(self, key):
+        if isinstance(key, str):
+            return key
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            return str(names[key])
+        return f"x{key}"
+
+    def _resolve_columns(self, X):
+        n_columns = X.shape[1]
+        if is_dataframe(X):
+            available = list(X.columns)
+
+            def check(key):
+                if key not in available:
+                    raise ValueError(
+                        f"columns: column {key!r} is not in X; got {self.columns!r}"
+                    )
+                return key
+
+        else:
+
+            def check(key):
+                if (
+                    not isinstance(key, Integral)
+                    or isinstance(key, bool)
+                    or not -n_columns <= key < n_columns
+                ):
+                    raise ValueError(
+                        "columns: with an array input, columns are integer "
+                        f"positions in [0, {n_columns}); got {key!r}"
+                    )
+                return int(key) % n_columns
+
+        if self.columns is None:
+            selected = select_columns(X, "datetime")
+            if (
+                not selected
+                and n_columns
+                and all(
+                    column_kind(get_column(X, key)) == "numeric"
+                    for key in (available if is_dataframe(X) else range(n_columns))
+                )
+            ):
+                selected = list(available if is_dataframe(X) else range(n_columns))
+        elif isinstance(self.columns, str | Integral):
+            selected = [check(self.columns)]
+        else:
+            selected = [check(key) for key in self.columns]
+        if len(set(selected)) != len(selected):
+            raise ValueError(f"columns: a column is named twice; got {self.columns!r}")
+
+        pairs = []
+        if self.differences is not None:
+            for pair in self.differences:
+                if isinstance(pair, str) or len(pair) != 2:
+                    raise ValueError(
+                        "differences: expected pairs of column names such as "
+                        f"(('last_login', 'signup_date'),); got {self.differences!r}"
+                    )
+                a, b = (check(key) for key in pair)
+                pairs.append((a, b))
+                for key in (a, b):
+                    if key not in selected:
+                        selected.append(key)
+        return selected, pairs
+
+    def _source(self, col):
+        kind = column_kind(col)
+        if kind == "datetime":
+            return "datetime"
+        if kind in ("numeric", "boolean") and not is_string_column(col):
+            return "epoch"
+        return "string"
+
+    def _to_series(self, key, col, fitting):
+        """A date column as a pandas datetime Series (parsed or converted)."""
+        source = self._sources_[key] if not fitting else self._source(col)
+        if not fitting and source == "datetime" and column_kind(col) != "datetime":
+            raise ValueError(
+                f"Column {self._column_name(key)!r} was a datetime column at fit "
+                f"but is not now (dtype {getattr(col, 'dtype', None)}); convert it "
+                "as the training data was."
+            )
+        if source == "datetime":
+            series = to_datetime_series(col)
+        elif source == "epoch":
+            series = pd.Series(_epoch_seconds_to_datetime64(to_float_array(col)))
+        else:
+            name = self._column_name(key)
+            if fitting:
+                if self.format is not None:
+                    fmt = self.format
+                elif is_string_column(col):
+                    fmt = guess_datetime_format(col, dayfirst=self.dayfirst)
+                    if fmt is None:
+                        raise ValueError(
+                            f"Column {name!r} could not be parsed as dates: no "
+                            "date format matches its values; pass format= or "
+                            "convert the column first."
+                        )
+                else:
+                    fmt = None
+                self.formats_[name] = fmt
+            fmt = self.formats_[name]
+            try:
+                series = parse_datetime_column(col, fmt)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(
+                    f"Column {name!r} could not be parsed as dates: {exc}"
+                ) from exc
+            if fitting and series.isna().all() and not pd.isna(col).all():
+                raise ValueError(
+                    f"Column {name!r} could not be parsed as dates with format "
+                    f"{fmt!r}; got values such as {next(iter(col))!r}"
+                )
+        if fitting:
+            self._sources_[key] = source
+        return series
+
+    def _zone(self, name):
+        return self.timezones_[name] if self.timezone == "fit" else self.timezone
+
+    # Fit --------------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the date columns, their formats, time zones and feature lists.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The input; see ``columns`` for which columns are used.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : DateFeatureExtractor
+            The fitted transformer.
+        """
+        self._fit(X)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit, then transform ``X``, parsing and converting each column once.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The input; see ``columns`` for which columns are used.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        X_out : DataFrame or ndarray of shape (n_samples, n_features_out)
+            Same as ``fit(X).transform(X)``.
+        """
+        X, parsed = self._fit(X)
+        return self._transform(X, parsed)
+
+    def _fit(self, X):
+        X = self._validate_input(X, reset=True)
+        if self.timezone != "fit":
+            try:
+                zoneinfo.ZoneInfo(self.timezone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(
+                    "timezone must be 'fit' or an IANA time zone name such as "
+                    f"'UTC' or 'Europe/Paris'; got {self.timezone!r}"
+                ) from exc
+        if isinstance(self.features, str):
+            requested = None
+        else:
+            requested = tuple(self.features)
+            unknown = [f for f in requested if f not in CALENDAR_FEATURES]
+            if unknown or len(set(requested)) != len(requested):
+                raise ValueError(
+                    f"features must be 'auto', 'all' or a list of distinct names "
+                    f"among {CALENDAR_FEATURES}; got {self.features!r}"
+                )
+        keys, pairs = self._resolve_columns(X)
+        self.columns_ = keys
+        self._sources_ = {}
+        self.formats_ = {}
+        self.timezones_ = {}
+        self.features_ = {}
+        self.elapsed_reference_ = {}
+        self.holidays_ = None
+        self._names_ = {key: self._column_name(key) for key in keys}
+        self._positions_ = {
+            key: (list(X.columns).index(key) if is_dataframe(X) else key)
+            for key in keys
+        }
+        self._pairs_ = pairs
+        parsed = {}
+        for key in keys:
+            name = self._names_[key]
+            series = self._to_series(key, _column_at(X, key, self), fitting=True)
+            self.timezones_[name] = datetime_timezone(series)
+            parsed[key] = series
+            if requested is not None:
+                self.features_[name] = requested
+            elif self.features == "all":
+                self.features_[name] = CALENDAR_FEATURES
+            else:
+                local, _ = split_datetime_series(series, zone=self._zone(name))
+                ticks, ticks_per_day, missing = ticks_of(local)
+                self.features_[name] = self._auto_features(
+                    ticks[~missing], ticks_per_day
+                )
+            if self.elapsed is not None:
+                _, instants = split_datetime_series(series, utc=True)
+                self.elapsed_reference_[name] = self._elapsed_reference(name, instants)
+        for a, b in pairs:
+            tz_a = self.timezones_[self._names_[a]]
+            tz_b = self.timezones_[self._names_[b]]
+            if (tz_a is None) != (tz_b is None):
+                raise ValueError(
+                    f"differences: columns {self._names_[a]!r} (time zone {tz_a}) "
+                    f"and {self._names_[b]!r} (time zone {tz_b}) must both be "
+                    "naive or both be tz-aware"
+                )
+        if self.holidays is not None:
+            self.holidays_ = self._fit_holidays(parsed)
+        return X, parsed
+
+    @staticmethod
+    def _auto_features(ticks, ticks_per_day):
+        features = _AUTO_DATE_FEATURES
+        if ticks_per_day > 1 and ticks.size:
+            time_of_day = ticks % ticks_per_day
+            per_second = ticks_per_day // 86_400
+            if (time_of_day % (60 * per_second)).any():
+                features += _TIME_FEATURES
+            elif (time_of_day % (3600 * per_second)).any():
+                features += _TIME_FEATURES[:2]
+            elif time_of_day.any():
+                features += _TIME_FEATURES[:1]
+        return features + _AUTO_FLAGS
+
+    def _elapsed_reference(self, name, instants):
+        """The reference instant: naive wall-clock, or UTC for tz-aware columns."""
+        tz = self.timezones_[name]
+        if isinstance(self.elapsed, str) and self.elapsed in ("fit_min", "fit_max"):
+            present = instants[~np.isnat(instants)]
+            if present.size == 0:
+                return np.datetime64("NaT", "ns")
+            return present.min() if self.elapsed == "fit_min" else present.max()
+        try:
+            reference = pd.Timestamp(self.elapsed)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"elapsed must be 'fit_min', 'fit_max' or a date; got {self.elapsed!r}"
+            ) from exc
+        if pd.isna(reference):
+            raise ValueError(f"elapsed must be a date, not missing; got {reference!r}")
+        if reference.tz is not None and tz is None:
+            raise ValueError(
+                f"elapsed: the reference {self.elapsed!r} is tz-aware but column "
+                f"{name!r} is naive"
+            )
+        if reference.tz is None and tz is not None:
+            reference = reference.tz_localize(self._zone(name))
+        if reference.tz is not None:
+            reference = reference.tz_convert("UTC").tz_localize(None)
+        return reference.to_datetime64()
+
+    def _fit_holidays(self, parsed):
+        if isinstance(self.holidays, str):
+            country, subdiv = _split_country(self.holidays)
+            years = self._years(parsed.values())
+            first, last = (2000, 2000) if years is None else years
+            try:
+                days = _country_holiday_days(country, subdiv, first - 1, last + 1)
+            except (NotImplementedError, KeyError, ValueError) as exc:
+                raise ValueError(
+                    "holidays must be a country code of the holidays package "
+                    "such as 'US' or 'US-CA', or a list of dates; got "
+                    f"{self.holidays!r} ({exc})"
+                ) from exc
+            return days.astype("datetime64[D]")
+        try:
+            dates = pd.to_datetime(np.asarray(self.holidays, dtype=object))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"holidays must be a country code or a list of dates; got "
+                f"{self.holidays!r}"
+            ) from exc
+        dates = np.asarray(dates.tz_localize(None) if dates.tz else dates)
+        days = np.unique(dates[~np.isnat(dates)].astype("datetime64[D]"))
+        return days
+
+    def _years(self, series_list):
+        lows, highs = [], []
+        for series in series_list:
+            local = series.dt.tz_localize(None) if series.dt.tz else series
+            if local.notna().any():
+                lows.append(local.min().year)
+                highs.append(local.max().year)
+        if not lows:
+            return None
+        return max(min(lows), 2), min(max(highs), 9997)
+
+    # Transform -----------------------------------------------------------------------
+    def transform(self, X):
+        """Add the date features and drop (or keep) the date columns.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Same columns as at fit.
+
+        Returns
+        -------
+        X_out : DataFrame or ndarray of shape (n_samples, n_features_out)
+            The other columns unchanged, then the float64 date features; the
+            container follows ``set_output`` (by default the input's kind).
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        return self._transform(X)
+
+    def _holiday_days(self, day_ranges):
+        """Sorted day numbers of the holidays around the days of the data."""
+        known = self.holidays_.view(np.int64)
+        if not isinstance(self.holidays, str) or not day_ranges:
+            return known
+        low = min(r[0] for r in day_ranges)
+        high = max(r[1] for r in day_ranges)
+        if known.size and known[0] <= low - 366 and high + 366 <= known[-1]:
+            return known
+        years = np.array([low, high]).astype("datetime64[D]").astype("datetime64[Y]")
+        first, last = (int(y) + 1970 for y in years.view(np.int64))
+        country, subdiv = _split_country(self.holidays)
+        return _country_holiday_days(
+            country, subdiv, max(first - 1, 1), min(last + 1, 9999)
+        )
+
+    def _plan(self):
+        """The output features in order: (column key, suffix, kind, argument)."""
+        plan = []
+        for key in self.columns_:
+            features = self.features_[self._names_[key]]
+            for feature in features:
+                kind = "time" if feature in _TIME_FEATURES else "date"
+                plan.append((key, feature, kind, feature))
+            if self.cyclical:
+                for feature in features:
+                    if feature in _CYCLES:
+                        kind = "time" if feature in _TIME_FEATURES else "date"
+                        plan.append((key, f"{feature}_sin", kind, (feature, np.sin)))
+                        plan.append((key, f"{feature}_cos", kind, (feature, np.cos)))
+            if self.holidays is not None:
+                for position, feature in enumerate(_HOLIDAY_FEATURES):
+                    plan.append((key, feature, "holiday", position))
+            if self.elapsed is not None:
+                plan.append((key, f"elapsed_{_UNITS[self.unit][0]}", "elapsed", None))
+        for a, b in self._pairs_:
+            plan.append((a, f"minus_{{}}_{_UNITS[self.unit][0]}", "difference", b))
+        return plan
+
+    def _transform(self, X, parsed=None):
+        names = self._names_
+        plan = self._plan()
+        n = n_rows(X)
+        pair_keys = {key for pair in self._pairs_ for key in pair}
+        columns = {}
+        for key in self.columns_:
+            name = names[key]
+            if parsed is not None:
+                series = parsed[key]
+            else:
+                column = _column_at(X, key, self)
+                series = self._to_series(key, column, fitting=False)
+            tz = datetime_timezone(series)
+            if (tz is None) != (self.timezones_[name] is None):
+                raise ValueError(
+                    f"Column {name!r} was "
+                    f"{'naive' if self.timezones_[name] is None else 'tz-aware'} "
+                    f"at fit but is {'naive' if tz is None else 'tz-aware'} now; "
+                    "localize or convert it the same way as the training data."
+                )
+            local, instants = split_datetime_series(
+                series,
+                zone=self._zone(name),
+                utc=self.elapsed is not None or key in pair_keys,
+            )
+            columns[key] = _DayTimeIndex(local, instants)
+
+        holiday_table = {}
+        if self.holidays is not None:
+            ranges = [c.day_range for c in columns.values() if c.day_range]
+            holiday_days = self._holiday_days(ranges)
+            for key, column in columns.items():
+                holiday_table[key] = _holiday_features(column.table_days, holiday_days)
+
+        block = np.empty((len(plan), n), dtype=np.float64)
+        for row, (key, _, kind, argument) in enumerate(plan):
+            column = columns[key]
+            out = block[row]
+            if kind == "date":
+                holiday = holiday_table.get(key, (None,))[0]
+                values = _date_values(argument, column.table, holiday)
+                column.gather(values, out)
+            elif kind == "time":
+                _time_values(argument, column, out)
+            elif kind == "holiday":
+                column.gather(holiday_table[key][argument], out)
+            elif kind == "elapsed":
+                reference = np.array([self.elapsed_reference_[names[key]]])
+                out[:] = _elapsed(column.instants, reference, _UNITS[self.unit][1])
+            else:
+                out[:] = _elapsed(
+                    column.instants, columns[argument].instants, _UNITS[self.unit][1]
+                )
+
+        passthrough = {}
+        dropped = set(self._positions_.values()) if self.drop_original else set()
+        for position in range(self.n_features_in_):
+            if position not in dropped:
+                passthrough[self._column_name(position)] = _column_at(X, position)
+        names_out = self._output_names(
+            [self._column_name(i) for i in range(self.n_features_in_)], names
+        )
+        return make_output_from_block(
+            self, X, passthrough, names_out[len(passthrough) :], block
+        )
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Must match ``feature_names_in_`` when both are known.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            The passed-through columns, then ``<column>_<feature>`` for each
+            date feature.
+        """
+        check_is_fitted(self)
+        names = getattr(self, "feature_names_in_", None)
+        if input_features is not None:
+            input_features = np.asarray(input_features, dtype=object)
+            if names is not None and not np.array_equal(input_features, names):
+                raise ValueError("input_features is not equal to feature_names_in_")
+            if len(input_features) != self.n_features_in_:
+                raise ValueError(
+                    f"input_features should have length equal to number of "
+                    f"features ({self.n_features_in_}), got {len(input_features)}"
+                )
+        else:
+            input_features = (
+                names
+                if names is not None
+                else np.array([f"x{i}" for i in range(self.n_features_in_)])
+            )
+        input_features = [str(f) for f in input_features]
+        key_names = {
+            key: input_features[key] if isinstance(key, Integral) else str(key)
+            for key in self.columns_
+        }
+        return np.asarray(self._output_names(input_features, key_names), dtype=object)
+
+    def _output_names(self, input_features, key_names):
+        dropped = (
+            {key_names[key] for key in self.columns_} if self.drop_original else set()
+        )
+        out = [f for f in input_features if f not in dropped]
+        for key, suffix, kind, argument in self._plan():
+            if kind == "difference":
+                suffix = suffix.format(key_names[argument])
+            out.append(f"{key_names[key]}_{suffix}")
+        return out
+
+
+def _column_at(X, key, estimator=None):
+    """Column ``key`` (a fitted column name, or a position) of X, by position."""
+    position = key if estimator is None else estimator._positions_[key]
+    if is_dataframe(X):
+        return get_column(X, X.columns[position])
+    return get_column(X, position)
+
+
+class _DayTimeIndex:
+    """Where each row of a datetime column falls in per-day and per-second tables.
+
+    Every date feature is a function of the local day number alone, so it is
+    computed once per distinct day (on the days between the column's first and
+    last, or on its distinct days when they are spread far apart) and gathered
+    into the rows with one ``take``; the row index of a missing value points to
+    a NaN slot at the end of the table. Time-of-day features are gathered the
+    same way from tables over the 86,400 seconds of a day.
+    """
+
+    def __init__(self, local, instants):
+        self.instants = instants
+        ticks, ticks_per_day, missing = ticks_of(local)
+        n = ticks.shape[0]
+        days = ticks // ticks_per_day if ticks_per_day > 1 else ticks
+        self.ticks_per_day = ticks_per_day
+        self._ticks, self._days, self._missing = ticks, days, missing
+        any_missing = bool(missing.any())
+        valid = days[~missing] if any_missing else days
+        if valid.size == 0:
+            self.table_days = np.zeros(0, np.int64)
+            self.day_range = None
+            self.day_index = np.zeros(n, np.intp)
+        else:
+            low, high = int(valid.min()), int(valid.max())
+            self.day_range = (low, high)
+            if high - low < 2 * n + 4096:
+                self.table_days = np.arange(low, high + 1, dtype=np.int64)
+                self.day_index = (days - low).astype(np.intp, copy=False)
+            else:
+                self.table_days, inverse = np.unique(valid, return_inverse=True)
+                if any_missing:
+                    self.day_index = np.empty(n, np.intp)
+                    self.day_index[~missing] = inverse
+                else:
+                    self.day_index = inverse.astype(np.intp, copy=False)
+        if any_missing:
+            self.day_index[missing] = self.table_days.size
+        self.table = CivilCalendar(self.table_days, 1)
+        self._second_index = None
+
+    @property
+    def second_index(self):
+        """Row index into tables over the seconds of a day (86400 = missing)."""
+        if self._second_index is None:
+            if self.ticks_per_day == 1:
+                index = np.zeros(self._ticks.shape, np.intp)
+            else:
+                per_second = self.ticks_per_day // 86_400
+                index = self._ticks - self._days * self.ticks_per_day
+                if per_second > 1:
+                    index //= per_second
+            index[self._missing] = 86_400
+            self._second_index = index
+        return self._second_index
+
+    def gather(self, table_values, out):
+        table = np.empty(self.table_days.size + 1, dtype=np.float64)
+        table[:-1] = table_values
+        table[-1] = np.nan
+        np.take(table, self.day_index, out=out, mode="clip")
+
+
+def _date_values(argument, calendar, holiday_mask):
+    if isinstance(argument, tuple):
+        feature, function = argument
+        phase, period = _CYCLES[feature]
+        return function((2 * np.pi) * phase(calendar) / period(calendar))
+    return _calendar_feature(argument, calendar, holiday_mask)
+
+
+@functools.lru_cache(maxsize=32)
+def _second_table(argument):
+    calendar = CivilCalendar(np.arange(86_400, dtype=np.int64), 86_400)
+    table = np.empty(86_401, dtype=np.float64)
+    table[:-1] = _date_values(argument, calendar, None)
+    table[-1] = np.nan
+    table.flags.writeable = False
+    return table
+
+
+def _time_values(argument, column, out):
+    np.take(_second_table(argument), column.second_index, out=out, mode="clip")
+
+
+def _holiday_features(days, holiday_days):
+    """is_holiday, days to the next and from the previous holiday (capped)."""
+    days = days.astype(np.int64, copy=False)
+    if holiday_days.size == 0:
+        capped = np.full(days.shape, HOLIDAY_HORIZON, np.int64)
+        return np.zeros(days.shape, bool), capped, capped
+    idx = np.searchsorted(holiday_days, days, side="left")
+    following = holiday_days[np.minimum(idx, holiday_days.size - 1)]
+    to_next = np.where(idx < holiday_days.size, following - days, HOLIDAY_HORIZON)
+    idx_prev = np.searchsorted(holiday_days, days, side="right") - 1
+    preceding = holiday_days[np.maximum(idx_prev, 0)]
+    from_prev = np.where(idx_prev >= 0, days - preceding, HOLIDAY_HORIZON)
+    return (
+        to_next == 0,
+        np.minimum(to_next, HOLIDAY_HORIZON),
+        np.minimum(from_prev, HOLIDAY_HORIZON),
+    )
+
+
+def _split_instants(values):
+    """datetime64 values as (int64 days, float seconds of day, missing)."""
+    ticks, ticks_per_day, missing = ticks_of(values)
+    days = ticks // ticks_per_day
+    per_second = ticks_per_day // 86_400 if ticks_per_day > 1 else None
+    if per_second is None:
+        seconds = np.zeros(days.shape)
+    else:
+        seconds = (ticks - days * ticks_per_day) / per_second
+    return days, seconds, missing
+
+
+def _elapsed(a, b, unit_seconds):
+    """(a - b) in units of ``unit_seconds``, exact days plus fractional seconds."""
+    days_a, seconds_a, missing_a = _split_instants(a)
+    days_b, seconds_b, missing_b = _split_instants(b)
+    out = (days_a - days_b) * (86_400 / unit_seconds) + (
+        seconds_a - seconds_b
+    ) / unit_seconds
+    out = np.asarray(out, dtype=np.float64)
+    missing = missing_a | missing_b
+    if missing.any():
+        out = np.where(missing, np.nan, out)
+    return out

@@ -1,0 +1,284 @@
+"""Log transform of right-skewed numeric columns, with an offset learned at fit."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from sklearn_workflow.features._base import _FrameTransformerMixin, as_column_list
+from sklearn_workflow.utils._dataframe import column_kind
+from sklearn_workflow.utils._param_validation import (
+    Interval,
+    StrOptions,
+    _fit_context,
+)
+
+__all__ = ["LogTransformer"]
+
+
+def sample_skewness(values):
+    """Adjusted Fisher-Pearson skewness of the non-missing values (as pandas).
+
+    NaN with fewer than 3 values; 0 for a constant column.
+    """
+    x = values[~np.isnan(values)]
+    n = x.size
+    if n < 3:
+        return np.nan
+    centred = x - x.mean()
+    m2 = np.mean(centred**2)
+    if m2 <= 1e-14 * max(1.0, np.mean(x**2)):
+        return 0.0
+    m3 = np.mean(centred**3)
+    g1 = m3 / m2**1.5
+    return float(g1 * np.sqrt(n * (n - 1)) / (n - 2))
+
+
+def _has_three_values(values):
+    """Whether the column holds at least 3 distinct non-missing values."""
+    low, high = np.nanmin(values), np.nanmax(values)
+    return bool(((values > low) & (values < high)).any())
+
+
+class LogTransformer(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
+    """Log-transform right-skewed numeric columns: ``log1p(x + offset)``.
+
+    The seed's "log transform -- right-skewed distributions" as a fitted
+    transformer. With ``columns=None`` it picks, at ``fit``, the numeric columns
+    whose skewness exceeds ``skew_threshold``. For each chosen column it learns the
+    minimum of the training data and an offset that makes that minimum
+    non-negative, so ``log1p`` is defined; at ``transform`` values below the fitted
+    minimum are clipped to it first, so new data never produces NaN or ``-inf``
+    from a value the training data did not have. Every other column passes through
+    unchanged.
+
+    Parameters
+    ----------
+    columns : str, int, array-like of str or int, or None, default=None
+        The columns to transform, by name (DataFrames) or integer position. None
+        picks the numeric (not boolean) columns whose skewness at fit is greater
+        than ``skew_threshold`` and that hold at least 3 distinct values (a 0/1
+        indicator is skewed when rare, but it is not a right-skewed distribution).
+    skew_threshold : float, default=1.0
+        Skewness (the adjusted Fisher-Pearson coefficient, as pandas'
+        ``DataFrame.skew``) above which a column is picked when ``columns=None``.
+        Ignored when ``columns`` is given.
+    offset : "auto" or float, default="auto"
+        Added before ``log1p``. ``"auto"`` learns ``max(0, -min)`` from the
+        training column, so a column with negative values starts at 0 and a
+        non-negative column is unchanged (plain ``log1p``). A number is used as
+        is; ``fit`` raises if it leaves the training minimum negative.
+    keep_original : bool, default=False
+        Keep each transformed column next to its ``<column>_log``; by default the
+        log column replaces it, at the same position.
+
+    Attributes
+    ----------
+    columns_ : list of str
+        Names of the transformed columns (``x0``, ``x1``, ... for arrays).
+    column_indices_ : ndarray of int
+        Their positions in the input.
+    skewness_ : dict of str to float
+        Skewness at fit of every candidate column (every numeric column when
+        ``columns=None``, else the given columns); NaN with fewer than 3 values.
+    min_ : ndarray of float
+        Minimum of each transformed column at fit (NaN if it was all missing).
+    offset_ : ndarray of float
+        Offset added to each column before ``log1p``.
+    n_features_in_ : int
+        Number of input columns.
+    feature_names_in_ : ndarray of str
+        Input column names, when X has string column names.
+
+    See Also
+    --------
+    feature_engine.transformation.LogTransformer : Natural log of the named columns
+        in place; refuses zero or negative values instead of learning an offset,
+        and does not pick skewed columns.
+    sklearn.preprocessing.FunctionTransformer : ``FunctionTransformer(np.log1p)``
+        applies a stateless function to every column; nothing is learned at fit.
+
+    Notes
+    -----
+    Missing values (NaN, None, ``pd.NA``) stay missing in the output and are
+    ignored when computing the skewness and the minimum. A column that was all
+    missing at fit gives NaN at transform. Infinite values raise a ``ValueError``
+    naming the column. Output columns are float64 and named ``<column>_log``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_workflow.features import LogTransformer
+    >>> X = pd.DataFrame({
+    ...     "amount": [1.0, 2.0, 3.0, 500.0, np.nan],
+    ...     "age": [30, 41, 52, 63, 24],
+    ... })
+    >>> log = LogTransformer().fit(X)
+    >>> log.columns_
+    ['amount']
+    >>> log.transform(X).round(3)
+       amount_log  age
+    0       0.693   30
+    1       1.099   41
+    2       1.386   52
+    3       6.217   63
+    4         NaN   24
+
+    A negative value at transform is below the fitted minimum (1.0): it is clipped
+    to it, not turned into NaN.
+
+    >>> log.transform(pd.DataFrame({"amount": [-5.0], "age": [40]})).round(3)
+       amount_log  age
+    0       0.693   40
+
+    With negative training values the learned offset shifts the minimum to zero:
+
+    >>> shifted = LogTransformer(columns="t").fit(pd.DataFrame({"t": [-2.0, 0.0, 6.0]}))
+    >>> shifted.offset_
+    array([2.])
+    >>> shifted.get_feature_names_out()
+    array(['t_log'], dtype=object)
+    """
+
+    _parameter_constraints = {
+        "columns": [None, str, Integral, "array-like"],
+        "skew_threshold": [Interval(Real, None, None, closed="neither")],
+        "offset": [StrOptions({"auto"}), Interval(Real, None, None, closed="neither")],
+        "keep_original": ["boolean"],
+    }
+
+    def __init__(
+        self, columns=None, *, skew_threshold=1.0, offset="auto", keep_original=False
+    ):
+        self.columns = columns
+        self.skew_threshold = skew_threshold
+        self.offset = offset
+        self.keep_original = keep_original
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Pick the columns and learn their minimum and offset.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : LogTransformer
+            Fitted transformer.
+        """
+        X = self._check_input(X, reset=True)
+        names = self._input_names()
+        if self.columns is None:
+            candidates = [
+                i
+                for i in range(self.n_features_in_)
+                if column_kind(self._column(X, i)) == "numeric"
+            ]
+            param = "columns=None"
+        else:
+            candidates = [
+                self._resolve_column(key, "columns")
+                for key in as_column_list(self.columns)
+            ]
+            param = "columns"
+        values = {i: self._numeric_column(X, i, param) for i in candidates}
+        self.skewness_ = {names[i]: sample_skewness(values[i]) for i in candidates}
+        if self.columns is None:
+            chosen = [
+                i
+                for i in candidates
+                if self.skewness_[names[i]] > self.skew_threshold  # NaN: never
+                and _has_three_values(values[i])
+            ]
+        else:
+            chosen = list(dict.fromkeys(candidates))
+        self.column_indices_ = np.asarray(chosen, dtype=np.intp)
+        self.columns_ = [names[i] for i in chosen]
+        minimum = np.array(
+            [
+                np.nan if np.isnan(values[i]).all() else np.nanmin(values[i])
+                for i in chosen
+            ],
+            dtype=np.float64,
+        )
+        if self.offset == "auto":
+            offset = np.where(np.isnan(minimum), 0.0, np.maximum(-minimum, 0.0))
+        else:
+            offset = np.full(len(chosen), float(self.offset))
+            negative = minimum + offset < 0
+            if negative.any():
+                k = int(np.flatnonzero(negative)[0])
+                raise ValueError(
+                    f"offset={self.offset!r} leaves column {self.columns_[k]!r} "
+                    f"negative (its minimum at fit is {float(minimum[k])!r}); use "
+                    "offset='auto' or an offset of at least "
+                    f"{-float(minimum[k])!r}."
+                )
+        self.min_ = minimum
+        self.offset_ = offset
+        self._check_unique_names(self.get_feature_names_out())
+        return self
+
+    def transform(self, X):
+        """Log-transform the fitted columns; pass the others through.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Data with the columns seen at fit.
+
+        Returns
+        -------
+        X_out : DataFrame or ndarray
+            ``<column>_log`` in place of (or, with ``keep_original``, next to)
+            each fitted column. pandas in gives pandas out (same index), polars in
+            gives polars out, unless ``set_output`` asks otherwise.
+        """
+        check_is_fitted(self)
+        X = self._check_input(X, reset=False)
+        transformed = {}
+        for k, i in enumerate(self.column_indices_):
+            x = self._numeric_column(X, i, "columns")
+            if np.isnan(self.min_[k]):
+                transformed[int(i)] = np.full(x.shape, np.nan)
+                continue
+            transformed[int(i)] = np.log1p(
+                np.maximum(x, self.min_[k]) + self.offset_[k]
+            )
+        values = []
+        for i in range(self.n_features_in_):
+            if i not in transformed or self.keep_original:
+                values.append(self._column(X, i))
+            if i in transformed:
+                values.append(transformed[i])
+        return self._output(X, self.get_feature_names_out(), values)
+
+    def get_feature_names_out(self, input_features=None):
+        """Output column names: ``<column>_log`` for the transformed columns.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input names; by default ``feature_names_in_`` (or ``x0``, ``x1``, ...).
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self)
+        names = self._input_names(input_features)
+        chosen = set(self.column_indices_.tolist())
+        out = []
+        for i, name in enumerate(names):
+            if i not in chosen or self.keep_original:
+                out.append(name)
+            if i in chosen:
+                out.append(f"{name}_log")
+        return np.asarray(out, dtype=object)
