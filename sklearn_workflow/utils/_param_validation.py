@@ -5,6 +5,9 @@ scikit-learn's internals is fixed in one file.
 """
 
 from sklearn.base import _fit_context
+
+# ThresholdTunedClassifier: row indexing of X, y and fit params for the folds.
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import (
     HasMethods,
     Hidden,
@@ -34,6 +37,7 @@ __all__ = [
     "_check_feature_names_in",
     "_check_sample_weight",
     "_fit_context",
+    "_safe_indexing",
     "get_output_container",
     "validate_params",
 ]
