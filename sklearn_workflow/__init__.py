@@ -19,4 +19,6 @@ Demo data lives in :mod:`sklearn_workflow.datasets`; the end-to-end runner behin
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__"]
+from sklearn_workflow.selection import ModelSelector
+
+__all__ = ["ModelSelector", "__version__"]

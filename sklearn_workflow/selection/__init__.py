@@ -4,4 +4,12 @@ The candidate catalog, the model selector with racing, and the learning-curve
 diagnosis.
 """
 
-__all__ = []
+# ModelSelector and its candidate catalog (issue 6)
+from sklearn_workflow.selection._catalog import candidate_table
+from sklearn_workflow.selection._selector import ModelSelector
+
+__all__ = [
+    # ModelSelector and its candidate catalog (issue 6)
+    "ModelSelector",
+    "candidate_table",
+]
