@@ -24,7 +24,30 @@ def all_estimator_instances():
     -------
     instances : list of estimator instances
     """
-    return []
+    instances = []
+    # ModelSelector (issue 6): a classifier and a regressor selector, two fast
+    # candidates each, three folds (the checks fit on a few dozen rows).
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    from sklearn_workflow.selection import ModelSelector
+
+    instances += [
+        ModelSelector(
+            {
+                "logit": LogisticRegression(),
+                "tree": DecisionTreeClassifier(max_depth=3),
+            },
+            cv=3,
+            random_state=0,
+        ),
+        ModelSelector(
+            {"ridge": Ridge(), "tree": DecisionTreeRegressor(max_depth=3)},
+            cv=3,
+            random_state=0,
+        ),
+    ]
+    return instances
 
 
 def expected_failed_checks(estimator):
