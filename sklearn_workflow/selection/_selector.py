@@ -317,6 +317,8 @@ class ModelSelector(BaseEstimator):
             return self.task
         if isinstance(self.candidates, dict) and self.candidates:
             estimators = list(self.candidates.values())
+            if not all(hasattr(est, "fit") for est in estimators):
+                return None  # fit says which candidate is not an estimator
             if all(is_classifier(est) for est in estimators):
                 return "classification"
             if all(is_regressor(est) for est in estimators):
@@ -442,8 +444,6 @@ class ModelSelector(BaseEstimator):
 
     def _splits(self, X, y, groups, seed):
         if isinstance(self.cv, Integral):
-            if self.cv < 2:
-                raise ValueError(f"cv must be at least 2, got {self.cv!r}.")
             splitter_cls = StratifiedKFold if self.task_ == "classification" else KFold
             cv = splitter_cls(n_splits=self.cv, shuffle=True, random_state=seed)
         else:
@@ -484,7 +484,7 @@ class ModelSelector(BaseEstimator):
             if self.classes_.shape[0] < 2:
                 raise ValueError(
                     "ModelSelector needs at least two classes in y, got 1 class: "
-                    f"{self.classes_[0]!r}."
+                    f"{self.classes_.tolist()}."
                 )
         elif not np.issubdtype(y.dtype, np.number):
             y = y.astype(np.float64)
@@ -744,6 +744,29 @@ class ModelSelector(BaseEstimator):
         cv_results["status"] = np.array(status, dtype=object)
         self.cv_results_ = cv_results
 
+    # -- persistence ----------------------------------------------------------------
+    def __getstate__(self):
+        # ``results_`` travels as plain columns, so skops (which does not store
+        # pandas objects) can persist a fitted selector.
+        state = dict(super().__getstate__())  # a copy: never touch self
+        if isinstance(state.get("results_"), pd.DataFrame):
+            frame = state["results_"]
+            state["results_"] = {
+                "__dataframe__": [
+                    [str(col), frame[col].tolist()] for col in frame.columns
+                ]
+            }
+        return state
+
+    def __setstate__(self, state):
+        results = state.get("results_")
+        if isinstance(results, dict) and "__dataframe__" in results:
+            state = {
+                **state,
+                "results_": pd.DataFrame(dict(results["__dataframe__"])),
+            }
+        super().__setstate__(state)
+
     # -- delegation ----------------------------------------------------------------
     def _check_refitted(self, method):
         check_is_fitted(self, "results_")
@@ -844,7 +867,10 @@ class ModelSelector(BaseEstimator):
             The figure drawn on.
         """
         check_is_fitted(self, "results_")
+        import matplotlib
         import matplotlib.pyplot as plt
+
+        _MPL_VERSION = tuple(int(p) for p in matplotlib.__version__.split(".")[:2])
 
         if ax is None:
             fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(self.results_)))
@@ -860,7 +886,11 @@ class ModelSelector(BaseEstimator):
             if row["status"] != "completed":
                 label += f" ({row['status']})"
             labels.append(label)
-        ax.boxplot(data, vert=False, tick_labels=labels)
+        if _MPL_VERSION >= (3, 10):
+            ax.boxplot(data, orientation="horizontal", tick_labels=labels)
+        else:  # matplotlib < 3.10 spells it vert=False (and labels before 3.9)
+            ax.boxplot(data, vert=False)
+            ax.set_yticks(range(1, len(labels) + 1), labels)
         base = self.results_[self.results_["status"] == "baseline"]
         if len(base):
             ax.axvline(
