@@ -54,8 +54,9 @@ class CatalogEntry:
 
 
 _C, _R = "classification", "regression"
-_LGBM = {"n_estimators": 100, "verbose": -1}
-_XGB = {"n_estimators": 100, "tree_method": "hist", "verbosity": 0}
+# One thread each: ModelSelector parallelises over (candidate, fold) pairs.
+_LGBM = {"n_estimators": 100, "n_jobs": 1, "verbose": -1}
+_XGB = {"n_estimators": 100, "n_jobs": 1, "tree_method": "hist", "verbosity": 0}
 
 # Ordered by interpretability (Very high, High, Medium, Low), then training speed.
 _CATALOG = (

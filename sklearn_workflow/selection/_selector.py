@@ -6,6 +6,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, clone, is_classifier, is_regressor
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.exceptions import FitFailedWarning
@@ -19,6 +20,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from sklearn_workflow.selection._catalog import default_candidates, find_entry
 from sklearn_workflow.selection._racing import make_blocks, racing_drops
@@ -36,7 +38,20 @@ _IMBALANCE_RATIO = 0.5
 
 
 def _fit_and_score(estimator, X, y, train, test, scorer, primary, blocks, error):
-    """Fit on ``train``, score on ``test`` (and on its blocks, for racing)."""
+    """Fit on ``train``, score on ``test`` (and on its blocks, for racing).
+
+    One OpenMP/BLAS thread per fit: the parallelism is over (candidate, fold)
+    pairs, and nested threads oversubscribe the cores.
+    """
+    with threadpool_limits(limits=1):
+        return _fit_and_score_one_thread(
+            estimator, X, y, train, test, scorer, primary, blocks, error
+        )
+
+
+def _fit_and_score_one_thread(
+    estimator, X, y, train, test, scorer, primary, blocks, error
+):
     result = {"error": None, "block_scores": None, "score_time": 0.0}
     start = time.perf_counter()
     try:
@@ -510,7 +525,9 @@ class ModelSelector(BaseEstimator):
         del self._start
         if self.refit:
             best = dict((name, est) for name, est, _ in candidates)[self.best_name_]
-            self.best_estimator_ = clone(best).fit(X, y)
+            n_threads = max(1, effective_n_jobs(self.n_jobs))
+            with threadpool_limits(limits=n_threads):
+                self.best_estimator_ = clone(best).fit(X, y)
         return self
 
     def _parallel_run(self, X, y, jobs, candidates, splits, multi, primary, blocks):
