@@ -35,6 +35,8 @@ __all__ = ["ModelSelector"]
 BASELINE_NAME = "Baseline"
 # A class rarer than half the most frequent one makes the data "imbalanced".
 _IMBALANCE_RATIO = 0.5
+# task="auto": a numeric target with more distinct values is read as regression.
+_MAX_AUTO_CLASSES = 20
 
 
 def _fit_and_score(estimator, X, y, train, test, scorer, primary, blocks, error):
@@ -173,10 +175,12 @@ class ModelSelector(BaseEstimator):
         every candidate fails, a ``ValueError`` lists each one's exception.
     task : {"auto", "classification", "regression"}, default="auto"
         ``"auto"``: from the candidates when they are all classifiers or all
-        regressors, else from ``y`` (``type_of_target``: binary or multiclass is
-        classification, continuous is regression). Setting it also makes the
-        unfitted selector a classifier or a regressor for scikit-learn
-        (stratified folds in ``cross_val_score``).
+        regressors, else from ``y``: ``type_of_target`` binary or multiclass is
+        classification, continuous is regression -- except a numeric target with
+        more than 20 distinct values, integer-valued or not, which is read as
+        regression (counts, amounts: ``load_diabetes``'s target). Setting it
+        also makes the unfitted selector a classifier or a regressor for
+        scikit-learn (stratified folds in ``cross_val_score``).
 
     Attributes
     ----------
@@ -358,8 +362,14 @@ class ModelSelector(BaseEstimator):
         task = self._declared_task()
         target_type = type_of_target(y, input_name="y")
         if task is None:
-            if target_type in ("binary", "multiclass"):
+            if target_type == "binary":
                 task = "classification"
+            elif target_type == "multiclass":
+                # Integer-valued numbers with many distinct values are amounts or
+                # counts (load_diabetes's target), not class labels.
+                many = np.unique(y).shape[0] > _MAX_AUTO_CLASSES
+                numeric = np.issubdtype(np.asarray(y).dtype, np.number)
+                task = "regression" if many and numeric else "classification"
             elif target_type == "continuous":
                 task = "regression"
             else:

@@ -219,10 +219,18 @@ def test_scoring_dict_and_callable():
         (np.array([0, 1] * 30), "classification"),
         (np.array(["a", "b", "c"] * 20), "classification"),
         (np.linspace(0, 1, 60), "regression"),
+        (np.arange(60) % 5 * 1.0, "classification"),  # float class labels
+        (np.arange(60) % 30 + 25.0, "regression"),  # integer-valued amounts
+        (np.arange(60) % 21, "regression"),  # counts: 21 distinct values
+        (np.arange(60) % 20, "classification"),
     ],
 )
 def test_task_from_the_target(y, task):
     X = np.random.default_rng(0).normal(size=(60, 3))
+    # candidates="default" reads the task from y; a tiny catalog stand-in keeps
+    # the test fast: the task is resolved before any candidate is built.
+    selector = ModelSelector(cv=2, random_state=0)
+    assert selector._resolve_task(y) == task
     candidates = {"tree": (DecisionTreeClassifier if task == "classification"
                            else DecisionTreeRegressor)(max_depth=2)}  # fmt: skip
     selector = ModelSelector(candidates, cv=3, random_state=0).fit(X, y)
@@ -692,3 +700,29 @@ def test_regressor_baseline_and_improvement_pct():
     rmse = -row["mean_neg_root_mean_squared_error"]
     # the seed's formula: (1 - model RMSE / baseline RMSE) * 100
     assert row["improvement_pct"] == pytest.approx((1 - rmse / base) * 100)
+
+
+@pytest.mark.slow
+def test_demo_data_racing_picks_a_sensible_model():
+    from sklearn_workflow.datasets import make_churn
+
+    X, y = make_churn(1500, random_state=0)
+    snapshot = pd.Timestamp("2024-07-01")
+    numeric = pd.DataFrame(
+        {
+            "tenure_months": X["tenure_months"],
+            "income": X["income"],  # with NaN
+            "num_sessions": X["num_sessions"],
+            "support_tickets": X["support_tickets"],
+            "days_since_login": (snapshot - X["last_login"]).dt.days,
+            "annual": (X["contract"] == "Annual").astype(float),
+            "two_year": (X["contract"] == "Two-Year").astype(float),
+        }
+    )
+    selector = ModelSelector(strategy="racing", random_state=0).fit(numeric, y)
+    results = selector.results_.set_index("name")
+    assert selector.scorer_names_ == ["balanced_accuracy"]  # 28% churners
+    assert selector.best_name_ != "Baseline"
+    base = results.loc["Baseline", "mean_balanced_accuracy"]
+    assert selector.best_score_ > base + 0.1
+    assert results.loc[selector.best_name_, "status"] == "completed"
