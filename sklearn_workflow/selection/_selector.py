@@ -72,10 +72,16 @@ def _fit_and_score_one_thread(
             k: float(v) for k, v in scorer(estimator, X_test, y_test).items()
         }
         if blocks:
+            cache = {}
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 result["block_scores"] = np.array(
-                    [primary(estimator, X_test[b], y_test[b]) for b in blocks],
+                    [
+                        primary(
+                            _Replay(estimator, X_test, b, cache), X_test[b], y_test[b]
+                        )
+                        for b in blocks
+                    ],
                     dtype=float,
                 )
     except Exception as exc:
@@ -84,6 +90,47 @@ def _fit_and_score_one_thread(
         result["error"] = f"{type(exc).__name__}: {exc}"
     result["score_time"] = time.perf_counter() - start
     return result
+
+
+_RESPONSE_METHODS = (
+    "predict",
+    "predict_proba",
+    "predict_log_proba",
+    "decision_function",
+)
+
+
+class _Replay:
+    """A fitted estimator whose responses on the rows ``rows`` of ``X`` are sliced
+    from one call on the whole of ``X`` (shared ``cache``): scoring the racing
+    blocks of a validation fold costs one prediction, not one per block.
+
+    Anything else (``classes_``, tags ...) is the estimator's own.
+    """
+
+    def __init__(self, estimator, X, rows, cache):
+        self._estimator = estimator
+        self._X = X
+        self._rows = rows
+        self._cache = cache
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        attr = getattr(self._estimator, name)  # AttributeError when absent
+        if name not in _RESPONSE_METHODS:
+            return attr
+
+        def replay(X, *args, **kwargs):
+            if name not in self._cache:
+                self._cache[name] = attr(self._X)
+            return self._cache[name][self._rows]
+
+        replay.__name__ = name  # scorers read the response from the name
+        return replay
+
+    def __sklearn_tags__(self):
+        return get_tags(self._estimator)
 
 
 def _best_has(attr):

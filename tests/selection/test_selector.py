@@ -726,3 +726,21 @@ def test_demo_data_racing_picks_a_sensible_model():
     base = results.loc["Baseline", "mean_balanced_accuracy"]
     assert selector.best_score_ > base + 0.1
     assert results.loc[selector.best_name_, "status"] == "completed"
+
+
+@pytest.mark.parametrize("scoring", ["accuracy", "neg_log_loss", "roc_auc", "f1"])
+def test_racing_block_scores_equal_scoring_each_block(scoring):
+    from sklearn_workflow.selection._selector import _fit_and_score
+
+    X, y = _clf_data(20, n=200)
+    train, test = np.arange(120), np.arange(120, 200)
+    blocks = make_blocks(y[test], True, seed=0)
+    scorer = get_scorer(scoring)
+    result = _fit_and_score(
+        LogisticRegression(), X, y, train, test,
+        lambda est, X, y: {"s": scorer(est, X, y)}, scorer, blocks, np.nan,
+    )  # fmt: skip
+    model = LogisticRegression().fit(X[train], y[train])
+    expected = [scorer(model, X[test][b], y[test][b]) for b in blocks]
+    np.testing.assert_allclose(result["block_scores"], expected)
+    assert result["scores"]["s"] == pytest.approx(scorer(model, X[test], y[test]))
