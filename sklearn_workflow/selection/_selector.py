@@ -210,6 +210,8 @@ class ModelSelector(BaseEstimator):
         Parallel (candidate, fold) fits, through joblib (and scikit-learn's
         ``Parallel``, which carries the configuration to the workers); under
         ``joblib.parallel_config(backend="dask")`` they run on a Dask cluster.
+        Each of these fits runs with one OpenMP/BLAS thread (nested threads
+        oversubscribe the cores); the refit of the winner with ``n_jobs``.
     random_state : int, RandomState instance or None, default=None
         Seeds the folds (for an int ``cv``), the candidates of the catalog and the
         racing blocks.
@@ -571,15 +573,19 @@ class ModelSelector(BaseEstimator):
         candidates = self._candidate_list(seed)
         splits = self._splits(X, y, groups, seed)
         self.n_splits_ = len(splits)
-        self._start = time.perf_counter()
-        if self.strategy == "full":
-            outcomes, dropped = self._run_full(X, y, candidates, splits, multi, primary)
-        else:
-            outcomes, dropped = self._run_racing(
-                X, y, candidates, splits, multi, primary, seed
-            )
+        self._start = time.perf_counter()  # for the progress lines
+        try:
+            if self.strategy == "full":
+                outcomes, dropped = self._run_full(
+                    X, y, candidates, splits, multi, primary
+                )
+            else:
+                outcomes, dropped = self._run_racing(
+                    X, y, candidates, splits, multi, primary, seed
+                )
+        finally:
+            del self._start
         self._tabulate(candidates, outcomes, dropped)
-        del self._start
         if self.refit:
             best = dict((name, est) for name, est, _ in candidates)[self.best_name_]
             n_threads = max(1, effective_n_jobs(self.n_jobs))
