@@ -13,7 +13,10 @@ catalog with its per-model preprocessing) on the same five stratified folds:
 Columns: wall ``seconds``; ``ratio`` = seed loop seconds / these seconds (above 1:
 faster than the loop); ``fit s`` = the sum of the fit times of every (candidate,
 fold) fit and ``fit/full`` that sum over the one of ``full`` with the same n_jobs
-(racing's saving); the ``winner`` with its mean ± std; ``ok`` = the same winner
+(racing's saving); ``fits`` = the (candidate, fold) fits run, baseline aside;
+``work`` = the fraction of the seed loop's fit time that those fits took there (the
+saving of racing without the noise of a shared machine); the ``winner`` with its
+mean ± std; ``ok`` = the same winner
 as the seed loop, or one whose mean is within one standard deviation of it;
 ``peak MB`` = tracemalloc peak of a separate n_jobs=1 run (workers of n_jobs=2 are
 not traced: "-").
@@ -101,14 +104,14 @@ def seed_loop(X, y, task, scoring):
     ]
     splitter = StratifiedKFold if task == "classification" else KFold
     cv = splitter(n_splits=5, shuffle=True, random_state=SEED)
-    scores, fit_time = {}, 0.0
+    scores, fit_time = {}, {}
     for name, model in candidates:
         # one thread per fit, as ModelSelector runs them: the comparison measures
         # the selector, not OpenMP oversubscription on a shared machine
         with threadpool_limits(limits=1):
             result = cross_validate(clone(model), X, y, cv=cv, scoring=scoring)
         scores[name] = result["test_score"]
-        fit_time += result["fit_time"].sum()
+        fit_time[name] = result["fit_time"].sum()
     best = max(scores, key=lambda k: scores[k].mean())
     return best, scores, fit_time
 
@@ -162,7 +165,8 @@ def main():
         print(f"done: {name}", flush=True)
     frame = pd.DataFrame(
         table,
-        columns=["data", "method", "seconds", "ratio", "fit s", "fit/full", "winner",
+        columns=["data", "method", "seconds", "ratio", "fit s", "fit/full", "fits",
+                 "work", "winner",
                  "score (mean ± std)", "ok", "peak MB"],
     )  # fmt: skip
     frame["peak MB"] = frame["peak MB"].map(lambda v: "-" if v is None else f"{v:.1f}")
@@ -178,7 +182,8 @@ def bench_one(name, X, y, n_jobs_list, memory):
     probe.task_ = task
     scoring = next(iter(probe._scorers(y)))
     start = time.perf_counter()
-    loop_best, loop_scores, loop_fit = seed_loop(X, y, task, scoring)
+    loop_best, loop_scores, loop_fits = seed_loop(X, y, task, scoring)
+    loop_fit = sum(loop_fits.values())
     loop_seconds = time.perf_counter() - start
     loop_mean = loop_scores[loop_best].mean()
     loop_std = loop_scores[loop_best].std()
@@ -189,7 +194,8 @@ def bench_one(name, X, y, n_jobs_list, memory):
     loop_means = {k: v.mean() for k, v in loop_scores.items()}
     loop_mem = peak_mb(seed_loop, X, y, task, scoring) if memory else None
     table.append(
-        [name, "seed loop", loop_seconds, 1.0, loop_fit, np.nan, loop_best,
+        [name, "seed loop", loop_seconds, 1.0, loop_fit, np.nan, "all", 1.0,
+         loop_best,
          f"{loop_mean:.4f} ± {loop_std:.4f}", "yes", loop_mem]
     )  # fmt: skip
     full_fit = {}
@@ -204,7 +210,15 @@ def bench_one(name, X, y, n_jobs_list, memory):
             mem = None
             if memory and n_jobs == 1:
                 mem = peak_mb(run_selector, X, y, strategy, 1)
-            row = selector.results_.set_index("name").loc[selector.best_name_]
+            results = selector.results_.set_index("name").drop("Baseline")
+            row = results.loc[selector.best_name_]
+            # Noise-free saving: the folds each candidate ran, weighted by its fit
+            # time in the seed loop (timings on a shared machine are noisy).
+            n_fits = int(results["n_folds"].sum())
+            work = (
+                sum(results.loc[c, "n_folds"] / 5 * loop_fits[c] for c in loop_fits)
+                / loop_fit
+            )
             table.append(
                 [
                     name,
@@ -213,6 +227,8 @@ def bench_one(name, X, y, n_jobs_list, memory):
                     loop_seconds / seconds,
                     fit,
                     fit / full_fit[n_jobs],
+                    f"{n_fits}/{5 * len(loop_fits)}",
+                    work,
                     selector.best_name_,
                     f"{row[f'mean_{scoring}']:.4f} ± {row[f'std_{scoring}']:.4f}",
                     "yes" if ok(selector.best_name_, loop_means) else "NO",
@@ -221,7 +237,8 @@ def bench_one(name, X, y, n_jobs_list, memory):
             )
     for tool, seconds, winner in third_party(X, y, task):
         table.append(
-            [name, tool, seconds, loop_seconds / seconds, np.nan, np.nan, winner,
+            [name, tool, seconds, loop_seconds / seconds, np.nan, np.nan, "", np.nan,
+             winner,
              "", "", None]
         )  # fmt: skip
     return table
