@@ -151,16 +151,24 @@ def main():
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument(
+        "--datasets", default=None, help="comma-separated names (default: all)"
+    )
+    parser.add_argument(
+        "--n-jobs", default="1,2", help="comma-separated n_jobs values (default: 1,2)"
+    )
     args = parser.parse_args()
     rows = 2000 if args.quick else args.rows
     memory = not (args.no_memory or args.quick)
-    n_jobs_list = (1,) if args.quick else (1, 2)
+    n_jobs_list = (1,) if args.quick else tuple(int(v) for v in args.n_jobs.split(","))
     for package in ("pycaret", "lazypredict"):
         if importlib.util.find_spec(package) is None:
             print(f"note: {package} is not installed; not benchmarked.")
     warnings.filterwarnings("ignore", category=UserWarning)
     table = []
     for name, (X, y) in datasets(rows, args.quick).items():
+        if args.datasets and not any(d in name for d in args.datasets.split(",")):
+            continue
         table += bench_one(name, X, y, n_jobs_list, memory)
         print(f"done: {name}", flush=True)
     frame = pd.DataFrame(
