@@ -23,11 +23,13 @@ __version__ = "0.1.0.dev0"
 # so that any module may read ``sklearn_workflow.__version__`` while loading.
 from sklearn_workflow.features import DateFeatureExtractor, TargetEncoder
 from sklearn_workflow.quality import DataQualityChecker
+from sklearn_workflow.selection import ModelSelector
 from sklearn_workflow.thresholds import ThresholdTunedClassifier
 
 __all__ = [
     "DataQualityChecker",
     "DateFeatureExtractor",
+    "ModelSelector",
     "TargetEncoder",
     "ThresholdTunedClassifier",
     "__version__",

@@ -4,12 +4,16 @@ The candidate catalog, the model selector with racing, and the learning-curve
 diagnosis.
 """
 
-__all__ = []
-
-# learning-curve diagnosis (issue 9)
+from sklearn_workflow.selection._catalog import candidate_table
 from sklearn_workflow.selection._learning_curve import (
     LearningCurveDiagnosis,
     diagnose_learning_curve,
 )
+from sklearn_workflow.selection._selector import ModelSelector
 
-__all__ += ["LearningCurveDiagnosis", "diagnose_learning_curve"]
+__all__ = [
+    "LearningCurveDiagnosis",
+    "ModelSelector",
+    "candidate_table",
+    "diagnose_learning_curve",
+]

@@ -80,11 +80,32 @@ def all_estimator_instances():
     instances.append(DateFeatureExtractor())
 
     # ThresholdTunedClassifier
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
     from sklearn_workflow.thresholds import ThresholdTunedClassifier
 
     instances.append(ThresholdTunedClassifier(LogisticRegression(), cv=3))
+
+    # ModelSelector (issue 6): a classifier and a regressor selector, two fast
+    # candidates each, three folds (the checks fit on a few dozen rows).
+    from sklearn_workflow.selection import ModelSelector
+
+    instances += [
+        ModelSelector(
+            {
+                "logit": LogisticRegression(),
+                "tree": DecisionTreeClassifier(max_depth=3),
+            },
+            cv=3,
+            random_state=0,
+        ),
+        ModelSelector(
+            {"ridge": Ridge(), "tree": DecisionTreeRegressor(max_depth=3)},
+            cv=3,
+            random_state=0,
+        ),
+    ]
     return instances
 
 

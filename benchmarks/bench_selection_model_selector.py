@@ -1,0 +1,256 @@
+"""ModelSelector against the seed's plain model-comparison loop.
+
+On scikit-learn's bundled data sets (breast cancer, wine, digits, diabetes), the
+churn demo data and ``make_classification``, the same candidates (the default
+catalog with its per-model preprocessing) on the same five stratified folds:
+
+- ``seed loop``: the seed's ``for name, model in models.items():
+  cross_val_score(...)`` loop, one candidate after the other (``cross_validate`` to
+  read the fit times), one thread per fit as in ModelSelector;
+- ``full n_jobs=1`` / ``full n_jobs=2``: ``ModelSelector(strategy="full")``;
+- ``racing n_jobs=1`` / ``racing n_jobs=2``: ``ModelSelector(strategy="racing")``.
+
+Columns: wall ``seconds``; ``ratio`` = seed loop seconds / these seconds (above 1:
+faster than the loop); ``fit s`` = the sum of the fit times of every (candidate,
+fold) fit and ``fit/full`` that sum over the one of ``full`` with the same n_jobs
+(racing's saving); ``fits`` = the (candidate, fold) fits run, baseline aside;
+``work`` = the fraction of the seed loop's fit time that those fits took there (the
+saving of racing without the noise of a shared machine); the ``winner`` with its
+mean ± std; ``ok`` = the same winner
+as the seed loop, or one whose mean is within one standard deviation of it;
+``peak MB`` = tracemalloc peak of a separate n_jobs=1 run (workers of n_jobs=2 are
+not traced: "-").
+
+PyCaret and LazyPredict are reported when they are installed (their own model
+lists, so their winners can differ); they are not dependencies.
+
+Run ``python benchmarks/bench_selection_model_selector.py`` (``--rows`` sets the
+size of the ``make_classification`` data, default 20,000; ``--quick`` is a smoke
+run on small data; ``--no-memory`` skips the tracemalloc runs).
+"""
+
+import argparse
+import importlib.util
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    load_digits,
+    load_wine,
+    make_classification,
+)
+from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
+from threadpoolctl import threadpool_limits
+
+from sklearn_workflow.datasets import make_churn
+from sklearn_workflow.selection import ModelSelector
+
+SEED = 42
+
+
+def churn_numeric(n_samples):
+    """The churn demo data with a plain numeric encoding (no leaky column)."""
+    X, y = make_churn(n_samples, random_state=0)
+    snapshot = pd.Timestamp("2024-07-01")
+    frame = pd.DataFrame(
+        {
+            "tenure_months": X["tenure_months"],
+            "age": X["age"],
+            "income": X["income"],  # NaN kept: imputed per candidate
+            "purchase_amount": X["purchase_amount"],
+            "num_sessions": X["num_sessions"],
+            "support_tickets": X["support_tickets"],
+            "days_since_login": (snapshot - X["last_login"]).dt.days,
+            "annual": (X["contract"] == "Annual").astype(float),
+            "two_year": (X["contract"] == "Two-Year").astype(float),
+            "city_frequency": X["city"]
+            .map(X["city"].value_counts(normalize=True))
+            .astype(float),
+        }
+    )
+    return frame.to_numpy(dtype=float), y.to_numpy()
+
+
+def datasets(rows, quick):
+    out = {
+        "breast_cancer": load_breast_cancer(return_X_y=True),
+        "wine": load_wine(return_X_y=True),
+        "digits": load_digits(return_X_y=True),
+        "diabetes": load_diabetes(return_X_y=True),
+        "churn": churn_numeric(1000 if quick else 5000),
+        f"classification_{rows}": make_classification(
+            n_samples=rows, n_features=20, n_informative=10, random_state=0
+        ),
+    }
+    if quick:
+        out = {k: out[k] for k in ("breast_cancer", "diabetes", "churn")}
+    return out
+
+
+def seed_loop(X, y, task, scoring):
+    """The seed's loop over the same candidate pipelines and folds."""
+    helper = ModelSelector(random_state=SEED)
+    helper.task_ = task
+    candidates = [
+        (name, est)
+        for name, est, _ in helper._candidate_list(SEED)
+        if name != "Baseline"
+    ]
+    splitter = StratifiedKFold if task == "classification" else KFold
+    cv = splitter(n_splits=5, shuffle=True, random_state=SEED)
+    scores, fit_time = {}, {}
+    for name, model in candidates:
+        # one thread per fit, as ModelSelector runs them: the comparison measures
+        # the selector, not OpenMP oversubscription on a shared machine
+        with threadpool_limits(limits=1):
+            result = cross_validate(clone(model), X, y, cv=cv, scoring=scoring)
+        scores[name] = result["test_score"]
+        fit_time[name] = result["fit_time"].sum()
+    best = max(scores, key=lambda k: scores[k].mean())
+    return best, scores, fit_time
+
+
+def run_selector(X, y, strategy, n_jobs):
+    selector = ModelSelector(strategy=strategy, n_jobs=n_jobs, random_state=SEED)
+    selector.fit(X, y)
+    return selector
+
+
+def peak_mb(func, *args):
+    tracemalloc.start()
+    try:
+        func(*args)
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def third_party(X, y, task):
+    """PyCaret / LazyPredict, when installed: (name, seconds, winner)."""
+    rows = []
+    if importlib.util.find_spec("lazypredict") is not None:
+        from lazypredict.Supervised import LazyClassifier, LazyRegressor
+        from sklearn.model_selection import train_test_split
+
+        X_tr, X_te, y_tr, y_te = train_test_split(X, y, random_state=SEED)
+        lazy = LazyClassifier if task == "classification" else LazyRegressor
+        start = time.perf_counter()
+        models, _ = lazy(verbose=0, ignore_warnings=True).fit(X_tr, X_te, y_tr, y_te)
+        rows.append(("lazypredict", time.perf_counter() - start, models.index[0]))
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument(
+        "--datasets", default=None, help="comma-separated names (default: all)"
+    )
+    parser.add_argument(
+        "--n-jobs", default="1,2", help="comma-separated n_jobs values (default: 1,2)"
+    )
+    args = parser.parse_args()
+    rows = 2000 if args.quick else args.rows
+    memory = not (args.no_memory or args.quick)
+    n_jobs_list = (1,) if args.quick else tuple(int(v) for v in args.n_jobs.split(","))
+    for package in ("pycaret", "lazypredict"):
+        if importlib.util.find_spec(package) is None:
+            print(f"note: {package} is not installed; not benchmarked.")
+    warnings.filterwarnings("ignore", category=UserWarning)
+    table = []
+    for name, (X, y) in datasets(rows, args.quick).items():
+        if args.datasets and not any(d in name for d in args.datasets.split(",")):
+            continue
+        table += bench_one(name, X, y, n_jobs_list, memory)
+        print(f"done: {name}", flush=True)
+    frame = pd.DataFrame(
+        table,
+        columns=["data", "method", "seconds", "ratio", "fit s", "fit/full", "fits",
+                 "work", "winner",
+                 "score (mean ± std)", "ok", "peak MB"],
+    )  # fmt: skip
+    frame["peak MB"] = frame["peak MB"].map(lambda v: "-" if v is None else f"{v:.1f}")
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(frame.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+
+
+def bench_one(name, X, y, n_jobs_list, memory):
+    """The rows of one data set."""
+    table = []
+    probe = ModelSelector(random_state=SEED)
+    task = probe._resolve_task(y)
+    probe.task_ = task
+    scoring = next(iter(probe._scorers(y)))
+    start = time.perf_counter()
+    loop_best, loop_scores, loop_fits = seed_loop(X, y, task, scoring)
+    loop_fit = sum(loop_fits.values())
+    loop_seconds = time.perf_counter() - start
+    loop_mean = loop_scores[loop_best].mean()
+    loop_std = loop_scores[loop_best].std()
+
+    def ok(winner, means):
+        return winner == loop_best or means[winner] >= loop_mean - loop_std
+
+    loop_means = {k: v.mean() for k, v in loop_scores.items()}
+    loop_mem = peak_mb(seed_loop, X, y, task, scoring) if memory else None
+    table.append(
+        [name, "seed loop", loop_seconds, 1.0, loop_fit, np.nan, "all", 1.0,
+         loop_best,
+         f"{loop_mean:.4f} ± {loop_std:.4f}", "yes", loop_mem]
+    )  # fmt: skip
+    full_fit = {}
+    for strategy in ("full", "racing"):
+        for n_jobs in n_jobs_list:
+            start = time.perf_counter()
+            selector = run_selector(X, y, strategy, n_jobs)
+            seconds = time.perf_counter() - start
+            fit = selector.results_["fit_time"].sum()
+            if strategy == "full":
+                full_fit[n_jobs] = fit
+            mem = None
+            if memory and n_jobs == 1:
+                mem = peak_mb(run_selector, X, y, strategy, 1)
+            results = selector.results_.set_index("name").drop("Baseline")
+            row = results.loc[selector.best_name_]
+            # Noise-free saving: the folds each candidate ran, weighted by its fit
+            # time in the seed loop (timings on a shared machine are noisy).
+            n_fits = int(results["n_folds"].sum())
+            work = (
+                sum(results.loc[c, "n_folds"] / 5 * loop_fits[c] for c in loop_fits)
+                / loop_fit
+            )
+            table.append(
+                [
+                    name,
+                    f"{strategy} n_jobs={n_jobs}",
+                    seconds,
+                    loop_seconds / seconds,
+                    fit,
+                    fit / full_fit[n_jobs],
+                    f"{n_fits}/{5 * len(loop_fits)}",
+                    work,
+                    selector.best_name_,
+                    f"{row[f'mean_{scoring}']:.4f} ± {row[f'std_{scoring}']:.4f}",
+                    "yes" if ok(selector.best_name_, loop_means) else "NO",
+                    mem,
+                ]
+            )
+    for tool, seconds, winner in third_party(X, y, task):
+        table.append(
+            [name, tool, seconds, loop_seconds / seconds, np.nan, np.nan, "", np.nan,
+             winner,
+             "", "", None]
+        )  # fmt: skip
+    return table
+
+
+if __name__ == "__main__":
+    main()

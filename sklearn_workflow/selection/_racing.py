@@ -1,0 +1,133 @@
+"""The racing rule of ``ModelSelector(strategy="racing")``.
+
+After each fold, every surviving candidate is compared with the leader (the highest
+mean fold score so far) by a one-sided test on the paired score differences:
+
+- ``d_f`` is the leader's score minus the candidate's score on fold ``f`` (both
+  models were trained and validated on the same rows, so the difference is paired);
+  ``D`` is their mean over the ``k`` folds done.
+- The validation fold is cut into ``B`` (stratified) blocks and both models are
+  scored on each block; the variance of the block differences divided by ``B``
+  estimates the variance of ``d_f`` that comes from the finite validation sample,
+  ``v_f``. From the second fold on, the spread of the ``d_f`` themselves (which also
+  contains the variation due to the training rows) is used when it is larger.
+- The standard error is Nadeau and Bengio's corrected one,
+  ``se = sqrt(s2 * (1 / k + n_test / n_train))``: the second term accounts for the
+  overlap of the training sets of different folds, which makes fold scores
+  positively correlated (a plain paired t-test is then too eager).
+- The candidate is dropped when ``D / se`` exceeds the ``1 - alpha'`` quantile of
+  Student's t with ``k * (B - 1)`` degrees of freedom, with the Bonferroni level
+  ``alpha' = alpha / ((m - 1) * (K - 1))``: ``m`` candidates compared at up to
+  ``K - 1`` looks. The probability that the race ever drops a candidate that is in
+  fact as good as the leader is then at most ``alpha`` (under the normal
+  approximation).
+"""
+
+import numpy as np
+from scipy import stats
+from sklearn.model_selection import KFold, StratifiedKFold
+
+__all__ = ["RACING_ALPHA", "make_blocks", "racing_drops"]
+
+# Family-wise level of the race: the chance of ever dropping a candidate that is
+# as good as the leader.
+RACING_ALPHA = 0.05
+_MAX_BLOCKS = 10
+
+
+def make_blocks(y_test, classification, seed=None, max_blocks=_MAX_BLOCKS):
+    """Cut a validation fold into blocks, stratified for classification.
+
+    Parameters
+    ----------
+    y_test : ndarray of shape (n_test,)
+        The validation targets.
+    classification : bool
+        Stratify the blocks on the classes (every block then holds every class).
+    seed : int or None, default=None
+        Seed of the shuffle.
+    max_blocks : int, default=10
+        The most blocks.
+
+    Returns
+    -------
+    blocks : list of ndarray
+        Positions into ``y_test``; empty when the fold is too small to cut (fewer
+        than two rows per block, or a class with a single row).
+    """
+    n = y_test.shape[0]
+    if classification:
+        _, counts = np.unique(y_test, return_counts=True)
+        n_blocks = min(max_blocks, int(counts.min()))
+        splitter = StratifiedKFold
+    else:
+        n_blocks = min(max_blocks, n // 2)
+        splitter = KFold
+    if n_blocks < 2:
+        return []
+    split = splitter(n_splits=n_blocks, shuffle=True, random_state=seed)
+    return [test for _, test in split.split(np.zeros((n, 1)), y_test)]
+
+
+def racing_drops(fold_scores, block_scores, *, test_train_ratio, n_looks, n_compared):
+    """Which candidates are significantly behind the leader.
+
+    Parameters
+    ----------
+    fold_scores : ndarray of shape (n_alive, k)
+        Scores of the surviving candidates on the ``k`` folds done (greater is
+        better).
+    block_scores : list of k ndarrays of shape (n_alive, B_f)
+        Their scores on the blocks of each fold (same blocks for every candidate);
+        an empty array for a fold that could not be cut.
+    test_train_ratio : float
+        Validation size over training size of a fold (1 / (K - 1) for K-fold).
+    n_looks : int
+        The number of looks of the race (K - 1).
+    n_compared : int
+        The number of candidates the race started with, the leader excluded.
+
+    Returns
+    -------
+    drop : ndarray of bool of shape (n_alive,)
+        True for the candidates to drop; the leader is never dropped.
+    statistic : ndarray of shape (n_alive,)
+        The test statistic ``D / se`` (0 for the leader, NaN where undefined).
+    """
+    fold_scores = np.asarray(fold_scores, dtype=float)
+    n_alive, k = fold_scores.shape
+    means = fold_scores.mean(axis=1)
+    drop = np.zeros(n_alive, dtype=bool)
+    statistic = np.full(n_alive, np.nan)
+    if n_alive < 2 or not np.isfinite(means).any():
+        return drop, statistic
+    leader = int(np.nanargmax(means))
+    statistic[leader] = 0.0
+    alpha = RACING_ALPHA / (max(n_compared, 1) * max(n_looks, 1))
+    for c in range(n_alive):
+        if c == leader or not np.isfinite(means[c]):
+            continue
+        diffs = fold_scores[leader] - fold_scores[c]
+        within, dof = [], 0
+        for blocks in block_scores:
+            blocks = np.asarray(blocks, dtype=float)
+            if blocks.ndim != 2 or blocks.shape[1] < 2:
+                continue
+            d_blocks = blocks[leader] - blocks[c]
+            if not np.isfinite(d_blocks).all():
+                continue
+            within.append(d_blocks.var(ddof=1) / d_blocks.shape[0])
+            dof += d_blocks.shape[0] - 1
+        if not within:
+            continue
+        s2 = float(np.mean(within))
+        if k >= 2:
+            s2 = max(s2, float(diffs.var(ddof=1)))
+        mean_diff = float(diffs.mean())
+        se = np.sqrt(s2 * (1.0 / k + test_train_ratio))
+        if se == 0.0:
+            statistic[c] = np.inf if mean_diff > 0 else 0.0
+        else:
+            statistic[c] = mean_diff / se
+        drop[c] = statistic[c] > stats.t.ppf(1.0 - alpha, dof)
+    return drop, statistic

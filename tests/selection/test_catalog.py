@@ -1,0 +1,113 @@
+import importlib.util
+
+import pytest
+from sklearn.base import is_classifier, is_regressor
+
+from sklearn_workflow.selection import candidate_table
+from sklearn_workflow.selection._catalog import (
+    _CATALOG,
+    default_candidates,
+    find_entry,
+)
+
+# The seed's algorithm comparison table (stage 5), the rows it has.
+SEED_TABLE = {
+    "Logistic regression": ("Fast", "Very fast", "No", "Required", "High"),
+    "Decision tree": ("Fast", "Very fast", "Yes (some)", "Not needed", "Very high"),
+    "Random forest": ("Medium", "Medium", "Yes (some)", "Not needed", "Medium"),
+    "XGBoost": ("Medium", "Fast", "Yes", "Not needed", "Low"),
+    "LightGBM": ("Fast", "Fast", "Yes", "Not needed", "Low"),
+    "SVM (RBF)": ("Slow (large n)", "Fast", "No", "Required", "Low"),
+    "KNN (k=5)": ("None (lazy)", "Slow", "No", "Required", "Medium"),
+    "Naive Bayes": ("Very fast", "Very fast", "Depends", "Not needed", "High"),
+}
+COLUMNS = [
+    "training_speed",
+    "prediction_speed",
+    "handles_missing",
+    "feature_scaling",
+    "interpretable",
+]
+
+
+def test_candidate_table_has_the_seed_columns_and_rows():
+    table = candidate_table("classification")
+    assert list(table.columns) == [
+        "name",
+        "task",
+        "estimator",
+        *COLUMNS,
+        "installed",
+    ]
+    by_name = table.set_index("name")
+    for name, expected in SEED_TABLE.items():
+        assert tuple(by_name.loc[name, COLUMNS]) == expected, name
+
+
+def test_candidate_table_task_filter_and_order():
+    both = candidate_table()
+    clf, reg = candidate_table("classification"), candidate_table("regression")
+    assert len(both) == len(clf) + len(reg)
+    assert set(clf["task"]) == {"classification"}
+    assert set(reg["task"]) == {"regression"}
+    # Order of preference: interpretability first, never less interpretable
+    # before more interpretable.
+    levels = {"Very high": 0, "High": 1, "Medium": 2, "Low": 3}
+    for table in (clf, reg):
+        ranks = [levels[v] for v in table["interpretable"]]
+        assert ranks == sorted(ranks)
+
+
+def test_candidate_table_installed_flag_follows_the_packages():
+    table = candidate_table().set_index(["task", "name"])
+    for package, name in (("lightgbm", "LightGBM"), ("xgboost", "XGBoost")):
+        installed = importlib.util.find_spec(package) is not None
+        assert table.loc[("classification", name), "installed"] == installed
+
+
+def test_candidate_table_rejects_unknown_task():
+    with pytest.raises(ValueError, match="task"):
+        candidate_table("clustering")
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_default_candidates_build_the_catalog_estimators(task):
+    candidates = default_candidates(task, random_state=7)
+    installed = candidate_table(task).query("installed")
+    assert list(candidates) == list(installed["name"])
+    check = is_classifier if task == "classification" else is_regressor
+    for name, (estimator, entry) in candidates.items():
+        assert check(estimator), name
+        assert type(estimator).__name__ == entry.estimator
+        params = estimator.get_params()
+        for key, value in entry.params.items():
+            assert params[key] == value
+        if "random_state" in params:
+            assert params["random_state"] == 7
+
+
+def test_default_candidates_have_the_seed_parameters():
+    candidates = default_candidates("classification")
+    assert candidates["Decision tree"][0].max_depth == 5
+    assert candidates["Random forest"][0].n_estimators == 100
+    assert candidates["KNN (k=5)"][0].n_neighbors == 5
+    assert candidates["SVM (RBF)"][0].kernel == "rbf"
+    assert type(candidates["Gradient boosting"][0]).__name__ == (
+        "HistGradientBoostingClassifier"
+    )
+
+
+def test_find_entry_by_class_and_task():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import SVR
+
+    assert find_entry(LogisticRegression(C=3)).name == "Logistic regression"
+    assert find_entry(SVR(), "regression").needs_scaling
+    assert find_entry(SVR(), "classification") is None
+    assert find_entry(object()) is None
+
+
+def test_catalog_names_are_unique_per_task():
+    for task in ("classification", "regression"):
+        names = [e.name for e in _CATALOG if e.task == task]
+        assert len(names) == len(set(names))

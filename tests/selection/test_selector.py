@@ -1,0 +1,746 @@
+import pickle
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.datasets import make_classification, make_regression
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.exceptions import FitFailedWarning
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import balanced_accuracy_score, get_scorer
+from sklearn.model_selection import (
+    GridSearchCV,
+    KFold,
+    StratifiedKFold,
+    cross_val_score,
+    cross_validate,
+)
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+import sklearn_workflow
+from sklearn_workflow.selection import ModelSelector
+from sklearn_workflow.selection._racing import make_blocks, racing_drops
+
+
+def _clf_data(seed=0, n=240, weights=None):
+    return make_classification(
+        n_samples=n,
+        n_features=6,
+        n_informative=4,
+        weights=weights,
+        random_state=seed,
+    )
+
+
+def _candidates():
+    return {
+        "logit": LogisticRegression(),
+        "tree": DecisionTreeClassifier(max_depth=3, random_state=0),
+    }
+
+
+# -- the comparison equals a naive loop ------------------------------------------------
+def test_fold_scores_equal_a_naive_cross_val_score_loop(global_random_seed):
+    X, y = _clf_data(global_random_seed)
+    cv = StratifiedKFold(4, shuffle=True, random_state=global_random_seed)
+    selector = ModelSelector(_candidates(), cv=cv, scoring="accuracy").fit(X, y)
+    expected = {
+        # preprocessing="auto": logistic regression is imputed and scaled.
+        "logit": make_pipeline(
+            SimpleImputer(strategy="median", keep_empty_features=True),
+            StandardScaler(),
+            LogisticRegression(),
+        ),
+        "tree": DecisionTreeClassifier(max_depth=3, random_state=0),
+        "Baseline": DummyClassifier(strategy="prior"),
+    }
+    results = selector.results_.set_index("name")
+    for name, estimator in expected.items():
+        scores = cross_val_score(estimator, X, y, cv=cv, scoring="accuracy")
+        folds = results.loc[name, [f"fold_{i}" for i in range(1, 5)]]
+        np.testing.assert_allclose(folds.to_numpy(dtype=float), scores)
+        assert results.loc[name, "mean_accuracy"] == pytest.approx(scores.mean())
+        assert results.loc[name, "std_accuracy"] == pytest.approx(scores.std())
+    base = results.loc["Baseline", "mean_accuracy"]
+    for name in ("logit", "tree"):
+        gain = results.loc[name, "mean_accuracy"] - base
+        assert results.loc[name, "improvement"] == pytest.approx(gain)
+        assert results.loc[name, "improvement_pct"] == pytest.approx(100 * gain / base)
+    best = max(("logit", "tree"), key=lambda n: results.loc[n, "mean_accuracy"])
+    assert selector.best_name_ == best
+    assert selector.best_score_ == pytest.approx(results.loc[best, "mean_accuracy"])
+    assert list(selector.results_["rank"]) == [1, 2, 3]
+
+
+def test_results_are_sorted_by_mean_and_cv_results_agree():
+    X, y = _clf_data(1)
+    candidates = {**_candidates(), "nb": GaussianNB()}
+    selector = ModelSelector(candidates, cv=3, random_state=0).fit(X, y)
+    means = selector.results_["mean_accuracy"].to_numpy()
+    assert np.all(np.diff(means) <= 0)
+    cv_results = selector.cv_results_
+    assert list(cv_results["candidate"]) == ["logit", "tree", "nb", "Baseline"]
+    for i, name in enumerate(cv_results["candidate"]):
+        row = selector.results_.set_index("name").loc[name]
+        folds = [cv_results[f"split{k}_test_accuracy"][i] for k in range(3)]
+        np.testing.assert_allclose(
+            folds, row[["fold_1", "fold_2", "fold_3"]].astype(float)
+        )
+        assert cv_results["rank_test_accuracy"][i] == row["rank"]
+    assert set(cv_results["status"]) == {"completed", "baseline"}
+
+
+def test_one_se_picks_the_first_candidate_within_one_standard_error(
+    global_random_seed,
+):
+    X, y = _clf_data(global_random_seed, n=200)
+    candidates = {
+        "stump": DecisionTreeClassifier(max_depth=1, random_state=0),
+        "tree": DecisionTreeClassifier(max_depth=3, random_state=0),
+        "knn": KNeighborsClassifier(),
+        "logit": LogisticRegression(),
+    }
+    selector = ModelSelector(candidates, cv=5, selection="one_se", random_state=0)
+    selector.fit(X, y)
+    results = selector.results_.set_index("name")
+    folds = results[[f"fold_{i}" for i in range(1, 6)]].to_numpy(dtype=float)
+    means = folds.mean(axis=1)
+    names = list(results.index)
+    # naive reference: best mean, its standard error, first in the dict's order
+    top = names[int(np.argmax(np.where(np.array(names) == "Baseline", -1, means)))]
+    top_folds = results.loc[top, [f"fold_{i}" for i in range(1, 6)]].astype(float)
+    se = top_folds.std(ddof=1) / np.sqrt(5)
+    expected = next(
+        name
+        for name in candidates
+        if results.loc[name, "mean_accuracy"] >= results.loc[top, "mean_accuracy"] - se
+    )
+    assert selector.best_name_ == expected
+    assert selector.results_["name"].iloc[0] == expected
+    assert selector.results_["rank"].iloc[0] == 1
+
+
+# -- task and scoring ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "weights, expected",
+    [(None, "accuracy"), ([0.6, 0.4], "accuracy"), ([0.8, 0.2], "balanced_accuracy")],
+)
+def test_default_scoring_depends_on_class_balance(weights, expected):
+    X, y = _clf_data(0, n=300, weights=weights)
+    selector = ModelSelector(_candidates(), cv=3, random_state=0).fit(X, y)
+    assert selector.scorer_names_ == [expected]
+    assert f"mean_{expected}" in selector.results_.columns
+
+
+def test_default_scoring_balanced_accuracy_matches_sklearn():
+    X, y = _clf_data(0, n=300, weights=[0.85, 0.15])
+    cv = KFold(3, shuffle=True, random_state=0)
+    selector = ModelSelector({"tree": DecisionTreeClassifier(random_state=0)}, cv=cv)
+    selector.fit(X, y)
+    row = selector.results_.set_index("name").loc["tree"]
+    for k, (train, test) in enumerate(cv.split(X, y)):
+        model = DecisionTreeClassifier(random_state=0).fit(X[train], y[train])
+        expected = balanced_accuracy_score(y[test], model.predict(X[test]))
+        assert row[f"fold_{k + 1}"] == pytest.approx(expected)
+
+
+def test_regression_task_uses_r2_and_the_regression_catalog():
+    X, y = make_regression(n_samples=150, n_features=5, noise=5, random_state=0)
+    selector = ModelSelector(
+        {"ridge": Ridge(), "tree": DecisionTreeRegressor(max_depth=3)},
+        cv=3,
+        random_state=0,
+    ).fit(X, y)
+    assert selector.task_ == "regression"
+    assert selector.scorer_names_ == ["r2"]
+    assert selector.best_name_ == "ridge"
+    assert not hasattr(selector, "classes_")
+    assert selector.results_.set_index("name").loc["Baseline", "mean_r2"] < 0.05
+
+
+def test_multiple_scorers_are_reported_and_the_first_selects():
+    X, y = _clf_data(2)
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    selector = ModelSelector(
+        _candidates(), scoring=["neg_log_loss", "accuracy"], cv=cv
+    ).fit(X, y)
+    assert selector.scorer_names_ == ["neg_log_loss", "accuracy"]
+    results = selector.results_.set_index("name")
+    assert {"mean_neg_log_loss", "mean_accuracy", "std_accuracy"} <= set(
+        results.columns
+    )
+    # the fold columns hold the primary score
+    pipe = make_pipeline(
+        SimpleImputer(strategy="median", keep_empty_features=True),
+        StandardScaler(),
+        LogisticRegression(),
+    )
+    expected = cross_validate(pipe, X, y, cv=cv, scoring=["neg_log_loss", "accuracy"])
+    np.testing.assert_allclose(
+        results.loc["logit", ["fold_1", "fold_2", "fold_3"]].astype(float),
+        expected["test_neg_log_loss"],
+    )
+    assert results.loc["logit", "mean_accuracy"] == pytest.approx(
+        expected["test_accuracy"].mean()
+    )
+    best = results.drop("Baseline")["mean_neg_log_loss"].idxmax()
+    assert selector.best_name_ == best
+
+
+def test_scoring_dict_and_callable():
+    X, y = _clf_data(3)
+    selector = ModelSelector(
+        _candidates(), scoring={"acc": get_scorer("accuracy"), "f1": "f1"}, cv=3
+    ).fit(X, y)
+    assert selector.scorer_names_ == ["acc", "f1"]
+
+    def minus_tree_depth(estimator, X, y):
+        return -float(getattr(estimator, "max_depth", 0) or 0)
+
+    selector = ModelSelector(
+        _candidates(), scoring=minus_tree_depth, cv=3, baseline=False
+    ).fit(X, y)
+    assert selector.scorer_names_ == ["score"]
+    assert selector.best_name_ == "logit"
+
+
+@pytest.mark.parametrize(
+    "y, task",
+    [
+        (np.array([0, 1] * 30), "classification"),
+        (np.array(["a", "b", "c"] * 20), "classification"),
+        (np.linspace(0, 1, 60), "regression"),
+        (np.arange(60) % 5 * 1.0, "classification"),  # float class labels
+        (np.arange(60) % 30 + 25.0, "regression"),  # integer-valued amounts
+        (np.arange(60) % 21, "regression"),  # counts: 21 distinct values
+        (np.arange(60) % 20, "classification"),
+    ],
+)
+def test_task_from_the_target(y, task):
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    # candidates="default" reads the task from y; a tiny catalog stand-in keeps
+    # the test fast: the task is resolved before any candidate is built.
+    selector = ModelSelector(cv=2, random_state=0)
+    assert selector._resolve_task(y) == task
+    candidates = {"tree": (DecisionTreeClassifier if task == "classification"
+                           else DecisionTreeRegressor)(max_depth=2)}  # fmt: skip
+    selector = ModelSelector(candidates, cv=3, random_state=0).fit(X, y)
+    assert selector.task_ == task
+    if task == "classification":
+        np.testing.assert_array_equal(selector.classes_, np.unique(y))
+        assert set(selector.predict(X)) <= set(np.unique(y))
+
+
+def test_task_parameter_sets_the_estimator_type_before_fit():
+    from sklearn.base import is_classifier, is_regressor
+
+    assert not is_classifier(ModelSelector()) and not is_regressor(ModelSelector())
+    assert is_classifier(ModelSelector(task="classification"))
+    assert is_regressor(ModelSelector(task="regression"))
+    assert is_classifier(ModelSelector(_candidates()))
+    # an integer count target, read as regression because the task says so
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    y = np.arange(60) % 7
+    selector = ModelSelector({"tree": DecisionTreeRegressor()}, cv=3).fit(X, y)
+    assert selector.task_ == "regression" and selector.scorer_names_ == ["r2"]
+
+
+# -- preprocessing and sampler ------------------------------------------------------
+def test_preprocessing_auto_wraps_each_candidate_by_its_needs():
+    X, y = _clf_data(4)
+    X[::17, 0] = np.nan
+    candidates = {
+        "logit": LogisticRegression(),
+        "knn": KNeighborsClassifier(),
+        "tree": DecisionTreeClassifier(max_depth=3),
+        "nb": GaussianNB(),
+    }
+    selector = ModelSelector(candidates, cv=3, random_state=0, refit=False).fit(X, y)
+    wrapped = {name: est for name, est, _ in selector._candidate_list(0)}
+    steps = {
+        name: [s for s, _ in est.steps] if isinstance(est, Pipeline) else []
+        for name, est in wrapped.items()
+    }
+    assert steps["logit"] == ["impute", "scale", "model"]
+    assert steps["knn"] == ["impute", "scale", "model"]
+    assert steps["tree"] == []  # decision trees take NaN as they are
+    assert steps["nb"] == ["impute", "model"]
+    assert steps["Baseline"] == []
+    assert (selector.results_["status"] != "failed").all()
+
+
+def test_preprocessing_none_uses_candidates_as_given():
+    X, y = _clf_data(5)
+    selector = ModelSelector(_candidates(), preprocessing=None, cv=3)
+    selector.fit(X, y)
+    wrapped = {name: est for name, est, _ in selector._candidate_list(0)}
+    assert isinstance(wrapped["logit"], LogisticRegression)
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        selector.fit(X, y)
+
+
+class _RecordingUnderSampler(BaseEstimator):
+    """Keeps one row in two of the majority class, records what it saw."""
+
+    seen = []
+
+    def fit_resample(self, X, y):
+        type(self).seen.append(len(y))
+        keep = np.ones(len(y), dtype=bool)
+        majority = np.flatnonzero(y == np.bincount(y).argmax())
+        keep[majority[::2]] = False
+        return X[keep], y[keep]
+
+
+def test_sampler_resamples_training_folds_only():
+    X, y = _clf_data(6, n=300, weights=[0.8, 0.2])
+    sizes = []
+
+    def n_scored(estimator, X, y):
+        sizes.append(len(y))
+        return 0.0
+
+    _RecordingUnderSampler.seen = []
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    selector = ModelSelector(
+        {"tree": DecisionTreeClassifier(max_depth=2)},
+        sampler=_RecordingUnderSampler(),
+        scoring=n_scored,
+        cv=cv,
+        baseline=False,
+    ).fit(X, y)
+    train_sizes = [len(train) for train, _ in cv.split(X, y)]
+    test_sizes = [len(test) for _, test in cv.split(X, y)]
+    # the sampler saw the three training folds, then the whole data at refit
+    assert _RecordingUnderSampler.seen == [*train_sizes, len(y)]
+    assert sizes == test_sizes  # validation folds are scored whole
+    assert type(selector.best_estimator_).__module__.startswith("imblearn")
+
+
+def test_sampler_with_imbalanced_learn():
+    from imblearn.under_sampling import RandomUnderSampler
+
+    X, y = _clf_data(7, n=300, weights=[0.85, 0.15])
+    selector = ModelSelector(
+        _candidates(), sampler=RandomUnderSampler(random_state=0), cv=3
+    ).fit(X, y)
+    assert selector.results_["status"].isin(["completed", "baseline"]).all()
+
+
+# -- failures ------------------------------------------------------------------------
+class _FailingClassifier(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y):
+        raise RuntimeError("boom")
+
+    def predict(self, X):
+        return np.zeros(len(X))
+
+
+def test_a_failing_candidate_is_recorded_not_fatal():
+    X, y = _clf_data(8)
+    candidates = {**_candidates(), "broken": _FailingClassifier()}
+    with pytest.warns(FitFailedWarning, match="broken.*boom"):
+        selector = ModelSelector(candidates, cv=3).fit(X, y)
+    row = selector.results_.set_index("name").loc["broken"]
+    assert row["status"] == "failed"
+    assert "RuntimeError: boom" in row["error"]
+    assert np.isnan(row["mean_accuracy"])
+    assert selector.results_["name"].iloc[-1] == "broken"
+    assert selector.best_name_ in ("logit", "tree")
+
+
+def test_numeric_error_score_is_used_for_failed_folds():
+    X, y = _clf_data(8)
+    candidates = {"broken": _FailingClassifier(), "tree": DecisionTreeClassifier()}
+    with pytest.warns(FitFailedWarning):
+        selector = ModelSelector(candidates, cv=3, error_score=-1.0).fit(X, y)
+    row = selector.results_.set_index("name").loc["broken"]
+    assert row["mean_accuracy"] == -1.0 and row["status"] == "failed"
+
+
+def test_error_score_raise_raises():
+    X, y = _clf_data(8)
+    with pytest.raises(RuntimeError, match="boom"):
+        ModelSelector({"broken": _FailingClassifier()}, error_score="raise").fit(X, y)
+
+
+def test_all_candidates_failing_lists_each_exception():
+    X, y = _clf_data(8)
+    candidates = {"a": _FailingClassifier(), "b": _FailingClassifier()}
+    with pytest.warns(FitFailedWarning):
+        with pytest.raises(ValueError, match=r"failed.*a: fold 1.*boom.*b: fold 1"):
+            ModelSelector(candidates, cv=3).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params, err_type, err_msg",
+    [
+        ({"candidates": {}}, ValueError, "candidates must not be empty, got {}"),
+        ({"candidates": {"x": 3}}, TypeError, r"candidates\['x'\] must be an"),
+        (
+            {"candidates": {"Baseline": LogisticRegression()}},
+            ValueError,
+            "'Baseline' is reserved",
+        ),
+        ({"cv": 1}, ValueError, "'cv' parameter of ModelSelector"),
+        ({"scoring": ["accuracy", 3]}, ValueError, "must hold scorer names"),
+        ({"scoring": {}}, ValueError, "at least one scorer"),
+        ({"strategy": "halving"}, ValueError, "strategy"),
+        ({"selection": "worst"}, ValueError, "selection"),
+    ],
+)
+def test_invalid_parameters(params, err_type, err_msg):
+    X, y = _clf_data(9)
+    params = {"candidates": _candidates(), **params}
+    with pytest.raises(err_type, match=err_msg):
+        ModelSelector(**params).fit(X, y)
+
+
+def test_classifier_candidates_on_a_continuous_target_and_one_class():
+    X, y = _clf_data(9)
+    with pytest.raises(ValueError, match="Unknown label type"):
+        ModelSelector(_candidates()).fit(X, y + 0.5)
+    with pytest.raises(ValueError, match="at least two classes in y, got 1 class"):
+        ModelSelector(_candidates(), task="classification").fit(X, np.zeros(len(y)))
+
+
+# -- racing ----------------------------------------------------------------------------
+def _naive_racing_statistic(fold_scores, block_scores, leader, c, ratio):
+    diffs = [
+        fold_scores[leader][f] - fold_scores[c][f] for f in range(len(fold_scores[0]))
+    ]
+    within, dof = [], 0
+    for blocks in block_scores:
+        d = [blocks[leader][b] - blocks[c][b] for b in range(len(blocks[0]))]
+        within.append(np.var(d, ddof=1) / len(d))
+        dof += len(d) - 1
+    s2 = np.mean(within)
+    if len(diffs) > 1:
+        s2 = max(s2, np.var(diffs, ddof=1))
+    return np.mean(diffs) / np.sqrt(s2 * (1 / len(diffs) + ratio)), dof
+
+
+def test_racing_drops_matches_a_naive_paired_test(global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
+    n_alive, k, n_blocks = 5, 3, 8
+    shift = np.array([0.0, -0.02, -0.2, 0.01, -0.05])[:, None]
+    block_scores = [
+        0.8 + shift + rng.normal(0, 0.05, size=(n_alive, n_blocks)) for _ in range(k)
+    ]
+    fold_scores = np.stack([b.mean(axis=1) for b in block_scores], axis=1)
+    drop, statistic = racing_drops(
+        fold_scores, block_scores, test_train_ratio=0.25, n_looks=4, n_compared=6
+    )
+    leader = int(np.argmax(fold_scores.mean(axis=1)))
+    assert statistic[leader] == 0 and not drop[leader]
+    alpha = 0.05 / (6 * 4)
+    for c in range(n_alive):
+        if c == leader:
+            continue
+        expected, dof = _naive_racing_statistic(
+            fold_scores, block_scores, leader, c, 0.25
+        )
+        assert statistic[c] == pytest.approx(expected)
+        assert drop[c] == (expected > stats.t.ppf(1 - alpha, dof))
+    assert drop[2]  # 0.2 behind on every block of three folds
+
+
+def test_racing_never_drops_without_evidence():
+    # equal candidates: identical scores on every block, nothing is dropped
+    blocks = [np.tile(np.linspace(0.5, 0.9, 6), (3, 1)) for _ in range(2)]
+    folds = np.stack([b.mean(axis=1) for b in blocks], axis=1)
+    drop, _ = racing_drops(
+        folds, blocks, test_train_ratio=0.25, n_looks=4, n_compared=2
+    )
+    assert not drop.any()
+    # folds that could not be cut into blocks give no evidence either
+    drop, statistic = racing_drops(
+        folds, [np.empty(0), np.empty(0)], test_train_ratio=0.25, n_looks=4,
+        n_compared=2,
+    )  # fmt: skip
+    assert not drop.any() and np.isnan(statistic[1:]).all()
+
+
+@pytest.mark.parametrize("classification", [True, False])
+def test_make_blocks_partition_the_fold(classification, global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
+    y = rng.integers(0, 3, size=95) if classification else rng.normal(size=95)
+    blocks = make_blocks(y, classification, seed=global_random_seed)
+    assert len(blocks) == 10
+    np.testing.assert_array_equal(np.sort(np.concatenate(blocks)), np.arange(95))
+    if classification:
+        for block in blocks:
+            assert set(y[block]) == set(y)
+    again = make_blocks(y, classification, seed=global_random_seed)
+    assert all(np.array_equal(a, b) for a, b in zip(blocks, again))
+    assert make_blocks(np.array([0, 0, 0, 1]), True) == []  # a class with one row
+
+
+def _racing_problem(seed):
+    X, y = make_classification(
+        n_samples=600, n_features=8, n_informative=5, class_sep=1.5, random_state=seed
+    )
+    candidates = {
+        "logit": LogisticRegression(),
+        "tree": DecisionTreeClassifier(max_depth=4, random_state=0),
+        # clearly behind: predicts the majority class
+        "constant": DummyClassifier(strategy="most_frequent"),
+        # clearly behind: a stump on a single noisy feature
+        "stump": DecisionTreeClassifier(max_depth=1, random_state=0),
+    }
+    return X, y, candidates
+
+
+def test_racing_drops_clear_losers_and_keeps_the_full_winner(global_random_seed):
+    X, y, candidates = _racing_problem(global_random_seed)
+    kwargs = {"cv": 5, "random_state": global_random_seed}
+    full = ModelSelector(candidates, **kwargs).fit(X, y)
+    race = ModelSelector(candidates, strategy="racing", **kwargs).fit(X, y)
+    status = race.results_.set_index("name")["status"]
+    assert status["constant"] == "dropped at fold 1"
+    assert status["Baseline"] == "baseline"
+    assert race.best_name_ == full.best_name_
+    assert race.best_score_ == pytest.approx(full.best_score_)
+    # the folds a dropped candidate ran are scored exactly as in "full"
+    for name, row in race.results_.set_index("name").iterrows():
+        full_row = full.results_.set_index("name").loc[name]
+        k = row["n_folds"]
+        folds = [f"fold_{i}" for i in range(1, 6)]
+        np.testing.assert_allclose(
+            row[folds[:k]].astype(float), full_row[folds[:k]].astype(float)
+        )
+        assert row[folds[k:]].isna().all()
+    dropped = race.results_[race.results_["status"].str.startswith("dropped")]
+    assert (
+        dropped["rank"] > race.results_.query("status == 'completed'")["rank"].max()
+    ).all()
+    assert race.results_["fit_time"].sum() > 0
+
+
+def test_racing_reports_progress_and_drops(capsys):
+    X, y, candidates = _racing_problem(0)
+    ModelSelector(candidates, strategy="racing", verbose=1, random_state=0).fit(X, y)
+    out = capsys.readouterr().out
+    assert re.search(r"\[ModelSelector\] logit fold 1/5: accuracy=0\.\d{4}", out)
+    assert "constant dropped after fold 1" in out
+    assert "elapsed" in out
+
+
+def test_verbose_zero_prints_nothing(capsys):
+    X, y = _clf_data(0)
+    ModelSelector(_candidates(), cv=3).fit(X, y)
+    assert capsys.readouterr().out == ""
+
+
+# -- delegation, refit ---------------------------------------------------------------
+def test_predict_methods_delegate_to_the_refitted_best():
+    X, y = _clf_data(10)
+    selector = ModelSelector({"logit": LogisticRegression()}, cv=3).fit(X, y)
+    best = selector.best_estimator_
+    reference = clone(best).fit(X, y)
+    np.testing.assert_allclose(selector.predict_proba(X), reference.predict_proba(X))
+    np.testing.assert_allclose(
+        selector.decision_function(X), reference.decision_function(X)
+    )
+    np.testing.assert_array_equal(selector.predict(X), reference.predict(X))
+    assert selector.score(X, y) == pytest.approx(reference.score(X, y))
+    np.testing.assert_array_equal(selector.classes_, best.classes_)
+
+
+def test_methods_are_available_only_when_the_best_has_them():
+    X, y = _clf_data(11)
+    selector = ModelSelector({"svm": SVC()}, cv=3).fit(X, y)
+    assert hasattr(selector, "decision_function")
+    assert not hasattr(selector, "predict_proba")
+    selector = ModelSelector({"tree": DecisionTreeClassifier()}, cv=3).fit(X, y)
+    assert hasattr(selector, "predict_proba")
+    assert not hasattr(selector, "decision_function")
+
+
+def test_refit_false_keeps_the_table_and_refuses_to_predict():
+    X, y = _clf_data(12)
+    selector = ModelSelector(_candidates(), cv=3, refit=False).fit(X, y)
+    assert not hasattr(selector, "best_estimator_")
+    assert selector.best_name_ in ("logit", "tree")
+    with pytest.raises(AttributeError, match="refit=False"):
+        selector.predict(X)
+
+
+def test_pandas_input_names_and_missing_values():
+    X, y = _clf_data(13)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    frame = frame.astype({"f0": "Float64"})
+    frame.loc[3, "f0"] = pd.NA
+    selector = ModelSelector(_candidates(), cv=3, random_state=0).fit(frame, y)
+    np.testing.assert_array_equal(selector.feature_names_in_, frame.columns)
+    assert selector.predict(frame).shape == (len(y),)
+
+
+def test_polars_input():
+    pl = pytest.importorskip("polars")
+    X, y = _clf_data(14)
+    frame = pl.DataFrame({f"f{i}": X[:, i] for i in range(X.shape[1])})
+    selector = ModelSelector(_candidates(), cv=3, random_state=0).fit(frame, y)
+    assert list(selector.feature_names_in_) == frame.columns
+    assert selector.predict(frame).shape == (len(y),)
+
+
+# -- scikit-learn citizenship ----------------------------------------------------------
+def test_last_step_of_a_pipeline_in_grid_search_and_nested_cv():
+    X, y = _clf_data(15)
+    pipe = make_pipeline(StandardScaler(), ModelSelector(_candidates(), random_state=0))
+    pipe.fit(X, y)
+    assert pipe.predict(X).shape == (len(y),)
+    search = GridSearchCV(
+        ModelSelector(_candidates(), random_state=0), {"cv": [3, 5]}, cv=3
+    ).fit(X, y)
+    assert search.best_params_["cv"] in (3, 5)
+    nested = cross_val_score(ModelSelector(_candidates(), cv=3), X, y, cv=3)
+    assert nested.shape == (3,) and (nested > 0.5).all()
+
+
+def test_pickle_and_skops_round_trip(tmp_path):
+    sio = pytest.importorskip("skops.io")
+    X, y = _clf_data(16)
+    selector = ModelSelector(_candidates(), cv=3, random_state=0).fit(X, y)
+    loaded = pickle.loads(pickle.dumps(selector))
+    np.testing.assert_array_equal(loaded.predict(X), selector.predict(X))
+    path = tmp_path / "selector.skops"
+    sio.dump(selector, path)
+    untrusted = sio.get_untrusted_types(file=path)
+    loaded = sio.load(path, trusted=untrusted)
+    np.testing.assert_array_equal(loaded.predict(X), selector.predict(X))
+    pd.testing.assert_frame_equal(loaded.results_, selector.results_)
+
+
+def test_top_level_export():
+    assert sklearn_workflow.ModelSelector is ModelSelector
+
+
+@pytest.mark.slow
+def test_default_candidates_on_a_small_problem():
+    X, y = _clf_data(17, n=150)
+    selector = ModelSelector(cv=3, random_state=0).fit(X, y)
+    names = set(selector.results_["name"])
+    assert {"Logistic regression", "Random forest", "SVM (RBF)", "Baseline"} <= names
+    assert selector.best_name_ != "Baseline"
+    assert selector.best_score_ > 0.75
+
+
+@pytest.mark.slow
+def test_n_jobs_gives_the_same_results():
+    X, y = _clf_data(18)
+    one = ModelSelector(_candidates(), cv=3, random_state=0).fit(X, y)
+    two = ModelSelector(_candidates(), cv=3, random_state=0, n_jobs=2).fit(X, y)
+    columns = ["name", "mean_accuracy", "fold_1", "fold_2", "fold_3", "status"]
+    pd.testing.assert_frame_equal(one.results_[columns], two.results_[columns])
+
+
+@pytest.mark.slow
+def test_runs_on_a_dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    import joblib
+
+    X, y = _clf_data(19)
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        with joblib.parallel_config(backend="dask"):
+            on_dask = ModelSelector(
+                _candidates(), cv=3, random_state=0, n_jobs=-1, strategy="racing"
+            ).fit(X, y)
+    local = ModelSelector(_candidates(), cv=3, random_state=0, strategy="racing")
+    local.fit(X, y)
+    pd.testing.assert_frame_equal(
+        on_dask.results_[["name", "mean_accuracy", "status"]],
+        local.results_[["name", "mean_accuracy", "status"]],
+    )
+
+
+# -- plot ------------------------------------------------------------------------------
+def test_plot_draws_one_box_per_candidate_and_the_baseline():
+    import matplotlib.figure
+
+    X, y, candidates = _racing_problem(0)
+    selector = ModelSelector(candidates, strategy="racing", random_state=0).fit(X, y)
+    fig = selector.plot()
+    assert isinstance(fig, matplotlib.figure.Figure)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == len(candidates)
+    assert any("dropped at fold" in label for label in labels)
+    baseline = selector.results_.set_index("name").loc["Baseline", "mean_accuracy"]
+    lines = [line for line in ax.get_lines() if line.get_label() == "baseline"]
+    assert lines and lines[0].get_xdata()[0] == pytest.approx(baseline)
+
+
+def test_regressor_baseline_and_improvement_pct():
+    X, y = make_regression(n_samples=120, n_features=4, noise=1, random_state=0)
+    cv = KFold(3, shuffle=True, random_state=0)
+    selector = ModelSelector(
+        {"ridge": Ridge()}, scoring="neg_root_mean_squared_error", cv=cv
+    ).fit(X, y)
+    base = -cross_val_score(
+        DummyRegressor(), X, y, cv=cv, scoring="neg_root_mean_squared_error"
+    ).mean()
+    row = selector.results_.set_index("name").loc["ridge"]
+    rmse = -row["mean_neg_root_mean_squared_error"]
+    # the seed's formula: (1 - model RMSE / baseline RMSE) * 100
+    assert row["improvement_pct"] == pytest.approx((1 - rmse / base) * 100)
+
+
+@pytest.mark.slow
+def test_demo_data_racing_picks_a_sensible_model():
+    from sklearn_workflow.datasets import make_churn
+
+    X, y = make_churn(1500, random_state=0)
+    snapshot = pd.Timestamp("2024-07-01")
+    numeric = pd.DataFrame(
+        {
+            "tenure_months": X["tenure_months"],
+            "income": X["income"],  # with NaN
+            "num_sessions": X["num_sessions"],
+            "support_tickets": X["support_tickets"],
+            "days_since_login": (snapshot - X["last_login"]).dt.days,
+            "annual": (X["contract"] == "Annual").astype(float),
+            "two_year": (X["contract"] == "Two-Year").astype(float),
+        }
+    )
+    selector = ModelSelector(strategy="racing", random_state=0).fit(numeric, y)
+    results = selector.results_.set_index("name")
+    assert selector.scorer_names_ == ["balanced_accuracy"]  # 28% churners
+    assert selector.best_name_ != "Baseline"
+    base = results.loc["Baseline", "mean_balanced_accuracy"]
+    assert selector.best_score_ > base + 0.1
+    assert results.loc[selector.best_name_, "status"] == "completed"
+
+
+@pytest.mark.parametrize("scoring", ["accuracy", "neg_log_loss", "roc_auc", "f1"])
+def test_racing_block_scores_equal_scoring_each_block(scoring):
+    from sklearn_workflow.selection._selector import _fit_and_score
+
+    X, y = _clf_data(20, n=200)
+    train, test = np.arange(120), np.arange(120, 200)
+    blocks = make_blocks(y[test], True, seed=0)
+    scorer = get_scorer(scoring)
+    result = _fit_and_score(
+        LogisticRegression(), X, y, train, test,
+        lambda est, X, y: {"s": scorer(est, X, y)}, scorer, blocks, np.nan,
+    )  # fmt: skip
+    model = LogisticRegression().fit(X[train], y[train])
+    expected = [scorer(model, X[test][b], y[test][b]) for b in blocks]
+    np.testing.assert_allclose(result["block_scores"], expected)
+    assert result["scores"]["s"] == pytest.approx(scorer(model, X[test], y[test]))
