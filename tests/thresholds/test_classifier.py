@@ -573,3 +573,35 @@ def test_problem_card_threshold_params_drive_the_tuning():
     row = clf.curve_.set_index("threshold").loc[clf.threshold_]
     assert clf.constraint_satisfied_ and row.recall >= 0.8
     assert clf.best_score_ == pytest.approx(row.precision)
+
+
+@pytest.mark.parametrize("in_pipeline", [False, True], ids=["selector", "pipeline"])
+def test_wraps_a_model_selector(in_pipeline):
+    # The central objects compose: the tuned threshold sits on top of a model
+    # selector (itself cross-validated in every fold), alone or ending a pipeline.
+    from sklearn.tree import DecisionTreeClassifier
+
+    from sklearn_workflow.selection import ModelSelector
+
+    X, y = _data(n=240)
+    selector = ModelSelector(
+        {
+            "logit": LogisticRegression(),
+            "tree": DecisionTreeClassifier(max_depth=3, random_state=0),
+        },
+        cv=3,
+        random_state=0,
+    )
+    inner = make_pipeline(StandardScaler(), selector) if in_pipeline else selector
+    clf = ThresholdTunedClassifier(
+        inner, objective="precision", constraint={"recall": 0.8}, cv=3
+    ).fit(X, y)
+    assert isinstance(clf.threshold_, float) and np.isfinite(clf.threshold_)
+    fitted = clf.estimator_[-1] if in_pipeline else clf.estimator_
+    assert fitted.best_name_ in {"logit", "tree"}
+    # The decision is the positive-class probability against the tuned threshold.
+    proba = clf.predict_proba(X)[:, 1]
+    np.testing.assert_array_equal(clf.predict(X), (proba >= clf.threshold_).astype(int))
+    np.testing.assert_allclose(proba, clf.estimator_.predict_proba(X)[:, 1])
+    row = clf.curve_.set_index("threshold").loc[clf.threshold_]
+    assert clf.constraint_satisfied_ and row.recall >= 0.8
