@@ -45,7 +45,7 @@ _MAX_BLOCKS = 10
 # candidates are first fitted on, how many of the best rung-0 candidates always go
 # on, and the margin, in standard deviations of the leader's rung-0 fold scores,
 # within which a candidate goes on too.
-RUNG0_DEFAULTS = {"subsample": 0.25, "keep": 3, "tolerance": 1.0}
+RUNG0_DEFAULTS = {"subsample": 0.25, "keep": 2, "tolerance": 1.0}
 
 
 def make_blocks(y_test, classification, seed=None, max_blocks=_MAX_BLOCKS):

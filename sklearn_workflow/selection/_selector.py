@@ -237,7 +237,7 @@ class ModelSelector(BaseEstimator):
         also makes the unfitted selector a classifier or a regressor for
         scikit-learn (stratified folds in ``cross_val_score``).
     racing_params : dict or None, default=None
-        Rung 0 of ``strategy="racing"``: ``{"subsample": 0.25, "keep": 3,
+        Rung 0 of ``strategy="racing"``: ``{"subsample": 0.25, "keep": 2,
         "tolerance": 1.0}`` (None: these). Every candidate is first fitted on a
         stratified ``subsample`` share of each training fold and scored on the
         whole validation fold; the ``keep`` best rung-0 means, and every
