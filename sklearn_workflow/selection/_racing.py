@@ -42,10 +42,12 @@ RACING_ALPHA = 0.05
 _MAX_BLOCKS = 10
 
 # Rung 0 of the race (see ``rung0_keep``): the share of each training fold the
-# candidates are first fitted on, how many of the best rung-0 candidates always go
-# on, and the margin, in standard deviations of the leader's rung-0 fold scores,
-# within which a candidate goes on too.
-RUNG0_DEFAULTS = {"subsample": 0.25, "keep": 2, "tolerance": 1.0}
+# candidates are first fitted on, on how many of the folds (the first ones), how
+# many of the best rung-0 candidates always go on, and the margin, in standard
+# deviations of the leader's rung-0 fold scores, within which a candidate goes on
+# too. These defaults were chosen on the benchmark's data sets (see
+# docs/selection.md): a wider margin or more folds is safer and saves less.
+RUNG0_DEFAULTS = {"subsample": 0.25, "folds": 3, "keep": 2, "tolerance": 0.5}
 
 
 def make_blocks(y_test, classification, seed=None, max_blocks=_MAX_BLOCKS):
@@ -194,7 +196,8 @@ def rung0_keep(fold_scores, *, keep, tolerance):
 
     Rung 0 fits every candidate on a subsample of each training fold and scores
     it on the whole validation fold. A candidate goes on when it is among the
-    ``keep`` best rung-0 means, or when its rung-0 mean is within ``tolerance``
+    ``keep`` best rung-0 means (ties included), or when its rung-0 mean is within
+    ``tolerance``
     standard deviations (of the leader's rung-0 fold scores) of the leader's mean.
     This is a screen, not a test: a candidate whose learning curve is steeper
     than the leader's can be behind at rung 0 and ahead on the full folds.
@@ -226,7 +229,8 @@ def rung0_keep(fold_scores, *, keep, tolerance):
     leader = int(np.argmax(means))
     k = fold_scores.shape[1]
     margin = tolerance * (fold_scores[leader].std(ddof=1) if k > 1 else 0.0)
-    order = np.argsort(-means, kind="stable")
-    go_on[order[:keep]] = True
+    # the ``keep`` best, and any tied with the last of them
+    kth = np.sort(means)[::-1][min(keep, n) - 1]
+    go_on |= means >= kth - 1e-12
     go_on |= means >= means[leader] - margin
     return go_on, float(margin)

@@ -237,14 +237,16 @@ class ModelSelector(BaseEstimator):
         also makes the unfitted selector a classifier or a regressor for
         scikit-learn (stratified folds in ``cross_val_score``).
     racing_params : dict or None, default=None
-        Rung 0 of ``strategy="racing"``: ``{"subsample": 0.25, "keep": 2,
-        "tolerance": 1.0}`` (None: these). Every candidate is first fitted on a
-        stratified ``subsample`` share of each training fold and scored on the
+        Rung 0 of ``strategy="racing"``: ``{"subsample": 0.25, "folds": 3,
+        "keep": 2, "tolerance": 0.5}`` (None: these; a dict overrides some).
+        Every candidate is first fitted on a stratified ``subsample`` share of
+        the training fold of each of the first ``folds`` folds and scored on the
         whole validation fold; the ``keep`` best rung-0 means, and every
         candidate within ``tolerance`` standard deviations (of the leader's
         rung-0 fold scores) of the leader, go on to the full-size folds, the
-        others are dropped at rung 0. ``"subsample": None`` skips rung 0.
-        Ignored by ``strategy="full"``.
+        others are dropped at rung 0 -- a screen whose error nothing bounds
+        (see Notes). ``"subsample": None`` skips rung 0. Ignored by
+        ``strategy="full"``.
 
     Attributes
     ----------
@@ -754,6 +756,11 @@ class ModelSelector(BaseEstimator):
                 "racing_params['subsample'] must be a float in (0, 1) or None, "
                 f"got {sub!r}."
             )
+        folds = params["folds"]
+        if not isinstance(folds, Integral) or isinstance(folds, bool) or folds < 2:
+            raise ValueError(
+                f"racing_params['folds'] must be an int >= 2, got {folds!r}."
+            )
         keep = params["keep"]
         if not isinstance(keep, Integral) or isinstance(keep, bool) or keep < 1:
             raise ValueError(
@@ -778,6 +785,7 @@ class ModelSelector(BaseEstimator):
         if params["subsample"] is None or len(racers) <= params["keep"]:
             return None
         classification = self.task_ == "classification"
+        n_folds0 = min(params["folds"], len(splits))
         sub_splits = [
             (
                 subsample_rows(
@@ -789,11 +797,11 @@ class ModelSelector(BaseEstimator):
                 ),
                 test,
             )
-            for f, (train, test) in enumerate(splits)
+            for f, (train, test) in enumerate(splits[:n_folds0])
         ]
         if all(len(s) == len(t) for (s, _), (t, _) in zip(sub_splits, splits)):
             return None
-        jobs = [(c, f) for c in racers for f in range(len(splits))]
+        jobs = [(c, f) for c in racers for f in range(n_folds0)]
         results = self._parallel_run(
             X, y, jobs, candidates, sub_splits, multi, primary, None, rung=0
         )
@@ -804,13 +812,13 @@ class ModelSelector(BaseEstimator):
                     results[c, f]["scores"][name]
                     if results[c, f]["error"] is None
                     else np.nan
-                    for f in range(len(splits))
+                    for f in range(n_folds0)
                 ]
                 for c in racers
             ]
         )
         fit_time = np.array(
-            [sum(results[c, f]["fit_time"] for f in range(len(splits))) for c in racers]
+            [sum(results[c, f]["fit_time"] for f in range(n_folds0)) for c in racers]
         )
         go_on, margin = rung0_keep(
             scores, keep=params["keep"], tolerance=params["tolerance"]
@@ -1119,6 +1127,22 @@ class ModelSelector(BaseEstimator):
         else:  # matplotlib < 3.10 spells it vert=False (and labels before 3.9)
             ax.boxplot(data, vert=False)
             ax.set_yticks(range(1, len(labels) + 1), labels)
+        # a candidate dropped at rung 0 has no full-size fold: its rung-0 mean
+        # (on subsamples) is marked instead
+        screened = [
+            (pos, row["rung0_mean"])
+            for pos, (_, row) in enumerate(rows.iloc[::-1].iterrows(), start=1)
+            if row["status"] == "dropped at rung 0" and np.isfinite(row["rung0_mean"])
+        ]
+        if screened:
+            ax.plot(
+                [v for _, v in screened],
+                [p for p, _ in screened],
+                marker="x",
+                linestyle="none",
+                color="gray",
+                label="rung-0 mean (subsamples)",
+            )
         base = self.results_[self.results_["status"] == "baseline"]
         if len(base):
             ax.axvline(
@@ -1127,6 +1151,7 @@ class ModelSelector(BaseEstimator):
                 linestyle="--",
                 label="baseline",
             )
+        if len(base) or screened:
             ax.legend(loc="lower right")
         ax.set_xlabel(f"{self.scorer_names_[0]} per fold")
         ax.set_title(f"ModelSelector: best = {self.best_name_}")
