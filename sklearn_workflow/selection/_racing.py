@@ -27,12 +27,27 @@ import numpy as np
 from scipy import stats
 from sklearn.model_selection import KFold, StratifiedKFold
 
-__all__ = ["RACING_ALPHA", "make_blocks", "racing_drops"]
+__all__ = [
+    "RACING_ALPHA",
+    "RUNG0_DEFAULTS",
+    "make_blocks",
+    "racing_drops",
+    "rung0_keep",
+    "subsample_rows",
+]
 
 # Family-wise level of the race: the chance of ever dropping a candidate that is
 # as good as the leader.
 RACING_ALPHA = 0.05
 _MAX_BLOCKS = 10
+
+# Rung 0 of the race (see ``rung0_keep``): the share of each training fold the
+# candidates are first fitted on, on how many of the folds (the first ones), how
+# many of the best rung-0 candidates always go on, and the margin, in standard
+# deviations of the leader's rung-0 fold scores, within which a candidate goes on
+# too. These defaults were chosen on the benchmark's data sets (see
+# docs/selection.md): a wider margin or more folds is safer and saves less.
+RUNG0_DEFAULTS = {"subsample": 0.25, "folds": 3, "keep": 2, "tolerance": 0.5}
 
 
 def make_blocks(y_test, classification, seed=None, max_blocks=_MAX_BLOCKS):
@@ -131,3 +146,91 @@ def racing_drops(fold_scores, block_scores, *, test_train_ratio, n_looks, n_comp
             statistic[c] = mean_diff / se
         drop[c] = statistic[c] > stats.t.ppf(1.0 - alpha, dof)
     return drop, statistic
+
+
+def subsample_rows(train, y_train, fraction, classification, seed=None):
+    """A (stratified) random share of the rows of a training fold.
+
+    Parameters
+    ----------
+    train : ndarray of shape (n_train,)
+        The positions of the training fold.
+    y_train : ndarray of shape (n_train,)
+        Their targets.
+    fraction : float
+        The share of rows to keep, in (0, 1).
+    classification : bool
+        Stratify on the classes: every class keeps its share of rows, and at
+        least two rows (or all of its rows when it has fewer).
+    seed : int or None, default=None
+        Seed of the draw.
+
+    Returns
+    -------
+    rows : ndarray
+        Sorted positions (a subset of ``train``); ``train`` itself when the
+        subsample would not be smaller.
+    """
+    rng = np.random.default_rng(seed)
+    n = train.shape[0]
+    if not classification:
+        size = int(np.ceil(fraction * n))
+        if size >= n:
+            return train
+        return np.sort(train[rng.choice(n, size=size, replace=False)])
+    classes, codes, counts = np.unique(y_train, return_inverse=True, return_counts=True)
+    take = np.minimum(counts, np.maximum(2, np.ceil(fraction * counts).astype(int)))
+    if take.sum() >= n:
+        return train
+    # One shuffle, then the first ``take[k]`` rows of class k in that order.
+    order = rng.permutation(n)
+    by_class = order[np.argsort(codes[order], kind="stable")]
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank_in_class = np.arange(n) - np.repeat(starts, counts)
+    chosen = by_class[rank_in_class < np.repeat(take, counts)]
+    return np.sort(train[chosen])
+
+
+def rung0_keep(fold_scores, *, keep, tolerance):
+    """Which candidates go on to the full-size folds after rung 0.
+
+    Rung 0 fits every candidate on a subsample of each training fold and scores
+    it on the whole validation fold. A candidate goes on when it is among the
+    ``keep`` best rung-0 means (ties included), or when its rung-0 mean is within
+    ``tolerance``
+    standard deviations (of the leader's rung-0 fold scores) of the leader's mean.
+    This is a screen, not a test: a candidate whose learning curve is steeper
+    than the leader's can be behind at rung 0 and ahead on the full folds.
+
+    Parameters
+    ----------
+    fold_scores : ndarray of shape (n_candidates, n_folds)
+        Rung-0 scores (greater is better); NaN for a fold that failed.
+    keep : int
+        The number of best candidates that always go on.
+    tolerance : float
+        The margin, in standard deviations of the leader's rung-0 fold scores.
+
+    Returns
+    -------
+    go_on : ndarray of bool of shape (n_candidates,)
+        True for the candidates that go on; a candidate with a failed rung-0
+        fold goes on (its failure is then recorded on the full-size folds).
+    margin : float
+        The margin used, in score units.
+    """
+    fold_scores = np.asarray(fold_scores, dtype=float)
+    n = fold_scores.shape[0]
+    finite = np.isfinite(fold_scores).all(axis=1)
+    go_on = ~finite
+    if not finite.any():
+        return np.ones(n, dtype=bool), np.nan
+    means = np.where(finite, fold_scores.mean(axis=1), -np.inf)
+    leader = int(np.argmax(means))
+    k = fold_scores.shape[1]
+    margin = tolerance * (fold_scores[leader].std(ddof=1) if k > 1 else 0.0)
+    # the ``keep`` best, and any tied with the last of them
+    kth = np.sort(means)[::-1][min(keep, n) - 1]
+    go_on |= means >= kth - 1e-12
+    go_on |= means >= means[leader] - margin
+    return go_on, float(margin)

@@ -23,7 +23,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from sklearn_workflow.selection._catalog import default_candidates, find_entry
-from sklearn_workflow.selection._racing import make_blocks, racing_drops
+from sklearn_workflow.selection._racing import (
+    RUNG0_DEFAULTS,
+    make_blocks,
+    racing_drops,
+    rung0_keep,
+    subsample_rows,
+)
 from sklearn_workflow.utils._param_validation import (
     HasMethods,
     StrOptions,
@@ -230,6 +236,17 @@ class ModelSelector(BaseEstimator):
         regression (counts, amounts: ``load_diabetes``'s target). Setting it
         also makes the unfitted selector a classifier or a regressor for
         scikit-learn (stratified folds in ``cross_val_score``).
+    racing_params : dict or None, default=None
+        Rung 0 of ``strategy="racing"``: ``{"subsample": 0.25, "folds": 3,
+        "keep": 2, "tolerance": 0.5}`` (None: these; a dict overrides some).
+        Every candidate is first fitted on a stratified ``subsample`` share of
+        the training fold of each of the first ``folds`` folds and scored on the
+        whole validation fold; the ``keep`` best rung-0 means, and every
+        candidate within ``tolerance`` standard deviations (of the leader's
+        rung-0 fold scores) of the leader, go on to the full-size folds, the
+        others are dropped at rung 0 -- a screen whose error nothing bounds
+        (see Notes). ``"subsample": None`` skips rung 0. Ignored by
+        ``strategy="full"``.
 
     Attributes
     ----------
@@ -242,8 +259,12 @@ class ModelSelector(BaseEstimator):
         ``improvement_pct`` (that gain relative to the magnitude of the
         baseline's score, the seed's "improves over baseline by X%"; not
         meaningful for R², whose baseline is about 0), ``n_folds``, ``status``
-        (``"completed"``, ``"baseline"``, ``"dropped at fold k"`` or
-        ``"failed"``) and ``error``.
+        (``"completed"``, ``"baseline"``, ``"dropped at rung 0"``,
+        ``"dropped at fold k"`` or ``"failed"``) and ``error``. With
+        ``strategy="racing"`` also ``rung0_mean`` (the mean rung-0 primary
+        score, on subsamples) and ``rung0_fit_time``; the mean, std and fold
+        columns only ever hold full-size fold scores (NaN for a candidate
+        dropped at rung 0).
     cv_results_ : dict of ndarray
         scikit-learn style: ``candidate``, ``split<k>_test_<score>``,
         ``mean_test_<score>``, ``std_test_<score>``, ``rank_test_<score>``,
@@ -275,18 +296,22 @@ class ModelSelector(BaseEstimator):
         estimator; ``ModelSelector`` compares different estimators, each with its
         own preprocessing, against a baseline, and can stop losers early.
     sklearn.model_selection.HalvingGridSearchCV : Successive halving on
-        (unstratified) subsamples; racing here never trains on fewer rows than
-        ``"full"`` does, it only runs fewer folds of clear losers.
+        (unstratified) subsamples over several rungs; racing here has one
+        stratified subsample rung, then full-size folds with a sequential test,
+        and reports only full-size scores.
 
     Notes
     -----
-    Racing compares each surviving candidate with the leader after every fold
-    but the last, by a one-sided test on the paired score differences with
-    Nadeau and Bengio's correction for overlapping training sets, at a
-    Bonferroni level so that the whole race drops a candidate as good as the
-    leader with probability at most 0.05 (the full rule is in
-    ``docs/selection.md``). Scores of the folds that ran are exactly those
-    ``"full"`` computes.
+    Racing first screens the candidates on stratified subsamples of the
+    training folds (rung 0, see ``racing_params``; a screen, not a test: a
+    candidate that learns faster with more rows than the leader can be dropped
+    there). It then compares each surviving candidate with the leader after
+    every full-size fold but the last, by a one-sided test on the paired
+    score differences with Nadeau and Bengio's correction for overlapping
+    training sets, at a Bonferroni level so that this sequential part drops a
+    candidate as good as the leader with probability at most 0.05 (the full rule is in
+    ``docs/selection.md``). Scores of the full-size folds that ran are exactly
+    those ``"full"`` computes.
 
     Input is numeric (a ``Pipeline`` step in front encodes the rest); NaN is
     accepted and imputed for the candidates that need it
@@ -341,6 +366,7 @@ class ModelSelector(BaseEstimator):
         "verbose": ["verbose"],
         "error_score": [StrOptions({"raise"}), Real],
         "task": [StrOptions({"auto", "classification", "regression"})],
+        "racing_params": [dict, None],
     }
 
     def __init__(
@@ -360,6 +386,7 @@ class ModelSelector(BaseEstimator):
         verbose=0,
         error_score=np.nan,
         task="auto",
+        racing_params=None,
     ):
         self.candidates = candidates
         self.scoring = scoring
@@ -375,6 +402,7 @@ class ModelSelector(BaseEstimator):
         self.verbose = verbose
         self.error_score = error_score
         self.task = task
+        self.racing_params = racing_params
 
     # -- scikit-learn plumbing ---------------------------------------------------
     def _declared_task(self):
@@ -570,6 +598,7 @@ class ModelSelector(BaseEstimator):
         self.scorer_names_ = list(scorers)
         primary = scorers[self.scorer_names_[0]]
         multi = check_scoring(scoring=scorers, raise_exc=True)
+        self._racing_params()  # validated whatever the strategy
         candidates = self._candidate_list(seed)
         splits = self._splits(X, y, groups, seed)
         self.n_splits_ = len(splits)
@@ -579,13 +608,14 @@ class ModelSelector(BaseEstimator):
                 outcomes, dropped = self._run_full(
                     X, y, candidates, splits, multi, primary
                 )
+                rung0 = None
             else:
-                outcomes, dropped = self._run_racing(
+                outcomes, dropped, rung0 = self._run_racing(
                     X, y, candidates, splits, multi, primary, seed
                 )
         finally:
             del self._start
-        self._tabulate(candidates, outcomes, dropped)
+        self._tabulate(candidates, outcomes, dropped, rung0)
         if self.refit:
             best = dict((name, est) for name, est, _ in candidates)[self.best_name_]
             n_threads = max(1, effective_n_jobs(self.n_jobs))
@@ -593,8 +623,14 @@ class ModelSelector(BaseEstimator):
                 self.best_estimator_ = clone(best).fit(X, y)
         return self
 
-    def _parallel_run(self, X, y, jobs, candidates, splits, multi, primary, blocks):
-        """Run ``jobs`` [(candidate index, fold index)] and return their results."""
+    def _parallel_run(
+        self, X, y, jobs, candidates, splits, multi, primary, blocks, rung=None
+    ):
+        """Run ``jobs`` [(candidate index, fold index)] and return their results.
+
+        ``rung=0``: the subsample rung, whose failures are recorded, never raised
+        (the candidate then goes on to the full-size folds).
+        """
         parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
         results = parallel(
             delayed(_fit_and_score)(
@@ -606,7 +642,7 @@ class ModelSelector(BaseEstimator):
                 multi,
                 primary,
                 blocks[f] if blocks else None,
-                self.error_score,
+                np.nan if rung == 0 else self.error_score,
             )
             for c, f in jobs
         )
@@ -620,8 +656,9 @@ class ModelSelector(BaseEstimator):
                     what = f"{self.scorer_names_[0]}={score:.4f}"
                 else:
                     what = f"failed ({result['error']})"
+                where = "rung 0 " if rung == 0 else ""
                 print(
-                    f"[ModelSelector] {candidates[c][0]} fold {f + 1}/"
+                    f"[ModelSelector] {candidates[c][0]} {where}fold {f + 1}/"
                     f"{len(splits)}: {what}, fit {result['fit_time']:.2f}s, "
                     f"elapsed {elapsed:.1f}s"
                 )
@@ -643,6 +680,18 @@ class ModelSelector(BaseEstimator):
         ]
         alive = list(range(len(candidates)))
         outcomes, dropped = {}, {}
+        rung0 = self._rung0(X, y, candidates, splits, multi, primary, racers, seed)
+        if rung0 is not None:
+            for c in [c for c, go_on in zip(racers, rung0["go_on"]) if not go_on]:
+                alive.remove(c)
+                dropped[c] = 0
+                if self.verbose:
+                    print(
+                        f"[ModelSelector] {candidates[c][0]} dropped at rung 0: "
+                        f"more than {rung0['margin']:.4f} behind the leader on "
+                        "the subsamples"
+                    )
+            racers = [c for c in racers if c in alive]
         n_looks = len(splits) - 1
         for f in range(len(splits)):
             jobs = [(c, f) for c in alive]
@@ -689,10 +738,101 @@ class ModelSelector(BaseEstimator):
                             f"[ModelSelector] {candidates[c][0]} dropped after fold "
                             f"{f + 1}: significantly behind the leader"
                         )
-        return outcomes, dropped
+        return outcomes, dropped, rung0
+
+    def _racing_params(self):
+        params = dict(RUNG0_DEFAULTS)
+        given = self.racing_params or {}
+        unknown = sorted(set(given) - set(params))
+        if unknown:
+            raise ValueError(
+                f"racing_params has unknown keys {unknown}; the keys are "
+                f"{sorted(params)}, got {given!r}."
+            )
+        params.update(given)
+        sub = params["subsample"]
+        if sub is not None and not (isinstance(sub, Real) and 0 < sub < 1):
+            raise ValueError(
+                "racing_params['subsample'] must be a float in (0, 1) or None, "
+                f"got {sub!r}."
+            )
+        folds = params["folds"]
+        if not isinstance(folds, Integral) or isinstance(folds, bool) or folds < 2:
+            raise ValueError(
+                f"racing_params['folds'] must be an int >= 2, got {folds!r}."
+            )
+        keep = params["keep"]
+        if not isinstance(keep, Integral) or isinstance(keep, bool) or keep < 1:
+            raise ValueError(
+                f"racing_params['keep'] must be an int >= 1, got {keep!r}."
+            )
+        tol = params["tolerance"]
+        if not isinstance(tol, Real) or isinstance(tol, bool) or not tol >= 0:
+            raise ValueError(
+                f"racing_params['tolerance'] must be a float >= 0, got {tol!r}."
+            )
+        return params
+
+    def _rung0(self, X, y, candidates, splits, multi, primary, racers, seed):
+        """Rung 0: every racer on a subsample of each training fold.
+
+        Returns None when rung 0 is skipped (``subsample=None``, no more racers
+        than ``keep``, or folds too small to subsample), else a dict with the
+        racers' ``scores`` (n_racers, n_folds), ``fit_time`` (summed over folds),
+        ``go_on`` (bool per racer) and ``margin``.
+        """
+        params = self._racing_params()
+        if params["subsample"] is None or len(racers) <= params["keep"]:
+            return None
+        classification = self.task_ == "classification"
+        n_folds0 = min(params["folds"], len(splits))
+        sub_splits = [
+            (
+                subsample_rows(
+                    train,
+                    y[train],
+                    params["subsample"],
+                    classification,
+                    seed=None if seed is None else seed + f,
+                ),
+                test,
+            )
+            for f, (train, test) in enumerate(splits[:n_folds0])
+        ]
+        if all(len(s) == len(t) for (s, _), (t, _) in zip(sub_splits, splits)):
+            return None
+        jobs = [(c, f) for c in racers for f in range(n_folds0)]
+        results = self._parallel_run(
+            X, y, jobs, candidates, sub_splits, multi, primary, None, rung=0
+        )
+        name = self.scorer_names_[0]
+        scores = np.array(
+            [
+                [
+                    results[c, f]["scores"][name]
+                    if results[c, f]["error"] is None
+                    else np.nan
+                    for f in range(n_folds0)
+                ]
+                for c in racers
+            ]
+        )
+        fit_time = np.array(
+            [sum(results[c, f]["fit_time"] for f in range(n_folds0)) for c in racers]
+        )
+        go_on, margin = rung0_keep(
+            scores, keep=params["keep"], tolerance=params["tolerance"]
+        )
+        return {
+            "racers": racers,
+            "scores": scores,
+            "fit_time": fit_time,
+            "go_on": go_on,
+            "margin": margin,
+        }
 
     # -- results ------------------------------------------------------------------
-    def _tabulate(self, candidates, outcomes, dropped):
+    def _tabulate(self, candidates, outcomes, dropped, rung0=None):
         names = [name for name, _, _ in candidates]
         n_folds, n_cand = self.n_splits_, len(candidates)
         metric_names = self.scorer_names_
@@ -727,6 +867,8 @@ class ModelSelector(BaseEstimator):
         for c, name in enumerate(names):
             if errors[c] is not None:
                 status.append("failed")
+            elif c in dropped and dropped[c] == 0:
+                status.append("dropped at rung 0")
             elif c in dropped:
                 status.append(f"dropped at fold {dropped[c]}")
             elif name == BASELINE_NAME and self.baseline:
@@ -780,6 +922,9 @@ class ModelSelector(BaseEstimator):
             else:
                 group, later = 2, 0
             value = mean_p[c] if np.isfinite(mean_p[c]) else -np.inf
+            if c in dropped and dropped[c] == 0 and rung0 is not None:
+                value = float(rung0["scores"][rung0["racers"].index(c)].mean())
+                value = value if np.isfinite(value) else -np.inf
             return (group, later, -value)
 
         order = sorted(range(n_cand), key=sort_key)
@@ -803,6 +948,17 @@ class ModelSelector(BaseEstimator):
         table["n_folds"] = ran.sum(axis=1)
         table["status"] = status
         table["error"] = [e or "" for e in errors]
+        if self.strategy == "racing":
+            rung0_mean = np.full(n_cand, np.nan)
+            rung0_time = np.zeros(n_cand)
+            if rung0 is not None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    means0 = np.nanmean(rung0["scores"], axis=1)
+                rung0_mean[rung0["racers"]] = means0
+                rung0_time[rung0["racers"]] = rung0["fit_time"]
+            table["rung0_mean"] = rung0_mean
+            table["rung0_fit_time"] = rung0_time
         frame = pd.DataFrame(table)
         self.results_ = frame.iloc[order].reset_index(drop=True)
         cv_results = {"candidate": np.array(names, dtype=object)}
@@ -971,6 +1127,22 @@ class ModelSelector(BaseEstimator):
         else:  # matplotlib < 3.10 spells it vert=False (and labels before 3.9)
             ax.boxplot(data, vert=False)
             ax.set_yticks(range(1, len(labels) + 1), labels)
+        # a candidate dropped at rung 0 has no full-size fold: its rung-0 mean
+        # (on subsamples) is marked instead
+        screened = [
+            (pos, row["rung0_mean"])
+            for pos, (_, row) in enumerate(rows.iloc[::-1].iterrows(), start=1)
+            if row["status"] == "dropped at rung 0" and np.isfinite(row["rung0_mean"])
+        ]
+        if screened:
+            ax.plot(
+                [v for _, v in screened],
+                [p for p, _ in screened],
+                marker="x",
+                linestyle="none",
+                color="gray",
+                label="rung-0 mean (subsamples)",
+            )
         base = self.results_[self.results_["status"] == "baseline"]
         if len(base):
             ax.axvline(
@@ -979,6 +1151,7 @@ class ModelSelector(BaseEstimator):
                 linestyle="--",
                 label="baseline",
             )
+        if len(base) or screened:
             ax.legend(loc="lower right")
         ax.set_xlabel(f"{self.scorer_names_[0]} per fold")
         ax.set_title(f"ModelSelector: best = {self.best_name_}")

@@ -6,8 +6,20 @@ import pandas as pd
 import pytest
 from scipy import stats
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.datasets import make_classification, make_regression
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    load_wine,
+    make_classification,
+    make_regression,
+)
 from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 from sklearn.exceptions import FitFailedWarning
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -22,13 +34,18 @@ from sklearn.model_selection import (
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 import sklearn_workflow
 from sklearn_workflow.selection import ModelSelector
-from sklearn_workflow.selection._racing import make_blocks, racing_drops
+from sklearn_workflow.selection._racing import (
+    make_blocks,
+    racing_drops,
+    rung0_keep,
+    subsample_rows,
+)
 
 
 def _clf_data(seed=0, n=240, weights=None):
@@ -397,6 +414,27 @@ def test_all_candidates_failing_lists_each_exception():
         ({"scoring": {}}, ValueError, "at least one scorer"),
         ({"strategy": "halving"}, ValueError, "strategy"),
         ({"selection": "worst"}, ValueError, "selection"),
+        ({"racing_params": 0.25}, ValueError, "racing_params"),
+        (
+            {"racing_params": {"subsmaple": 0.5}},
+            ValueError,
+            r"unknown keys \['subsmaple'\].*got \{'subsmaple': 0.5\}",
+        ),
+        (
+            {"racing_params": {"subsample": 1.0}},
+            ValueError,
+            r"racing_params\['subsample'\] must be a float in \(0, 1\).*got 1.0",
+        ),
+        (
+            {"racing_params": {"keep": 0}},
+            ValueError,
+            r"racing_params\['keep'\] must be an int >= 1, got 0",
+        ),
+        (
+            {"racing_params": {"tolerance": -1.0}},
+            ValueError,
+            r"racing_params\['tolerance'\] must be a float >= 0, got -1.0",
+        ),
     ],
 )
 def test_invalid_parameters(params, err_type, err_msg):
@@ -505,7 +543,10 @@ def test_racing_drops_clear_losers_and_keeps_the_full_winner(global_random_seed)
     X, y, candidates = _racing_problem(global_random_seed)
     kwargs = {"cv": 5, "random_state": global_random_seed}
     full = ModelSelector(candidates, **kwargs).fit(X, y)
-    race = ModelSelector(candidates, strategy="racing", **kwargs).fit(X, y)
+    # the sequential test alone (no subsample rung)
+    race = ModelSelector(
+        candidates, strategy="racing", racing_params={"subsample": None}, **kwargs
+    ).fit(X, y)
     status = race.results_.set_index("name")["status"]
     assert status["constant"] == "dropped at fold 1"
     assert status["Baseline"] == "baseline"
@@ -527,9 +568,181 @@ def test_racing_drops_clear_losers_and_keeps_the_full_winner(global_random_seed)
     assert race.results_["fit_time"].sum() > 0
 
 
+# -- racing, rung 0 ----------------------------------------------------------------
+def test_subsample_rows_is_a_stratified_subset(global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
+    y_all = rng.choice([0, 1, 2], size=400, p=[0.7, 0.25, 0.05])
+    train = np.sort(rng.choice(400, size=300, replace=False))
+    rows = subsample_rows(
+        train, y_all[train], 0.25, classification=True, seed=global_random_seed
+    )
+    assert np.isin(rows, train).all()
+    assert np.unique(rows).shape == rows.shape
+    for k in (0, 1, 2):
+        n_k = int((y_all[train] == k).sum())
+        expected = min(n_k, max(2, int(np.ceil(0.25 * n_k))))
+        assert int((y_all[rows] == k).sum()) == expected
+    # regression: a plain share of the rows
+    rows = subsample_rows(train, y_all[train] + 0.5, 0.25, classification=False)
+    assert rows.shape[0] == int(np.ceil(0.25 * 300))
+    assert np.isin(rows, train).all()
+    # nothing to gain: the training fold itself
+    small = np.arange(4)
+    assert subsample_rows(small, np.array([0, 0, 1, 1]), 0.5, True) is small
+
+
+def test_rung0_keep_matches_a_naive_rule(global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
+    scores = rng.normal(0.8, 0.05, size=(7, 5)) + np.linspace(0, 0.2, 7)[:, None]
+    scores[3, 2] = np.nan  # a failed rung-0 fold: that candidate goes on
+    go_on, margin = rung0_keep(scores, keep=2, tolerance=1.0)
+    means = [row.mean() if np.isfinite(row).all() else -np.inf for row in scores]
+    leader = int(np.argmax(means))
+    expected_margin = np.std(scores[leader], ddof=1)
+    assert margin == pytest.approx(expected_margin)
+    second = sorted(means, reverse=True)[1]
+    for c in range(7):
+        expected = (
+            means[c] >= second
+            or not np.isfinite(scores[c]).all()
+            or means[c] >= means[leader] - expected_margin
+        )
+        assert go_on[c] == expected
+    # tolerance 0 and keep 1: only the leader (and the failed one)
+    go_on, _ = rung0_keep(scores, keep=1, tolerance=0.0)
+    assert set(np.flatnonzero(go_on)) == {leader, 3}
+    # a tie with the last kept goes on too
+    tied = np.array([[0.9, 0.8], [0.7, 0.6], [0.6, 0.7], [0.5, 0.5]])
+    go_on, _ = rung0_keep(tied, keep=2, tolerance=0.0)
+    np.testing.assert_array_equal(go_on, [True, True, True, False])
+
+
+def _slow_noise_forest():
+    # expensive and clearly bad: a forest that only sees the last column, which
+    # make_classification(shuffle=False) fills with noise
+    return make_pipeline(
+        FunctionTransformer(lambda X: X[:, -1:]),
+        RandomForestClassifier(n_estimators=60, random_state=0),
+    )
+
+
+def test_racing_drops_a_bad_expensive_candidate_at_rung_0(global_random_seed):
+    X, y = make_classification(
+        n_samples=800,
+        n_features=8,
+        n_informative=5,
+        class_sep=1.5,
+        shuffle=False,
+        random_state=global_random_seed,
+    )
+    candidates = {
+        "logit": LogisticRegression(),
+        "tree": DecisionTreeClassifier(max_depth=4, random_state=0),
+        "knn": KNeighborsClassifier(),
+        "noise forest": _slow_noise_forest(),
+    }
+    kwargs = {"cv": 5, "random_state": global_random_seed}
+    full = ModelSelector(candidates, **kwargs).fit(X, y)
+    race = ModelSelector(
+        candidates, strategy="racing", racing_params={"keep": 2}, **kwargs
+    ).fit(X, y)
+    row = race.results_.set_index("name").loc["noise forest"]
+    assert row["status"] == "dropped at rung 0"
+    assert row["n_folds"] == 0 and row["fit_time"] == 0
+    assert np.isnan(row["mean_accuracy"])
+    assert row[[f"fold_{f}" for f in range(1, 6)]].isna().all()
+    # its rung-0 cost is measured, and below its full-size cost
+    assert 0 < row["rung0_fit_time"]
+    full_time = full.results_.set_index("name").loc["noise forest", "fit_time"]
+    assert row["rung0_fit_time"] < full_time
+    assert 0.4 < row["rung0_mean"] < 0.65
+    assert race.results_.iloc[-1]["name"] in ("noise forest", "tree")
+    assert race.best_name_ == full.best_name_
+
+
+@pytest.mark.parametrize(
+    "loader, candidates",
+    [
+        (
+            load_breast_cancer,
+            {
+                "logit": LogisticRegression(max_iter=500),
+                "tree": DecisionTreeClassifier(max_depth=5, random_state=0),
+                "nb": GaussianNB(),
+                "knn": KNeighborsClassifier(),
+                "forest": RandomForestClassifier(n_estimators=30, random_state=0),
+                "hgb": HistGradientBoostingClassifier(max_iter=30, random_state=0),
+            },
+        ),
+        (
+            load_wine,
+            {
+                "logit": LogisticRegression(max_iter=500),
+                "tree": DecisionTreeClassifier(max_depth=5, random_state=0),
+                "nb": GaussianNB(),
+                "knn": KNeighborsClassifier(),
+                "forest": RandomForestClassifier(n_estimators=30, random_state=0),
+                "svm": SVC(),
+            },
+        ),
+        (
+            load_diabetes,
+            {
+                "ridge": Ridge(),
+                "tree": DecisionTreeRegressor(max_depth=5, random_state=0),
+                "forest": RandomForestRegressor(n_estimators=30, random_state=0),
+                "hgb": HistGradientBoostingRegressor(max_iter=30, random_state=0),
+            },
+        ),
+    ],
+    ids=["breast_cancer", "wine", "diabetes"],
+)
+def test_racing_winner_and_survivor_scores_equal_full(request, loader, candidates):
+    X, y = loader(return_X_y=True)
+    kwargs = {"cv": 5, "random_state": 0}
+    full = ModelSelector(candidates, **kwargs).fit(X, y)
+    race = ModelSelector(candidates, strategy="racing", **kwargs).fit(X, y)
+    primary = race.scorer_names_[0]
+    full_rows = full.results_.set_index("name")
+    if "wine" in request.node.name:
+        # logistic regression and the SVM tie under "full" (0.983); rung 0
+        # keeps the SVM only: the target, a winner within one std
+        winner = full_rows.loc[full.best_name_]
+        assert full_rows.loc[race.best_name_, f"mean_{primary}"] >= (
+            winner[f"mean_{primary}"] - winner[f"std_{primary}"]
+        )
+        assert race.best_score_ == full_rows.loc[race.best_name_, f"mean_{primary}"]
+    else:
+        assert race.best_name_ == full.best_name_
+        assert race.best_score_ == full.best_score_
+    folds = [f"fold_{f}" for f in range(1, 6)]
+    for name, row in race.results_.set_index("name").iterrows():
+        k = row["n_folds"]
+        # only full-size fold scores are reported, and they are full's
+        np.testing.assert_array_equal(
+            row[folds[:k]].astype(float), full_rows.loc[name, folds[:k]].astype(float)
+        )
+        assert row[folds[k:]].isna().all()
+        if row["status"] in ("completed", "baseline"):
+            assert row[f"mean_{primary}"] == full_rows.loc[name, f"mean_{primary}"]
+            assert row[f"std_{primary}"] == full_rows.loc[name, f"std_{primary}"]
+        elif row["status"] == "dropped at rung 0":
+            assert np.isnan(row[f"mean_{primary}"])
+    # the rung-0 mean is another number than the full-size one (fewer rows)
+    base = race.results_["status"] == "baseline"
+    assert race.results_.loc[base, "rung0_mean"].isna().all()
+    assert race.results_.loc[~base, "rung0_mean"].notna().all()
+
+
 def test_racing_reports_progress_and_drops(capsys):
     X, y, candidates = _racing_problem(0)
-    ModelSelector(candidates, strategy="racing", verbose=1, random_state=0).fit(X, y)
+    ModelSelector(
+        candidates,
+        strategy="racing",
+        verbose=1,
+        random_state=0,
+        racing_params={"subsample": None},
+    ).fit(X, y)
     out = capsys.readouterr().out
     assert re.search(r"\[ModelSelector\] logit fold 1/5: accuracy=0\.\d{4}", out)
     assert "constant dropped after fold 1" in out
@@ -685,6 +898,14 @@ def test_plot_draws_one_box_per_candidate_and_the_baseline():
     baseline = selector.results_.set_index("name").loc["Baseline", "mean_accuracy"]
     lines = [line for line in ax.get_lines() if line.get_label() == "baseline"]
     assert lines and lines[0].get_xdata()[0] == pytest.approx(baseline)
+    # a candidate dropped at rung 0 is marked at its rung-0 mean
+    rows = selector.results_.set_index("name")
+    screened = rows[rows["status"] == "dropped at rung 0"]
+    assert len(screened) and any("dropped at rung 0" in label for label in labels)
+    marks = [m for m in ax.get_lines() if m.get_label() == "rung-0 mean (subsamples)"]
+    np.testing.assert_allclose(
+        sorted(marks[0].get_xdata()), sorted(screened["rung0_mean"])
+    )
 
 
 def test_regressor_baseline_and_improvement_pct():
