@@ -1,5 +1,6 @@
 """DataQualityChecker: a data contract learned at fit and checked at transform."""
 
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -78,6 +79,11 @@ VIOLATION_CHECKS = (
 # A numeric target with more distinct values than this is treated as continuous.
 _MAX_CLASSES = 50
 _MAX_LISTED = 5
+# Chance of a false out_of_range alarm on a batch drawn like the training data.
+_ALPHA = 0.001
+# Range widths beyond the tolerated range where a single value is a violation
+# (one width is reached by sampling alone in lognormal columns).
+_FAR = 3.0
 
 
 def _fmt(value, kind):
@@ -835,12 +841,27 @@ n_features)
         if profile["min"] is None or values.size == 0:
             return rows
         width = profile["max"] - profile["min"]
-        low = profile["min"] - self.range_tolerance * width
-        high = profile["max"] + self.range_tolerance * width
+        tol = self.range_tolerance
+        low = profile["min"] - tol * width
+        high = profile["max"] + tol * width
         # NaN compares False: missing values are never out of range.
         n_out = int(np.count_nonzero(values < low) + np.count_nonzero(values > high))
-        if n_out:
+        if not n_out:
+            return rows
+        # A value beyond the range widened by _FAR more range widths is a
+        # violation at any count; values just beyond the fitted extremes are
+        # counted against what exchangeable data gives by chance (see
+        # _out_of_range_chance).
+        n_far = int(
+            np.count_nonzero(values < low - _FAR * width)
+            + np.count_nonzero(values > high + _FAR * width)
+        )
+        m = int(np.count_nonzero(~np.isnan(values)))
+        n_fit = profile["n_finite"]
+        chance = 2.0 * m / (n_fit + 1)
+        if n_far or _out_of_range_chance(n_out, m, n_fit) < _ALPHA:
             v_min, v_max = float(np.nanmin(values)), float(np.nanmax(values))
+            far = f", {n_far:,} of them far out" if n_far else ""
             rows.append(
                 _violation(
                     "out_of_range",
@@ -849,7 +870,8 @@ n_features)
                     n_out,
                     f"[{_fmt(v_min, kind)}, {_fmt(v_max, kind)}]",
                     f"[{_fmt(low, kind)}, {_fmt(high, kind)}]",
-                    f"{name} has {n_out:,} values outside the fitted range",
+                    f"{name} has {n_out:,} values outside the fitted range "
+                    f"({chance:.1f} expected by chance{far})",
                 )
             )
         return rows
@@ -924,6 +946,39 @@ def _violation(check, column, severity, value, observed, expected, message):
     }
 
 
+def _out_of_range_chance(s, m, n):
+    """Chance that ``s`` or more of ``m`` new values fall outside ``n`` fitted ones.
+
+    Under exchangeability (the batch and the fitted rows drawn alike, continuous
+    values) the ``j`` most extreme of the ``n + m`` values all come from the batch
+    with probability ``q_j = prod_{i<j} (m - i) / (n + m - i)``; counting the ways
+    to split ``s`` between the two ends gives exactly
+    ``P(S >= s) = (s + 1) q_s - s q_{s+1} = q_s (1 + s n / (n + m - s))``.
+    Ties and a positive ``range_tolerance`` only make the count smaller, so this
+    is an upper bound for discrete columns. Each new value is outside with
+    probability ``2 / (n + 1)``, but the count is overdispersed (the fitted
+    extremes are themselves random), hence the exact tail, not a Poisson one.
+    """
+    if s > m:
+        return 0.0
+    log_q = (
+        math.lgamma(m + 1)
+        - math.lgamma(m - s + 1)
+        - math.lgamma(n + m + 1)
+        + math.lgamma(n + m - s + 1)
+    )
+    return math.exp(log_q) * (1.0 + s * n / (n + m - s))
+
+
+def _beyond_chance(count, expected):
+    """Whether ``count`` exceeds a Poisson ``expected`` by a clear margin.
+
+    The margin, ``3 * sqrt(expected) + 1``, keeps the chance of a false alarm
+    near that of a one-sided three-sigma rule (below 1% for every ``expected``).
+    """
+    return count > expected + 3.0 * np.sqrt(expected) + 1.0
+
+
 def _unseen_violations(profile, data):
     categories = profile["categories"]
     k = len(categories)
@@ -933,8 +988,17 @@ def _unseen_violations(profile, data):
         return []
     present = data.codes[data.codes >= 0]
     n_rows = int(np.count_nonzero(unseen[present]))
+    # Good-Turing: the share of fitted rows whose category was seen once
+    # estimates the chance that a new row's category is unseen. Without
+    # singletons (older contracts store none) every unseen category counts.
+    n_fit = profile["n"] - profile["n_missing"]
+    n_singletons = profile.get("n_singletons", 0)
+    expected = present.size * n_singletons / max(n_fit, 1)
+    if n_singletons and not _beyond_chance(n_rows, expected):
+        return []
     values = [repr(v) for v in data.uniques[unseen][:_MAX_LISTED]]
     more = ", ..." if unseen.sum() > _MAX_LISTED else ""
+    by_chance = f" ({expected:.1f} rows expected by chance)" if n_singletons else ""
     return [
         _violation(
             "unseen_categories",
@@ -943,7 +1007,8 @@ def _unseen_violations(profile, data):
             n_rows,
             f"{n_rows:,} row{'s' if n_rows > 1 else ''}: {', '.join(values)}{more}",
             f"one of {k:,} categories",
-            f"{profile['name']} has {int(unseen.sum()):,} categories not seen at fit",
+            f"{profile['name']} has {int(unseen.sum()):,} categories not seen at "
+            f"fit{by_chance}",
         )
     ]
 
