@@ -852,10 +852,17 @@ n_features)
         # violation at any count; values just beyond the fitted extremes are
         # counted against what exchangeable data gives by chance (see
         # _out_of_range_chance).
-        n_far = int(
-            np.count_nonzero(values < low - _FAR * width)
-            + np.count_nonzero(values > high + _FAR * width)
-        )
+        far = (values < low - _FAR * width) | (values > high + _FAR * width)
+        if kind == "numeric" and profile["min"] > 0:
+            # A column positive at fit is often skewed (amounts, incomes): its
+            # far values must also be one log-range width beyond the log range.
+            log_min, log_max = np.log(profile["min"]), np.log(profile["max"])
+            log_width = log_max - log_min
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_values = np.log(np.where(values > 0, values, np.nan))
+            far &= ~(log_values <= log_max + log_width)
+            far &= ~(log_values >= log_min - log_width)
+        n_far = int(np.count_nonzero(far))
         m = int(np.count_nonzero(~np.isnan(values)))
         n_fit = profile["n_finite"]
         chance = 2.0 * m / (n_fit + 1)
@@ -970,15 +977,6 @@ def _out_of_range_chance(s, m, n):
     return math.exp(log_q) * (1.0 + s * n / (n + m - s))
 
 
-def _beyond_chance(count, expected):
-    """Whether ``count`` exceeds a Poisson ``expected`` by a clear margin.
-
-    The margin, ``3 * sqrt(expected) + 1``, keeps the chance of a false alarm
-    near that of a one-sided three-sigma rule (below 1% for every ``expected``).
-    """
-    return count > expected + 3.0 * np.sqrt(expected) + 1.0
-
-
 def _unseen_violations(profile, data):
     categories = profile["categories"]
     k = len(categories)
@@ -991,14 +989,19 @@ def _unseen_violations(profile, data):
     # Good-Turing: the share of fitted rows whose category was seen once
     # estimates the chance that a new row's category is unseen. Without
     # singletons (older contracts store none) every unseen category counts.
-    n_fit = profile["n"] - profile["n_missing"]
-    n_singletons = profile.get("n_singletons", 0)
-    expected = present.size * n_singletons / max(n_fit, 1)
-    if n_singletons and not _beyond_chance(n_rows, expected):
+    n_fit = max(profile["n"] - profile["n_missing"], 1)
+    n1 = profile.get("n_singletons", 0)
+    n2 = profile.get("n_doubletons", 0)
+    m = present.size
+    expected = m * n1 / n_fit
+    # Poisson noise of the batch plus the error of the estimate itself, whose
+    # variance is about (n1 (1 - n1 / n) + 2 n2) / n**2 (Esty, 1983).
+    variance = expected + m**2 * (n1 * (1.0 - n1 / n_fit) + 2.0 * n2) / n_fit**2
+    if n1 and n_rows <= expected + 3.0 * np.sqrt(variance) + 1.0:
         return []
     values = [repr(v) for v in data.uniques[unseen][:_MAX_LISTED]]
     more = ", ..." if unseen.sum() > _MAX_LISTED else ""
-    by_chance = f" ({expected:.1f} rows expected by chance)" if n_singletons else ""
+    by_chance = f" ({expected:.1f} rows expected by chance)" if n1 else ""
     return [
         _violation(
             "unseen_categories",
