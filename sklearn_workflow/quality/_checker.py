@@ -860,8 +860,11 @@ n_features)
             log_width = log_max - log_min
             with np.errstate(divide="ignore", invalid="ignore"):
                 log_values = np.log(np.where(values > 0, values, np.nan))
-            far &= ~(log_values <= log_max + log_width)
-            far &= ~(log_values >= log_min - log_width)
+            # NaN (a value <= 0, never seen at fit) compares False: far.
+            far &= ~(
+                (log_values <= log_max + log_width)
+                & (log_values >= log_min - log_width)
+            )
         n_far = int(np.count_nonzero(far))
         m = int(np.count_nonzero(~np.isnan(values)))
         n_fit = profile["n_finite"]

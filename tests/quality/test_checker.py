@@ -514,6 +514,30 @@ def test_range_far_value_is_a_violation_alone(tolerance, value, flagged):
     assert list(checker.validate(-batch + 10)["check"]) == (["out_of_range"] * flagged)
 
 
+@pytest.mark.parametrize(
+    "value, flagged",
+    [(164.0, False), (166.0, True), (-90.0, True), (-70.0, False)],
+)
+def test_range_far_value_positive_column(value, flagged):
+    # Fitted [25, 60], positive: far is beyond [25 - 105, 60 + 105] and, on the
+    # log scale, beyond one log-range width (60 * 60 / 25 = 144 and 25 * 25 / 60);
+    # values <= 0 have no log and count as far when linearly far.
+    X = pd.DataFrame({"a": np.linspace(25, 60, 100)})
+    checker = DataQualityChecker().fit(X)
+    v = checker.validate(pd.DataFrame({"a": [30.0, value]}))
+    assert list(v["check"]) == (["out_of_range"] * flagged)
+
+
+def test_range_far_value_skewed_column_uses_log_scale():
+    # Fitted [1, 100] on a positive column: 400 is beyond 3 range widths
+    # (1 + 4 * 99 = 397) but within one log width (100 * 100 = 10_000).
+    X = pd.DataFrame({"a": np.geomspace(1, 100, 100)})
+    checker = DataQualityChecker().fit(X)
+    assert checker.validate(pd.DataFrame({"a": [30.0, 400.0]})).empty
+    v = checker.validate(pd.DataFrame({"a": [30.0, 20_000.0]}))
+    assert list(v["check"]) == ["out_of_range"]
+
+
 def _out_of_range_chance_naive(s, m, n):
     # P(S >= s) summed over the exact distribution of the count, by enumerating
     # how many of the top and bottom slots of the n + m ranks the batch takes.
