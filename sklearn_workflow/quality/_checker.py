@@ -135,7 +135,8 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Number of quantile bins of numeric and datetime columns for drift.
     range_tolerance : float >= 0, default=0.0
         New values may exceed the fitted ``[min, max]`` by this fraction of the
-        fitted range before they count as out of range.
+        fitted range before they count as out of range. A few values just
+        outside are still expected by chance and not flagged (see Notes).
     max_categories : int >= 1, default=1000
         Categories kept per column in the contract (the most frequent). A column
         with more is high-cardinality: its unseen categories are not checked.
@@ -221,7 +222,29 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     number of bins, ``m`` and ``n`` the non-missing counts of the batch and of the
     training data: ``(k - 1) * (1 / m + 1 / n)`` is the PSI that sampling noise
     alone produces, so small batches and many categories do not raise false
-    alarms. Columns that are missing, extra or reordered are violations too;
+    alarms.
+
+    Ranges: under exchangeability (the batch drawn like the training rows) each
+    new value lies above the fitted max, or below the min, with probability at
+    most ``1 / (n + 1)``, so ``m`` new values have about ``2 m / (n + 1)``
+    outside by chance. The ``s`` values outside the range widened by
+    ``range_tolerance`` are a violation only when so many are unlikely:
+    ``P(S >= s) = q_s (1 + s n / (n + m - s)) < 0.001``, with
+    ``q_s = prod_{i<s} (m - i) / (n + m - i)`` (exact for continuous values,
+    conservative with ties). A value more than three range widths beyond the
+    widened range is a violation at any count -- in a column positive at fit,
+    when it is also one width beyond the range on the log scale (a skewed
+    amount's next sample can be several times the fitted max).
+
+    Unseen categories: the Good-Turing estimate of the chance that a new row has
+    a category not seen at fit is ``n1 / n``, ``n1`` the number of categories
+    seen once at fit. The ``u`` unseen rows of a batch of ``m`` are a violation
+    when ``u > e + 3 sd + 1``, ``e = m n1 / n``, ``sd**2 = e + m**2 (n1 (1 - n1
+    / n) + 2 n2) / n**2`` (batch noise plus the estimate's own error, Esty 1983;
+    ``n2`` categories seen twice). A column without categories seen once (few,
+    well-populated levels) flags any unseen category.
+
+    Columns that are missing, extra or reordered are violations too;
     with ``on_violation="raise"`` the error starts with scikit-learn's standard
     feature-name message.
 
@@ -241,13 +264,23 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     ``transform`` returns the very same object, and checks it on the way:
 
-    >>> X_new = pd.DataFrame({"age": [30.0, 140.0], "city": ["Lyon", "Rome"]})
+    >>> X_new = pd.DataFrame({"age": [30.0, 400.0], "city": ["Lyon", "Rome"]})
     >>> checker.transform(X) is X
     True
     >>> checker.validate(X_new)[["check", "column", "observed"]]
-                   check column     observed
-    0       out_of_range    age    [30, 140]
-    1  unseen_categories   city  1 row: 'Rome'
+              check column   observed
+    0  out_of_range    age  [30, 400]
+
+    400 is far out of the fitted [25, 60]; one value just above 60 would be
+    chance. "Rome" passes: 2 of the 10 fitted rows had a city seen only once,
+    so unseen cities are expected in about 20% of new rows. A column whose
+    categories were all seen several times flags a new one at once:
+
+    >>> plans = pd.DataFrame({"plan": ["basic", "pro"] * 5})
+    >>> new_plans = pd.DataFrame({"plan": ["basic", "gold"]})
+    >>> DataQualityChecker().fit(plans).validate(new_plans)[["check", "observed"]]
+                   check     observed
+    0  unseen_categories  1 row: 'gold'
     """
 
     _parameter_constraints = {
