@@ -80,7 +80,7 @@ VIOLATION_CHECKS = (
 _MAX_CLASSES = 50
 _MAX_LISTED = 5
 # Chance of a false out_of_range alarm on a batch drawn like the training data.
-_ALPHA = 0.001
+_ALPHA = 1e-4
 # Range widths beyond the tolerated range where a single value is a violation
 # (one width is reached by sampling alone in lognormal columns).
 _FAR = 3.0
@@ -229,7 +229,8 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     most ``1 / (n + 1)``, so ``m`` new values have about ``2 m / (n + 1)``
     outside by chance. The ``s`` values outside the range widened by
     ``range_tolerance`` are a violation only when so many are unlikely:
-    ``P(S >= s) = q_s (1 + s n / (n + m - s)) < 0.001``, with
+    ``P(S >= s) = q_s (1 + s n / (n + m - s)) < 0.0001`` (small, as every
+    column of every batch, e.g. each cross-validation fold, is a test), with
     ``q_s = prod_{i<s} (m - i) / (n + m - i)`` (exact for continuous values,
     conservative with ties). A value more than three range widths beyond the
     widened range is a violation at any count -- in a column positive at fit,
