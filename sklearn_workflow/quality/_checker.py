@@ -1,5 +1,6 @@
 """DataQualityChecker: a data contract learned at fit and checked at transform."""
 
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -78,6 +79,11 @@ VIOLATION_CHECKS = (
 # A numeric target with more distinct values than this is treated as continuous.
 _MAX_CLASSES = 50
 _MAX_LISTED = 5
+# Chance of a false out_of_range alarm on a batch drawn like the training data.
+_ALPHA = 1e-4
+# Range widths beyond the tolerated range where a single value is a violation
+# (one width is reached by sampling alone in lognormal columns).
+_FAR = 3.0
 
 
 def _fmt(value, kind):
@@ -129,7 +135,8 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Number of quantile bins of numeric and datetime columns for drift.
     range_tolerance : float >= 0, default=0.0
         New values may exceed the fitted ``[min, max]`` by this fraction of the
-        fitted range before they count as out of range.
+        fitted range before they count as out of range. A few values just
+        outside are still expected by chance and not flagged (see Notes).
     max_categories : int >= 1, default=1000
         Categories kept per column in the contract (the most frequent). A column
         with more is high-cardinality: its unseen categories are not checked.
@@ -215,7 +222,30 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     number of bins, ``m`` and ``n`` the non-missing counts of the batch and of the
     training data: ``(k - 1) * (1 / m + 1 / n)`` is the PSI that sampling noise
     alone produces, so small batches and many categories do not raise false
-    alarms. Columns that are missing, extra or reordered are violations too;
+    alarms.
+
+    Ranges: under exchangeability (the batch drawn like the training rows) each
+    new value lies above the fitted max, or below the min, with probability at
+    most ``1 / (n + 1)``, so ``m`` new values have about ``2 m / (n + 1)``
+    outside by chance. The ``s`` values outside the range widened by
+    ``range_tolerance`` are a violation only when so many are unlikely:
+    ``P(S >= s) = q_s (1 + s n / (n + m - s)) < 0.0001`` (small, as every
+    column of every batch, e.g. each cross-validation fold, is a test), with
+    ``q_s = prod_{i<s} (m - i) / (n + m - i)`` (exact for continuous values,
+    conservative with ties). A value more than three range widths beyond the
+    widened range is a violation at any count -- in a column positive at fit,
+    when it is also one width beyond the range on the log scale (a skewed
+    amount's next sample can be several times the fitted max).
+
+    Unseen categories: the Good-Turing estimate of the chance that a new row has
+    a category not seen at fit is ``n1 / n``, ``n1`` the number of categories
+    seen once at fit. The ``u`` unseen rows of a batch of ``m`` are a violation
+    when ``u > e + 3 sd + 1``, ``e = m n1 / n``, ``sd**2 = e + m**2 (n1 (1 - n1
+    / n) + 2 n2) / n**2`` (batch noise plus the estimate's own error, Esty 1983;
+    ``n2`` categories seen twice). A column without categories seen once (few,
+    well-populated levels) flags any unseen category.
+
+    Columns that are missing, extra or reordered are violations too;
     with ``on_violation="raise"`` the error starts with scikit-learn's standard
     feature-name message.
 
@@ -235,13 +265,23 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     ``transform`` returns the very same object, and checks it on the way:
 
-    >>> X_new = pd.DataFrame({"age": [30.0, 140.0], "city": ["Lyon", "Rome"]})
+    >>> X_new = pd.DataFrame({"age": [30.0, 400.0], "city": ["Lyon", "Rome"]})
     >>> checker.transform(X) is X
     True
     >>> checker.validate(X_new)[["check", "column", "observed"]]
-                   check column     observed
-    0       out_of_range    age    [30, 140]
-    1  unseen_categories   city  1 row: 'Rome'
+              check column   observed
+    0  out_of_range    age  [30, 400]
+
+    400 is far out of the fitted [25, 60]; one value just above 60 would be
+    chance. "Rome" passes: 2 of the 10 fitted rows had a city seen only once,
+    so unseen cities are expected in about 20% of new rows. A column whose
+    categories were all seen several times flags a new one at once:
+
+    >>> plans = pd.DataFrame({"plan": ["basic", "pro"] * 5})
+    >>> new_plans = pd.DataFrame({"plan": ["basic", "gold"]})
+    >>> DataQualityChecker().fit(plans).validate(new_plans)[["check", "observed"]]
+                   check     observed
+    0  unseen_categories  1 row: 'gold'
     """
 
     _parameter_constraints = {
@@ -835,12 +875,37 @@ n_features)
         if profile["min"] is None or values.size == 0:
             return rows
         width = profile["max"] - profile["min"]
-        low = profile["min"] - self.range_tolerance * width
-        high = profile["max"] + self.range_tolerance * width
+        tol = self.range_tolerance
+        low = profile["min"] - tol * width
+        high = profile["max"] + tol * width
         # NaN compares False: missing values are never out of range.
         n_out = int(np.count_nonzero(values < low) + np.count_nonzero(values > high))
-        if n_out:
+        if not n_out:
+            return rows
+        # A value beyond the range widened by _FAR more range widths is a
+        # violation at any count; values just beyond the fitted extremes are
+        # counted against what exchangeable data gives by chance (see
+        # _out_of_range_chance).
+        far = (values < low - _FAR * width) | (values > high + _FAR * width)
+        if kind == "numeric" and profile["min"] > 0:
+            # A column positive at fit is often skewed (amounts, incomes): its
+            # far values must also be one log-range width beyond the log range.
+            log_min, log_max = np.log(profile["min"]), np.log(profile["max"])
+            log_width = log_max - log_min
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_values = np.log(np.where(values > 0, values, np.nan))
+            # NaN (a value <= 0, never seen at fit) compares False: far.
+            far &= ~(
+                (log_values <= log_max + log_width)
+                & (log_values >= log_min - log_width)
+            )
+        n_far = int(np.count_nonzero(far))
+        m = int(np.count_nonzero(~np.isnan(values)))
+        n_fit = profile["n_finite"]
+        chance = 2.0 * m / (n_fit + 1)
+        if n_far or _out_of_range_chance(n_out, m, n_fit) < _ALPHA:
             v_min, v_max = float(np.nanmin(values)), float(np.nanmax(values))
+            far = f", {n_far:,} of them far out" if n_far else ""
             rows.append(
                 _violation(
                     "out_of_range",
@@ -849,7 +914,8 @@ n_features)
                     n_out,
                     f"[{_fmt(v_min, kind)}, {_fmt(v_max, kind)}]",
                     f"[{_fmt(low, kind)}, {_fmt(high, kind)}]",
-                    f"{name} has {n_out:,} values outside the fitted range",
+                    f"{name} has {n_out:,} values outside the fitted range "
+                    f"({chance:.1f} expected by chance{far})",
                 )
             )
         return rows
@@ -924,6 +990,30 @@ def _violation(check, column, severity, value, observed, expected, message):
     }
 
 
+def _out_of_range_chance(s, m, n):
+    """Chance that ``s`` or more of ``m`` new values fall outside ``n`` fitted ones.
+
+    Under exchangeability (the batch and the fitted rows drawn alike, continuous
+    values) the ``j`` most extreme of the ``n + m`` values all come from the batch
+    with probability ``q_j = prod_{i<j} (m - i) / (n + m - i)``; counting the ways
+    to split ``s`` between the two ends gives exactly
+    ``P(S >= s) = (s + 1) q_s - s q_{s+1} = q_s (1 + s n / (n + m - s))``.
+    Ties and a positive ``range_tolerance`` only make the count smaller, so this
+    is an upper bound for discrete columns. Each new value is outside with
+    probability ``2 / (n + 1)``, but the count is overdispersed (the fitted
+    extremes are themselves random), hence the exact tail, not a Poisson one.
+    """
+    if s > m:
+        return 0.0
+    log_q = (
+        math.lgamma(m + 1)
+        - math.lgamma(m - s + 1)
+        - math.lgamma(n + m + 1)
+        + math.lgamma(n + m - s + 1)
+    )
+    return math.exp(log_q) * (1.0 + s * n / (n + m - s))
+
+
 def _unseen_violations(profile, data):
     categories = profile["categories"]
     k = len(categories)
@@ -933,8 +1023,22 @@ def _unseen_violations(profile, data):
         return []
     present = data.codes[data.codes >= 0]
     n_rows = int(np.count_nonzero(unseen[present]))
+    # Good-Turing: the share of fitted rows whose category was seen once
+    # estimates the chance that a new row's category is unseen. Without
+    # singletons (older contracts store none) every unseen category counts.
+    n_fit = max(profile["n"] - profile["n_missing"], 1)
+    n1 = profile.get("n_singletons", 0)
+    n2 = profile.get("n_doubletons", 0)
+    m = present.size
+    expected = m * n1 / n_fit
+    # Poisson noise of the batch plus the error of the estimate itself, whose
+    # variance is about (n1 (1 - n1 / n) + 2 n2) / n**2 (Esty, 1983).
+    variance = expected + m**2 * (n1 * (1.0 - n1 / n_fit) + 2.0 * n2) / n_fit**2
+    if n1 and n_rows <= expected + 3.0 * np.sqrt(variance) + 1.0:
+        return []
     values = [repr(v) for v in data.uniques[unseen][:_MAX_LISTED]]
     more = ", ..." if unseen.sum() > _MAX_LISTED else ""
+    by_chance = f" ({expected:.1f} rows expected by chance)" if n1 else ""
     return [
         _violation(
             "unseen_categories",
@@ -943,7 +1047,8 @@ def _unseen_violations(profile, data):
             n_rows,
             f"{n_rows:,} row{'s' if n_rows > 1 else ''}: {', '.join(values)}{more}",
             f"one of {k:,} categories",
-            f"{profile['name']} has {int(unseen.sum()):,} categories not seen at fit",
+            f"{profile['name']} has {int(unseen.sum()):,} categories not seen at "
+            f"fit{by_chance}",
         )
     ]
 

@@ -336,6 +336,11 @@ def profile_column(data, *, n_bins, max_categories):
         profile["category_counts"] = counts[keep].tolist()
         profile["other_fraction"] = float(1.0 - counts[keep].sum() / total)
         profile["high_cardinality"] = bool(data.n_unique > max_categories)
+        # Categories seen exactly once: n_singletons / (n - n_missing) is the
+        # Good-Turing estimate of the chance that a new row has an unseen one;
+        # those seen twice give its standard error (Esty, 1983).
+        profile["n_singletons"] = int(np.count_nonzero(counts == 1))
+        profile["n_doubletons"] = int(np.count_nonzero(counts == 2))
         profile["n_drift_categories"] = int(
             np.count_nonzero(counts[keep] >= DRIFT_MIN_SHARE * total)
         )
@@ -345,6 +350,8 @@ def profile_column(data, *, n_bins, max_categories):
         profile["category_counts"] = []
         profile["other_fraction"] = 0.0
         profile["n_drift_categories"] = 0
+        profile["n_singletons"] = 0
+        profile["n_doubletons"] = 0
     return profile, sorted_values
 
 

@@ -488,12 +488,164 @@ def test_validate_schema_violations(rng):
 
 
 def test_range_tolerance(rng):
+    # A single value just beyond the fitted max is what sampling gives (each new
+    # value is above the max of 100 with probability 1/101); twenty of them are
+    # not. range_tolerance widens the range they are counted against.
     X = pd.DataFrame({"a": np.linspace(0, 10, 100)})
-    batch = pd.DataFrame({"a": [11.0]})
-    assert list(DataQualityChecker().fit(X).validate(batch)["check"]) == [
-        "out_of_range"
-    ]
+    assert DataQualityChecker().fit(X).validate(pd.DataFrame({"a": [11.0]})).empty
+    batch = pd.DataFrame({"a": np.full(20, 11.0)})
+    v = DataQualityChecker().fit(X).validate(batch)
+    assert list(v["check"]) == ["out_of_range"]
+    assert v["value"].item() == 20
     assert DataQualityChecker(range_tolerance=0.2).fit(X).validate(batch).empty
+
+
+@pytest.mark.parametrize(
+    "tolerance, value, flagged",
+    [(0.0, 39.0, False), (0.0, 41.0, True), (0.2, 41.0, False), (0.2, 43.0, True)],
+)
+def test_range_far_value_is_a_violation_alone(tolerance, value, flagged):
+    # One value more than three range widths beyond the tolerated range is a
+    # violation at any count: [0, 10] -> far beyond 10 + 10 * (tolerance + 3).
+    X = pd.DataFrame({"a": np.linspace(0, 10, 100)})
+    batch = pd.DataFrame({"a": [5.0, value]})
+    checker = DataQualityChecker(range_tolerance=tolerance).fit(X)
+    assert list(checker.validate(batch)["check"]) == (["out_of_range"] * flagged)
+    assert list(checker.validate(-batch + 10)["check"]) == (["out_of_range"] * flagged)
+
+
+@pytest.mark.parametrize(
+    "value, flagged",
+    [(164.0, False), (166.0, True), (-90.0, True), (-70.0, False)],
+)
+def test_range_far_value_positive_column(value, flagged):
+    # Fitted [25, 60], positive: far is beyond [25 - 105, 60 + 105] and, on the
+    # log scale, beyond one log-range width (60 * 60 / 25 = 144 and 25 * 25 / 60);
+    # values <= 0 have no log and count as far when linearly far.
+    X = pd.DataFrame({"a": np.linspace(25, 60, 100)})
+    checker = DataQualityChecker().fit(X)
+    v = checker.validate(pd.DataFrame({"a": [30.0, value]}))
+    assert list(v["check"]) == (["out_of_range"] * flagged)
+
+
+def test_range_far_value_skewed_column_uses_log_scale():
+    # Fitted [1, 100] on a positive column: 400 is beyond 3 range widths
+    # (1 + 4 * 99 = 397) but within one log width (100 * 100 = 10_000).
+    X = pd.DataFrame({"a": np.geomspace(1, 100, 100)})
+    checker = DataQualityChecker().fit(X)
+    assert checker.validate(pd.DataFrame({"a": [30.0, 400.0]})).empty
+    v = checker.validate(pd.DataFrame({"a": [30.0, 20_000.0]}))
+    assert list(v["check"]) == ["out_of_range"]
+
+
+def _out_of_range_chance_naive(s, m, n):
+    # P(S >= s) summed over the exact distribution of the count, by enumerating
+    # how many of the top and bottom slots of the n + m ranks the batch takes.
+    from math import comb
+
+    total = comb(n + m, m)
+    p = 0.0
+    for top in range(m + 1):
+        for bottom in range(m + 1 - top):
+            if top + bottom < s:
+                continue
+            # exactly `top` batch values above all fitted ones and exactly
+            # `bottom` below: the ranks next to them (inside) are fitted values.
+            inner = n + m - top - bottom
+            rest = m - top - bottom
+            if inner < 2 or rest > inner - 2:
+                continue
+            p += comb(inner - 2, rest) / total
+    return p
+
+
+@pytest.mark.parametrize("m, n", [(5, 3), (30, 50), (10, 10), (1, 20)])
+def test_out_of_range_chance_matches_enumeration(m, n):
+    from sklearn_workflow.quality._checker import _out_of_range_chance
+
+    for s in range(m + 1):
+        assert _out_of_range_chance(s, m, n) == pytest.approx(
+            _out_of_range_chance_naive(s, m, n), rel=1e-9, abs=1e-12
+        )
+
+
+def test_skewed_column_split_in_halves_is_rarely_out_of_range(global_random_seed):
+    # Property: the batch and the fitted rows are drawn alike, so a violation is
+    # a false alarm (about 1% of halvings, 0.2 expected in 20; 2 allowed so that
+    # every seed passes).
+    rng = np.random.default_rng(global_random_seed)
+    n_violations = 0
+    for _ in range(20):
+        values = rng.lognormal(3.0, 1.0, 1000)
+        X = pd.DataFrame({"a": values[:500]})
+        batch = pd.DataFrame({"a": values[500:]})
+        v = DataQualityChecker().fit(X).validate(batch)
+        assert set(v["check"]) <= {"out_of_range"}
+        n_violations += not v.empty
+    assert n_violations <= 2
+
+
+def test_many_values_far_out_of_range_are_reported(rng):
+    values = rng.lognormal(3.0, 1.0, 1000)
+    X = pd.DataFrame({"a": values})
+    batch = pd.DataFrame({"a": rng.lognormal(3.0, 1.0, 500) * 100})
+    v = DataQualityChecker().fit(X).validate(batch)
+    assert "out_of_range" in set(v["check"])
+
+
+def test_unseen_categories_good_turing():
+    # 200 cities, long tail: cities seen once at fit make a few unseen ones in a
+    # new batch expected, a batch that is mostly new cities is not.
+    rng = np.random.default_rng(0)
+    weights = 1.0 / np.arange(1, 201)
+    cities = np.array([f"city{i}" for i in range(200)], dtype=object)
+    draw = cities[rng.choice(200, 3000, p=weights / weights.sum())]
+    X = pd.DataFrame({"city": draw[:1500]})
+    checker = DataQualityChecker().fit(X)
+    counts = X["city"].value_counts()
+    profile = checker.contract_["columns"][0]
+    assert profile["n_singletons"] == int((counts == 1).sum()) > 0
+    seen = set(X["city"])
+    batch = pd.DataFrame({"city": draw[1500:]})
+    assert (~batch["city"].isin(seen)).sum() > 0  # a few unseen, by sampling
+    assert checker.validate(batch).empty
+    batch.loc[:299, "city"] = "Atlantis"
+    v = checker.validate(batch)
+    assert list(v["check"]) == ["unseen_categories"]
+    assert v["value"].item() >= 300
+
+
+def test_unseen_category_in_low_cardinality_column_is_a_violation(rng):
+    # No category seen once at fit: the Good-Turing chance of a new one is 0, so
+    # a single row with a new category is reported.
+    X = pd.DataFrame({"c": np.array(["a", "b", "c"], dtype=object)[np.arange(300) % 3]})
+    checker = DataQualityChecker().fit(X)
+    assert checker.contract_["columns"][0]["n_singletons"] == 0
+    v = checker.validate(pd.DataFrame({"c": ["a", "b", "zzz"]}))
+    assert list(v["check"]) == ["unseen_categories"]
+    assert v["value"].item() == 1
+
+
+def test_churn_cross_validation_does_not_warn():
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.tree import DecisionTreeClassifier
+
+    from sklearn_workflow import DateFeatureExtractor, TargetEncoder
+    from sklearn_workflow.datasets import make_churn
+
+    X, y = make_churn(1500, random_state=0)
+    X = X.drop(columns=["cancellation_requested", "customer_id"])
+    pipe = make_pipeline(
+        DataQualityChecker(),
+        DateFeatureExtractor(),
+        TargetEncoder(),
+        DecisionTreeClassifier(max_depth=4),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        scores = cross_val_score(pipe, X, y, cv=3)
+    assert np.isfinite(scores).all()
 
 
 @pytest.mark.parametrize("on_violation", ["warn", "raise", "ignore"])
