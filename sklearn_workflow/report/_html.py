@@ -36,7 +36,8 @@ def table_to_html(frame, *, index=False, float_format="{:.4g}"):
     """A pandas DataFrame as an HTML table, every cell escaped.
 
     Numbers are right-aligned and formatted with ``float_format``; text is
-    left-aligned. A ``severity`` column gets a CSS class per value.
+    left-aligned; a missing value (None or NaN) is an empty cell. A ``severity``
+    column gets a CSS class per value.
     """
     import numpy as np
 
@@ -46,7 +47,11 @@ def table_to_html(frame, *, index=False, float_format="{:.4g}"):
     for label, values in zip(frame.index, frame.itertuples(index=False)):
         cells = [f'<th class="text">{escape(label)}</th>'] if index else []
         for name, value in zip(columns, values):
-            if isinstance(value, (float, np.floating)):
+            if value is None or (
+                isinstance(value, (float, np.floating)) and np.isnan(value)
+            ):
+                text, css = "", ""  # a missing cell stays empty
+            elif isinstance(value, (float, np.floating)):
                 text, css = float_format.format(value), ""
             elif isinstance(value, (int, np.integer)) and not isinstance(value, bool):
                 text, css = f"{value:,}", ""

@@ -16,7 +16,13 @@ def test_table_to_html_escapes_and_formats():
     )
     html = table_to_html(frame)
     assert "&lt;script&gt;" in html and "<script>" not in html
-    assert "0.1235" in html and "1,000" in html and "nan" in html
+    assert "0.1235" in html and "1,000" in html
+    assert "nan" not in html and '<td class=""></td>' in html
+
+
+def test_table_to_html_leaves_missing_text_cells_empty():
+    html = table_to_html(pd.DataFrame({"column": [None, "a"]}))
+    assert "None" not in html and '<td class=""></td>' in html
 
 
 def test_table_to_html_marks_severity():
