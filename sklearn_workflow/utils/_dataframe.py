@@ -279,14 +279,9 @@ def to_datetime64(col):
     >>> str(values[0]), tz
     ('2024-03-10T08:00:00.000000000', 'America/New_York')
     """
-    if _is_polars_series(col):
-        col = col.to_pandas()
-    if not isinstance(col, pd.Series):
-        col = pd.Series(col)
-    tz = getattr(col.dtype, "tz", None)
-    if tz is not None:
-        return col.dt.tz_localize(None).to_numpy(), str(tz)
-    return col.to_numpy(), None
+    series = to_datetime_series(col)
+    local, _ = split_datetime_series(series)
+    return local, datetime_timezone(series)
 
 
 def _to_pandas_column(values):
