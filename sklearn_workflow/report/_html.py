@@ -28,7 +28,13 @@ img{max-width:100%}
 
 
 def escape(text):
-    """HTML-escape any value's string form."""
+    """HTML-escape any value's string form.
+
+    Examples
+    --------
+    >>> escape("<b> & 'x'")
+    '&lt;b&gt; &amp; &#x27;x&#x27;'
+    """
     return html.escape(str(text), quote=True)
 
 
@@ -38,6 +44,13 @@ def table_to_html(frame, *, index=False, float_format="{:.4g}"):
     Numbers are right-aligned and formatted with ``float_format``; text is
     left-aligned; a missing value (None or NaN) is an empty cell. A ``severity``
     column gets a CSS class per value.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> html = table_to_html(pd.DataFrame({"column": ["<id>", None], "n": [1500, 2]}))
+    >>> "&lt;id&gt;" in html, "1,500" in html, "None" in html
+    (True, True, False)
     """
     import numpy as np
 
@@ -67,7 +80,16 @@ def table_to_html(frame, *, index=False, float_format="{:.4g}"):
 
 
 def figure_to_html(figure, *, alt="figure", dpi=100):
-    """A matplotlib Figure as an ``<img>`` with the PNG embedded in base64."""
+    """A matplotlib Figure as an ``<img>`` with the PNG embedded in base64.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> figure = Figure()
+    >>> _ = figure.subplots().plot([0, 1], [1, 0])
+    >>> figure_to_html(figure, alt="a line")[:49]
+    '<img alt="a line" src="data:image/png;base64,iVBO'
+    """
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
@@ -75,7 +97,13 @@ def figure_to_html(figure, *, alt="figure", dpi=100):
 
 
 def section(title, *parts):
-    """An ``<h2>`` section; parts are HTML fragments (already escaped)."""
+    """An ``<h2>`` section; parts are HTML fragments (already escaped).
+
+    Examples
+    --------
+    >>> section("Data & target", "<p>5 rows</p>")
+    '<section><h2>Data &amp; target</h2><p>5 rows</p></section>'
+    """
     return f"<section><h2>{escape(title)}</h2>{''.join(parts)}</section>"
 
 
