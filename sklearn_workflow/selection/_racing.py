@@ -43,11 +43,22 @@ _MAX_BLOCKS = 10
 
 # Rung 0 of the race (see ``rung0_keep``): the share of each training fold the
 # candidates are first fitted on, on how many of the folds (the first ones), how
-# many of the best rung-0 candidates always go on, and the margin, in standard
-# deviations of the leader's rung-0 fold scores, within which a candidate goes on
-# too. These defaults were chosen on the benchmark's data sets (see
-# docs/selection.md): a wider margin or more folds is safer and saves less.
-RUNG0_DEFAULTS = {"subsample": 0.25, "folds": 3, "keep": 2, "tolerance": 0.5}
+# many of the best rung-0 candidates go on, and the margin, in standard deviations
+# of the leader's rung-0 score, within which a candidate goes on too. Below
+# ``min_rows`` rows a subsample fits in about the time of the whole training fold
+# (fixed costs such as a forest's per-tree overhead dominate), so rung 0 is then
+# the first full-size fold itself. ``budget`` caps the planned fit time of the race
+# at that share of the projected fit time of ``strategy="full"``. These defaults
+# were chosen on the benchmark's data sets (see docs/selection.md): a wider margin
+# or more folds is safer and saves less.
+RUNG0_DEFAULTS = {
+    "subsample": 0.25,
+    "folds": 3,
+    "keep": 2,
+    "tolerance": 0.5,
+    "min_rows": 500,
+    "budget": 0.5,
+}
 
 
 def make_blocks(y_test, classification, seed=None, max_blocks=_MAX_BLOCKS):
@@ -191,25 +202,53 @@ def subsample_rows(train, y_train, fraction, classification, seed=None):
     return np.sort(train[chosen])
 
 
-def rung0_keep(fold_scores, *, keep, tolerance):
+def rung0_keep(
+    fold_scores,
+    *,
+    keep,
+    tolerance,
+    spread=None,
+    spent=0.0,
+    cost_to_go=None,
+    full_cost=None,
+    budget=None,
+):
     """Which candidates go on to the full-size folds after rung 0.
 
-    Rung 0 fits every candidate on a subsample of each training fold and scores
-    it on the whole validation fold. A candidate goes on when it is among the
-    ``keep`` best rung-0 means (ties included), or when its rung-0 mean is within
-    ``tolerance``
-    standard deviations (of the leader's rung-0 fold scores) of the leader's mean.
-    This is a screen, not a test: a candidate whose learning curve is steeper
-    than the leader's can be behind at rung 0 and ahead on the full folds.
+    Rung 0 scores every candidate on a few folds, fitted either on subsamples of
+    the training folds or on the first full-size fold. A candidate is *eligible*
+    to go on when it is among the ``keep`` best rung-0 means (ties included), or
+    when its rung-0 mean is within ``tolerance`` standard deviations of the
+    leader's mean. This is a screen, not a test: a candidate whose learning curve
+    is steeper than the leader's can be behind at rung 0 and ahead on the full
+    folds.
+
+    With a ``budget``, the eligible candidates go on in order of their rung-0
+    mean while the fit time already spent plus the projected full-size fit time
+    of those going on stays within ``budget * full_cost``; an eligible candidate
+    that does not fit is marked over budget (a cheaper one further down can still
+    go on). The leader always goes on.
 
     Parameters
     ----------
     fold_scores : ndarray of shape (n_candidates, n_folds)
         Rung-0 scores (greater is better); NaN for a fold that failed.
     keep : int
-        The number of best candidates that always go on.
+        The number of best candidates that are eligible whatever their margin.
     tolerance : float
-        The margin, in standard deviations of the leader's rung-0 fold scores.
+        The margin, in standard deviations of the leader's rung-0 score.
+    spread : float or None, default=None
+        That standard deviation; None: the one of the leader's rung-0 fold scores
+        (0 with a single fold).
+    spent : float, default=0.0
+        The fit time rung 0 took.
+    cost_to_go : ndarray of shape (n_candidates,) or None, default=None
+        The projected fit time of each candidate's remaining full-size folds.
+    full_cost : float or None, default=None
+        The projected fit time of ``strategy="full"``.
+    budget : float or None, default=None
+        The share of ``full_cost`` the race may plan to spend; None: no limit
+        (and the costs are not needed).
 
     Returns
     -------
@@ -218,19 +257,36 @@ def rung0_keep(fold_scores, *, keep, tolerance):
         fold goes on (its failure is then recorded on the full-size folds).
     margin : float
         The margin used, in score units.
+    over_budget : ndarray of bool of shape (n_candidates,)
+        True for the eligible candidates left out by the budget.
     """
     fold_scores = np.asarray(fold_scores, dtype=float)
     n = fold_scores.shape[0]
     finite = np.isfinite(fold_scores).all(axis=1)
-    go_on = ~finite
+    over_budget = np.zeros(n, dtype=bool)
     if not finite.any():
-        return np.ones(n, dtype=bool), np.nan
+        return np.ones(n, dtype=bool), np.nan, over_budget
     means = np.where(finite, fold_scores.mean(axis=1), -np.inf)
     leader = int(np.argmax(means))
-    k = fold_scores.shape[1]
-    margin = tolerance * (fold_scores[leader].std(ddof=1) if k > 1 else 0.0)
+    if spread is None:
+        k = fold_scores.shape[1]
+        spread = fold_scores[leader].std(ddof=1) if k > 1 else 0.0
+    margin = tolerance * float(spread) if np.isfinite(spread) else 0.0
     # the ``keep`` best, and any tied with the last of them
     kth = np.sort(means)[::-1][min(keep, n) - 1]
-    go_on |= means >= kth - 1e-12
-    go_on |= means >= means[leader] - margin
-    return go_on, float(margin)
+    eligible = finite & ((means >= kth - 1e-12) | (means >= means[leader] - margin))
+    go_on = ~finite
+    go_on[leader] = True
+    if budget is None:
+        return go_on | eligible, float(margin), over_budget
+    cost_to_go = np.asarray(cost_to_go, dtype=float)
+    planned = spent + cost_to_go[go_on].sum()
+    for c in np.argsort(-means, kind="stable"):
+        if not eligible[c] or go_on[c]:
+            continue
+        if planned + cost_to_go[c] <= budget * full_cost:
+            go_on[c] = True
+            planned += cost_to_go[c]
+        else:
+            over_budget[c] = True
+    return go_on, float(margin), over_budget

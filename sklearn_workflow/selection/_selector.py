@@ -608,14 +608,14 @@ class ModelSelector(BaseEstimator):
                 outcomes, dropped = self._run_full(
                     X, y, candidates, splits, multi, primary
                 )
-                rung0 = None
+                rung0, over_budget = None, set()
             else:
-                outcomes, dropped, rung0 = self._run_racing(
+                outcomes, dropped, rung0, over_budget = self._run_racing(
                     X, y, candidates, splits, multi, primary, seed
                 )
         finally:
             del self._start
-        self._tabulate(candidates, outcomes, dropped, rung0)
+        self._tabulate(candidates, outcomes, dropped, rung0, over_budget)
         if self.refit:
             best = dict((name, est) for name, est, _ in candidates)[self.best_name_]
             n_threads = max(1, effective_n_jobs(self.n_jobs))
@@ -679,20 +679,27 @@ class ModelSelector(BaseEstimator):
             c for c, (name, _, _) in enumerate(candidates) if name != BASELINE_NAME
         ]
         alive = list(range(len(candidates)))
-        outcomes, dropped = {}, {}
-        rung0 = self._rung0(X, y, candidates, splits, multi, primary, racers, seed)
-        if rung0 is not None:
-            for c in [c for c, go_on in zip(racers, rung0["go_on"]) if not go_on]:
-                alive.remove(c)
-                dropped[c] = 0
-                if self.verbose:
-                    print(
-                        f"[ModelSelector] {candidates[c][0]} dropped at rung 0: "
-                        f"more than {rung0['margin']:.4f} behind the leader on "
-                        "the subsamples"
+        outcomes, dropped, over_budget = {}, {}, set()
+        params = self._racing_params()
+        sub_splits = self._rung0_splits(y, splits, racers, params, seed)
+        rung0 = None
+        if sub_splits:
+            rung0 = self._rung0(X, y, candidates, sub_splits, multi, primary, racers)
+            rung0["share"] = float(
+                np.mean([len(s) / len(t) for (s, _), (t, _) in zip(sub_splits, splits)])
+            )
+            go_on, margin, budget_out = self._screen(
+                rung0["scores"], None, rung0["fit_time"], rung0["share"], splits
+            )
+            rung0["go_on"], rung0["margin"] = go_on, margin
+            for c, on, out in zip(racers, go_on, budget_out):
+                if not on:
+                    self._drop(
+                        c, 0, out, margin, candidates, alive, dropped, over_budget
                     )
             racers = [c for c in racers if c in alive]
         n_looks = len(splits) - 1
+        name = self.scorer_names_[0]
         for f in range(len(splits)):
             jobs = [(c, f) for c in alive]
             outcomes.update(
@@ -704,12 +711,29 @@ class ModelSelector(BaseEstimator):
                 if outcomes[c, f]["error"] is not None and c in racers:
                     alive.remove(c)
                     dropped[c] = f + 1
+            if f == 0 and sub_splits is not None and not sub_splits:
+                # rung 0 is this first full-size fold
+                screened = [c for c in racers if c in alive]
+                if len(screened) > params["keep"]:
+                    first = [outcomes[c, 0] for c in screened]
+                    go_on, margin, budget_out = self._screen(
+                        np.array([[r["scores"][name]] for r in first]),
+                        [r["block_scores"] for r in first],
+                        np.array([r["fit_time"] for r in first]),
+                        1.0,
+                        splits,
+                    )
+                    for c, on, out in zip(screened, go_on, budget_out):
+                        if not on:
+                            self._drop(
+                                c, 1, out, margin, candidates, alive, dropped,
+                                over_budget,
+                            )  # fmt: skip
             if f == len(splits) - 1:
                 break
             competing = [c for c in alive if c in racers]
             if len(competing) < 2:
                 continue
-            name = self.scorer_names_[0]
             fold_scores = np.array(
                 [
                     [outcomes[c, g]["scores"][name] for g in range(f + 1)]
@@ -738,7 +762,58 @@ class ModelSelector(BaseEstimator):
                             f"[ModelSelector] {candidates[c][0]} dropped after fold "
                             f"{f + 1}: significantly behind the leader"
                         )
-        return outcomes, dropped, rung0
+        return outcomes, dropped, rung0, over_budget
+
+    def _screen(self, scores, leader_blocks, fit_time, share, splits):
+        """The rung-0 screen (``rung0_keep``) with its margin and budget.
+
+        ``scores`` (n_racers, n_folds0) and ``fit_time`` (n_racers, summed over
+        those folds) come from fits on ``share`` of the training rows; with a
+        single full-size fold (``share=1``), ``leader_blocks`` holds each
+        racer's block scores, from which the leader's standard deviation is
+        estimated.
+        """
+        params = self._racing_params()
+        n_folds0 = scores.shape[1]
+        spread = None
+        if leader_blocks is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                means = np.where(np.isfinite(scores).all(axis=1), scores[:, 0], -np.inf)
+            b = leader_blocks[int(np.argmax(means))]
+            b = np.asarray(b, dtype=float) if b is not None else np.empty(0)
+            b = b[np.isfinite(b)]
+            # the standard deviation of a fold score, from its blocks
+            spread = b.std(ddof=1) / np.sqrt(b.size) if b.size > 1 else 0.0
+        # fit time taken as proportional to the rows
+        per_fold = fit_time / n_folds0 / share
+        n_folds = len(splits)
+        cost_to_go = per_fold * (n_folds - (n_folds0 if share == 1.0 else 0))
+        return rung0_keep(
+            scores,
+            keep=params["keep"],
+            tolerance=params["tolerance"],
+            spread=spread,
+            spent=float(fit_time.sum()),
+            cost_to_go=cost_to_go,
+            full_cost=float(n_folds * per_fold.sum()),
+            budget=params["budget"],
+        )
+
+    def _drop(self, c, fold, out, margin, candidates, alive, dropped, over_budget):
+        """Drop candidate ``c`` at the screen (rung 0 or the first fold)."""
+        alive.remove(c)
+        dropped[c] = fold
+        if out:
+            over_budget.add(c)
+        if self.verbose:
+            where = "at rung 0" if fold == 0 else "after fold 1"
+            why = (
+                "its projected fit time is over the racing budget"
+                if out
+                else f"more than {margin:.4f} behind the leader"
+            )
+            print(f"[ModelSelector] {candidates[c][0]} dropped {where}: {why}")
 
     def _racing_params(self):
         params = dict(RUNG0_DEFAULTS)
@@ -771,17 +846,32 @@ class ModelSelector(BaseEstimator):
             raise ValueError(
                 f"racing_params['tolerance'] must be a float >= 0, got {tol!r}."
             )
+        min_rows = params["min_rows"]
+        if (
+            not isinstance(min_rows, Integral)
+            or isinstance(min_rows, bool)
+            or min_rows < 0
+        ):
+            raise ValueError(
+                f"racing_params['min_rows'] must be an int >= 0, got {min_rows!r}."
+            )
+        budget = params["budget"]
+        if budget is not None and (
+            not isinstance(budget, Real) or isinstance(budget, bool) or not budget > 0
+        ):
+            raise ValueError(
+                f"racing_params['budget'] must be a float > 0 or None, got {budget!r}."
+            )
         return params
 
-    def _rung0(self, X, y, candidates, splits, multi, primary, racers, seed):
-        """Rung 0: every racer on a subsample of each training fold.
+    def _rung0_splits(self, y, splits, racers, params, seed):
+        """The (subsample, validation) splits of rung 0.
 
-        Returns None when rung 0 is skipped (``subsample=None``, no more racers
-        than ``keep``, or folds too small to subsample), else a dict with the
-        racers' ``scores`` (n_racers, n_folds), ``fit_time`` (summed over folds),
-        ``go_on`` (bool per racer) and ``margin``.
+        None: no rung 0 (``subsample=None``, no more racers than ``keep``, or
+        folds too small to subsample); an empty list: rung 0 is the first
+        full-size fold, because the subsample would have fewer than ``min_rows``
+        rows.
         """
-        params = self._racing_params()
         if params["subsample"] is None or len(racers) <= params["keep"]:
             return None
         classification = self.task_ == "classification"
@@ -801,6 +891,18 @@ class ModelSelector(BaseEstimator):
         ]
         if all(len(s) == len(t) for (s, _), (t, _) in zip(sub_splits, splits)):
             return None
+        if min(len(s) for s, _ in sub_splits) < params["min_rows"]:
+            return []
+        return sub_splits
+
+    def _rung0(self, X, y, candidates, sub_splits, multi, primary, racers):
+        """Rung 0: every racer on a subsample of each training fold.
+
+        Returns a dict with the racers' ``scores`` (n_racers, n_folds0),
+        ``fit_time`` (summed over those folds) and ``share`` (the mean share of
+        the training rows they were fitted on).
+        """
+        n_folds0 = len(sub_splits)
         jobs = [(c, f) for c in racers for f in range(n_folds0)]
         results = self._parallel_run(
             X, y, jobs, candidates, sub_splits, multi, primary, None, rung=0
@@ -820,19 +922,14 @@ class ModelSelector(BaseEstimator):
         fit_time = np.array(
             [sum(results[c, f]["fit_time"] for f in range(n_folds0)) for c in racers]
         )
-        go_on, margin = rung0_keep(
-            scores, keep=params["keep"], tolerance=params["tolerance"]
-        )
         return {
             "racers": racers,
             "scores": scores,
             "fit_time": fit_time,
-            "go_on": go_on,
-            "margin": margin,
         }
 
     # -- results ------------------------------------------------------------------
-    def _tabulate(self, candidates, outcomes, dropped, rung0=None):
+    def _tabulate(self, candidates, outcomes, dropped, rung0, over_budget):
         names = [name for name, _, _ in candidates]
         n_folds, n_cand = self.n_splits_, len(candidates)
         metric_names = self.scorer_names_
@@ -867,10 +964,10 @@ class ModelSelector(BaseEstimator):
         for c, name in enumerate(names):
             if errors[c] is not None:
                 status.append("failed")
-            elif c in dropped and dropped[c] == 0:
-                status.append("dropped at rung 0")
             elif c in dropped:
-                status.append(f"dropped at fold {dropped[c]}")
+                where = "rung 0" if dropped[c] == 0 else f"fold {dropped[c]}"
+                budget = " (budget)" if c in over_budget else ""
+                status.append(f"dropped at {where}{budget}")
             elif name == BASELINE_NAME and self.baseline:
                 status.append("baseline")
             else:
@@ -1132,7 +1229,8 @@ class ModelSelector(BaseEstimator):
         screened = [
             (pos, row["rung0_mean"])
             for pos, (_, row) in enumerate(rows.iloc[::-1].iterrows(), start=1)
-            if row["status"] == "dropped at rung 0" and np.isfinite(row["rung0_mean"])
+            if row["status"].startswith("dropped at rung 0")
+            and np.isfinite(row["rung0_mean"])
         ]
         if screened:
             ax.plot(

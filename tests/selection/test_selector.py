@@ -1,5 +1,6 @@
 import pickle
 import re
+import time
 
 import numpy as np
 import pandas as pd
@@ -435,6 +436,16 @@ def test_all_candidates_failing_lists_each_exception():
             ValueError,
             r"racing_params\['tolerance'\] must be a float >= 0, got -1.0",
         ),
+        (
+            {"racing_params": {"min_rows": 2.5}},
+            ValueError,
+            r"racing_params\['min_rows'\] must be an int >= 0, got 2.5",
+        ),
+        (
+            {"racing_params": {"budget": 0}},
+            ValueError,
+            r"racing_params\['budget'\] must be a float > 0 or None, got 0",
+        ),
     ],
 )
 def test_invalid_parameters(params, err_type, err_msg):
@@ -595,7 +606,8 @@ def test_rung0_keep_matches_a_naive_rule(global_random_seed):
     rng = np.random.default_rng(global_random_seed)
     scores = rng.normal(0.8, 0.05, size=(7, 5)) + np.linspace(0, 0.2, 7)[:, None]
     scores[3, 2] = np.nan  # a failed rung-0 fold: that candidate goes on
-    go_on, margin = rung0_keep(scores, keep=2, tolerance=1.0)
+    go_on, margin, over_budget = rung0_keep(scores, keep=2, tolerance=1.0)
+    assert not over_budget.any()  # no budget
     means = [row.mean() if np.isfinite(row).all() else -np.inf for row in scores]
     leader = int(np.argmax(means))
     expected_margin = np.std(scores[leader], ddof=1)
@@ -609,12 +621,56 @@ def test_rung0_keep_matches_a_naive_rule(global_random_seed):
         )
         assert go_on[c] == expected
     # tolerance 0 and keep 1: only the leader (and the failed one)
-    go_on, _ = rung0_keep(scores, keep=1, tolerance=0.0)
+    go_on, _, _ = rung0_keep(scores, keep=1, tolerance=0.0)
     assert set(np.flatnonzero(go_on)) == {leader, 3}
     # a tie with the last kept goes on too
     tied = np.array([[0.9, 0.8], [0.7, 0.6], [0.6, 0.7], [0.5, 0.5]])
-    go_on, _ = rung0_keep(tied, keep=2, tolerance=0.0)
+    go_on, _, _ = rung0_keep(tied, keep=2, tolerance=0.0)
     np.testing.assert_array_equal(go_on, [True, True, True, False])
+    # the spread can be given (one fold: the leader's block estimate)
+    go_on, margin, _ = rung0_keep(tied[:, :1], keep=1, tolerance=1.0, spread=0.25)
+    assert margin == 0.25
+    np.testing.assert_array_equal(go_on, [True, True, False, False])
+
+
+def test_rung0_budget_matches_a_naive_greedy_rule(global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
+    n = 9
+    scores = rng.normal(0.8, 0.02, size=(n, 3))
+    scores[4, 1] = np.nan  # failed at rung 0: goes on whatever the budget
+    cost = rng.uniform(0.1, 3.0, size=n)
+    spent, full_cost = 2.0, 5 * cost.sum()
+    for budget in (0.1, 0.3, 0.5, 1.0):
+        go_on, _, over = rung0_keep(
+            scores,
+            keep=4,
+            tolerance=1.0,
+            spent=spent,
+            cost_to_go=cost,
+            full_cost=full_cost,
+            budget=budget,
+        )
+        eligible, _, _ = rung0_keep(scores, keep=4, tolerance=1.0)
+        means = np.where(np.isfinite(scores).all(axis=1), scores.mean(axis=1), -np.inf)
+        leader = int(np.argmax(means))
+        # naive: the leader and the failed one, then by rung-0 mean while it fits
+        expected = {leader, 4}
+        planned = spent + cost[leader] + cost[4]
+        for c in sorted(range(n), key=lambda c: -means[c]):
+            if c in expected or not eligible[c]:
+                continue
+            if planned + cost[c] <= budget * full_cost:
+                expected.add(c)
+                planned += cost[c]
+        assert set(np.flatnonzero(go_on)) == expected
+        assert set(np.flatnonzero(over)) == set(np.flatnonzero(eligible)) - expected
+    # budget None, or a budget that covers everything: all the eligible go on
+    go_on, _, over = rung0_keep(
+        scores, keep=4, tolerance=1.0, spent=0.0, cost_to_go=cost,
+        full_cost=full_cost, budget=1.0,
+    )  # fmt: skip
+    np.testing.assert_array_equal(go_on, eligible)
+    assert not over.any()
 
 
 def _slow_noise_forest():
@@ -643,8 +699,12 @@ def test_racing_drops_a_bad_expensive_candidate_at_rung_0(global_random_seed):
     }
     kwargs = {"cv": 5, "random_state": global_random_seed}
     full = ModelSelector(candidates, **kwargs).fit(X, y)
+    # min_rows=0: rung 0 on subsamples even of these small folds
     race = ModelSelector(
-        candidates, strategy="racing", racing_params={"keep": 2}, **kwargs
+        candidates,
+        strategy="racing",
+        racing_params={"keep": 2, "min_rows": 0},
+        **kwargs,
     ).fit(X, y)
     row = race.results_.set_index("name").loc["noise forest"]
     assert row["status"] == "dropped at rung 0"
@@ -658,6 +718,87 @@ def test_racing_drops_a_bad_expensive_candidate_at_rung_0(global_random_seed):
     assert 0.4 < row["rung0_mean"] < 0.65
     assert race.results_.iloc[-1]["name"] in ("noise forest", "tree")
     assert race.best_name_ == full.best_name_
+
+
+def test_small_folds_screen_on_the_first_full_size_fold(global_random_seed, capsys):
+    # 800 rows: a quarter of a training fold is 160 rows, under min_rows=500, so
+    # rung 0 is the first full-size fold, whose scores are kept
+    X, y = make_classification(
+        n_samples=800,
+        n_features=8,
+        n_informative=5,
+        class_sep=1.5,
+        shuffle=False,
+        random_state=global_random_seed,
+    )
+    candidates = {
+        "logit": LogisticRegression(),
+        "tree": DecisionTreeClassifier(max_depth=4, random_state=0),
+        "knn": KNeighborsClassifier(),
+        "noise forest": _slow_noise_forest(),
+    }
+    kwargs = {"cv": 5, "random_state": global_random_seed}
+    full = ModelSelector(candidates, **kwargs).fit(X, y)
+    race = ModelSelector(candidates, strategy="racing", verbose=1, **kwargs).fit(X, y)
+    rows = race.results_.set_index("name")
+    row = rows.loc["noise forest"]
+    assert row["status"] == "dropped at fold 1"
+    assert row["n_folds"] == 1 and row["fit_time"] > 0
+    assert (
+        row["fold_1"] == full.results_.set_index("name").loc["noise forest", "fold_1"]
+    )
+    assert rows["rung0_mean"].isna().all() and (rows["rung0_fit_time"] == 0).all()
+    assert race.best_name_ == full.best_name_
+    assert re.search(
+        r"noise forest dropped after fold 1: more than 0\.\d{4} behind the leader",
+        capsys.readouterr().out,
+    )
+
+
+def _sleep_then_pass(X):
+    time.sleep(0.03)
+    return X
+
+
+def test_racing_budget_stops_an_expensive_tie(global_random_seed, capsys):
+    # "slow logit" scores exactly as "logit" (a tie) but costs far more to fit
+    X, y = make_classification(
+        n_samples=300,
+        n_features=6,
+        n_informative=4,
+        class_sep=2.0,
+        random_state=global_random_seed,
+    )
+    candidates = {
+        "logit": LogisticRegression(),
+        "slow logit": make_pipeline(
+            FunctionTransformer(_sleep_then_pass), LogisticRegression()
+        ),
+        "stump": DecisionTreeClassifier(max_depth=1, random_state=0),
+    }
+    kwargs = {
+        "strategy": "racing",
+        "preprocessing": None,
+        "cv": 5,
+        "random_state": global_random_seed,
+    }
+    race = ModelSelector(candidates, verbose=1, **kwargs).fit(X, y)
+    rows = race.results_.set_index("name")
+    assert rows.loc["slow logit", "status"] == "dropped at fold 1 (budget)"
+    assert rows.loc["slow logit", "fold_1"] == rows.loc["logit", "fold_1"]
+    assert rows.loc["logit", "status"] == "completed"
+    assert race.best_name_ == "logit"
+    out = capsys.readouterr().out
+    assert "slow logit dropped after fold 1: its projected fit time is over" in out
+    # without a budget the tie goes on, and its folds are those of "full"
+    free = ModelSelector(candidates, racing_params={"budget": None}, **kwargs).fit(X, y)
+    free_rows = free.results_.set_index("name")
+    assert free_rows.loc["slow logit", "status"] == "completed"
+    np.testing.assert_array_equal(
+        free_rows.loc["slow logit", [f"fold_{f}" for f in range(1, 6)]].astype(float),
+        free_rows.loc["logit", [f"fold_{f}" for f in range(1, 6)]].astype(float),
+    )
+    assert rows["fit_time"].sum() < 0.5 * free_rows["fit_time"].sum()
 
 
 @pytest.mark.parametrize(
@@ -697,11 +838,19 @@ def test_racing_drops_a_bad_expensive_candidate_at_rung_0(global_random_seed):
     ],
     ids=["breast_cancer", "wine", "diabetes"],
 )
-def test_racing_winner_and_survivor_scores_equal_full(request, loader, candidates):
+@pytest.mark.parametrize("min_rows", [0, None], ids=["subsample", "first_fold"])
+def test_racing_winner_and_survivor_scores_equal_full(
+    request, loader, candidates, min_rows
+):
     X, y = loader(return_X_y=True)
     kwargs = {"cv": 5, "random_state": 0}
     full = ModelSelector(candidates, **kwargs).fit(X, y)
-    race = ModelSelector(candidates, strategy="racing", **kwargs).fit(X, y)
+    # these data sets are small: by default rung 0 is the first full-size fold;
+    # min_rows=0 forces the subsample rung
+    params = None if min_rows is None else {"min_rows": min_rows}
+    race = ModelSelector(
+        candidates, strategy="racing", racing_params=params, **kwargs
+    ).fit(X, y)
     primary = race.scorer_names_[0]
     full_rows = full.results_.set_index("name")
     if "wine" in request.node.name:
@@ -726,12 +875,21 @@ def test_racing_winner_and_survivor_scores_equal_full(request, loader, candidate
         if row["status"] in ("completed", "baseline"):
             assert row[f"mean_{primary}"] == full_rows.loc[name, f"mean_{primary}"]
             assert row[f"std_{primary}"] == full_rows.loc[name, f"std_{primary}"]
-        elif row["status"] == "dropped at rung 0":
+        elif row["status"].startswith("dropped at rung 0"):
             assert np.isnan(row[f"mean_{primary}"])
+        elif row["status"].startswith("dropped at fold 1"):
+            assert k == 1
     # the rung-0 mean is another number than the full-size one (fewer rows)
     base = race.results_["status"] == "baseline"
     assert race.results_.loc[base, "rung0_mean"].isna().all()
-    assert race.results_.loc[~base, "rung0_mean"].notna().all()
+    if min_rows == 0:
+        assert race.results_.loc[~base, "rung0_mean"].notna().all()
+        assert (race.results_.loc[~base, "rung0_fit_time"] > 0).all()
+    else:  # no subsample rung: the first fold's fits are reported as such
+        assert race.results_["rung0_mean"].isna().all()
+        assert (race.results_["rung0_fit_time"] == 0).all()
+        assert not race.results_["status"].str.contains("rung 0").any()
+        assert (race.results_["n_folds"] >= 1).all()
 
 
 def test_racing_reports_progress_and_drops(capsys):
@@ -888,7 +1046,12 @@ def test_plot_draws_one_box_per_candidate_and_the_baseline():
     import matplotlib.figure
 
     X, y, candidates = _racing_problem(0)
-    selector = ModelSelector(candidates, strategy="racing", random_state=0).fit(X, y)
+    selector = ModelSelector(
+        candidates,
+        strategy="racing",
+        random_state=0,
+        racing_params={"min_rows": 0, "budget": None},
+    ).fit(X, y)
     fig = selector.plot()
     assert isinstance(fig, matplotlib.figure.Figure)
     ax = fig.axes[0]
