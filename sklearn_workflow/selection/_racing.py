@@ -57,7 +57,7 @@ RUNG0_DEFAULTS = {
     "keep": 2,
     "tolerance": 0.5,
     "min_rows": 500,
-    "budget": 0.5,
+    "budget": 0.4,
 }
 
 
@@ -225,9 +225,11 @@ def rung0_keep(
 
     With a ``budget``, the eligible candidates go on in order of their rung-0
     mean while the fit time already spent plus the projected full-size fit time
-    of those going on stays within ``budget * full_cost``; an eligible candidate
-    that does not fit is marked over budget (a cheaper one further down can still
-    go on). The leader always goes on.
+    of those going on stays within the larger of ``budget * full_cost`` and the
+    plan of rung 0 and the leader plus ``budget`` times the leader's cost (when
+    the leader is the expensive candidate, the others may still add that much);
+    an eligible candidate that does not fit is marked over budget (a cheaper one
+    further down can still go on). The leader always goes on.
 
     Parameters
     ----------
@@ -281,10 +283,14 @@ def rung0_keep(
         return go_on | eligible, float(margin), over_budget
     cost_to_go = np.asarray(cost_to_go, dtype=float)
     planned = spent + cost_to_go[go_on].sum()
+    # An expensive leader can take the whole budget by itself; the others may
+    # then still add ``budget`` times the leader's cost (a cheap candidate is
+    # not dropped to save next to nothing).
+    limit = max(budget * full_cost, planned + budget * cost_to_go[leader])
     for c in np.argsort(-means, kind="stable"):
         if not eligible[c] or go_on[c]:
             continue
-        if planned + cost_to_go[c] <= budget * full_cost:
+        if planned + cost_to_go[c] <= limit:
             go_on[c] = True
             planned += cost_to_go[c]
         else:

@@ -238,15 +238,24 @@ class ModelSelector(BaseEstimator):
         scikit-learn (stratified folds in ``cross_val_score``).
     racing_params : dict or None, default=None
         Rung 0 of ``strategy="racing"``: ``{"subsample": 0.25, "folds": 3,
-        "keep": 2, "tolerance": 0.5}`` (None: these; a dict overrides some).
-        Every candidate is first fitted on a stratified ``subsample`` share of
-        the training fold of each of the first ``folds`` folds and scored on the
-        whole validation fold; the ``keep`` best rung-0 means, and every
-        candidate within ``tolerance`` standard deviations (of the leader's
-        rung-0 fold scores) of the leader, go on to the full-size folds, the
-        others are dropped at rung 0 -- a screen whose error nothing bounds
-        (see Notes). ``"subsample": None`` skips rung 0. Ignored by
-        ``strategy="full"``.
+        "keep": 2, "tolerance": 0.5, "min_rows": 500, "budget": 0.4}`` (None:
+        these; a dict overrides some). Every candidate is first fitted on a
+        stratified ``subsample`` share of the training fold of each of the first
+        ``folds`` folds and scored on the whole validation fold -- or, when that
+        share would have fewer than ``min_rows`` rows (fits then cost about as
+        much as on the whole fold), on the first full-size fold itself, whose
+        scores are kept. Eligible to go on: the ``keep`` best rung-0 means, and
+        every candidate within ``tolerance`` standard deviations of the
+        leader's rung-0 score (of its rung-0 fold scores, or of its first-fold
+        score, estimated from blocks of the validation fold). They go on in
+        order of their rung-0 mean while rung 0's fit time plus their projected
+        full-size fit time stays within ``budget`` times the projected fit time
+        of ``strategy="full"`` (fit time taken as proportional to the rows; the
+        leader always goes on, and when it alone plans more, the others may add
+        ``budget`` times its cost; ``"budget": None``: no limit). The others are
+        dropped at rung 0 (or at fold 1), marked ``(budget)`` when only the
+        budget stopped them -- a screen whose error nothing bounds (see Notes).
+        ``"subsample": None`` skips rung 0. Ignored by ``strategy="full"``.
 
     Attributes
     ----------
@@ -260,11 +269,12 @@ class ModelSelector(BaseEstimator):
         baseline's score, the seed's "improves over baseline by X%"; not
         meaningful for R², whose baseline is about 0), ``n_folds``, ``status``
         (``"completed"``, ``"baseline"``, ``"dropped at rung 0"``,
-        ``"dropped at fold k"`` or ``"failed"``) and ``error``. With
+        ``"dropped at fold k"``, either followed by ``" (budget)"`` when the
+        racing budget stopped it, or ``"failed"``) and ``error``. With
         ``strategy="racing"`` also ``rung0_mean`` (the mean rung-0 primary
-        score, on subsamples) and ``rung0_fit_time``; the mean, std and fold
-        columns only ever hold full-size fold scores (NaN for a candidate
-        dropped at rung 0).
+        score, on subsamples; NaN when rung 0 was the first full-size fold) and
+        ``rung0_fit_time``; the mean, std and fold columns only ever hold
+        full-size fold scores (NaN for a candidate dropped at rung 0).
     cv_results_ : dict of ndarray
         scikit-learn style: ``candidate``, ``split<k>_test_<score>``,
         ``mean_test_<score>``, ``std_test_<score>``, ``rank_test_<score>``,
@@ -302,16 +312,19 @@ class ModelSelector(BaseEstimator):
 
     Notes
     -----
-    Racing first screens the candidates on stratified subsamples of the
-    training folds (rung 0, see ``racing_params``; a screen, not a test: a
-    candidate that learns faster with more rows than the leader can be dropped
-    there). It then compares each surviving candidate with the leader after
+    Racing first screens the candidates (rung 0, see ``racing_params``) on
+    stratified subsamples of the training folds, or on the first full-size fold
+    when the folds are small; a screen, not a test: a candidate that learns
+    faster with more rows than the leader can be dropped there, and the budget
+    can stop a candidate tied with the leader because it would cost too much.
+    It then compares each surviving candidate with the leader after
     every full-size fold but the last, by a one-sided test on the paired
     score differences with Nadeau and Bengio's correction for overlapping
     training sets, at a Bonferroni level so that this sequential part drops a
-    candidate as good as the leader with probability at most 0.05 (the full rule is in
-    ``docs/selection.md``). Scores of the full-size folds that ran are exactly
-    those ``"full"`` computes.
+    candidate as good as the leader with probability at most 0.05 (the full rule
+    is in ``docs/selection.md``). Once fewer than two candidates are left in the
+    race, the remaining folds run as one batch. Scores of the full-size folds
+    that ran are exactly those ``"full"`` computes.
 
     Input is numeric (a ``Pipeline`` step in front encodes the rest); NaN is
     accepted and imputed for the candidates that need it
@@ -700,17 +713,25 @@ class ModelSelector(BaseEstimator):
             racers = [c for c in racers if c in alive]
         n_looks = len(splits) - 1
         name = self.scorer_names_[0]
-        for f in range(len(splits)):
-            jobs = [(c, f) for c in alive]
+        f = 0
+        while f < len(splits):
+            competing = [c for c in alive if c in racers]
+            # once fewer than two racers are left the race is decided: the
+            # remaining folds run as one batch (in parallel with n_jobs)
+            batch = range(f, len(splits)) if f and len(competing) < 2 else [f]
+            jobs = [(c, g) for g in batch for c in alive]
             outcomes.update(
                 self._parallel_run(
                     X, y, jobs, candidates, splits, multi, primary, blocks
                 )
             )
-            for c in list(alive):
-                if outcomes[c, f]["error"] is not None and c in racers:
-                    alive.remove(c)
-                    dropped[c] = f + 1
+            for g in batch:
+                for c in list(alive):
+                    if outcomes[c, g]["error"] is not None and c in racers:
+                        alive.remove(c)
+                        dropped[c] = g + 1
+            if len(batch) > 1:
+                break
             if f == 0 and sub_splits is not None and not sub_splits:
                 # rung 0 is this first full-size fold
                 screened = [c for c in racers if c in alive]
@@ -729,19 +750,17 @@ class ModelSelector(BaseEstimator):
                                 c, 1, out, margin, candidates, alive, dropped,
                                 over_budget,
                             )  # fmt: skip
-            if f == len(splits) - 1:
+            f += 1
+            if f == len(splits):
                 break
             competing = [c for c in alive if c in racers]
             if len(competing) < 2:
                 continue
             fold_scores = np.array(
-                [
-                    [outcomes[c, g]["scores"][name] for g in range(f + 1)]
-                    for c in competing
-                ]
+                [[outcomes[c, g]["scores"][name] for g in range(f)] for c in competing]
             )
             block_scores = []
-            for g in range(f + 1):
+            for g in range(f):
                 per = [outcomes[c, g]["block_scores"] for c in competing]
                 block_scores.append(
                     np.array(per) if all(b is not None for b in per) else np.empty(0)
@@ -756,11 +775,11 @@ class ModelSelector(BaseEstimator):
             for c, out in zip(competing, drop):
                 if out:
                     alive.remove(c)
-                    dropped[c] = f + 1
+                    dropped[c] = f
                     if self.verbose:
                         print(
                             f"[ModelSelector] {candidates[c][0]} dropped after fold "
-                            f"{f + 1}: significantly behind the leader"
+                            f"{f}: significantly behind the leader"
                         )
         return outcomes, dropped, rung0, over_budget
 

@@ -640,7 +640,7 @@ def test_rung0_budget_matches_a_naive_greedy_rule(global_random_seed):
     scores[4, 1] = np.nan  # failed at rung 0: goes on whatever the budget
     cost = rng.uniform(0.1, 3.0, size=n)
     spent, full_cost = 2.0, 5 * cost.sum()
-    for budget in (0.1, 0.3, 0.5, 1.0):
+    for budget in (0.02, 0.1, 0.3, 0.5, 1.0):
         go_on, _, over = rung0_keep(
             scores,
             keep=4,
@@ -656,10 +656,12 @@ def test_rung0_budget_matches_a_naive_greedy_rule(global_random_seed):
         # naive: the leader and the failed one, then by rung-0 mean while it fits
         expected = {leader, 4}
         planned = spent + cost[leader] + cost[4]
+        # an expensive leader: the others may add budget x its cost
+        limit = max(budget * full_cost, planned + budget * cost[leader])
         for c in sorted(range(n), key=lambda c: -means[c]):
             if c in expected or not eligible[c]:
                 continue
-            if planned + cost[c] <= budget * full_cost:
+            if planned + cost[c] <= limit:
                 expected.add(c)
                 planned += cost[c]
         assert set(np.flatnonzero(go_on)) == expected
@@ -890,6 +892,30 @@ def test_racing_winner_and_survivor_scores_equal_full(
         assert (race.results_["rung0_fit_time"] == 0).all()
         assert not race.results_["status"].str.contains("rung 0").any()
         assert (race.results_["n_folds"] >= 1).all()
+
+
+def test_a_decided_race_runs_its_remaining_folds_as_one_batch(monkeypatch):
+    X, y, candidates = _racing_problem(0)
+    candidates = {k: candidates[k] for k in ("logit", "constant")}
+    batches = []
+    run = ModelSelector._parallel_run
+
+    def record(self, X, y, jobs, *args, **kwargs):
+        batches.append(sorted({f for _, f in jobs}))
+        return run(self, X, y, jobs, *args, **kwargs)
+
+    monkeypatch.setattr(ModelSelector, "_parallel_run", record)
+    race = ModelSelector(
+        candidates,
+        strategy="racing",
+        random_state=0,
+        racing_params={"subsample": None},
+    ).fit(X, y)
+    status = race.results_.set_index("name")["status"]
+    assert status["constant"] == "dropped at fold 1"
+    # fold 1, then (the race decided) folds 2-5 together
+    assert batches == [[0], [1, 2, 3, 4]]
+    assert race.results_.set_index("name").loc["logit", "n_folds"] == 5
 
 
 def test_racing_reports_progress_and_drops(capsys):
