@@ -55,7 +55,7 @@ RUNG0_DEFAULTS = {
     "subsample": 0.25,
     "folds": 3,
     "keep": 2,
-    "tolerance": 0.5,
+    "tolerance": 1.0,
     "min_rows": 500,
     "budget": 0.4,
 }

@@ -238,7 +238,7 @@ class ModelSelector(BaseEstimator):
         scikit-learn (stratified folds in ``cross_val_score``).
     racing_params : dict or None, default=None
         Rung 0 of ``strategy="racing"``: ``{"subsample": 0.25, "folds": 3,
-        "keep": 2, "tolerance": 0.5, "min_rows": 500, "budget": 0.4}`` (None:
+        "keep": 2, "tolerance": 1.0, "min_rows": 500, "budget": 0.4}`` (None:
         these; a dict overrides some). Every candidate is first fitted on a
         stratified ``subsample`` share of the training fold of each of the first
         ``folds`` folds and scored on the whole validation fold -- or, when that
@@ -1236,7 +1236,7 @@ class ModelSelector(BaseEstimator):
             data.append(values[np.isfinite(values)])
             label = row["name"]
             if row["status"] != "completed":
-                label += f" ({row['status']})"
+                label += f" ({row['status'].replace(' (budget)', ', budget')})"
             labels.append(label)
         if _MPL_VERSION >= (3, 10):
             ax.boxplot(data, orientation="horizontal", tick_labels=labels)
@@ -1269,7 +1269,8 @@ class ModelSelector(BaseEstimator):
                 label="baseline",
             )
         if len(base) or screened:
-            ax.legend(loc="lower right")
+            # under the axes: inside, it hides boxes or marks
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
         ax.set_xlabel(f"{self.scorer_names_[0]} per fold")
         ax.set_title(f"ModelSelector: best = {self.best_name_}")
         fig.tight_layout()
