@@ -50,6 +50,7 @@ test-min: $(MIN_VENV)/.installed
 	$(MIN_VENV)/bin/python -m pytest -p no:cacheprovider
 
 bench: install-test
+	$(BIN)/python -m pip install --quiet -e ".[all,test,bench]"
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:

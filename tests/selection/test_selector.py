@@ -684,14 +684,14 @@ def _slow_noise_forest():
     )
 
 
-def test_racing_drops_a_bad_expensive_candidate_at_rung_0(global_random_seed):
+def _noise_forest_problem(seed):
     X, y = make_classification(
         n_samples=800,
         n_features=8,
         n_informative=5,
         class_sep=1.5,
         shuffle=False,
-        random_state=global_random_seed,
+        random_state=seed,
     )
     candidates = {
         "logit": LogisticRegression(),
@@ -699,6 +699,11 @@ def test_racing_drops_a_bad_expensive_candidate_at_rung_0(global_random_seed):
         "knn": KNeighborsClassifier(),
         "noise forest": _slow_noise_forest(),
     }
+    return X, y, candidates
+
+
+def test_racing_drops_a_bad_expensive_candidate_at_rung_0(global_random_seed):
+    X, y, candidates = _noise_forest_problem(global_random_seed)
     kwargs = {"cv": 5, "random_state": global_random_seed}
     full = ModelSelector(candidates, **kwargs).fit(X, y)
     # min_rows=0: rung 0 on subsamples even of these small folds
@@ -725,20 +730,7 @@ def test_racing_drops_a_bad_expensive_candidate_at_rung_0(global_random_seed):
 def test_small_folds_screen_on_the_first_full_size_fold(global_random_seed, capsys):
     # 800 rows: a quarter of a training fold is 160 rows, under min_rows=500, so
     # rung 0 is the first full-size fold, whose scores are kept
-    X, y = make_classification(
-        n_samples=800,
-        n_features=8,
-        n_informative=5,
-        class_sep=1.5,
-        shuffle=False,
-        random_state=global_random_seed,
-    )
-    candidates = {
-        "logit": LogisticRegression(),
-        "tree": DecisionTreeClassifier(max_depth=4, random_state=0),
-        "knn": KNeighborsClassifier(),
-        "noise forest": _slow_noise_forest(),
-    }
+    X, y, candidates = _noise_forest_problem(global_random_seed)
     kwargs = {"cv": 5, "random_state": global_random_seed}
     full = ModelSelector(candidates, **kwargs).fit(X, y)
     race = ModelSelector(candidates, strategy="racing", verbose=1, **kwargs).fit(X, y)
