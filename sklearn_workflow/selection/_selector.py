@@ -45,6 +45,12 @@ _IMBALANCE_RATIO = 0.5
 _MAX_AUTO_CLASSES = 20
 
 
+def _refit_one_thread(estimator, X, y):
+    """Fit on all the rows with one OpenMP/BLAS thread (beside other fits)."""
+    with threadpool_limits(limits=1):
+        return estimator.fit(X, y)
+
+
 def _fit_and_score(estimator, X, y, train, test, scorer, primary, blocks, error):
     """Fit on ``train``, score on ``test`` (and on its blocks, for racing).
 
@@ -323,7 +329,8 @@ class ModelSelector(BaseEstimator):
     training sets, at a Bonferroni level so that this sequential part drops a
     candidate as good as the leader with probability at most 0.05 (the full rule
     is in ``docs/selection.md``). Once fewer than two candidates are left in the
-    race, the remaining folds run as one batch. Scores of the full-size folds
+    race, the remaining folds run as one batch, with the refit of the winner on
+    all the data. Scores of the full-size folds
     that ran are exactly those ``"full"`` computes.
 
     Input is numeric (a ``Pipeline`` step in front encodes the rest); NaN is
@@ -616,6 +623,7 @@ class ModelSelector(BaseEstimator):
         splits = self._splits(X, y, groups, seed)
         self.n_splits_ = len(splits)
         self._start = time.perf_counter()  # for the progress lines
+        self._early_refit = None  # (name, estimator): see _run_racing
         try:
             if self.strategy == "full":
                 outcomes, dropped = self._run_full(
@@ -626,10 +634,13 @@ class ModelSelector(BaseEstimator):
                 outcomes, dropped, rung0, over_budget = self._run_racing(
                     X, y, candidates, splits, multi, primary, seed
                 )
+            early = self._early_refit
         finally:
-            del self._start
+            del self._start, self._early_refit
         self._tabulate(candidates, outcomes, dropped, rung0, over_budget)
-        if self.refit:
+        if self.refit and early is not None and early[0] == self.best_name_:
+            self.best_estimator_ = early[1]
+        elif self.refit:
             best = dict((name, est) for name, est, _ in candidates)[self.best_name_]
             n_threads = max(1, effective_n_jobs(self.n_jobs))
             with threadpool_limits(limits=n_threads):
@@ -637,15 +648,26 @@ class ModelSelector(BaseEstimator):
         return self
 
     def _parallel_run(
-        self, X, y, jobs, candidates, splits, multi, primary, blocks, rung=None
+        self,
+        X,
+        y,
+        jobs,
+        candidates,
+        splits,
+        multi,
+        primary,
+        blocks,
+        rung=None,
+        refit=None,
     ):
         """Run ``jobs`` [(candidate index, fold index)] and return their results.
 
         ``rung=0``: the subsample rung, whose failures are recorded, never raised
-        (the candidate then goes on to the full-size folds).
+        (the candidate then goes on to the full-size folds). ``refit``: a
+        candidate index whose refit on all the rows runs in the same batch, first
+        (the longest job), stored in ``self._early_refit``.
         """
-        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
-        results = parallel(
+        calls = [
             delayed(_fit_and_score)(
                 clone(candidates[c][1]),
                 X,
@@ -658,7 +680,14 @@ class ModelSelector(BaseEstimator):
                 np.nan if rung == 0 else self.error_score,
             )
             for c, f in jobs
-        )
+        ]
+        if refit is not None:
+            calls.insert(
+                0, delayed(_refit_one_thread)(clone(candidates[refit][1]), X, y)
+            )
+        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(calls)
+        if refit is not None:
+            self._early_refit = (candidates[refit][0], next(results))
         out = {}
         for (c, f), result in zip(jobs, results):
             out[c, f] = result
@@ -720,9 +749,22 @@ class ModelSelector(BaseEstimator):
             # remaining folds run as one batch (in parallel with n_jobs)
             batch = range(f, len(splits)) if f and len(competing) < 2 else [f]
             jobs = [(c, g) for g in batch for c in alive]
+            # the last racer left is the winner (if its folds do not fail): its
+            # refit on all the rows can run beside its remaining folds
+            refit = (
+                competing[0] if self.refit and len(batch) > 1 and competing else None
+            )
             outcomes.update(
                 self._parallel_run(
-                    X, y, jobs, candidates, splits, multi, primary, blocks
+                    X,
+                    y,
+                    jobs,
+                    candidates,
+                    splits,
+                    multi,
+                    primary,
+                    blocks,
+                    refit=refit,
                 )
             )
             for g in batch:

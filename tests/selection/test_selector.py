@@ -910,6 +910,41 @@ def test_a_decided_race_runs_its_remaining_folds_as_one_batch(monkeypatch):
     assert race.results_.set_index("name").loc["logit", "n_folds"] == 5
 
 
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_a_decided_race_refits_its_winner_beside_the_last_folds(monkeypatch, n_jobs):
+    from sklearn_workflow.selection import _selector
+
+    X, y, candidates = _racing_problem(0)
+    candidates = {k: candidates[k] for k in ("logit", "constant")}
+    kwargs = {"strategy": "racing", "random_state": 0, "n_jobs": n_jobs}
+    kwargs["racing_params"] = {"subsample": None}
+    refits = []
+    early = _selector._refit_one_thread
+
+    def record(estimator, X, y):
+        refits.append(type(estimator).__name__)
+        return early(estimator, X, y)
+
+    if n_jobs is None:  # in-process: the early refit is observable
+        monkeypatch.setattr(_selector, "_refit_one_thread", record)
+    race = ModelSelector(candidates, **kwargs).fit(X, y)
+    assert race.best_name_ == "logit"
+    if n_jobs is None:
+        assert refits == ["Pipeline"]  # the scaled logit, once
+    # the same model as a refit after the race
+    late = ModelSelector(candidates, **kwargs, refit=False).fit(X, y)
+    assert not hasattr(late, "best_estimator_")
+    reference = clone(race.best_estimator_).fit(X, y)
+    np.testing.assert_allclose(
+        race.best_estimator_.predict_proba(X), reference.predict_proba(X)
+    )
+    assert race.score(X, y) == reference.score(X, y)
+    # no early refit without refit=True
+    refits.clear()
+    ModelSelector(candidates, **kwargs, refit=False).fit(X, y)
+    assert refits == []
+
+
 def test_racing_reports_progress_and_drops(capsys):
     X, y, candidates = _racing_problem(0)
     ModelSelector(
