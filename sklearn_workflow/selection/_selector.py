@@ -747,7 +747,7 @@ class ModelSelector(BaseEstimator):
             competing = [c for c in alive if c in racers]
             # once fewer than two racers are left the race is decided: the
             # remaining folds run as one batch (in parallel with n_jobs)
-            batch = range(f, len(splits)) if f and len(competing) < 2 else [f]
+            batch = range(f, len(splits)) if len(competing) < 2 else [f]
             jobs = [(c, g) for g in batch for c in alive]
             # the last racer left is the winner (if its folds do not fail): its
             # refit on all the rows can run beside its remaining folds

@@ -908,6 +908,10 @@ def test_a_decided_race_runs_its_remaining_folds_as_one_batch(monkeypatch):
     # fold 1, then (the race decided) folds 2-5 together
     assert batches == [[0], [1, 2, 3, 4]]
     assert race.results_.set_index("name").loc["logit", "n_folds"] == 5
+    # a single candidate: nothing to race, all five folds at once
+    batches.clear()
+    ModelSelector({"logit": candidates["logit"]}, strategy="racing").fit(X, y)
+    assert batches == [[0, 1, 2, 3, 4]]
 
 
 @pytest.mark.parametrize("n_jobs", [None, 2])
