@@ -685,7 +685,12 @@ class ModelSelector(BaseEstimator):
             calls.insert(
                 0, delayed(_refit_one_thread)(clone(candidates[refit][1]), X, y)
             )
-        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(calls)
+        # every call is built already: hand them all to the workers at once, so
+        # that a free worker never waits for the next dispatch
+        parallel = Parallel(
+            n_jobs=self.n_jobs, return_as="generator", pre_dispatch="all"
+        )
+        results = parallel(calls)
         if refit is not None:
             self._early_refit = (candidates[refit][0], next(results))
         out = {}
