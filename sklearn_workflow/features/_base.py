@@ -114,6 +114,20 @@ class _FrameTransformerMixin:
             f"{param} must name columns by string or integer position, got {key!r}."
         )
 
+    def _chosen_columns(self, X):
+        """Positions named by ``columns`` (each once), or with ``columns=None``
+        those of the numeric columns of ``X``."""
+        if self.columns is None:
+            return [
+                i
+                for i in range(self.n_features_in_)
+                if column_kind(self._column(X, i)) == "numeric"
+            ]
+        chosen = (
+            self._resolve_column(key, "columns") for key in as_column_list(self.columns)
+        )
+        return list(dict.fromkeys(chosen))
+
     def _column(self, X, position):
         if is_dataframe(X):
             return get_column(X, column_names(X)[position])

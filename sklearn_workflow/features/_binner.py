@@ -7,8 +7,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_workflow.features._base import _FrameTransformerMixin, as_column_list
-from sklearn_workflow.utils._dataframe import column_kind, is_polars
+from sklearn_workflow.features._base import _FrameTransformerMixin
+from sklearn_workflow.utils._dataframe import is_polars
 from sklearn_workflow.utils._param_validation import (
     Interval,
     StrOptions,
@@ -237,18 +237,7 @@ class Binner(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
         """
         X = self._check_input(X, reset=True)
         names = self._input_names()
-        if self.columns is None:
-            chosen = [
-                i
-                for i in range(self.n_features_in_)
-                if column_kind(self._column(X, i)) == "numeric"
-            ]
-        else:
-            chosen = [
-                self._resolve_column(key, "columns")
-                for key in as_column_list(self.columns)
-            ]
-            chosen = list(dict.fromkeys(chosen))
+        chosen = self._chosen_columns(X)
         given = None if isinstance(self.bins, Integral) else self._given_edges()
         if self.labels is not None:
             labels = [str(label) for label in self.labels]

@@ -6,8 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_workflow.features._base import _FrameTransformerMixin, as_column_list
-from sklearn_workflow.utils._dataframe import column_kind
+from sklearn_workflow.features._base import _FrameTransformerMixin
 from sklearn_workflow.utils._param_validation import (
     Interval,
     StrOptions,
@@ -175,19 +174,8 @@ class LogTransformer(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
         """
         X = self._check_input(X, reset=True)
         names = self._input_names()
-        if self.columns is None:
-            candidates = [
-                i
-                for i in range(self.n_features_in_)
-                if column_kind(self._column(X, i)) == "numeric"
-            ]
-            param = "columns=None"
-        else:
-            candidates = [
-                self._resolve_column(key, "columns")
-                for key in as_column_list(self.columns)
-            ]
-            param = "columns"
+        candidates = self._chosen_columns(X)
+        param = "columns=None" if self.columns is None else "columns"
         values = {i: self._numeric_column(X, i, param) for i in candidates}
         self.skewness_ = {names[i]: sample_skewness(values[i]) for i in candidates}
         if self.columns is None:
@@ -198,7 +186,7 @@ class LogTransformer(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
                 and _has_three_values(values[i])
             ]
         else:
-            chosen = list(dict.fromkeys(candidates))
+            chosen = candidates
         self.column_indices_ = np.asarray(chosen, dtype=np.intp)
         self.columns_ = [names[i] for i in chosen]
         minimum = np.array(
