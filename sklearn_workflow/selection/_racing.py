@@ -239,9 +239,10 @@ def rung0_keep(
         The number of best candidates that are eligible whatever their margin.
     tolerance : float
         The margin, in standard deviations of the leader's rung-0 score.
-    spread : float or None, default=None
-        That standard deviation; None: the one of the leader's rung-0 fold scores
-        (0 with a single fold).
+    spread : float, ndarray of shape (n_candidates,) or None, default=None
+        That standard deviation (or each candidate's, of which the leader's is
+        used); None: the one of the leader's rung-0 fold scores (0 with a single
+        fold).
     spent : float, default=0.0
         The fit time rung 0 took.
     cost_to_go : ndarray of shape (n_candidates,) or None, default=None
@@ -273,6 +274,8 @@ def rung0_keep(
     if spread is None:
         k = fold_scores.shape[1]
         spread = fold_scores[leader].std(ddof=1) if k > 1 else 0.0
+    else:
+        spread = np.broadcast_to(np.asarray(spread, dtype=float), (n,))[leader]
     margin = tolerance * float(spread) if np.isfinite(spread) else 0.0
     # the ``keep`` best, and any tied with the last of them
     kth = np.sort(means)[::-1][min(keep, n) - 1]

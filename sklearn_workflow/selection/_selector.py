@@ -731,14 +731,12 @@ class ModelSelector(BaseEstimator):
         sub_splits = self._rung0_splits(y, splits, racers, params, seed)
         rung0 = None
         if sub_splits:
-            rung0 = self._rung0(X, y, candidates, sub_splits, multi, primary, racers)
-            rung0["share"] = float(
-                np.mean([len(s) / len(t) for (s, _), (t, _) in zip(sub_splits, splits)])
+            rung0 = self._rung0(
+                X, y, candidates, sub_splits, splits, multi, primary, racers
             )
             go_on, margin, budget_out = self._screen(
-                rung0["scores"], None, rung0["fit_time"], rung0["share"], splits
+                rung0["scores"], rung0["fit_time"], splits, params, rung0["share"]
             )
-            rung0["go_on"], rung0["margin"] = go_on, margin
             for c, on, out in zip(racers, go_on, budget_out):
                 if not on:
                     self._drop(
@@ -786,10 +784,10 @@ class ModelSelector(BaseEstimator):
                     first = [outcomes[c, 0] for c in screened]
                     go_on, margin, budget_out = self._screen(
                         np.array([[r["scores"][name]] for r in first]),
-                        [r["block_scores"] for r in first],
                         np.array([r["fit_time"] for r in first]),
-                        1.0,
                         splits,
+                        params,
+                        blocks=[r["block_scores"] for r in first],
                     )
                     for c, on, out in zip(screened, go_on, budget_out):
                         if not on:
@@ -830,38 +828,34 @@ class ModelSelector(BaseEstimator):
                         )
         return outcomes, dropped, rung0, over_budget
 
-    def _screen(self, scores, leader_blocks, fit_time, share, splits):
+    def _screen(self, scores, fit_time, splits, params, share=None, blocks=None):
         """The rung-0 screen (``rung0_keep``) with its margin and budget.
 
         ``scores`` (n_racers, n_folds0) and ``fit_time`` (n_racers, summed over
-        those folds) come from fits on ``share`` of the training rows; with a
-        single full-size fold (``share=1``), ``leader_blocks`` holds each
-        racer's block scores, from which the leader's standard deviation is
-        estimated.
+        those folds) come either from fits on ``share`` of the training rows
+        (the subsample rung), or, ``share=None``, from the first full-size fold,
+        whose ``blocks`` scores give each racer's standard deviation.
         """
-        params = self._racing_params()
-        n_folds0 = scores.shape[1]
+        n_folds, n_folds0 = len(splits), scores.shape[1]
         spread = None
-        if leader_blocks is not None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                means = np.where(np.isfinite(scores).all(axis=1), scores[:, 0], -np.inf)
-            b = leader_blocks[int(np.argmax(means))]
-            b = np.asarray(b, dtype=float) if b is not None else np.empty(0)
-            b = b[np.isfinite(b)]
+        if blocks is not None:
             # the standard deviation of a fold score, from its blocks
-            spread = b.std(ddof=1) / np.sqrt(b.size) if b.size > 1 else 0.0
+            spread = np.zeros(len(blocks))
+            for k, b in enumerate(blocks):
+                b = np.asarray([] if b is None else b, dtype=float)
+                b = b[np.isfinite(b)]
+                if b.size > 1:
+                    spread[k] = b.std(ddof=1) / np.sqrt(b.size)
         # fit time taken as proportional to the rows
-        per_fold = fit_time / n_folds0 / share
-        n_folds = len(splits)
-        cost_to_go = per_fold * (n_folds - (n_folds0 if share == 1.0 else 0))
+        per_fold = fit_time / n_folds0 / (1.0 if share is None else share)
+        done = n_folds0 if share is None else 0  # full-size folds already run
         return rung0_keep(
             scores,
             keep=params["keep"],
             tolerance=params["tolerance"],
             spread=spread,
             spent=float(fit_time.sum()),
-            cost_to_go=cost_to_go,
+            cost_to_go=per_fold * (n_folds - done),
             full_cost=float(n_folds * per_fold.sum()),
             budget=params["budget"],
         )
@@ -961,7 +955,7 @@ class ModelSelector(BaseEstimator):
             return []
         return sub_splits
 
-    def _rung0(self, X, y, candidates, sub_splits, multi, primary, racers):
+    def _rung0(self, X, y, candidates, sub_splits, splits, multi, primary, racers):
         """Rung 0: every racer on a subsample of each training fold.
 
         Returns a dict with the racers' ``scores`` (n_racers, n_folds0),
@@ -988,10 +982,12 @@ class ModelSelector(BaseEstimator):
         fit_time = np.array(
             [sum(results[c, f]["fit_time"] for f in range(n_folds0)) for c in racers]
         )
+        share = np.mean([len(s) / len(t) for (s, _), (t, _) in zip(sub_splits, splits)])
         return {
             "racers": racers,
             "scores": scores,
             "fit_time": fit_time,
+            "share": float(share),
         }
 
     # -- results ------------------------------------------------------------------
