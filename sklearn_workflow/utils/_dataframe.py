@@ -302,6 +302,19 @@ def _to_polars_column(name, values):
     return pl.Series(name, values)
 
 
+def _output_container(estimator, method, X):
+    """ "pandas", "polars" or "numpy": what ``set_output`` asks of ``method``, and
+    by default the container of ``X``."""
+    from sklearn_workflow.utils._param_validation import get_output_container
+
+    container = get_output_container(estimator, method)
+    if container != "default":
+        return container
+    if is_pandas(X):
+        return "pandas"
+    return "polars" if is_polars(X) else "numpy"
+
+
 def make_output(estimator, X, columns, method="transform"):
     """Build the output container of ``estimator`` from named 1-D columns.
 
@@ -322,16 +335,7 @@ def make_output(estimator, X, columns, method="transform"):
     -------
     output : pandas DataFrame, polars DataFrame or ndarray
     """
-    from sklearn_workflow.utils._param_validation import get_output_container
-
-    container = get_output_container(estimator, method)
-    if container == "default":
-        if is_pandas(X):
-            container = "pandas"
-        elif is_polars(X):
-            container = "polars"
-        else:
-            container = "numpy"
+    container = _output_container(estimator, method, X)
     if container == "pandas":
         output = pd.DataFrame(
             {k: _to_pandas_column(v) for k, v in columns.items()},
@@ -741,16 +745,7 @@ def make_output_from_block(estimator, X, passthrough, names, block):
     10  x  1.0
     11  y  2.0
     """
-    from sklearn_workflow.utils._param_validation import get_output_container
-
-    container = get_output_container(estimator, "transform")
-    if container == "default":
-        if is_pandas(X):
-            container = "pandas"
-        elif is_polars(X):
-            container = "polars"
-        else:
-            container = "numpy"
+    container = _output_container(estimator, "transform", X)
     if container == "pandas":
         index = X.index if is_pandas(X) else pd.RangeIndex(n_rows(X))
         new = pd.DataFrame(block.T, columns=list(names), index=index, copy=False)
