@@ -20,6 +20,7 @@ from pathlib import Path
 
 import skops.io as sio
 
+from sklearn_workflow.exceptions import UntrustedTypesError
 from sklearn_workflow.utils._param_validation import validate_params
 
 __all__ = ["UntrustedTypesError", "load", "save", "trusted_types"]
@@ -74,18 +75,6 @@ THIRD_PARTY_TYPES = (
 )
 
 
-class UntrustedTypesError(TypeError):
-    """A skops file carries types that :func:`load` was not told to trust.
-
-    Attributes
-    ----------
-    types : list of str
-        The fully qualified names of the untrusted types, sorted.
-    """
-
-    def __init__(self, message, types=()):
-        super().__init__(message)
-        self.types = list(types)
 
 
 @lru_cache(maxsize=1)
@@ -270,7 +259,7 @@ def load(path, *, trusted=None):
     >>> load(path)
     Traceback (most recent call last):
     ...
-    sklearn_workflow.deploy._persistence.UntrustedTypesError: '.../counter.skops' ...
+    sklearn_workflow.exceptions.UntrustedTypesError: '.../counter.skops' ...
     >>> load(path, trusted=["collections.Counter"])
     Counter({'a': 1})
     """

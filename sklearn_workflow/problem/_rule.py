@@ -38,6 +38,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from sklearn_workflow.exceptions import RuleSyntaxError
 from sklearn_workflow.utils._dataframe import (
     column_kind,
     column_names,
@@ -76,10 +77,6 @@ _TOKEN_RE = re.compile(
 )
 _ESCAPE_RE = re.compile(r"\\(.)")
 _MAX_RULE_LENGTH = 10_000
-
-
-class RuleSyntaxError(ValueError):
-    """A rule string does not follow the grammar of :class:`RuleClassifier`."""
 
 
 def _tokenize(rule):
@@ -594,7 +591,7 @@ class RuleClassifier(ClassifierMixin, BaseEstimator):
     >>> RuleClassifier("__import__('os')").fit(X, y)
     Traceback (most recent call last):
     ...
-    sklearn_workflow.problem._rule.RuleSyntaxError: expected the end of the rule ...
+    sklearn_workflow.exceptions.RuleSyntaxError: expected the end of the rule ...
     """
 
     _parameter_constraints = {

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from sklearn_workflow.problem._metrics import resolve_metric
 from sklearn_workflow.problem._rule import RuleSyntaxError, parse_rule
+from sklearn_workflow.problem._task import TASK_TYPES
 
 __all__ = ["ProblemSpec", "Verdict", "churn_spec"]
 
-TASK_TYPES = ("binary_classification", "multiclass_classification", "regression")
 _CONSTRAINT_KEYS = ("latency_ms", "interpretability", "retraining_frequency")
 _INTERPRETABILITY = ("low", "medium", "high")
 # Metrics a decision threshold moves, as ThresholdTunedClassifier names them.

@@ -39,6 +39,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils.multiclass import type_of_target
 
+from sklearn_workflow.exceptions import BadInputError
 from sklearn_workflow.utils._dataframe import column_kind
 
 __all__ = [
@@ -72,14 +73,6 @@ STAGES = (
     "training and tuning",
     "evaluation and deployment",
 )
-
-
-class BadInputError(ValueError):
-    """The input cannot be used: unreadable file, unknown target, empty data...
-
-    ``python -m sklearn_workflow`` turns it into a one-line message and exit
-    code 2.
-    """
 
 
 @dataclass
