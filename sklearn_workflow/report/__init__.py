@@ -1,4 +1,12 @@
-"""HTML rendering shared by the quality, evaluation and workflow reports."""
+"""The document toolkit: every HTML, Markdown and JSON document goes through it.
+
+JSON conversion (:func:`to_jsonable`), value formatting (:func:`format_value`), the
+verdict's words (:func:`verdict_word`), Markdown tables (:func:`markdown_table`) and
+self-contained HTML pages (:func:`html_page`, :func:`section`,
+:func:`table_to_html`, :func:`figure_to_html`, :func:`escape`). The quality and
+evaluation reports, the model card and the workflow's report are built from them,
+so every document reads alike.
+"""
 
 from sklearn_workflow.report._html import (
     escape,
@@ -7,5 +15,17 @@ from sklearn_workflow.report._html import (
     section,
     table_to_html,
 )
+from sklearn_workflow.report._markdown import markdown_table
+from sklearn_workflow.report._values import format_value, to_jsonable, verdict_word
 
-__all__ = ["escape", "figure_to_html", "html_page", "section", "table_to_html"]
+__all__ = [
+    "escape",
+    "figure_to_html",
+    "format_value",
+    "html_page",
+    "markdown_table",
+    "section",
+    "table_to_html",
+    "to_jsonable",
+    "verdict_word",
+]
