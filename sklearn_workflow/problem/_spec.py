@@ -14,6 +14,12 @@ from sklearn_workflow.problem._task import TASK_TYPES
 
 __all__ = ["ProblemSpec", "Verdict", "churn_spec"]
 
+# The threshold-free success metric of a card read from the target alone.
+INFERRED_METRICS = {
+    "binary_classification": "roc_auc",
+    "multiclass_classification": "balanced_accuracy",
+    "regression": "rmse",
+}
 _CONSTRAINT_KEYS = ("latency_ms", "interpretability", "retraining_frequency")
 _INTERPRETABILITY = ("low", "medium", "high")
 # Metrics a decision threshold moves, as ThresholdTunedClassifier names them.
@@ -276,6 +282,48 @@ class ProblemSpec:
         return cls(**data)
 
     @classmethod
+    def from_target(cls, y, *, task=None, name=None):
+        """A card read from the target alone, for a problem without one.
+
+        The task is ``task`` or :func:`~sklearn_workflow.problem.infer_task`'s
+        answer; the success metric is threshold-free (binary: ROC-AUC;
+        multiclass: balanced accuracy; regression: RMSE) and there is no target
+        value, so the verdict (``verdict(report, beat_dummy=True)``) asks the
+        model to beat the dummy baseline.
+
+        Parameters
+        ----------
+        y : pandas Series or array-like of shape (n_samples,)
+            The target; a Series' name is the card's target.
+        task : str, default=None
+            One of ``ProblemSpec.type``'s values; None infers it from ``y``.
+        name : str, default=None
+            The card's name; None uses the target's name.
+
+        Returns
+        -------
+        spec : ProblemSpec
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> salary = pd.Series(range(30_000, 90_000, 2_000), name="salary")
+        >>> spec = ProblemSpec.from_target(salary)
+        >>> spec.type, spec.success_metric, spec.threshold
+        ('regression', 'rmse', None)
+        """
+        from sklearn_workflow.problem._task import normalize_task
+
+        task = normalize_task(task, y)
+        target = str(getattr(y, "name", None) or "target")
+        return cls(
+            name=name or target,
+            type=task,
+            target=target,
+            success_metric=INFERRED_METRICS[task],
+        )
+
+    @classmethod
     def from_toml(cls, path):
         """Read a card from a TOML file (top-level keys are the fields).
 
@@ -425,7 +473,7 @@ class ProblemSpec:
             return DummyRegressor(strategy="mean")
         return DummyClassifier(strategy="prior")
 
-    def verdict(self, report):
+    def verdict(self, report, *, beat_dummy=False):
         """Whether an evaluated model meets the card, criterion by criterion.
 
         Criteria (each is met, not met, or not measured):
@@ -439,6 +487,11 @@ class ProblemSpec:
         4. the 95th percentile of single-row prediction latency is at most
            ``constraints.latency_ms``, when both are known.
 
+        With ``beat_dummy=True`` the model must also beat each dummy baseline
+        of the report (the prior for classification, the mean for regression):
+        the whole verdict of a card inferred from the target, which has no
+        threshold of its own.
+
         The card is met when every measured criterion is met and at least one
         was measured. Interpretability and retraining frequency are recorded but
         not measured.
@@ -448,6 +501,8 @@ class ProblemSpec:
         report : EvaluationReport or dict
             The report of :func:`~sklearn_workflow.evaluation.evaluate`, or its
             ``to_dict()``.
+        beat_dummy : bool, default=False
+            Add a criterion per dummy baseline of the report.
 
         Returns
         -------
@@ -472,8 +527,11 @@ class ProblemSpec:
                 )
             )
         strict = ">" if metric.greater_is_better else "<"
+        sources = {"problem card": "baseline measured on the test set"}
+        if beat_dummy:
+            sources["dummy"] = "inferred card: beat the dummy baseline"
         for row in baselines:
-            if row.get("source") == "problem card" and metric.name in row:
+            if row.get("source") in sources and row.get(metric.name) is not None:
                 rows.append(
                     _criterion(
                         f"beats baseline {row['name']!s} on the test set",
@@ -481,7 +539,7 @@ class ProblemSpec:
                         value,
                         row[metric.name],
                         strict,
-                        "baseline measured on the test set",
+                        sources[row["source"]],
                     )
                 )
         known = (self.baseline or {}).get(metric.name)
@@ -585,11 +643,12 @@ class Verdict:
         return pd.DataFrame(self.criteria, columns=columns)
 
     def __str__(self):
-        lines = [f"verdict: {'MET' if self.met else 'NOT MET'}"]
+        from sklearn_workflow.report import format_value, verdict_word
+
+        lines = [f"verdict: {verdict_word(self.met).upper()}"]
         for row in self.criteria:
-            status = {True: "met", False: "NOT met", None: "not measured"}[row["met"]]
-            value = "n/a" if row["value"] is None else f"{row['value']:.4g}"
-            lines.append(f"  [{status}] {row['criterion']}: {value}")
+            value = format_value(row["value"])
+            lines.append(f"  [{verdict_word(row['met'])}] {row['criterion']}: {value}")
         return "\n".join(lines)
 
 
