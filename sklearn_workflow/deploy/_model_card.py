@@ -1,29 +1,8 @@
 """The model card: what a saved model predicts, from what, how well, and its limits."""
 
-import math
-from numbers import Integral, Real
+from sklearn_workflow.report import format_value, markdown_table, verdict_word
 
 __all__ = ["make_model_card"]
-
-
-def _format_value(value):
-    if isinstance(value, bool) or value is None:
-        return {True: "yes", False: "no", None: "-"}[value]
-    if isinstance(value, Integral):
-        return f"{int(value):,}"
-    if isinstance(value, Real):
-        value = float(value)
-        return "nan" if math.isnan(value) else f"{value:.4g}"
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def _table(header, rows):
-    lines = [
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-    ]
-    lines += ["| " + " | ".join(_format_value(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _label(estimator):
@@ -101,7 +80,9 @@ def make_model_card(
         model was tuned.
     verdict : dict, default=None
         ``{"met": bool, "criteria": [{"criterion", "required", "observed",
-        "met"}, ...]}``: the problem specification's pass/fail result.
+        "met"}, ...]}``: the problem specification's pass/fail result. ``met``
+        is written "met", "NOT met" (in bold for the verdict) or "not measured"
+        (None), as in every report of the package.
     limitations : sequence of str, default=()
         Known limitations, one bullet each (data quality findings, dropped
         columns, diagnosis of the learning curve...).
@@ -111,7 +92,10 @@ def make_model_card(
     Returns
     -------
     card : str
-        Markdown.
+        Markdown. Values are written by
+        :func:`sklearn_workflow.report.format_value`: integers with thousands
+        separators, reals with four significant digits, booleans "yes"/"no", a
+        missing or undefined value (None, NaN) "-".
 
     See Also
     --------
@@ -120,7 +104,8 @@ def make_model_card(
 
     Examples
     --------
-    A metric that could not be computed (NaN) is shown as such, not hidden:
+    A metric that could not be computed (NaN) keeps its row, written "-", and a
+    verdict that is not met stands out in bold:
 
     >>> from sklearn.dummy import DummyClassifier
     >>> from sklearn_workflow.deploy import make_model_card
@@ -134,7 +119,9 @@ def make_model_card(
     ... )
     >>> print(card.splitlines()[0])
     # Model card: Churn
-    >>> "| roc_auc | nan |" in card and "**not met**" in card
+    >>> "| roc_auc | - |" in card, "Verdict: **NOT met**" in card
+    (True, True)
+    >>> "| recall | >= 0.8 | 0.5 | NOT met |" in card
     True
     """
     out = [f"# Model card: {name}", ""]
@@ -145,7 +132,7 @@ def make_model_card(
         out.append(f"- Intended use: {intended_use}")
     if threshold is not None:
         out.append(
-            f"- Decision threshold: {_format_value(threshold)} on the positive-class "
+            f"- Decision threshold: {format_value(threshold)} on the positive-class "
             "probability (tuned on out-of-fold training predictions)"
         )
     out.append("")
@@ -156,27 +143,37 @@ def make_model_card(
         listed = ", ".join(f"`{c}`" for c in columns)
         out.append(f"- Input columns ({len(columns)}): {listed}")
     out.append("")
-    out += ["## Data", "", _table(["", "value"], list(data.items())), ""]
+    out += ["## Data", "", markdown_table(list(data.items()), ["", "value"]), ""]
     out += ["## Metrics on the held-out test split", ""]
-    out += [_table(["metric", "value"], list(metrics.items())), ""]
+    out += [markdown_table(list(metrics.items()), ["metric", "value"]), ""]
     if baseline:
         names = list(dict.fromkeys(k for scores in baseline.values() for k in scores))
         rows = [
             [label] + [scores.get(k, float("nan")) for k in names]
             for label, scores in baseline.items()
         ]
-        out += ["## Baselines on the same split", "", _table(["model"] + names, rows)]
+        table = markdown_table(rows, ["model", *names])
+        out += ["## Baselines on the same split", "", table]
         out.append("")
     if verdict is not None:
-        state = "met" if verdict.get("met") else "**not met**"
-        out += ["## Success criteria", "", f"Verdict: {state}", ""]
+        out += ["## Success criteria", "", f"Verdict: {_verdict_text(verdict)}", ""]
         criteria = verdict.get("criteria") or []
         if criteria:
             keys = ["criterion", "required", "observed", "met"]
-            rows = [[row.get(k) for k in keys] for row in criteria]
-            out += [_table(keys, rows), ""]
+            rows = [
+                [*(row.get(k) for k in keys[:-1]), verdict_word(row.get("met"))]
+                for row in criteria
+            ]
+            out += [markdown_table(rows, keys), ""]
     out += ["## Limitations", ""]
     items = list(limitations) or ["None recorded."]
     out += [f"- {item}" for item in items]
     out.append("")
     return "\n".join(out)
+
+
+def _verdict_text(verdict):
+    """The verdict's word, in bold unless it is met."""
+    met = verdict.get("met")
+    word = verdict_word(met)
+    return word if met is not None and bool(met) else f"**{word}**"

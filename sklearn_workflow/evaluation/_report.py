@@ -1,50 +1,23 @@
 """EvaluationReport: what evaluate() measured, as JSON, Markdown, HTML and plots."""
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from sklearn_workflow.report import escape as _escape
-from sklearn_workflow.report import figure_to_html, html_page, section, table_to_html
+from sklearn_workflow.report import (
+    escape,
+    figure_to_html,
+    format_value,
+    html_page,
+    markdown_table,
+    section,
+    table_to_html,
+    to_jsonable,
+    verdict_word,
+)
 
 __all__ = ["EvaluationReport"]
-
-
-def _jsonable(value):
-    """Plain Python values only: numpy scalars unwrapped, NaN/inf as None."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_jsonable(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _fmt(value):
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    return str(value)
-
-
-def _markdown_table(frame):
-    head = "| " + " | ".join(str(c) for c in frame.columns) + " |"
-    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    body = [
-        "| " + " | ".join(_fmt(v) for v in row) + " |"
-        for row in frame.itertuples(index=False)
-    ]
-    return "\n".join([head, rule, *body])
 
 
 @dataclass
@@ -122,7 +95,7 @@ class EvaluationReport:
         NaN and infinite values become None; the verdict is
         ``{"met": bool, "criteria": [...]}``.
         """
-        return _jsonable(
+        return to_jsonable(
             {
                 "task": self.task,
                 "model": self.model,
@@ -149,102 +122,118 @@ class EvaluationReport:
             data[row["name"]] = [row.get(name, np.nan) for name in self.metrics]
         return pd.DataFrame(data)
 
+    # ----------------------------------------------------- document contents
     def _tables(self):
-        """(title, DataFrame or text) pairs shared by Markdown and HTML."""
-        parts = []
-        if self.verdict is not None:
-            frame = self.verdict.to_frame()[
-                ["criterion", "value", "comparison", "target", "met"]
-            ]
-            frame["value"] = frame["value"].map(_fmt)  # "n/a" when not measured
-            frame["met"] = frame["met"].map(
-                {True: "met", False: "NOT met", None: "not measured"}
-            )
-            title = f"Verdict: {'MET' if self.verdict.met else 'NOT MET'}"
-            parts.append((title, frame))
-        parts.append(("Test metrics against the baselines", self.metrics_frame()))
-        if self.baseline_improvement is not None:
-            imp = self.baseline_improvement
-            parts.append(
-                (
-                    "Improvement over the baseline",
-                    f"RMSE {_fmt(imp['model'])} against {_fmt(imp['baseline'])} "
-                    f"for {imp['baseline_name']}: "
-                    f"{_fmt(imp['improvement_pct'])}% better.",
-                )
-            )
-        cm = self.confusion_matrix
-        if cm is not None:
-            if "tn" in cm:
-                frame = pd.DataFrame(
-                    {
-                        "": [f"true {cm['labels'][0]}", f"true {cm['labels'][1]}"],
-                        f"predicted {cm['labels'][0]}": [
-                            f"TN = {cm['tn']}",
-                            f"FN = {cm['fn']}",
-                        ],
-                        f"predicted {cm['labels'][1]}": [
-                            f"FP = {cm['fp']}",
-                            f"TP = {cm['tp']}",
-                        ],
-                    }
-                )
-            else:
-                frame = pd.DataFrame(
-                    cm["matrix"], columns=[f"predicted {lab}" for lab in cm["labels"]]
-                )
-                frame.insert(0, "", [f"true {lab}" for lab in cm["labels"]])
-            parts.append(("Confusion matrix", frame))
-        if self.classification_report_text is not None:
-            parts.append(
-                ("Classification report", ("pre", self.classification_report_text))
-            )
-        if self.cv is not None:
-            parts.append(
-                (
-                    "Cross-validation",
-                    f"{self.cv['n_splits']}-fold CV {self.cv['metric']}: "
-                    f"{self.cv['mean']:.4f} +/- {self.cv['std']:.4f}",
-                )
-            )
-        if self.latency is not None:
-            lat = self.latency
-            limit = (
-                "" if lat["limit_ms"] is None else f" (limit {lat['limit_ms']:g} ms)"
-            )
-            parts.append(
-                (
-                    "Single-row prediction latency",
-                    f"median {lat['median_ms']:.2f} ms, p95 {lat['p95_ms']:.2f} ms "
-                    f"over {lat['n_calls']} calls{limit}",
-                )
-            )
-        if self.contamination is not None:
-            con = self.contamination
-            parts.append(
-                (
-                    "Train/test contamination",
-                    f"{con['n_test_rows_in_train']} of {self.n_test} test rows "
-                    f"({con['fraction']:.1%}) also appear in the training data.",
-                )
-            )
-        if any(row["fit_on"] == "test" for row in self.baselines):
-            parts.append(
-                (
-                    "Note",
-                    "No training data was given: the baselines were fitted on the "
-                    "test rows (an optimistic baseline).",
-                )
-            )
-        return parts
+        """(title, content) pairs shared by Markdown and HTML, in reading order.
 
+        A content is a DataFrame (a table), a str (a paragraph) or
+        ``("pre", text)`` (preformatted text); a part that does not apply to
+        this report is left out.
+        """
+        parts = [
+            (self._verdict_title(), self._verdict_frame()),
+            ("Test metrics against the baselines", self.metrics_frame()),
+            ("Improvement over the baseline", self._improvement_text()),
+            ("Confusion matrix", self._confusion_frame()),
+            ("Classification report", self._classification_report_block()),
+            ("Cross-validation", self._cv_text()),
+            ("Single-row prediction latency", self._latency_text()),
+            ("Train/test contamination", self._contamination_text()),
+            ("Note", self._baseline_note()),
+        ]
+        return [(title, content) for title, content in parts if content is not None]
+
+    def _verdict_title(self):
+        met = None if self.verdict is None else self.verdict.met
+        return f"Verdict: {verdict_word(met).upper()}"
+
+    def _verdict_frame(self):
+        """The card's criteria: value, comparison, target and the verdict word."""
+        if self.verdict is None:
+            return None
+        columns = ["criterion", "value", "comparison", "target", "met"]
+        frame = self.verdict.to_frame()[columns]
+        frame["met"] = [verdict_word(met) for met in frame["met"]]
+        return frame
+
+    def _improvement_text(self):
+        if self.baseline_improvement is None:
+            return None
+        imp = self.baseline_improvement
+        return (
+            f"RMSE {format_value(imp['model'])} against "
+            f"{format_value(imp['baseline'])} for {imp['baseline_name']}: "
+            f"{format_value(imp['improvement_pct'])}% better."
+        )
+
+    def _confusion_frame(self):
+        """The confusion matrix; a binary one names its cells TN, FP, FN, TP."""
+        cm = self.confusion_matrix
+        if cm is None:
+            return None
+        labels = cm["labels"]
+        if "tn" in cm:
+            cells = [[f"TN = {cm['tn']}", f"FP = {cm['fp']}"]]
+            cells.append([f"FN = {cm['fn']}", f"TP = {cm['tp']}"])
+        else:
+            cells = cm["matrix"]
+        frame = pd.DataFrame(cells, columns=[f"predicted {lab}" for lab in labels])
+        frame.insert(0, "", [f"true {lab}" for lab in labels])
+        return frame
+
+    def _classification_report_block(self):
+        if self.classification_report_text is None:
+            return None
+        return ("pre", self.classification_report_text)
+
+    def _cv_text(self):
+        if self.cv is None:
+            return None
+        cv = self.cv
+        return (
+            f"{cv['n_splits']}-fold CV {cv['metric']}: "
+            f"{format_value(cv['mean'])} +/- {format_value(cv['std'])}"
+        )
+
+    def _latency_text(self):
+        if self.latency is None:
+            return None
+        lat = self.latency
+        limit = "" if lat["limit_ms"] is None else f" (limit {lat['limit_ms']:g} ms)"
+        return (
+            f"median {lat['median_ms']:.2f} ms, p95 {lat['p95_ms']:.2f} ms "
+            f"over {lat['n_calls']} calls{limit}"
+        )
+
+    def _contamination_text(self):
+        if self.contamination is None:
+            return None
+        con = self.contamination
+        return (
+            f"{con['n_test_rows_in_train']} of {self.n_test} test rows "
+            f"({con['fraction']:.1%}) also appear in the training data."
+        )
+
+    def _baseline_note(self):
+        if not any(row["fit_on"] == "test" for row in self.baselines):
+            return None
+        return (
+            "No training data was given: the baselines were fitted on the test "
+            "rows (an optimistic baseline)."
+        )
+
+    # --------------------------------------------------------------- exports
     def to_markdown(self):
-        """The report as Markdown (tables and short paragraphs)."""
+        """The report as Markdown (tables and short paragraphs).
+
+        Numbers are written by :func:`sklearn_workflow.report.format_value`
+        (four significant digits; an undefined metric is "-").
+        """
         lines = [f"# Evaluation of {self.model} on {self.n_test} test rows", ""]
         for title, content in self._tables():
             lines += [f"## {title}", ""]
             if isinstance(content, pd.DataFrame):
-                lines.append(_markdown_table(content))
+                lines.append(markdown_table(content))
             elif isinstance(content, tuple):
                 lines += ["```", content[1].rstrip(), "```"]
             else:
@@ -272,9 +261,9 @@ class EvaluationReport:
             if isinstance(content, pd.DataFrame):
                 body = table_to_html(content)
             elif isinstance(content, tuple):
-                body = f"<pre>{_escape(content[1])}</pre>"
+                body = f"<pre>{escape(content[1])}</pre>"
             else:
-                body = f"<p>{_escape(content)}</p>"
+                body = f"<p>{escape(content)}</p>"
             parts.append(section(title, body))
         if plots and self._arrays:
             import matplotlib.pyplot as plt
@@ -299,108 +288,113 @@ class EvaluationReport:
         -------
         figure : matplotlib Figure
         """
-        import matplotlib.pyplot as plt
-        from sklearn.calibration import CalibrationDisplay
-        from sklearn.metrics import (
-            ConfusionMatrixDisplay,
-            PrecisionRecallDisplay,
-            PredictionErrorDisplay,
-            RocCurveDisplay,
-        )
-
         if not self._arrays:
             raise ValueError(
                 "this report holds no predictions to plot (it was not built by "
                 "evaluate in this session)"
             )
-        arrays = self._arrays
-        y_true, y_pred = arrays["y_true"], arrays["y_pred"]
         if self.task == "regression":
-            figure, axes = plt.subplots(1, 2, figsize=(11, 4.5))
-            PredictionErrorDisplay.from_predictions(
-                y_true, y_pred, kind="residual_vs_predicted", ax=axes[0], random_state=0
-            )
-            PredictionErrorDisplay.from_predictions(
-                y_true, y_pred, kind="actual_vs_predicted", ax=axes[1], random_state=0
-            )
-            axes[0].set_title("Residuals")
-            axes[1].set_title("Actual vs predicted")
-            figure.tight_layout()
-            return figure
-        labels = self.confusion_matrix["labels"]
-        if self.task == "multiclass_classification":
-            figure, ax = plt.subplots(figsize=(5.5, 5))
-            ConfusionMatrixDisplay.from_predictions(
-                y_true, y_pred, labels=labels, ax=ax, colorbar=False
-            )
-            ax.set_title("Confusion matrix")
-            figure.tight_layout()
-            return figure
-        figure, axes = plt.subplots(2, 2, figsize=(11, 9))
-        axes = axes.ravel()
-        ConfusionMatrixDisplay.from_predictions(
-            y_true, y_pred, labels=labels, ax=axes[0], colorbar=False
-        )
-        axes[0].set_title("Confusion matrix")
-        score, pos = arrays["score"], self.positive_class
-        if score is None:
-            for ax in axes[1:]:
-                ax.text(
-                    0.5,
-                    0.5,
-                    "no score: the model has no predict_proba",
-                    ha="center",
-                    va="center",
-                )
-                ax.set_axis_off()
+            figure = self._plot_regression()
+        elif self.task == "multiclass_classification":
+            figure = self._plot_multiclass()
         else:
-            RocCurveDisplay.from_predictions(
-                y_true,
-                score,
-                pos_label=pos,
-                ax=axes[1],
-                name=self.model,
-                plot_chance_level=True,
-            )
-            axes[1].set_title("ROC curve")
-            PrecisionRecallDisplay.from_predictions(
-                y_true,
-                score,
-                pos_label=pos,
-                ax=axes[2],
-                name=self.model,
-                plot_chance_level=True,
-            )
-            axes[2].set_title("Precision-recall curve")
-            if arrays["proba"] is None:
-                axes[3].text(
-                    0.5,
-                    0.5,
-                    "no predict_proba: no calibration curve",
-                    ha="center",
-                    va="center",
-                )
-                axes[3].set_axis_off()
-            else:
-                CalibrationDisplay.from_predictions(
-                    y_true,
-                    score,
-                    pos_label=pos,
-                    n_bins=10,
-                    ax=axes[3],
-                    name=self.model,
-                )
-                axes[3].set_title("Calibration")
+            figure = self._plot_binary()
         figure.tight_layout()
         return figure
+
+    def _plot_regression(self):
+        """Residuals against predictions, and actual against predicted values."""
+        import matplotlib.pyplot as plt
+        from sklearn.metrics import PredictionErrorDisplay
+
+        y_true, y_pred = self._arrays["y_true"], self._arrays["y_pred"]
+        figure, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+        kinds = [("residual_vs_predicted", "Residuals")]
+        kinds.append(("actual_vs_predicted", "Actual vs predicted"))
+        for ax, (kind, title) in zip(axes, kinds):
+            PredictionErrorDisplay.from_predictions(
+                y_true, y_pred, kind=kind, ax=ax, random_state=0
+            )
+            ax.set_title(title)
+        return figure
+
+    def _plot_confusion(self, ax):
+        from sklearn.metrics import ConfusionMatrixDisplay
+
+        ConfusionMatrixDisplay.from_predictions(
+            self._arrays["y_true"],
+            self._arrays["y_pred"],
+            labels=self.confusion_matrix["labels"],
+            ax=ax,
+            colorbar=False,
+        )
+        ax.set_title("Confusion matrix")
+
+    def _plot_multiclass(self):
+        import matplotlib.pyplot as plt
+
+        figure, ax = plt.subplots(figsize=(5.5, 5))
+        self._plot_confusion(ax)
+        return figure
+
+    def _plot_binary(self):
+        """Confusion matrix, ROC, precision-recall and calibration curves."""
+        import matplotlib.pyplot as plt
+
+        figure, axes = plt.subplots(2, 2, figsize=(11, 9))
+        axes = axes.ravel()
+        self._plot_confusion(axes[0])
+        if self._arrays["score"] is None:
+            for ax in axes[1:]:
+                _say_instead(ax, "no score: the model has no predict_proba")
+            return figure
+        self._plot_score_curves(axes[1], axes[2])
+        if self._arrays["proba"] is None:
+            _say_instead(axes[3], "no predict_proba: no calibration curve")
+        else:
+            from sklearn.calibration import CalibrationDisplay
+
+            CalibrationDisplay.from_predictions(
+                self._arrays["y_true"],
+                self._arrays["score"],
+                pos_label=self.positive_class,
+                n_bins=10,
+                ax=axes[3],
+                name=self.model,
+            )
+            axes[3].set_title("Calibration")
+        return figure
+
+    def _plot_score_curves(self, roc_ax, pr_ax):
+        """The ROC and precision-recall curves of the positive-class score."""
+        from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
+
+        curves = [(RocCurveDisplay, roc_ax, "ROC curve")]
+        curves.append((PrecisionRecallDisplay, pr_ax, "Precision-recall curve"))
+        for display, ax, title in curves:
+            display.from_predictions(
+                self._arrays["y_true"],
+                self._arrays["score"],
+                pos_label=self.positive_class,
+                ax=ax,
+                name=self.model,
+                plot_chance_level=True,
+            )
+            ax.set_title(title)
 
     def __repr__(self):
         verdict = (
             ""
             if self.verdict is None
-            else (f", verdict={'met' if self.verdict.met else 'not met'}")
+            else f", verdict={verdict_word(self.verdict.met)}"
         )
         return (
             f"EvaluationReport(task={self.task!r}, model={self.model!r}, "
             f"n_test={self.n_test}{verdict})"
         )
+
+
+def _say_instead(ax, text):
+    """An empty axis that says why its plot is missing."""
+    ax.text(0.5, 0.5, text, ha="center", va="center")
+    ax.set_axis_off()

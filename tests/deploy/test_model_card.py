@@ -66,7 +66,7 @@ def test_model_card_shows_the_numbers(model):
     assert "| train rows | 4,000 |" in card
     assert "| rule: tenure < 3 | 0.41 |" in card
     assert "Verdict: met" in card
-    assert "| recall | >= 0.8 | 0.8123 | yes |" in card
+    assert "| recall | >= 0.8 | 0.8123 | met |" in card
     assert "- `cancellation_requested` dropped: leakage suspect" in card
 
 
@@ -88,7 +88,7 @@ def test_model_card_optional_parts_and_missing_values(model):
     )
     assert "Baselines" not in card and "Success criteria" not in card
     assert "threshold" not in card
-    assert "| r2 | nan |" in card
+    assert "| r2 | - |" in card  # an undefined metric keeps its row
     assert "| note | a\\|b |" in card  # a pipe in a value does not break the table
     assert "- None recorded." in card
 
@@ -101,8 +101,35 @@ def test_model_card_not_met_is_highlighted(model):
         ],
     }
     card = _card(model, verdict=verdict)
-    assert "Verdict: **not met**" in card
-    assert "| recall | >= 0.8 | 0.7 | no |" in card
+    assert "Verdict: **NOT met**" in card
+    assert "| recall | >= 0.8 | 0.7 | NOT met |" in card
+
+
+def test_model_card_criterion_not_measured(model):
+    verdict = {
+        "met": True,
+        "criteria": [
+            {"criterion": "recall", "required": ">= 0.8", "observed": 0.9, "met": True},
+            {
+                "criterion": "p95 latency <= 100 ms",
+                "required": "<= 100",
+                "observed": None,
+                "met": None,
+            },
+        ],
+    }
+    card = _card(model, verdict=verdict)
+    assert "Verdict: met" in card and "**" not in card
+    assert "| p95 latency <= 100 ms | <= 100 | - | not measured |" in card
+
+
+def test_model_card_tables_match_the_report_toolkit(model):
+    from sklearn_workflow.report import markdown_table
+
+    metrics = {"recall": 0.8123, "log_loss": 11.4451, "n": 12500}
+    card = _card(model, metrics=metrics)
+    assert markdown_table(list(metrics.items()), ["metric", "value"]) in card
+    assert "| log_loss | 11.45 |" in card and "| n | 12,500 |" in card
 
 
 def test_model_card_of_a_plain_estimator():
