@@ -16,7 +16,21 @@ import pandas as pd
 
 from sklearn_workflow.utils._param_validation import StrOptions, validate_params
 
-__all__ = ["CatalogEntry", "candidate_table", "default_candidates", "find_entry"]
+__all__ = [
+    "MAX_ROWS_SLOW_CANDIDATES",
+    "CatalogEntry",
+    "candidate_table",
+    "default_candidates",
+    "filter_candidates",
+    "find_entry",
+]
+
+# Above this many training rows, the candidates whose training or prediction time
+# grows quadratically with the rows (SVM, KNN) are left out.
+MAX_ROWS_SLOW_CANDIDATES = 20_000
+# The catalog's training speeds that make a candidate fast enough for a short
+# time budget (its prediction speed must not be "Slow" either).
+_FAST_SPEEDS = ("Fast", "Very fast")
 
 
 @dataclass(frozen=True)
@@ -58,84 +72,61 @@ _C, _R = "classification", "regression"
 _LGBM = {"n_estimators": 100, "n_jobs": 1, "verbose": -1}
 _XGB = {"n_estimators": 100, "n_jobs": 1, "tree_method": "hist", "verbosity": 0}
 
-# Ordered by interpretability (Very high, High, Medium, Low), then training speed.
-_CATALOG = (
-    # -- classification ---------------------------------------------------------
-    CatalogEntry(
-        "Decision tree", _C, "sklearn.tree", "DecisionTreeClassifier",
-        {"max_depth": 5}, "Fast", "Very fast", "Yes (some)", "Not needed",
-        "Very high",
-    ),
-    CatalogEntry(
-        "Naive Bayes", _C, "sklearn.naive_bayes", "GaussianNB", {},
-        "Very fast", "Very fast", "Depends", "Not needed", "High",
-    ),
-    CatalogEntry(
-        "Logistic regression", _C, "sklearn.linear_model", "LogisticRegression",
-        {"max_iter": 1000}, "Fast", "Very fast", "No", "Required", "High",
-    ),
-    CatalogEntry(
-        "KNN (k=5)", _C, "sklearn.neighbors", "KNeighborsClassifier",
-        {"n_neighbors": 5}, "None (lazy)", "Slow", "No", "Required", "Medium",
-    ),
-    CatalogEntry(
-        "Random forest", _C, "sklearn.ensemble", "RandomForestClassifier",
-        {"n_estimators": 100}, "Medium", "Medium", "Yes (some)", "Not needed",
-        "Medium",
-    ),
-    CatalogEntry(
-        "Gradient boosting", _C, "sklearn.ensemble",
-        "HistGradientBoostingClassifier", {}, "Fast", "Fast", "Yes", "Not needed",
-        "Low",
-    ),
-    CatalogEntry(
-        "LightGBM", _C, "lightgbm", "LGBMClassifier", _LGBM, "Fast", "Fast", "Yes",
-        "Not needed", "Low",
-    ),
-    CatalogEntry(
-        "XGBoost", _C, "xgboost", "XGBClassifier", _XGB, "Medium", "Fast", "Yes",
-        "Not needed", "Low",
-    ),
-    CatalogEntry(
-        "SVM (RBF)", _C, "sklearn.svm", "SVC", {"kernel": "rbf"},
-        "Slow (large n)", "Fast", "No", "Required", "Low",
-    ),
-    # -- regression -------------------------------------------------------------
-    CatalogEntry(
-        "Decision tree", _R, "sklearn.tree", "DecisionTreeRegressor",
-        {"max_depth": 5}, "Fast", "Very fast", "Yes (some)", "Not needed",
-        "Very high",
-    ),
-    CatalogEntry(
-        "Ridge", _R, "sklearn.linear_model", "Ridge", {"alpha": 1.0}, "Fast",
-        "Very fast", "No", "Required", "High",
-    ),
-    CatalogEntry(
-        "KNN (k=5)", _R, "sklearn.neighbors", "KNeighborsRegressor",
-        {"n_neighbors": 5}, "None (lazy)", "Slow", "No", "Required", "Medium",
-    ),
-    CatalogEntry(
-        "Random forest", _R, "sklearn.ensemble", "RandomForestRegressor",
-        {"n_estimators": 100}, "Medium", "Medium", "Yes (some)", "Not needed",
-        "Medium",
-    ),
-    CatalogEntry(
-        "Gradient boosting", _R, "sklearn.ensemble", "HistGradientBoostingRegressor",
-        {}, "Fast", "Fast", "Yes", "Not needed", "Low",
-    ),
-    CatalogEntry(
-        "LightGBM", _R, "lightgbm", "LGBMRegressor", _LGBM, "Fast", "Fast", "Yes",
-        "Not needed", "Low",
-    ),
-    CatalogEntry(
-        "XGBoost", _R, "xgboost", "XGBRegressor", _XGB, "Medium", "Fast", "Yes",
-        "Not needed", "Low",
-    ),
-    CatalogEntry(
-        "SVR (RBF)", _R, "sklearn.svm", "SVR", {"kernel": "rbf"}, "Slow (large n)",
-        "Fast", "No", "Required", "Low",
-    ),
+# One row per family of algorithms: its name (or its classification and
+# regression names), module, classifier and regressor classes (None: not for that
+# task), parameters, then the seed's columns: training speed, prediction speed,
+# handles missing values, feature scaling, interpretable. Ordered by
+# interpretability (Very high, High, Medium, Low), then training speed.
+_FAMILIES = (
+    ("Decision tree", "sklearn.tree",
+     ("DecisionTreeClassifier", "DecisionTreeRegressor"),
+     {"max_depth": 5}, "Fast", "Very fast", "Yes (some)", "Not needed", "Very high"),
+    ("Naive Bayes", "sklearn.naive_bayes", ("GaussianNB", None),
+     {}, "Very fast", "Very fast", "Depends", "Not needed", "High"),
+    ("Logistic regression", "sklearn.linear_model", ("LogisticRegression", None),
+     {"max_iter": 1000}, "Fast", "Very fast", "No", "Required", "High"),
+    ("Ridge", "sklearn.linear_model", (None, "Ridge"),
+     {"alpha": 1.0}, "Fast", "Very fast", "No", "Required", "High"),
+    ("KNN (k=5)", "sklearn.neighbors", ("KNeighborsClassifier", "KNeighborsRegressor"),
+     {"n_neighbors": 5}, "None (lazy)", "Slow", "No", "Required", "Medium"),
+    ("Random forest", "sklearn.ensemble",
+     ("RandomForestClassifier", "RandomForestRegressor"),
+     {"n_estimators": 100}, "Medium", "Medium", "Yes (some)", "Not needed", "Medium"),
+    ("Gradient boosting", "sklearn.ensemble",
+     ("HistGradientBoostingClassifier", "HistGradientBoostingRegressor"),
+     {}, "Fast", "Fast", "Yes", "Not needed", "Low"),
+    ("LightGBM", "lightgbm", ("LGBMClassifier", "LGBMRegressor"),
+     _LGBM, "Fast", "Fast", "Yes", "Not needed", "Low"),
+    ("XGBoost", "xgboost", ("XGBClassifier", "XGBRegressor"),
+     _XGB, "Medium", "Fast", "Yes", "Not needed", "Low"),
+    (("SVM (RBF)", "SVR (RBF)"), "sklearn.svm", ("SVC", "SVR"),
+     {"kernel": "rbf"}, "Slow (large n)", "Fast", "No", "Required", "Low"),
 )  # fmt: skip
+
+
+def _family_entries(task):
+    """The catalog entries of ``task``, in the order of ``_FAMILIES``."""
+    which = 0 if task == _C else 1
+    for names, module, classes, params, *columns in _FAMILIES:
+        if classes[which] is None:
+            continue
+        name = names if isinstance(names, str) else names[which]
+        yield CatalogEntry(name, task, module, classes[which], params, *columns)
+
+
+_CATALOG = (*_family_entries(_C), *_family_entries(_R))
+
+
+def _catalog_task(task):
+    """``"classification"`` or ``"regression"`` from a task in either vocabulary."""
+    if task in ("classification", "binary_classification", "multiclass_classification"):
+        return _C
+    if task == _R:
+        return _R
+    raise ValueError(
+        "task must be 'classification', 'binary_classification', "
+        f"'multiclass_classification' or 'regression', got {task!r}."
+    )
 
 
 def default_candidates(task, random_state=None):
@@ -143,7 +134,8 @@ def default_candidates(task, random_state=None):
 
     Parameters
     ----------
-    task : {"classification", "regression"}
+    task : {"classification", "binary_classification", \
+"multiclass_classification", "regression"}
         The task of the target.
     random_state : int or None, default=None
         Seed given to every candidate that takes one.
@@ -153,11 +145,79 @@ def default_candidates(task, random_state=None):
     candidates : dict
         ``{name: (estimator, entry)}``.
     """
+    task = _catalog_task(task)
     return {
         entry.name: (entry.build(random_state), entry)
         for entry in _CATALOG
         if entry.task == task and entry.available
     }
+
+
+def filter_candidates(task, n_rows, *, fast_only, random_state=None):
+    """The candidates to race: the whole catalog unless time or size says no.
+
+    With ``fast_only`` (a short time budget) only the candidates the catalog
+    rates fast to train, and not slow to predict, race; above
+    ``MAX_ROWS_SLOW_CANDIDATES`` training rows the ones whose training time
+    grows quadratically with the rows (SVM) or that have no training step and
+    predict slowly (KNN) are left out.
+
+    Parameters
+    ----------
+    task : {"classification", "binary_classification", \
+"multiclass_classification", "regression"}
+        The task of the target.
+    n_rows : int
+        The number of training rows.
+    fast_only : bool
+        Keep only the fast candidates.
+    random_state : int or None, default=None
+        Seed given to every candidate that takes one.
+
+    Returns
+    -------
+    candidates : "default" or dict
+        ``"default"`` when nothing is left out (the ``candidates`` of
+        :class:`~sklearn_workflow.selection.ModelSelector` that races the whole
+        catalog), else ``{name: estimator}``.
+    reason : str
+        Why candidates were left out, naming them or the ones kept; ``""`` when
+        nothing is left out.
+
+    Examples
+    --------
+    >>> from sklearn_workflow.selection._catalog import filter_candidates
+    >>> filter_candidates("binary_classification", 5_000, fast_only=False)
+    ('default', '')
+    >>> candidates, reason = filter_candidates("regression", 50_000, fast_only=False)
+    >>> reason  # doctest: +NORMALIZE_WHITESPACE
+    '50,000 training rows: leaving out the candidates that do not scale
+    (KNN (k=5), SVR (RBF))'
+    >>> "SVR (RBF)" in candidates
+    False
+    """
+    task = _catalog_task(task)
+    if not fast_only and n_rows <= MAX_ROWS_SLOW_CANDIDATES:
+        return "default", ""
+    catalog = default_candidates(task, random_state)
+    if fast_only:
+        chosen = {
+            name: est
+            for name, (est, entry) in catalog.items()
+            if entry.training_speed in _FAST_SPEEDS and entry.prediction_speed != "Slow"
+        }
+        why = f"time budget: racing the fast candidates only ({', '.join(chosen)})"
+    else:
+        chosen = {
+            name: est
+            for name, (est, entry) in catalog.items()
+            if not entry.training_speed.startswith(("Slow", "None"))
+        }
+        why = (
+            f"{n_rows:,} training rows: leaving out the candidates that do not "
+            f"scale ({', '.join(sorted(set(catalog) - set(chosen)))})"
+        )
+    return chosen, why
 
 
 def find_entry(estimator, task=None):

@@ -6,7 +6,9 @@ from sklearn.base import is_classifier, is_regressor
 from sklearn_workflow.selection import candidate_table
 from sklearn_workflow.selection._catalog import (
     _CATALOG,
+    MAX_ROWS_SLOW_CANDIDATES,
     default_candidates,
+    filter_candidates,
     find_entry,
 )
 
@@ -111,3 +113,67 @@ def test_catalog_names_are_unique_per_task():
     for task in ("classification", "regression"):
         names = [e.name for e in _CATALOG if e.task == task]
         assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize(
+    "task", ["classification", "binary_classification", "multiclass_classification"]
+)
+def test_filter_candidates_keeps_the_default_below_the_limits(task):
+    assert filter_candidates(task, MAX_ROWS_SLOW_CANDIDATES, fast_only=False) == (
+        "default",
+        "",
+    )
+
+
+@pytest.mark.parametrize(
+    "task, catalog_task",
+    [
+        ("binary_classification", "classification"),
+        ("multiclass_classification", "classification"),
+        ("classification", "classification"),
+        ("regression", "regression"),
+    ],
+)
+def test_filter_candidates_leaves_out_what_does_not_scale(task, catalog_task):
+    n_rows = MAX_ROWS_SLOW_CANDIDATES + 1
+    candidates, reason = filter_candidates(
+        task, n_rows, fast_only=False, random_state=3
+    )
+    catalog = default_candidates(catalog_task)
+    # a naive rule: SVM/SVR train in time quadratic in the rows, KNN predicts so
+    slow = {
+        name
+        for name, (_, entry) in catalog.items()
+        if entry.estimator in ("SVC", "SVR") or entry.estimator.startswith("KNeighbors")
+    }
+    assert slow and list(candidates) == [name for name in catalog if name not in slow]
+    assert reason == (
+        f"{n_rows:,} training rows: leaving out the candidates that do not scale "
+        f"({', '.join(sorted(slow))})"
+    )
+    for estimator in candidates.values():
+        if "random_state" in estimator.get_params():
+            assert estimator.get_params()["random_state"] == 3
+
+
+@pytest.mark.parametrize(
+    "task, catalog_task",
+    [("binary_classification", "classification"), ("regression", "regression")],
+)
+def test_filter_candidates_fast_only_keeps_the_fast_ones(task, catalog_task):
+    candidates, reason = filter_candidates(task, 100, fast_only=True)
+    table = candidate_table(catalog_task).query("installed")
+    fast = table["training_speed"].isin(["Fast", "Very fast"]) & (
+        table["prediction_speed"] != "Slow"
+    )
+    expected = list(table.loc[fast, "name"])
+    assert list(candidates) == expected
+    assert "Random forest" not in candidates and "KNN (k=5)" not in candidates
+    assert reason == (
+        f"time budget: racing the fast candidates only ({', '.join(expected)})"
+    )
+
+
+def test_filter_candidates_rejects_an_unknown_task():
+    with pytest.raises(ValueError, match="task must be .* got 'clustering'"):
+        filter_candidates("clustering", 10, fast_only=True)
