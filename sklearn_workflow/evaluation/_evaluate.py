@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from sklearn_workflow.evaluation._report import EvaluationReport
 from sklearn_workflow.exceptions import DataQualityWarning
 from sklearn_workflow.problem._metrics import METRICS, resolve_metric
+from sklearn_workflow.problem._task import TASK_TYPES, infer_task, normalize_task
 from sklearn_workflow.utils._dataframe import (
     column_names,
     head_rows,
@@ -23,6 +24,7 @@ from sklearn_workflow.utils._dataframe import (
 from sklearn_workflow.utils._param_validation import (
     HasMethods,
     Interval,
+    StrOptions,
     validate_params,
 )
 
@@ -68,6 +70,7 @@ _WARMUP_CALLS = 3
         "X_test": ["array-like"],
         "y_test": ["array-like"],
         "spec": [None, HasMethods(["verdict", "scorer"])],
+        "task": [None, StrOptions(set(TASK_TYPES))],
         "X_train": [None, "array-like"],
         "y_train": [None, "array-like"],
         "cv": [None, "cv_object"],
@@ -81,6 +84,7 @@ def evaluate(
     y_test,
     *,
     spec=None,
+    task=None,
     X_train=None,
     y_train=None,
     cv=None,
@@ -110,7 +114,19 @@ def evaluate(
         The problem card: its task, positive class, success and secondary
         metrics, rule baseline and latency constraint are used, and
         ``report.verdict`` is its verdict. None: the task is read from the
-        estimator, the positive class is the greater label.
+        estimator and the target (see ``task``), the positive class is the
+        greater label.
+    task : {"binary_classification", "multiclass_classification", \
+"regression"}, default=None
+        The learning task. The first of these decides: ``task`` when given;
+        the card's ``spec.type``; the estimator's kind, a classifier being a
+        binary or multiclass problem by the number of its fitted ``classes_``
+        (however many integer labels there are) and a regressor a regression
+        problem; for an estimator that is neither, the task
+        :func:`~sklearn_workflow.problem.infer_task` reads from ``y_test``. A
+        given task or card type that contradicts the estimator's kind (a
+        regression task for a classifier), or a task that contradicts the
+        card, is a ``ValueError``.
     X_train, y_train : DataFrame or array-like, default=None
         The training data. With ``X_train``, test rows that also appear in it
         are counted and warned about (train/test contamination). With
@@ -202,7 +218,7 @@ def evaluate(
             f"cv={cv!r} cross-validates on the training data; pass X_train and "
             "y_train too"
         )
-    task = _task(estimator, y_test, spec)
+    task = _task(estimator, y_test, spec, task)
     report = EvaluationReport(
         task=task,
         model=_model_name(estimator),
@@ -239,30 +255,32 @@ def _target(y, name):
     return y
 
 
-def _task(estimator, y_test, spec):
-    if is_regressor(estimator):
-        task = "regression"
-    else:
+def _task(estimator, y_test, spec, task):
+    """The task: given, else the card's, else the estimator's kind, else ``y``'s."""
+    kind = (
+        "classifier"
+        if is_classifier(estimator)
+        else "regressor"
+        if is_regressor(estimator)
+        else None
+    )
+    spec_type = None if spec is None else spec.type
+    if task is not None and spec_type is not None and task != spec_type:
+        raise ValueError(f"task={task!r} but spec.type is {spec_type!r}")
+    for source, chosen in (("task=", task), ("spec.type is ", spec_type)):
+        if chosen is None:
+            continue
+        if kind is not None and (chosen == "regression") != (kind == "regressor"):
+            raise ValueError(f"{source}{chosen!r} but the estimator is a {kind}")
+        return chosen
+    if kind == "regressor":
+        return "regression"
+    if kind == "classifier":
         classes = getattr(estimator, "classes_", None)
-        if classes is None:
-            classes = np.unique(y_test)
-        task = (
-            "binary_classification"
-            if len(classes) <= 2
-            else "multiclass_classification"
+        return normalize_task(
+            "classification", np.unique(y_test) if classes is None else classes
         )
-    if spec is not None:
-        if (spec.type == "regression") != (task == "regression"):
-            kind = "regressor" if task == "regression" else "classifier"
-            raise ValueError(
-                f"spec.type is {spec.type!r} but the estimator is a {kind}"
-            )
-        task = spec.type
-    elif not is_classifier(estimator) and task != "regression":
-        # Neither tagged classifier nor regressor: trust a float target.
-        if y_test.dtype.kind == "f" and np.unique(y_test).size > 2:
-            task = "regression"
-    return task
+    return infer_task(y_test)
 
 
 def _model_name(estimator):

@@ -5,6 +5,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import BaseEstimator
 from sklearn.compose import make_column_transformer
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import NotFittedError
@@ -24,6 +25,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
+from sklearn.tree import DecisionTreeClassifier
 
 from sklearn_workflow.evaluation import EvaluationReport, evaluate
 from sklearn_workflow.exceptions import DataQualityWarning
@@ -340,6 +342,25 @@ def test_evaluate_undefined_metric_is_none_in_json(binary):
             "positive_class 'yes' is not one of",
         ),
         ({"latency_calls": -1}, ValueError, "latency_calls"),
+        (
+            {"task": "regression"},
+            ValueError,
+            "task='regression' but the estimator is a classifier",
+        ),
+        ({"task": "classification"}, ValueError, "'task' parameter of evaluate"),
+        (
+            {
+                "task": "multiclass_classification",
+                "spec": ProblemSpec(
+                    name="p",
+                    type="binary_classification",
+                    target="y",
+                    success_metric="recall",
+                ),
+            },
+            ValueError,
+            "task='multiclass_classification' but spec.type is 'binary_classification'",
+        ),
     ],
 )
 def test_evaluate_errors(binary, kwargs, err_type, err_msg):
@@ -410,3 +431,94 @@ def test_evaluate_multiclass_verdict():
     report = evaluate(model, X[200:], y[200:], spec=spec, latency_calls=0)
     assert report.verdict.met
     assert [row["target"] for row in report.verdict.criteria] == [0.3, 0.17]
+
+
+class _PlainModel(BaseEstimator):
+    """Neither a classifier nor a regressor: predicts the first training target."""
+
+    def __init__(self, with_classes=False):
+        self.with_classes = with_classes
+
+    def fit(self, X, y):
+        self.constant_ = np.asarray(y)[0]
+        if self.with_classes:
+            self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.constant_)
+
+
+def test_evaluate_task_of_a_regressor_on_many_integer_values(rng):
+    X = rng.normal(size=(200, 3))
+    y = np.round(40 * X[:, 0] + 100).astype(np.int64)  # counts: integers
+    assert np.unique(y).size > 20
+    model = LinearRegression().fit(X[:150], y[:150])
+    report = evaluate(model, X[150:], y[150:], latency_calls=0)
+    assert report.task == "regression"
+    rmse = np.sqrt(np.mean((y[150:] - model.predict(X[150:])) ** 2))
+    assert report.metrics["rmse"] == pytest.approx(rmse)
+
+
+def test_evaluate_task_of_a_classifier_on_25_integer_classes(rng):
+    y = np.repeat(np.arange(25), 12)
+    X = y[:, None] + rng.normal(scale=0.3, size=(y.size, 2))
+    model = DecisionTreeClassifier(random_state=0).fit(X, y)
+    report = evaluate(model, X, y, latency_calls=0)
+    assert report.task == "multiclass_classification"
+    assert report.confusion_matrix["labels"] == list(range(25))
+    assert report.metrics["accuracy"] == pytest.approx(np.mean(model.predict(X) == y))
+
+
+def test_evaluate_task_of_a_classifier_on_two_integer_classes(binary):
+    model, _, X_test, _, y_test = binary
+    report = evaluate(model, X_test, y_test.astype(np.float64), latency_calls=0)
+    assert report.task == "binary_classification"
+
+
+@pytest.mark.parametrize(
+    "y, expected",
+    [
+        (np.arange(60) % 30, "regression"),  # 30 integer values
+        (np.arange(60) % 4 + 0.5, "regression"),  # fractional
+        (np.arange(60) % 4 * 1.0, "multiclass_classification"),  # 4 whole numbers
+        (np.arange(60) % 2 == 0, "binary_classification"),
+    ],
+)
+def test_evaluate_task_of_an_untagged_estimator_is_read_from_the_target(y, expected):
+    X = np.arange(60.0)[:, None]
+    model = _PlainModel(with_classes=expected != "regression").fit(X, y)
+    report = evaluate(model, X, y, latency_calls=0)
+    assert report.task == expected
+    correct = [truth == model.constant_ for truth in y]
+    if expected == "regression":
+        assert report.metrics["mae"] == pytest.approx(
+            np.mean([abs(truth - model.constant_) for truth in y])
+        )
+    else:
+        assert report.metrics["accuracy"] == pytest.approx(np.mean(correct))
+
+
+def test_evaluate_given_task_wins_over_the_target(rng):
+    X = rng.normal(size=(120, 2))
+    y = (X[:, 0] > 0).astype(np.int64) * 3  # two integer values
+    model = _PlainModel().fit(X, y)
+    report = evaluate(model, X, y, task="regression", latency_calls=0)
+    assert report.task == "regression"
+    assert report.metrics["mae"] == pytest.approx(np.mean(np.abs(y - y[0])))
+
+
+def test_evaluate_given_task_agrees_with_the_card(binary):
+    model, _, X_test, _, y_test = binary
+    spec = ProblemSpec(
+        name="p", type="binary_classification", target="y", success_metric="f1"
+    )
+    report = evaluate(
+        model,
+        X_test,
+        y_test,
+        spec=spec,
+        task="binary_classification",
+        latency_calls=0,
+    )
+    assert report.task == "binary_classification" and report.verdict is not None
