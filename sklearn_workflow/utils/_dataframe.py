@@ -24,7 +24,9 @@ __all__ = [
     "get_column",
     "is_dataframe",
     "is_pandas",
+    "is_date_strings",
     "is_polars",
+    "load_table",
     "make_output",
     "missing_mask",
     "n_rows",
@@ -766,3 +768,83 @@ def make_output_from_block(estimator, X, passthrough, names, block):
     if not passthrough:
         return block.T
     return make_output(estimator, X, {**passthrough, **dict(zip(names, block))})
+
+
+# Share of a text column's values that must parse as ISO-8601 dates for the column
+# to be read as dates (CSV files carry dates as text).
+DATE_PARSE_SHARE = 0.95
+
+
+def is_date_strings(col, share=DATE_PARSE_SHARE):
+    """True if a text column holds ISO-8601 dates (at least ``share`` of a sample).
+
+    A sample of at most about 500 of the non-missing values is read: more than
+    half must look like a date (``2024-07-01`` or ``01/07/2024``) and at least
+    ``share`` must parse as ISO 8601.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> is_date_strings(pd.Series(["2024-07-01", "2024-07-02 12:30:00", None]))
+    True
+    >>> is_date_strings(pd.Series(["2024-07-01", "soon", "later"]))
+    False
+    """
+    values = pd.Series(to_object_array(col)).dropna()
+    if len(values) == 0:
+        return False
+    sample = values.iloc[:: max(1, len(values) // 500)].astype(str)
+    if not sample.str.contains(r"\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4}").mean() > 0.5:
+        return False
+    parsed = pd.to_datetime(sample, errors="coerce", format="ISO8601")
+    return bool(parsed.notna().mean() >= share)
+
+
+def load_table(path):
+    """Read a CSV or Parquet file into a pandas DataFrame.
+
+    Text columns whose values are ISO-8601 dates (``2024-07-01``,
+    ``2024-07-01 12:30:00``; at least 95% of the non-missing values) are parsed
+    to datetimes, as a CSV cannot say they are dates; the ``run``, ``predict``
+    and ``check`` commands all read files this way, so a model sees the same
+    types at fit and at prediction time.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    frame : DataFrame
+
+    Raises
+    ------
+    BadInputError
+        The file does not exist, cannot be parsed, or has no rows or columns.
+    """
+    from pathlib import Path
+
+    from sklearn_workflow.exceptions import BadInputError
+
+    path = Path(path)
+    if not path.is_file():
+        raise BadInputError(f"cannot read {str(path)!r}: no such file")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path)
+    except (OSError, ValueError, UnicodeDecodeError, ImportError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise BadInputError(
+            f"cannot read {str(path)!r} as a table: {type(exc).__name__}: {first_line}"
+        ) from exc
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise BadInputError(
+            f"{str(path)!r} is empty: {frame.shape[0]} rows, {frame.shape[1]} columns"
+        )
+    for name in frame.columns:
+        col = frame[name]
+        if column_kind(col) == "categorical" and is_date_strings(col):
+            frame[name] = pd.to_datetime(col, errors="coerce", format="ISO8601")
+    return frame

@@ -23,6 +23,7 @@ import traceback
 from pathlib import Path
 
 from sklearn_workflow import __version__
+from sklearn_workflow.exceptions import BadInputError, UntrustedTypesError
 
 __all__ = ["main"]
 
@@ -36,6 +37,85 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"error: {message} (see {self.prog} --help)\n")
 
 
+_TASKS = ("binary_classification", "multiclass_classification", "regression")
+# Each command: its help line, its description and its arguments.
+_COMMANDS = {
+    "run": (
+        "run the whole workflow on a table",
+        "Hold out a test split, check the data, engineer features, select and tune "
+        "a model, evaluate it against the problem card, and write report.html, "
+        "model.skops, metrics.json, model_card.md and findings.csv.",
+        [
+            (
+                "data",
+                {
+                    "nargs": "?",
+                    "help": "CSV or Parquet file (default: the "
+                    "embedded churn demo and its problem card)",
+                },
+            ),
+            ("--target", {"help": "name of the target column"}),
+            ("--spec", {"help": "problem card (TOML); default: inferred"}),
+            (
+                "--task",
+                {
+                    "choices": _TASKS,
+                    "help": "the learning task when no "
+                    "--spec gives it (default: read from the target: text, "
+                    "booleans and up to 20 distinct integers are classes)",
+                },
+            ),
+            ("--out", {"default": "workflow-output", "help": "output folder"}),
+            ("--random-state", {"type": int, "default": 0}),
+            (
+                "--time-budget",
+                {
+                    "type": float,
+                    "metavar": "SECONDS",
+                    "help": "plan "
+                    "the run to take about this long (fewer folds "
+                    "below 60 s)",
+                },
+            ),
+            (
+                "--keep-suspects",
+                {
+                    "action": "store_true",
+                    "help": "keep leakage-suspect columns instead of dropping them",
+                },
+            ),
+        ],
+    ),
+    "predict": (
+        "predict with a saved model",
+        "Load MODEL (skops, only trusted types), validate DATA against the model's "
+        "data contract, and write predictions and probabilities.",
+        [
+            ("model", {"help": "a model.skops file written by run"}),
+            ("data", {"help": "CSV or Parquet file"}),
+            ("--out", {"default": "predictions.csv", "help": "output CSV"}),
+            (
+                "--strict",
+                {
+                    "action": "store_true",
+                    "help": "fail (exit 2) when the data violates the contract",
+                },
+            ),
+        ],
+    ),
+    "check": (
+        "the data quality report alone",
+        "Fit the data quality checker on DATA and print its report; exit 1 when a "
+        "finding has severity 'error'.",
+        [
+            ("data", {"help": "CSV or Parquet file"}),
+            ("--target", {"help": "name of the target column"}),
+            ("--out", {"help": "folder for report.html and findings.csv"}),
+        ],
+    ),
+}
+
+
 def _parser():
     parser = _Parser(
         prog="python -m sklearn_workflow",
@@ -45,69 +125,17 @@ def _parser():
     commands = parser.add_subparsers(
         dest="command", required=True, parser_class=_Parser
     )
-
     common = _Parser(add_help=False)
     common.add_argument(
         "--debug", action="store_true", help="show tracebacks of errors"
     )
     common.add_argument("--quiet", action="store_true", help="print nothing but errors")
-
-    run = commands.add_parser(
-        "run",
-        parents=[common],
-        help="run the whole workflow on a table",
-        description="Hold out a test split, check the data, engineer features, "
-        "select and tune a model, evaluate it against the problem card, and write "
-        "report.html, model.skops, metrics.json, model_card.md and findings.csv.",
-    )
-    run.add_argument(
-        "data",
-        nargs="?",
-        help="CSV or Parquet file (default: the embedded churn demo and its "
-        "problem card)",
-    )
-    run.add_argument("--target", help="name of the target column")
-    run.add_argument("--spec", help="problem card (TOML); default: inferred")
-    run.add_argument("--out", default="workflow-output", help="output folder")
-    run.add_argument("--random-state", type=int, default=0)
-    run.add_argument(
-        "--time-budget",
-        type=float,
-        metavar="SECONDS",
-        help="plan the run to take about this long (fewer folds below 60 s)",
-    )
-    run.add_argument(
-        "--keep-suspects",
-        action="store_true",
-        help="keep leakage-suspect columns instead of dropping them",
-    )
-
-    predict = commands.add_parser(
-        "predict",
-        parents=[common],
-        help="predict with a saved model",
-        description="Load MODEL (skops, only trusted types), validate DATA against "
-        "the model's data contract, and write predictions and probabilities.",
-    )
-    predict.add_argument("model", help="a model.skops file written by run")
-    predict.add_argument("data", help="CSV or Parquet file")
-    predict.add_argument("--out", default="predictions.csv", help="output CSV")
-    predict.add_argument(
-        "--strict",
-        action="store_true",
-        help="fail (exit 2) when the data violates the contract",
-    )
-
-    check = commands.add_parser(
-        "check",
-        parents=[common],
-        help="the data quality report alone",
-        description="Fit the data quality checker on DATA and print its report; "
-        "exit 1 when a finding has severity 'error'.",
-    )
-    check.add_argument("data", help="CSV or Parquet file")
-    check.add_argument("--target", help="name of the target column")
-    check.add_argument("--out", help="folder for report.html and findings.csv")
+    for name, (help_line, description, arguments) in _COMMANDS.items():
+        command = commands.add_parser(
+            name, parents=[common], help=help_line, description=description
+        )
+        for flag, options in arguments:
+            command.add_argument(flag, **options)
     return parser
 
 
@@ -130,8 +158,6 @@ def _run(args):
 
             spec = churn_spec()
         if args.target is not None and args.target != y.name:
-            from sklearn_workflow.workflow._runner import BadInputError
-
             raise BadInputError(
                 f"--target {args.target!r} is not a column of the demo data; "
                 f"its target is {y.name!r}"
@@ -141,9 +167,9 @@ def _run(args):
         target = args.target
         spec = args.spec
         if target is None and spec is not None:
-            from sklearn_workflow.workflow._runner import _load_spec
+            from sklearn_workflow.workflow._runner import load_spec
 
-            spec = _load_spec(spec)
+            spec = load_spec(spec)
             target = spec.target
         X, y, n_missing = split_target(frame, target, args.data)
         source = Path(args.data).name
@@ -153,6 +179,7 @@ def _run(args):
         X,
         y,
         spec=spec,
+        task=args.task,
         out=args.out,
         random_state=args.random_state,
         time_budget=args.time_budget,
@@ -165,11 +192,7 @@ def _run(args):
 
 def _predict(args):
     from sklearn_workflow.deploy import load
-    from sklearn_workflow.workflow._runner import (
-        BadInputError,
-        load_table,
-        predict_table,
-    )
+    from sklearn_workflow.workflow._runner import load_table, predict_table
 
     model_path = Path(args.model)
     if not model_path.is_file():
@@ -228,9 +251,6 @@ def main(argv=None):
         0 success, 1 verdict not met (``run``) or error findings (``check``),
         2 bad input, 3 internal error.
     """
-    from sklearn_workflow.deploy import UntrustedTypesError
-    from sklearn_workflow.workflow._runner import BadInputError
-
     args = _parser().parse_args(argv)
     commands = {"run": _run, "predict": _predict, "check": _check}
     try:
