@@ -22,6 +22,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
+from sklearn_workflow.problem._task import infer_task, is_classification
 from sklearn_workflow.selection._catalog import default_candidates, find_entry
 from sklearn_workflow.selection._racing import (
     RUNG0_DEFAULTS,
@@ -41,8 +42,6 @@ __all__ = ["ModelSelector"]
 BASELINE_NAME = "Baseline"
 # A class rarer than half the most frequent one makes the data "imbalanced".
 _IMBALANCE_RATIO = 0.5
-# task="auto": a numeric target with more distinct values is read as regression.
-_MAX_AUTO_CLASSES = 20
 
 
 def _refit_one_thread(estimator, X, y):
@@ -234,14 +233,18 @@ class ModelSelector(BaseEstimator):
         The score of a fold whose candidate fails to fit or score; the failure
         is recorded in ``results_`` and warned about. ``"raise"`` raises it. If
         every candidate fails, a ``ValueError`` lists each one's exception.
-    task : {"auto", "classification", "regression"}, default="auto"
+    task : {"auto", "binary_classification", "multiclass_classification", \
+"regression", "classification"}, default="auto"
         ``"auto"``: from the candidates when they are all classifiers or all
-        regressors, else from ``y``: ``type_of_target`` binary or multiclass is
-        classification, continuous is regression -- except a numeric target with
-        more than 20 distinct values, integer-valued or not, which is read as
-        regression (counts, amounts: ``load_diabetes``'s target). Setting it
-        also makes the unfitted selector a classifier or a regressor for
-        scikit-learn (stratified folds in ``cross_val_score``).
+        regressors, else from ``y`` by the package's one rule,
+        :func:`~sklearn_workflow.problem.infer_task`: booleans, strings and
+        categories are classes, fractional numbers are regression, and
+        integer-valued numbers are classes up to 20 distinct values and
+        regression beyond (counts, amounts: ``load_diabetes``'s target).
+        ``"classification"`` is short for either classification task (and
+        ``"binary_classification"`` refuses a target with more than two
+        classes). Setting it also makes the unfitted selector a classifier or a
+        regressor for scikit-learn (stratified folds in ``cross_val_score``).
     racing_params : dict or None, default=None
         Rung 0 of ``strategy="racing"``: ``{"subsample": 0.25, "folds": 3,
         "keep": 2, "tolerance": 1.0, "min_rows": 500, "budget": 0.4}`` (None:
@@ -385,7 +388,17 @@ class ModelSelector(BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "error_score": [StrOptions({"raise"}), Real],
-        "task": [StrOptions({"auto", "classification", "regression"})],
+        "task": [
+            StrOptions(
+                {
+                    "auto",
+                    "binary_classification",
+                    "multiclass_classification",
+                    "regression",
+                    "classification",
+                }
+            )
+        ],
         "racing_params": [dict, None],
     }
 
@@ -430,7 +443,7 @@ class ModelSelector(BaseEstimator):
         if hasattr(self, "task_"):
             return self.task_
         if self.task != "auto":
-            return self.task
+            return "classification" if is_classification(self.task) else "regression"
         if isinstance(self.candidates, dict) and self.candidates:
             estimators = list(self.candidates.values())
             if not all(hasattr(est, "fit") for est in estimators):
@@ -456,24 +469,16 @@ class ModelSelector(BaseEstimator):
 
     # -- fit ----------------------------------------------------------------------
     def _resolve_task(self, y):
+        """``"classification"`` or ``"regression"``: declared, else read from y."""
         task = self._declared_task()
         target_type = type_of_target(y, input_name="y")
         if task is None:
-            if target_type == "binary":
-                task = "classification"
-            elif target_type == "multiclass":
-                # Integer-valued numbers with many distinct values are amounts or
-                # counts (load_diabetes's target), not class labels.
-                many = np.unique(y).shape[0] > _MAX_AUTO_CLASSES
-                numeric = np.issubdtype(np.asarray(y).dtype, np.number)
-                task = "regression" if many and numeric else "classification"
-            elif target_type == "continuous":
-                task = "regression"
-            else:
+            if target_type not in ("binary", "multiclass", "continuous"):
                 raise ValueError(
                     "ModelSelector handles binary, multiclass and continuous "
                     f"targets; got a target of type {target_type!r}."
                 )
+            task = "regression" if infer_task(y) == "regression" else "classification"
         if task == "classification":
             check_classification_targets(y)
         return task
@@ -607,6 +612,11 @@ class ModelSelector(BaseEstimator):
                 raise ValueError(
                     "ModelSelector needs at least two classes in y, got 1 class: "
                     f"{self.classes_.tolist()}."
+                )
+            if self.task == "binary_classification" and len(self.classes_) > 2:
+                raise ValueError(
+                    "task='binary_classification' needs a target with two classes, "
+                    f"got {len(self.classes_)} classes: {self.classes_.tolist()}."
                 )
         elif not np.issubdtype(y.dtype, np.number):
             y = y.astype(np.float64)

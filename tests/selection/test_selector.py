@@ -40,6 +40,7 @@ from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 import sklearn_workflow
+from sklearn_workflow.problem import infer_task
 from sklearn_workflow.selection import ModelSelector
 from sklearn_workflow.selection._racing import (
     make_blocks,
@@ -241,21 +242,60 @@ def test_scoring_dict_and_callable():
         (np.arange(60) % 30 + 25.0, "regression"),  # integer-valued amounts
         (np.arange(60) % 21, "regression"),  # counts: 21 distinct values
         (np.arange(60) % 20, "classification"),
+        (np.arange(60) * 1_000 + 30_000, "regression"),  # a salary in integers
+        (np.array([f"city {i % 30}" for i in range(60)]), "classification"),
+        (np.arange(60) % 3 == 0, "classification"),  # booleans
     ],
 )
+# many classes on few rows: the tree warns that y could be a regression target
+@pytest.mark.filterwarnings("ignore:The number of unique classes:UserWarning")
 def test_task_from_the_target(y, task):
     X = np.random.default_rng(0).normal(size=(60, 3))
     # candidates="default" reads the task from y; a tiny catalog stand-in keeps
     # the test fast: the task is resolved before any candidate is built.
     selector = ModelSelector(cv=2, random_state=0)
     assert selector._resolve_task(y) == task
+    # the package's one rule decides
+    assert (infer_task(y) == "regression") == (task == "regression")
     candidates = {"tree": (DecisionTreeClassifier if task == "classification"
                            else DecisionTreeRegressor)(max_depth=2)}  # fmt: skip
-    selector = ModelSelector(candidates, cv=3, random_state=0).fit(X, y)
+    selector = ModelSelector(candidates, cv=2, random_state=0).fit(X, y)
     assert selector.task_ == task
     if task == "classification":
         np.testing.assert_array_equal(selector.classes_, np.unique(y))
         assert set(selector.predict(X)) <= set(np.unique(y))
+
+
+@pytest.mark.parametrize(
+    "task", ["multiclass_classification", "binary_classification", "classification"]
+)
+def test_task_parameter_in_either_vocabulary(task):
+    from sklearn.base import is_classifier
+
+    assert is_classifier(ModelSelector(task=task))
+    X = np.random.default_rng(0).normal(size=(100, 3))
+    # 25 integer labels: "auto" reads them as regression, the parameter as classes
+    n_classes = 2 if task == "binary_classification" else 25
+    y = np.arange(100) % n_classes
+    candidates = {"tree": DecisionTreeClassifier(max_depth=2, random_state=0)}
+    selector = ModelSelector(candidates, cv=2, task=task, random_state=0).fit(X, y)
+    assert selector.task_ == "classification"
+    np.testing.assert_array_equal(selector.classes_, np.arange(n_classes))
+    auto = ModelSelector({"tree": DecisionTreeRegressor()}, cv=2).fit(
+        X, np.arange(100) % 25
+    )
+    assert auto.task_ == "regression"
+
+
+def test_task_binary_classification_refuses_three_classes():
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    selector = ModelSelector(
+        {"tree": DecisionTreeClassifier()}, cv=2, task="binary_classification"
+    )
+    with pytest.raises(
+        ValueError, match=r"task='binary_classification' needs .* got 3 classes"
+    ):
+        selector.fit(X, np.arange(60) % 3)
 
 
 def test_task_parameter_sets_the_estimator_type_before_fit():
