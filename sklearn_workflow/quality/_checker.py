@@ -1,21 +1,15 @@
 """DataQualityChecker: a data contract learned at fit and checked at transform."""
 
-import math
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
-from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklearn_workflow.exceptions import DataQualityWarning, DataValidationError
-from sklearn_workflow.quality._drift import (
-    batch_bin_fractions,
-    category_positions,
-    population_stability_index,
-)
+from sklearn_workflow.problem._task import TASK_TYPES
 from sklearn_workflow.quality._findings import (
     CHECKS,
     FEW_ROWS,
@@ -28,12 +22,6 @@ from sklearn_workflow.quality._findings import (
     correlation_matrix,
     duplicate_findings,
     finding,
-    leak_codes,
-    leakage_findings,
-    leakage_score,
-    missingness_score,
-    split_halves,
-    target_findings,
 )
 from sklearn_workflow.quality._profile import (
     iter_columns,
@@ -41,6 +29,14 @@ from sklearn_workflow.quality._profile import (
     read_column,
 )
 from sklearn_workflow.quality._report import QualityReport
+from sklearn_workflow.quality._target import column_leakage, prepare_target
+from sklearn_workflow.quality._violations import (
+    VIOLATION_CHECKS,
+    VIOLATION_COLUMNS,
+    batch_drift,
+    batch_violations,
+    schema_violations,
+)
 from sklearn_workflow.utils._dataframe import (
     is_dataframe,
     is_pandas,
@@ -55,43 +51,6 @@ from sklearn_workflow.utils._param_validation import (
 )
 
 __all__ = ["VIOLATION_CHECKS", "VIOLATION_COLUMNS", "DataQualityChecker"]
-
-VIOLATION_COLUMNS = (
-    "check",
-    "column",
-    "severity",
-    "value",
-    "observed",
-    "expected",
-    "message",
-)
-VIOLATION_CHECKS = (
-    "missing_column",
-    "extra_column",
-    "column_order",
-    "kind",
-    "missing",
-    "infinite",
-    "out_of_range",
-    "unseen_categories",
-    "drift",
-)
-# A numeric target with more distinct values than this is treated as continuous.
-_MAX_CLASSES = 50
-_MAX_LISTED = 5
-# Chance of a false out_of_range alarm on a batch drawn like the training data.
-_ALPHA = 1e-4
-# Range widths beyond the tolerated range where a single value is a violation
-# (one width is reached by sampling alone in lognormal columns).
-_FAR = 3.0
-
-
-def _fmt(value, kind):
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "nan"
-    if kind == "datetime":
-        return str(np.datetime64(int(round(value)), "us"))
-    return f"{value:.6g}"
 
 
 class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -117,6 +76,17 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         violations, raise :class:`~sklearn_workflow.exceptions.DataValidationError`
         listing every one (its ``violations`` attribute holds the table), or skip
         the validation.
+    task : {"auto", "binary_classification", "multiclass_classification", \
+"regression", "classification"}, default="auto"
+        The learning task of ``y``, which decides how the target is summarised
+        and screened (classes: counts, imbalance and ROC-AUC; regression: mean,
+        range and correlation). "auto" reads it from ``y`` with
+        :func:`~sklearn_workflow.problem.infer_task`, the rule of the whole
+        package: booleans, strings and categories are classes, fractional numbers
+        are regression, integer-valued numbers are classes up to 20 distinct
+        values and regression beyond (a salary stored as integers).
+        "classification" is binary or multiclass by the number of labels. Unused
+        without ``y``.
     imbalance_ratio : float in [0, 1], default=0.2
         A class target is reported as imbalanced when the smallest class count
         divided by the largest is below this ratio.
@@ -157,6 +127,10 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         dtype, missing fraction,
         min/max, quartiles, bin edges and fractions or categories and their
         frequencies), ``target`` (None without ``y``).
+    task_ : {"binary_classification", "multiclass_classification", \
+"regression"} or None
+        The task of the target checks (``task``, resolved); None when fitted
+        without ``y`` or with a target that cannot be checked (2-D).
     findings_ : DataFrame
         One row per finding, most severe first, with columns ``check``,
         ``column`` (None for the whole table), ``severity`` ("error", "warning"
@@ -282,10 +256,20 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     >>> DataQualityChecker().fit(plans).validate(new_plans)[["check", "observed"]]
                    check     observed
     0  unseen_categories  1 row: 'gold'
+
+    A 1-to-5 rating is read as classes (integers, at most 20 distinct values);
+    ``task`` overrides the rule when the numbers are scores:
+
+    >>> rating = pd.Series([1, 2, 5, 4, 3, 5, 4, 1, 2, 3], name="rating")
+    >>> DataQualityChecker().fit(X, rating).task_
+    'multiclass_classification'
+    >>> DataQualityChecker(task="regression").fit(X, rating).task_
+    'regression'
     """
 
     _parameter_constraints = {
         "on_violation": [StrOptions({"warn", "raise", "ignore"})],
+        "task": [StrOptions({"auto", "classification", *TASK_TYPES})],
         "imbalance_ratio": [Interval(Real, 0, 1, closed="both")],
         "missing_threshold": [Interval(Real, 0, 1, closed="left")],
         "correlation_threshold": [Interval(Real, 0, 1, closed="right")],
@@ -302,6 +286,7 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self,
         *,
         on_violation="warn",
+        task="auto",
         imbalance_ratio=0.2,
         missing_threshold=0.0,
         correlation_threshold=0.95,
@@ -314,6 +299,7 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         drift_min_samples=50,
     ):
         self.on_violation = on_violation
+        self.task = task
         self.imbalance_ratio = imbalance_ratio
         self.missing_threshold = missing_threshold
         self.correlation_threshold = correlation_threshold
@@ -381,17 +367,62 @@ n_features)
     def _fit(self, X, y):
         X = self._check_input(X, reset=True)
         n_rows = X.shape[0]
+        target = None
+        if y is not None:
+            target = prepare_target(
+                y, n_rows, task=self.task, imbalance_ratio=self.imbalance_ratio
+            )
+        rows = [] if target is None else list(target["rows"])
+        row_key = RowKey(n_rows)
+        profiles, corr_names, corr_arrays = self._profile_columns(
+            X, target, row_key, rows
+        )
+        groups, n_groups = row_key.groups()
+        del row_key
+        rows.extend(self._table_findings(n_rows, n_groups, corr_names, corr_arrays))
+        del corr_arrays
+        if target is not None and target["y"] is not None:
+            keep = target["keep"]
+            rows.extend(
+                conflicting_label_findings(
+                    groups[keep],
+                    n_groups,
+                    target["codes"][keep],
+                    target["n_labels"],
+                    target["summary"]["name"],
+                )
+            )
+        self.task_ = None if target is None else target["task"]
+        self.contract_ = {
+            "input": "pandas"
+            if is_pandas(X)
+            else "polars"
+            if is_polars(X)
+            else "numpy",
+            "n_rows": int(n_rows),
+            "n_columns": len(profiles),
+            "n_duplicates": int(n_rows - n_groups),
+            "columns": profiles,
+            "target": None if target is None else target["summary"],
+            "imbalance_ratio": self.imbalance_ratio,
+        }
+        self._findings = _sorted_findings(rows)
+        return self
+
+    def _profile_columns(self, X, target, row_key, rows):
+        """Profile and check each column; fold it into the row key.
+
+        One column at a time: read, profile, check, screen for leakage, fold into
+        the row key; only the numeric values stay (for the correlations). The
+        findings are appended to ``rows``.
+        """
         params = {
             "missing_threshold": self.missing_threshold,
             "cardinality_threshold": self.cardinality_threshold,
             "max_categories": self.max_categories,
         }
-        target = None if y is None else self._prepare_target(y, n_rows)
-        rows = [] if target is None else list(target["rows"])
+        screen = target is not None and target["y"] is not None
         profiles, corr_names, corr_arrays = [], [], []
-        row_key = RowKey(n_rows)
-        # One column at a time: read, profile, check, screen for leakage, fold
-        # into the row key; only the numeric values stay (for the correlations).
         for label, name, col in iter_columns(X):
             data = read_column(label, name, col)
             profile, sorted_values = profile_column(
@@ -401,10 +432,17 @@ n_features)
             profile["position"] = len(profiles)
             column_rows = column_findings(data, profile, sorted_values, params)
             rows.extend(column_rows)
-            if target is not None and target["y"] is not None:
+            if screen:
                 id_like = any(r["check"] == "id_like" for r in column_rows)
                 rows.extend(
-                    self._leakage(data, profile, sorted_values, target, id_like)
+                    column_leakage(
+                        data,
+                        profile,
+                        sorted_values,
+                        target,
+                        id_like=id_like,
+                        threshold=self.leakage_threshold,
+                    )
                 )
             if data.codes is not None:
                 row_key.add(data.codes)
@@ -414,7 +452,11 @@ n_features)
                 corr_names.append(profile["name"])
                 corr_arrays.append(data.values)
             profiles.append(profile)
+        return profiles, corr_names, corr_arrays
 
+    def _table_findings(self, n_rows, n_groups, corr_names, corr_arrays):
+        """Findings about the whole table: few rows, duplicates, correlations."""
+        rows = []
         if n_rows < FEW_ROWS:
             rows.append(
                 finding(
@@ -427,137 +469,10 @@ n_features)
                     "Collect more data before modelling.",
                 )
             )
-        groups, n_groups = row_key.groups()
-        del row_key
-        n_duplicates = n_rows - n_groups
-        rows.extend(duplicate_findings(n_duplicates, n_rows))
+        rows.extend(duplicate_findings(n_rows - n_groups, n_rows))
         corr = correlation_matrix(corr_arrays)
-        del corr_arrays
         rows.extend(correlation_findings(corr_names, corr, self.correlation_threshold))
-        if target is not None and target["y"] is not None:
-            keep = target["keep"]
-            rows.extend(
-                conflicting_label_findings(
-                    groups[keep],
-                    n_groups,
-                    target["codes"][keep],
-                    target["n_labels"],
-                    target["summary"]["name"],
-                )
-            )
-
-        self.contract_ = {
-            "input": "pandas"
-            if is_pandas(X)
-            else "polars"
-            if is_polars(X)
-            else "numpy",
-            "n_rows": int(n_rows),
-            "n_columns": len(profiles),
-            "n_duplicates": int(n_duplicates),
-            "columns": profiles,
-            "target": None if target is None else target["summary"],
-            "imbalance_ratio": self.imbalance_ratio,
-        }
-        severity_rank = {s: i for i, s in enumerate(SEVERITIES)}
-        check_rank = {c: i for i, c in enumerate(CHECKS)}
-        rows.sort(key=lambda r: (severity_rank[r["severity"]], check_rank[r["check"]]))
-        self._findings = {c: [r[c] for r in rows] for c in FINDING_COLUMNS}
-        return self
-
-    def _prepare_target(self, y, n_rows):
-        """Classify the target, summarise it and run the target-only checks.
-
-        Returns None for a target that cannot be checked (2-D), else a dict with
-        ``summary`` (kept in the contract), ``rows`` (findings), ``keep`` (rows
-        with a target), ``y`` (class index or float target on those rows, None
-        when fewer than 2), ``codes``/``n_labels`` (for conflicting labels) and
-        ``task``.
-        """
-        name = getattr(y, "name", None)
-        name = "target" if name is None else str(name)
-        y_values = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
-        if y_values.ndim == 2 and y_values.shape[1] == 1:
-            y_values = y_values.ravel()
-        if y_values.ndim != 1:
-            return None
-        if y_values.shape[0] != n_rows:
-            raise ValueError(
-                f"X and y have inconsistent numbers of samples: X has {n_rows} "
-                f"rows, y has {y_values.shape[0]}."
-            )
-        ydata = read_column(name, name, y_values, encode_numbers=True)
-        if ydata.codes is None:
-            return None
-        keep = ~ydata.missing
-        n_missing = int(ydata.missing.sum())
-        task = "classification"
-        if ydata.kind == "numeric":
-            present = ydata.values[keep]
-            if present.size and (
-                not np.all(np.isfinite(present))
-                or type_of_target(present) not in ("binary", "multiclass")
-                or ydata.n_unique > _MAX_CLASSES
-            ):
-                task = "regression"
-        summary = {"name": name, "task": task, "n_missing": n_missing}
-        if task == "regression":
-            finite = np.isfinite(ydata.values)
-            keep = keep & finite
-            values = ydata.values[keep]
-            empty = values.size == 0
-            summary.update(
-                mean=float("nan") if empty else float(values.mean()),
-                std=float("nan") if empty else float(values.std()),
-                min=float("nan") if empty else float(values.min()),
-                max=float("nan") if empty else float(values.max()),
-            )
-            labels, y_target = [], values
-        else:
-            labels, y_target = _sorted_labels(ydata, keep)
-            counts = np.bincount(y_target, minlength=len(labels))
-            summary["labels"] = labels
-            summary["counts"] = counts.tolist()
-            summary["ratio"] = (
-                float(counts.min() / counts.max()) if len(labels) >= 2 else None
-            )
-        rows = target_findings(
-            y_target,
-            name=name,
-            task=task,
-            labels=labels,
-            imbalance_ratio=self.imbalance_ratio,
-            n_missing=n_missing,
-        )
-        return {
-            "summary": summary,
-            "rows": rows,
-            "keep": keep,
-            "all_kept": bool(keep.all()),
-            "y": y_target if y_target.size >= 2 else None,
-            "half": split_halves(y_target.size),
-            "codes": ydata.codes,
-            "n_labels": max(ydata.n_unique, 1),
-            "task": task,
-        }
-
-    def _leakage(self, data, profile, sorted_values, target, id_like):
-        # An identifier is unique per row: out of sample, it scores every row
-        # with the prior, so its screen is skipped (its missingness is not).
-        task, keep, y_target = target["task"], target["keep"], target["y"]
-        missing = data.missing if target["all_kept"] else data.missing[keep]
-        score = 0.0
-        if not (id_like and profile["kind"] == "categorical"):
-            coded = leak_codes(data, profile, sorted_values)
-            if coded is not None:
-                codes, n_codes = coded
-                if not target["all_kept"]:
-                    codes = codes[keep]
-                score = leakage_score(codes, n_codes, y_target, task, target["half"])
-        miss = missingness_score(missing, y_target, task)
-        return leakage_findings(
-            profile["name"], score, miss, task, self.leakage_threshold
-        )
+        return rows
 
     def fit_transform(self, X, y=None, **fit_params):
         """Fit, then return ``X`` unchanged (it is the data the contract describes).
@@ -669,86 +584,30 @@ n_features)
             read as stable, above 0.2 as a significant shift.
         """
         check_is_fitted(self)
-        _, _, pairs, _ = self._batch(X)
-        with np.errstate(all="ignore"):
-            return self._drift(pairs)
+        return batch_drift(self._batch(X)[2])
 
-    def _drift(self, pairs):
-        values = {}
-        for profile, col in pairs:
-            data = read_column(
-                profile["label"], profile["name"], col, encode=_needs_codes(profile)
-            )
-            fractions = None
-            if _compatible(data.kind, profile["kind"]):
-                fractions = batch_bin_fractions(profile, data)
-            values[profile["name"]] = (
-                np.nan if fractions is None else population_stability_index(*fractions)
-            )
-        return pd.Series(values, name="psi", dtype=np.float64)
+    def _violation_params(self):
+        return {
+            "range_tolerance": self.range_tolerance,
+            "drift_threshold": self.drift_threshold,
+            "drift_min_samples": self.drift_min_samples,
+        }
+
+    def _violations(self, X):
+        X_out, sklearn_message, pairs, schema = self._batch(X)
+        violations = batch_violations(pairs, schema, **self._violation_params())
+        return violations, sklearn_message, X_out
 
     def _batch(self, X, columns=True):
-        """Check the container; pair each fitted profile with its column."""
-        profiles = self.contract_["columns"]
-        schema, sklearn_message, pairs = [], None, []
-        if is_dataframe(X) and self.contract_["input"] != "numpy":
-            self._check_frame(X)
-            if hasattr(self, "feature_names_in_"):
-                try:
-                    _check_feature_names(self, X, reset=False)
-                except ValueError as exc:
-                    sklearn_message = str(exc)
-            X_out = X
-            if not columns:
-                return X_out, sklearn_message, pairs, schema
-            labels = list(X.columns)
-            present = set(labels)
-            fitted = [p["label"] for p in profiles]
-            fitted_set = set(fitted)
-            for p in profiles:
-                if p["label"] not in present:
-                    schema.append(
-                        _violation(
-                            "missing_column",
-                            p["name"],
-                            "error",
-                            None,
-                            "absent",
-                            "present",
-                            f"column {p['name']} seen at fit is missing",
-                        )
-                    )
-            for label in labels:
-                if label not in fitted_set:
-                    schema.append(
-                        _violation(
-                            "extra_column",
-                            str(label),
-                            "error",
-                            None,
-                            "present",
-                            "absent",
-                            f"column {label} was not seen at fit",
-                        )
-                    )
-            if not schema and labels != fitted:
-                schema.append(
-                    _violation(
-                        "column_order",
-                        None,
-                        "error",
-                        None,
-                        ", ".join(map(str, labels[:_MAX_LISTED])),
-                        ", ".join(map(str, fitted[:_MAX_LISTED])),
-                        "the columns are not in the order seen at fit",
-                    )
-                )
-            for p in profiles:
-                if p["label"] in present:
-                    col = X[p["label"]] if is_pandas(X) else X.get_column(p["label"])
-                    pairs.append((p, col))
-            return X_out, sklearn_message, pairs, schema
+        """Check the container; pair each fitted profile with its column.
 
+        Returns ``(X_out, sklearn_message, pairs, schema_rows)``: what
+        ``transform`` hands back, scikit-learn's feature-name message (None when
+        the names match), the ``(profile, column)`` pairs and the schema
+        violations.
+        """
+        if is_dataframe(X) and self.contract_["input"] != "numpy":
+            return self._frame_batch(X, columns)
         if is_dataframe(X):
             # Fitted on an array: the columns are matched by position and, as
             # from any transformer fitted without names, an array comes back.
@@ -768,157 +627,32 @@ n_features)
         else:
             X_out = self._check_input(X, reset=False)
         if not columns:
-            return X_out, sklearn_message, pairs, schema
+            return X_out, None, [], []
         source = X if is_dataframe(X) else np.asarray(X_out)
-        for p, (_, _, col) in zip(profiles, iter_columns(source)):
-            pairs.append((p, col))
-        return X_out, sklearn_message, pairs, schema
+        profiles = self.contract_["columns"]
+        pairs = [(p, col) for p, (_, _, col) in zip(profiles, iter_columns(source))]
+        return X_out, None, pairs, []
 
-    def _violations(self, X):
-        with np.errstate(all="ignore"):
-            return self._violations_unguarded(X)
-
-    def _violations_unguarded(self, X):
-        X_out, sklearn_message, pairs, rows = self._batch(X)
-        for profile, col in pairs:
-            data = read_column(
-                profile["label"], profile["name"], col, encode=_needs_codes(profile)
-            )
-            rows.extend(self._column_violations(profile, data))
-        frame = pd.DataFrame(
-            {c: [r[c] for r in rows] for c in VIOLATION_COLUMNS},
-            columns=list(VIOLATION_COLUMNS),
-        )
-        frame["value"] = frame["value"].astype(np.float64)
-        return frame, sklearn_message, X_out
-
-    def _column_violations(self, profile, data):
-        name, kind = profile["name"], profile["kind"]
-        m = data.missing.size
-        n_missing = int(data.missing.sum())
-        rows = []
-        if n_missing < m and not _compatible(data.kind, kind):
-            return [
-                _violation(
-                    "kind",
-                    name,
-                    "error",
-                    None,
-                    data.kind,
-                    kind,
-                    f"{name} is {data.kind} ({data.dtype}), it was {kind} at fit",
-                )
-            ]
-        p = profile["missing_fraction"]
-        q = n_missing / m if m else 0.0
-        if n_missing and q > p + 3.0 * np.sqrt(p * (1.0 - p) / m):
-            rows.append(
-                _violation(
-                    "missing",
-                    name,
-                    "warning",
-                    q,
-                    f"{q:.2%}",
-                    f"<= {p:.2%}",
-                    f"{name} has {n_missing:,} missing values ({q:.2%}), "
-                    f"{p:.2%} at fit",
-                )
-            )
-        if n_missing == m:
-            return rows
-        if kind in ("numeric", "datetime") and data.values is not None:
-            rows.extend(self._range_violations(profile, data))
-        if kind == "categorical" and not profile["high_cardinality"]:
-            rows.extend(_unseen_violations(profile, data))
-        fractions = batch_bin_fractions(profile, data)
-        if fractions is not None:
-            expected, actual = fractions
-            m_present = m - n_missing
-            if m_present >= self.drift_min_samples:
-                psi = population_stability_index(expected, actual)
-                n_fit = profile["n"] - profile["n_missing"]
-                noise = (len(expected) - 1) * (1.0 / m_present + 1.0 / max(n_fit, 1))
-                if psi - noise > self.drift_threshold:
-                    rows.append(
-                        _violation(
-                            "drift",
-                            name,
-                            "warning",
-                            psi,
-                            f"PSI {psi:.3f}",
-                            f"<= {self.drift_threshold} (+ noise {noise:.3f})",
-                            f"{name} has drifted from its fitted distribution "
-                            f"(PSI {psi:.3f})",
-                        )
-                    )
-        return rows
-
-    def _range_violations(self, profile, data):
-        name, kind = profile["name"], profile["kind"]
-        rows = []
-        values = data.values
-        n_inf = int(np.count_nonzero(np.isinf(values)))
-        if n_inf and not profile.get("n_infinite"):
-            rows.append(
-                _violation(
-                    "infinite",
-                    name,
-                    "warning",
-                    n_inf,
-                    f"{n_inf:,} infinite",
-                    "none",
-                    f"{name} has {n_inf:,} infinite values, none at fit",
-                )
-            )
-        if n_inf:
-            values = values[np.isfinite(values)]
-        if profile["min"] is None or values.size == 0:
-            return rows
-        width = profile["max"] - profile["min"]
-        tol = self.range_tolerance
-        low = profile["min"] - tol * width
-        high = profile["max"] + tol * width
-        # NaN compares False: missing values are never out of range.
-        n_out = int(np.count_nonzero(values < low) + np.count_nonzero(values > high))
-        if not n_out:
-            return rows
-        # A value beyond the range widened by _FAR more range widths is a
-        # violation at any count; values just beyond the fitted extremes are
-        # counted against what exchangeable data gives by chance (see
-        # _out_of_range_chance).
-        far = (values < low - _FAR * width) | (values > high + _FAR * width)
-        if kind == "numeric" and profile["min"] > 0:
-            # A column positive at fit is often skewed (amounts, incomes): its
-            # far values must also be one log-range width beyond the log range.
-            log_min, log_max = np.log(profile["min"]), np.log(profile["max"])
-            log_width = log_max - log_min
-            with np.errstate(divide="ignore", invalid="ignore"):
-                log_values = np.log(np.where(values > 0, values, np.nan))
-            # NaN (a value <= 0, never seen at fit) compares False: far.
-            far &= ~(
-                (log_values <= log_max + log_width)
-                & (log_values >= log_min - log_width)
-            )
-        n_far = int(np.count_nonzero(far))
-        m = int(np.count_nonzero(~np.isnan(values)))
-        n_fit = profile["n_finite"]
-        chance = 2.0 * m / (n_fit + 1)
-        if n_far or _out_of_range_chance(n_out, m, n_fit) < _ALPHA:
-            v_min, v_max = float(np.nanmin(values)), float(np.nanmax(values))
-            far = f", {n_far:,} of them far out" if n_far else ""
-            rows.append(
-                _violation(
-                    "out_of_range",
-                    name,
-                    "warning",
-                    n_out,
-                    f"[{_fmt(v_min, kind)}, {_fmt(v_max, kind)}]",
-                    f"[{_fmt(low, kind)}, {_fmt(high, kind)}]",
-                    f"{name} has {n_out:,} values outside the fitted range "
-                    f"({chance:.1f} expected by chance{far})",
-                )
-            )
-        return rows
+    def _frame_batch(self, X, columns):
+        """A frame checked against a contract fitted on a frame: columns by name."""
+        self._check_frame(X)
+        sklearn_message = None
+        if hasattr(self, "feature_names_in_"):
+            try:
+                _check_feature_names(self, X, reset=False)
+            except ValueError as exc:
+                sklearn_message = str(exc)
+        if not columns:
+            return X, sklearn_message, [], []
+        profiles = self.contract_["columns"]
+        labels = list(X.columns)
+        present = set(labels)
+        pairs = [
+            (p, X[p["label"]] if is_pandas(X) else X.get_column(p["label"]))
+            for p in profiles
+            if p["label"] in present
+        ]
+        return X, sklearn_message, pairs, schema_violations(profiles, labels)
 
     # -- outputs -----------------------------------------------------------------
     @property
@@ -967,103 +701,11 @@ n_features)
         return tags
 
 
-def _needs_codes(profile):
-    """Validation factorizes a categorical column only for what it checks."""
-    return profile["kind"] == "categorical" and (
-        not profile["high_cardinality"] or profile["n_drift_categories"] > 0
+def _sorted_findings(rows):
+    """The findings as columns, most severe first, then in the order of CHECKS."""
+    severity_rank = {s: i for i, s in enumerate(SEVERITIES)}
+    check_rank = {c: i for i, c in enumerate(CHECKS)}
+    rows = sorted(
+        rows, key=lambda r: (severity_rank[r["severity"]], check_rank[r["check"]])
     )
-
-
-def _compatible(batch_kind, fitted_kind):
-    return batch_kind == fitted_kind
-
-
-def _violation(check, column, severity, value, observed, expected, message):
-    return {
-        "check": check,
-        "column": column,
-        "severity": severity,
-        "value": float(value) if value is not None else float("nan"),
-        "observed": observed,
-        "expected": expected,
-        "message": message,
-    }
-
-
-def _out_of_range_chance(s, m, n):
-    """Chance that ``s`` or more of ``m`` new values fall outside ``n`` fitted ones.
-
-    Under exchangeability (the batch and the fitted rows drawn alike, continuous
-    values) the ``j`` most extreme of the ``n + m`` values all come from the batch
-    with probability ``q_j = prod_{i<j} (m - i) / (n + m - i)``; counting the ways
-    to split ``s`` between the two ends gives exactly
-    ``P(S >= s) = (s + 1) q_s - s q_{s+1} = q_s (1 + s n / (n + m - s))``.
-    Ties and a positive ``range_tolerance`` only make the count smaller, so this
-    is an upper bound for discrete columns. Each new value is outside with
-    probability ``2 / (n + 1)``, but the count is overdispersed (the fitted
-    extremes are themselves random), hence the exact tail, not a Poisson one.
-    """
-    if s > m:
-        return 0.0
-    log_q = (
-        math.lgamma(m + 1)
-        - math.lgamma(m - s + 1)
-        - math.lgamma(n + m + 1)
-        + math.lgamma(n + m - s + 1)
-    )
-    return math.exp(log_q) * (1.0 + s * n / (n + m - s))
-
-
-def _unseen_violations(profile, data):
-    categories = profile["categories"]
-    k = len(categories)
-    positions = category_positions(categories, data, k)
-    unseen = positions == k
-    if not unseen.any():
-        return []
-    present = data.codes[data.codes >= 0]
-    n_rows = int(np.count_nonzero(unseen[present]))
-    # Good-Turing: the share of fitted rows whose category was seen once
-    # estimates the chance that a new row's category is unseen. Without
-    # singletons (older contracts store none) every unseen category counts.
-    n_fit = max(profile["n"] - profile["n_missing"], 1)
-    n1 = profile.get("n_singletons", 0)
-    n2 = profile.get("n_doubletons", 0)
-    m = present.size
-    expected = m * n1 / n_fit
-    # Poisson noise of the batch plus the error of the estimate itself, whose
-    # variance is about (n1 (1 - n1 / n) + 2 n2) / n**2 (Esty, 1983).
-    variance = expected + m**2 * (n1 * (1.0 - n1 / n_fit) + 2.0 * n2) / n_fit**2
-    if n1 and n_rows <= expected + 3.0 * np.sqrt(variance) + 1.0:
-        return []
-    values = [repr(v) for v in data.uniques[unseen][:_MAX_LISTED]]
-    more = ", ..." if unseen.sum() > _MAX_LISTED else ""
-    by_chance = f" ({expected:.1f} rows expected by chance)" if n1 else ""
-    return [
-        _violation(
-            "unseen_categories",
-            profile["name"],
-            "warning",
-            n_rows,
-            f"{n_rows:,} row{'s' if n_rows > 1 else ''}: {', '.join(values)}{more}",
-            f"one of {k:,} categories",
-            f"{profile['name']} has {int(unseen.sum()):,} categories not seen at "
-            f"fit{by_chance}",
-        )
-    ]
-
-
-def _sorted_labels(ydata, keep):
-    """Class labels sorted (when comparable) and each kept row's class index."""
-    uniques = ydata.uniques
-    codes = ydata.codes[keep]
-    try:
-        order = np.argsort(uniques, kind="stable")
-    except TypeError:
-        order = np.arange(len(uniques))
-    remap = np.empty(len(uniques), dtype=np.int64)
-    remap[order] = np.arange(len(uniques))
-    labels = [v.item() if isinstance(v, np.generic) else v for v in uniques[order]]
-    if ydata.kind in ("numeric", "boolean"):
-        labels = [int(v) if float(v).is_integer() else v for v in labels]
-    return labels, remap[codes]
+    return {c: [r[c] for r in rows] for c in FINDING_COLUMNS}

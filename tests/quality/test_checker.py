@@ -348,6 +348,95 @@ def test_make_churn_findings():
     assert f.loc[f["check"] == "duplicates", "value"].item() == X.duplicated().sum()
 
 
+# -- the task of the target ------------------------------------------------------
+
+
+def _targets(n, rng):
+    salary = pd.Series(rng.integers(30, 60, n) * 1_000, name="salary")
+    return {
+        # Whole numbers, 30 distinct values: a salary, not 30 classes.
+        "salary": (salary, "regression"),
+        "churned": (pd.Series(rng.integers(0, 2, n), name="churned"), "binary"),
+        "plan": (
+            pd.Series(np.array(["basic", "pro", "team"])[rng.integers(0, 3, n)]),
+            "multiclass",
+        ),
+        "member": (pd.Series(rng.random(n) < 0.5), "binary"),
+        "spend": (pd.Series(rng.gamma(2.0, 10.0, n)), "regression"),
+    }
+
+
+@pytest.mark.parametrize("target", ["salary", "churned", "plan", "member", "spend"])
+def test_task_auto_reads_the_target_with_infer_task(target, rng):
+    from sklearn_workflow.problem import infer_task
+
+    X = _clean_frame(rng)
+    y, expected = _targets(len(X), rng)[target]
+    expected = expected if expected == "regression" else f"{expected}_classification"
+    checker = DataQualityChecker().fit(X, y)
+    assert checker.task_ == expected == infer_task(y)
+    coarse = "regression" if expected == "regression" else "classification"
+    assert checker.contract_["target"]["task"] == coarse
+    message = checker.findings_.set_index("check").loc["target_distribution"]
+    assert ("continuous" in message["message"]) == (coarse == "regression")
+
+
+def test_task_given_is_respected(rng):
+    X = _clean_frame(rng)
+    # Five integer values, very imbalanced: classes for the rule.
+    y = pd.Series(np.r_[np.ones(380), np.arange(20) % 4 + 2], name="rating")
+    auto = DataQualityChecker().fit(X, y)
+    assert auto.task_ == "multiclass_classification"
+    assert "imbalance" in _checks(auto)
+    checker = DataQualityChecker(task="regression").fit(X, y)
+    assert checker.task_ == "regression"
+    target = checker.contract_["target"]
+    assert target["task"] == "regression"
+    assert target["mean"] == pytest.approx(y.mean())
+    assert "imbalance" not in _checks(checker)
+    assert "continuous" in str(checker.report_)
+
+
+@pytest.mark.parametrize(
+    "task, y, expected",
+    [
+        ("classification", [0, 1] * 200, "binary_classification"),
+        ("classification", [0.5, 1.5, 2.5, 3.5] * 100, "multiclass_classification"),
+        ("binary_classification", [3, 7] * 200, "binary_classification"),
+        (
+            "multiclass_classification",
+            list(range(40)) * 10,
+            "multiclass_classification",
+        ),
+    ],
+)
+def test_task_classification_names(task, y, expected, rng):
+    checker = DataQualityChecker(task=task).fit(_clean_frame(rng), y)
+    assert checker.task_ == expected
+    assert checker.contract_["target"]["task"] == "classification"
+
+
+def test_task_is_none_without_a_target(rng):
+    assert DataQualityChecker().fit(_clean_frame(rng)).task_ is None
+
+
+@pytest.mark.parametrize(
+    "params, y, err_type, err_msg",
+    [
+        ({"task": "clustering"}, [0, 1] * 200, ValueError, "'task' parameter"),
+        (
+            {"task": "regression"},
+            ["a", "b"] * 200,
+            ValueError,
+            "task='regression' needs a numeric target; got the categorical",
+        ),
+    ],
+)
+def test_task_errors(params, y, err_type, err_msg, rng):
+    with pytest.raises(err_type, match=err_msg):
+        DataQualityChecker(**params).fit(_clean_frame(rng), y)
+
+
 # -- transform: identity and validation ----------------------------------------
 
 
@@ -536,37 +625,6 @@ def test_range_far_value_skewed_column_uses_log_scale():
     assert checker.validate(pd.DataFrame({"a": [30.0, 400.0]})).empty
     v = checker.validate(pd.DataFrame({"a": [30.0, 20_000.0]}))
     assert list(v["check"]) == ["out_of_range"]
-
-
-def _out_of_range_chance_naive(s, m, n):
-    # P(S >= s) summed over the exact distribution of the count, by enumerating
-    # how many of the top and bottom slots of the n + m ranks the batch takes.
-    from math import comb
-
-    total = comb(n + m, m)
-    p = 0.0
-    for top in range(m + 1):
-        for bottom in range(m + 1 - top):
-            if top + bottom < s:
-                continue
-            # exactly `top` batch values above all fitted ones and exactly
-            # `bottom` below: the ranks next to them (inside) are fitted values.
-            inner = n + m - top - bottom
-            rest = m - top - bottom
-            if inner < 2 or rest > inner - 2:
-                continue
-            p += comb(inner - 2, rest) / total
-    return p
-
-
-@pytest.mark.parametrize("m, n", [(5, 3), (30, 50), (10, 10), (1, 20)])
-def test_out_of_range_chance_matches_enumeration(m, n):
-    from sklearn_workflow.quality._checker import _out_of_range_chance
-
-    for s in range(m + 1):
-        assert _out_of_range_chance(s, m, n) == pytest.approx(
-            _out_of_range_chance_naive(s, m, n), rel=1e-9, abs=1e-12
-        )
 
 
 def test_skewed_column_split_in_halves_is_rarely_out_of_range(global_random_seed):
