@@ -37,7 +37,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"error: {message} (see {self.prog} --help)\n")
 
 
+# fmt: off
 _TASKS = ("binary_classification", "multiclass_classification", "regression")
+_TABLE = "CSV or Parquet file"
+
+
+def _arg(flag, help_text=None, **options):
+    return flag, dict(options, help=help_text)
+
+
 # Each command: its help line, its description and its arguments.
 _COMMANDS = {
     "run": (
@@ -46,44 +54,18 @@ _COMMANDS = {
         "a model, evaluate it against the problem card, and write report.html, "
         "model.skops, metrics.json, model_card.md and findings.csv.",
         [
-            (
-                "data",
-                {
-                    "nargs": "?",
-                    "help": "CSV or Parquet file (default: the "
-                    "embedded churn demo and its problem card)",
-                },
-            ),
-            ("--target", {"help": "name of the target column"}),
-            ("--spec", {"help": "problem card (TOML); default: inferred"}),
-            (
-                "--task",
-                {
-                    "choices": _TASKS,
-                    "help": "the learning task when no "
-                    "--spec gives it (default: read from the target: text, "
-                    "booleans and up to 20 distinct integers are classes)",
-                },
-            ),
-            ("--out", {"default": "workflow-output", "help": "output folder"}),
-            ("--random-state", {"type": int, "default": 0}),
-            (
-                "--time-budget",
-                {
-                    "type": float,
-                    "metavar": "SECONDS",
-                    "help": "plan "
-                    "the run to take about this long (fewer folds "
-                    "below 60 s)",
-                },
-            ),
-            (
-                "--keep-suspects",
-                {
-                    "action": "store_true",
-                    "help": "keep leakage-suspect columns instead of dropping them",
-                },
-            ),
+            _arg("data", f"{_TABLE} (default: the churn demo and its card)", nargs="?"),
+            _arg("--target", "name of the target column"),
+            _arg("--spec", "problem card (TOML); default: inferred"),
+            _arg("--task", "the learning task when no --spec gives it (default: "
+                 "read from the target: text, booleans and up to 20 distinct "
+                 "integers are classes)", choices=_TASKS),
+            _arg("--out", "output folder", default="workflow-output"),
+            _arg("--random-state", type=int, default=0),
+            _arg("--time-budget", "plan the run to take about this long (fewer "
+                 "folds below 60 s)", type=float, metavar="SECONDS"),
+            _arg("--keep-suspects", "keep leakage-suspect columns instead of "
+                 "dropping them", action="store_true"),
         ],
     ),
     "predict": (
@@ -91,16 +73,11 @@ _COMMANDS = {
         "Load MODEL (skops, only trusted types), validate DATA against the model's "
         "data contract, and write predictions and probabilities.",
         [
-            ("model", {"help": "a model.skops file written by run"}),
-            ("data", {"help": "CSV or Parquet file"}),
-            ("--out", {"default": "predictions.csv", "help": "output CSV"}),
-            (
-                "--strict",
-                {
-                    "action": "store_true",
-                    "help": "fail (exit 2) when the data violates the contract",
-                },
-            ),
+            _arg("model", "a model.skops file written by run"),
+            _arg("data", _TABLE),
+            _arg("--out", "output CSV", default="predictions.csv"),
+            _arg("--strict", "fail (exit 2) when the data violates the contract",
+                 action="store_true"),
         ],
     ),
     "check": (
@@ -108,12 +85,13 @@ _COMMANDS = {
         "Fit the data quality checker on DATA and print its report; exit 1 when a "
         "finding has severity 'error'.",
         [
-            ("data", {"help": "CSV or Parquet file"}),
-            ("--target", {"help": "name of the target column"}),
-            ("--out", {"help": "folder for report.html and findings.csv"}),
+            _arg("data", _TABLE),
+            _arg("--target", "name of the target column"),
+            _arg("--out", "folder for report.html and findings.csv"),
         ],
     ),
 }
+# fmt: on
 
 
 def _parser():

@@ -235,49 +235,33 @@ def run_workflow(
     """
     X, y = _checked_input(X, y, source)
     progress = _Progress(verbose)
-    say = progress.say
+    seeded = {"random_state": random_state, "say": progress.say}
     fast_only = time_budget is not None and time_budget < model_stages.FAST_BUDGET_S
     with progress.stage(1):
         problem = data_stages.define_problem(
-            X, y, spec=load_spec(spec), task=task, source=source, say=say
+            X, y, spec=load_spec(spec), task=task, source=source, say=progress.say
         )
     with progress.stage(2):
         quality = data_stages.check_quality(
-            X,
-            y,
-            problem,
-            keep_suspects=keep_suspects,
-            random_state=random_state,
-            say=say,
+            X, y, problem, keep_suspects=keep_suspects, **seeded
         )
     with progress.stage(3):
         exploration = data_stages.explore(X, quality)
     with progress.stage(4):
-        features = data_stages.engineer_features(
-            quality, problem, random_state=random_state, say=say
-        )
+        features = data_stages.engineer_features(quality, problem, **seeded)
     with progress.stage(5):
         selection = model_stages.select_model(
-            quality,
-            features,
-            problem,
-            fast_only=fast_only,
-            random_state=random_state,
-            say=say,
+            quality, features, problem, fast_only=fast_only, **seeded
         )
     with progress.stage(6):
         tuning = model_stages.train_and_tune(
-            quality,
-            features,
-            selection,
-            problem,
-            random_state=random_state,
-            say=say,
+            quality, features, selection, problem, **seeded
         )
         if time_budget is not None and progress.elapsed > time_budget:
-            say(f"      over the time budget by {progress.elapsed - time_budget:.0f} s")
+            over = progress.elapsed - time_budget
+            progress.say(f"      over the time budget by {over:.0f} s")
     with progress.stage(7):
-        evaluation = model_stages.evaluate_model(quality, tuning, problem, say)
+        evaluation = model_stages.evaluate_model(quality, tuning, problem, progress.say)
         stages = {
             "problem": problem,
             "quality": quality,
@@ -287,12 +271,14 @@ def run_workflow(
             "tuning": tuning,
             "evaluation": evaluation,
         }
-        files, metrics = _write_outputs(Path(out), stages, source, time_budget, say)
+        files, metrics = _write_outputs(
+            Path(out), stages, source, time_budget, progress.say
+        )
     metrics["timings_s"] = progress.timings
     metrics["total_s"] = round(progress.elapsed, 3)
     files["metrics.json"].write_text(json.dumps(to_jsonable(metrics), indent=2))
     summary = _summary(metrics, evaluation.verdict, files["report.html"])
-    say(summary)
+    progress.say(summary)
     return WorkflowResult(
         model=tuning.model,
         metrics=metrics,
