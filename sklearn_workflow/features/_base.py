@@ -1,16 +1,26 @@
-"""Shared plumbing of the column-wise feature transformers.
+"""Column selection, input validation and output plumbing of the feature transformers.
 
-``LogTransformer``, ``Binner``, ``RatioFeatures`` and ``GroupAggregator`` all read a
-few named columns of a pandas DataFrame, a polars DataFrame or a 2-D array, compute
-new columns on numpy arrays and pass every other column through. This module holds
-what they share: input validation that keeps DataFrames as they are, resolving a
-column given by name or position, reading a numeric column with a clear error, the
-input names for ``get_feature_names_out`` and the assembly of the output container.
+All six feature transformers read a few columns of a pandas DataFrame, a polars
+DataFrame or a 2-D array, compute new columns on numpy arrays and pass every other
+column through. ``_ColumnTransformerMixin`` holds what they share, so that a mistake
+gets the same message whichever transformer meets it:
+
+- input validation that keeps DataFrames as they are (``_check_input``);
+- which columns a parameter names (``_selected_columns``, ``_resolve_column``,
+  ``_resolve_pairs``), with ``columns=None`` meaning "the columns of my kind"
+  through the ``_default_kinds`` hook (or an override of ``_default_columns``);
+- reading a column of the right kind (``_check_kind``, ``_numeric_column``);
+- the input names of ``get_feature_names_out`` (``_input_names``) and the output
+  container (``_output``).
+
+Every error about a column starts with the parameter and the value received,
+``"<param>=<value>: "``, then names the column and what is wrong with it.
 """
 
 from numbers import Integral
 
 import numpy as np
+from scipy import sparse
 from sklearn.utils.validation import validate_data
 
 from sklearn_workflow.utils._dataframe import (
@@ -22,10 +32,22 @@ from sklearn_workflow.utils._dataframe import (
     n_rows,
     to_float_array,
 )
+from sklearn_workflow.utils._param_validation import (
+    _check_feature_names_in,
+    _fit_context,
+)
 
 __all__ = []
 
 NUMERIC_KINDS = ("numeric", "boolean")
+
+# Kind words used in the messages.
+_KIND_WORDS = {
+    "numeric": "numeric",
+    "boolean": "boolean",
+    "categorical": "categorical (string)",
+    "datetime": "datetime",
+}
 
 
 def _is_position(key):
@@ -41,13 +63,28 @@ def as_column_list(columns):
     return list(columns)
 
 
-class _FrameTransformerMixin:
-    """Input checks, column lookup and output assembly for our column transformers.
+def _shown_names(names, limit=20):
+    shown = ", ".join(repr(str(name)) for name in names[:limit])
+    return shown + (", ..." if len(names) > limit else "")
 
-    Columns are named by string (DataFrames) or by integer position (any input).
-    Fitted transformers remember column positions; names come from
-    ``feature_names_in_`` (or ``x0``, ``x1``, ... for arrays).
+
+class _ColumnTransformerMixin:
+    """Input checks, column selection and output assembly of our transformers.
+
+    Columns are named by string (DataFrames with string column names) or by
+    integer position (any input). Fitted transformers remember column positions;
+    names come from ``feature_names_in_`` (or ``x0``, ``x1``, ... otherwise).
+
+    Hooks for the subclasses:
+
+    - ``_learn(X)``: what ``fit`` learns, from the checked ``X``;
+    - ``_default_kinds``: the column kinds (see ``column_kind``) that
+      ``columns=None`` selects;
+    - ``_default_columns(X)``: the positions ``columns=None`` selects, for a
+      transformer whose rule is more than a list of kinds.
     """
+
+    _default_kinds = ("numeric",)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -56,100 +93,163 @@ class _FrameTransformerMixin:
         tags.input_tags.string = True
         return tags
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn from the training data what ``transform`` needs.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Fitted transformer.
+        """
+        self._learn(self._check_input(X, reset=True))
+        return self
+
+    # -- input ---------------------------------------------------------------------
+
     def _check_input(self, X, *, reset):
+        """``X`` checked and counted by ``validate_data``; DataFrames stay as they
+        are, and so do arrays of dates, strings or objects."""
         if is_dataframe(X):
             validate_data(self, X, reset=reset, skip_check_array=True)
-            if n_rows(X) == 0:
-                raise ValueError(
-                    f"Found array with 0 sample(s) (shape={X.shape}) while a "
-                    "minimum of 1 is required."
-                )
-            return X
-        return validate_data(self, X, reset=reset, dtype=None, ensure_all_finite=False)
+        elif not sparse.issparse(X) and np.asarray(X).dtype.kind in "MOUS":
+            X = np.asarray(X)
+            if X.ndim != 2:
+                raise ValueError(f"Expected 2D array, got {X.ndim}D array instead.")
+            validate_data(self, X, reset=reset, skip_check_array=True)
+        else:
+            return validate_data(
+                self, X, reset=reset, dtype=None, ensure_all_finite=False
+            )
+        if n_rows(X) == 0:
+            raise ValueError(
+                f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of "
+                f"1 is required by {type(self).__name__}."
+            )
+        return X
 
     def _input_names(self, input_features=None):
-        """Input feature names, validated like scikit-learn's transformers do."""
-        names = getattr(self, "feature_names_in_", None)
-        if input_features is not None:
-            input_features = np.asarray(input_features, dtype=object)
-            if names is not None and not np.array_equal(names, input_features):
-                raise ValueError("input_features is not equal to feature_names_in_")
-            if len(input_features) != self.n_features_in_:
-                raise ValueError(
-                    "input_features should have length equal to number of "
-                    f"features ({self.n_features_in_}), got {len(input_features)}"
-                )
-            return [str(name) for name in input_features]
-        if names is not None:
-            return [str(name) for name in names]
-        return [f"x{i}" for i in range(self.n_features_in_)]
-
-    def _resolve_column(self, key, param):
-        """Position of the column ``key`` (a name or an integer position)."""
-        n_features = self.n_features_in_
-        if _is_position(key):
-            if not -n_features <= key < n_features:
-                raise ValueError(
-                    f"{param} names column {key!r}, but X has {n_features} feature(s)."
-                )
-            return int(key) % n_features
-        if isinstance(key, str):
-            names = getattr(self, "feature_names_in_", None)
-            if names is None:
-                raise ValueError(
-                    f"{param} names column {key!r}, but X has no string column "
-                    "names (it is an array, or its column names are not all "
-                    "strings); name columns by integer position."
-                )
-            matches = np.flatnonzero(names == key)
-            if matches.size == 0:
-                shown = ", ".join(repr(str(n)) for n in names[:20])
-                more = ", ..." if len(names) > 20 else ""
-                raise ValueError(
-                    f"{param} names column {key!r}, which is not in X; X's columns "
-                    f"are {shown}{more}."
-                )
-            return int(matches[0])
-        raise TypeError(
-            f"{param} must name columns by string or integer position, got {key!r}."
-        )
-
-    def _chosen_columns(self, X):
-        """Positions named by ``columns`` (each once), or with ``columns=None``
-        those of the numeric columns of ``X``."""
-        if self.columns is None:
-            return [
-                i
-                for i in range(self.n_features_in_)
-                if column_kind(self._column(X, i)) == "numeric"
-            ]
-        chosen = (
-            self._resolve_column(key, "columns") for key in as_column_list(self.columns)
-        )
-        return list(dict.fromkeys(chosen))
+        """Input feature names, checked like scikit-learn's transformers do."""
+        return [str(name) for name in _check_feature_names_in(self, input_features)]
 
     def _column(self, X, position):
         if is_dataframe(X):
             return get_column(X, column_names(X)[position])
         return X[:, position]
 
+    # -- which columns a parameter names ----------------------------------------------
+
+    def _column_error(self, param, problem, error=ValueError):
+        """An error about a parameter: ``"<param>=<value>: <problem>"``."""
+        return error(f"{param}={getattr(self, param)!r}: {problem}")
+
+    def _resolve_column(self, key, param):
+        """Position of the column ``key`` (a name or an integer position)."""
+        n_features = self.n_features_in_
+        if _is_position(key):
+            if not -n_features <= key < n_features:
+                raise self._column_error(
+                    param,
+                    f"column {key!r} is not in X, which has {n_features} feature(s).",
+                )
+            return int(key) % n_features
+        if not isinstance(key, str):
+            raise self._column_error(
+                param,
+                f"columns are named by string or integer position, got {key!r}.",
+                TypeError,
+            )
+        names = getattr(self, "feature_names_in_", None)
+        if names is None:
+            raise self._column_error(
+                param,
+                f"column {key!r} is not in X, which has no string column names (it "
+                "is an array, or its column names are not all strings); name "
+                "columns by integer position.",
+            )
+        matches = np.flatnonzero(names == key)
+        if matches.size == 0:
+            raise self._column_error(
+                param,
+                f"column {key!r} is not in X; X's columns are {_shown_names(names)}.",
+            )
+        return int(matches[0])
+
+    def _resolve_columns(self, keys, param):
+        """Positions of the columns ``keys`` names, each once, in the given order."""
+        positions = [self._resolve_column(key, param) for key in as_column_list(keys)]
+        if not positions:
+            raise self._column_error(param, "it must name at least one column.")
+        return list(dict.fromkeys(positions))
+
+    def _resolve_pairs(self, param):
+        """``(a, b)`` positions of each column pair the parameter names."""
+        pairs = []
+        for pair in getattr(self, param):
+            if isinstance(pair, str) or np.ndim(pair) != 1 or len(pair) != 2:
+                raise self._column_error(
+                    param,
+                    "expected a sequence of (a, b) column pairs such as "
+                    f"[('a', 'b')], got the element {pair!r}.",
+                )
+            pairs.append(tuple(self._resolve_column(key, param) for key in pair))
+        if not pairs:
+            raise self._column_error(param, "it must name at least one pair.")
+        return pairs
+
+    def _selected_columns(self, X, param="columns"):
+        """Positions named by the parameter, or with ``None`` those that
+        ``_default_columns`` picks (the columns of the transformer's kind)."""
+        keys = getattr(self, param)
+        if keys is None:
+            return self._default_columns(X)
+        return self._resolve_columns(keys, param)
+
+    def _default_columns(self, X):
+        """Positions of the columns whose kind is among ``_default_kinds``."""
+        return [
+            position
+            for position in range(self.n_features_in_)
+            if column_kind(self._column(X, position)) in self._default_kinds
+        ]
+
+    # -- reading a column -------------------------------------------------------------
+
+    def _check_kind(self, X, position, param, kinds):
+        """The column at ``position``; a ``TypeError`` unless its kind is in
+        ``kinds``."""
+        col = self._column(X, position)
+        kind = column_kind(col)
+        if kind not in kinds:
+            needed = " or ".join(_KIND_WORDS[k] for k in kinds)
+            raise self._column_error(
+                param,
+                f"column {self._input_names()[position]!r} is a "
+                f"{_KIND_WORDS.get(kind, kind)} column; {type(self).__name__} needs "
+                f"a {needed} column there.",
+                TypeError,
+            )
+        return col
+
     def _numeric_column(self, X, position, param):
         """Column as float64 (NaN for missing); errors name column and problem."""
-        col = self._column(X, position)
-        name = self._input_names()[position]
-        kind = column_kind(col)
-        if kind not in NUMERIC_KINDS:
-            raise TypeError(
-                f"{type(self).__name__}: column {name!r} given in {param} must be "
-                f"numeric or boolean, got a {kind} column."
-            )
-        values = to_float_array(col)
+        values = to_float_array(self._check_kind(X, position, param, NUMERIC_KINDS))
         if np.isinf(values).any():
-            raise ValueError(
-                f"{type(self).__name__}: column {name!r} given in {param} contains "
-                "infinity; replace it (by NaN, for a missing value) first."
+            raise self._column_error(
+                param,
+                f"column {self._input_names()[position]!r} contains infinity; "
+                "replace it (by NaN, for a missing value) first.",
             )
         return values
+
+    # -- output -----------------------------------------------------------------------
 
     def _check_unique_names(self, names_out):
         names, counts = np.unique(
@@ -162,6 +262,19 @@ class _FrameTransformerMixin:
                 f"{clashes}; an output name clashes with an input column. Rename "
                 "the input column or drop it first."
             )
+
+    def _in_place(self, original, replaced):
+        """One entry per input column, ``original(position)``, where the lists
+        ``replaced[position]`` of the transformed columns take its place (or
+        follow it, with ``keep_original``)."""
+        out = []
+        for position in range(self.n_features_in_):
+            new = replaced.get(position)
+            if new is None or self.keep_original:
+                out.append(original(position))
+            if new is not None:
+                out.extend(new)
+        return out
 
     def _output(self, X, names, values):
         """The output container for ``names`` and their column ``values``."""

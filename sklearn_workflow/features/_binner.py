@@ -7,12 +7,11 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_workflow.features._base import _FrameTransformerMixin
+from sklearn_workflow.features._base import _ColumnTransformerMixin
 from sklearn_workflow.utils._dataframe import is_polars
 from sklearn_workflow.utils._param_validation import (
     Interval,
     StrOptions,
-    _fit_context,
     get_output_container,
 )
 
@@ -46,7 +45,7 @@ def interval_labels(edges, closed):
     return labels
 
 
-class Binner(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
+class Binner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     """Bin numeric columns by given edges or by edges learned at fit.
 
     The seed's "binning" strategy (age to age group, purchase amount to a tier) as a
@@ -219,25 +218,10 @@ class Binner(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
             return np.array([edges[0], edges[0]])
         return np.asarray(edges, dtype=np.float64)
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Learn (or check) the bin edges of each column.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Training data.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : Binner
-            Fitted transformer.
-        """
-        X = self._check_input(X, reset=True)
+    def _learn(self, X):
+        """Learn (or check) the bin edges of each column."""
         names = self._input_names()
-        chosen = self._chosen_columns(X)
+        chosen = self._selected_columns(X)
         given = None if isinstance(self.bins, Integral) else self._given_edges()
         if self.labels is not None:
             labels = [str(label) for label in self.labels]
@@ -266,7 +250,6 @@ class Binner(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
         self.n_bins_ = np.array([len(e) - 1 for e in edges_list], dtype=np.intp)
         self.labels_ = label_list
         self._check_unique_names(self.get_feature_names_out())
-        return self
 
     def _bin_numbers(self, values, edges):
         side = "left" if self.closed == "right" else "right"
@@ -318,11 +301,7 @@ class Binner(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
             values = self._numeric_column(X, i, "columns")
             numbers = self._bin_numbers(values, self.bin_edges_[k])
             binned[int(i)] = self._encoded(numbers, k, polars_out)
-        out = []
-        for i in range(self.n_features_in_):
-            if i not in binned or self.keep_original:
-                out.append(self._column(X, i))
-            out.extend(binned.get(i, []))
+        out = self._in_place(lambda i: self._column(X, i), binned)
         return self._output(X, self.get_feature_names_out(), out)
 
     def _names_for(self, name, k):
@@ -348,11 +327,9 @@ class Binner(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         names = self._input_names(input_features)
-        position = {int(i): k for k, i in enumerate(self.column_indices_)}
-        out = []
-        for i, name in enumerate(names):
-            if i not in position or self.keep_original:
-                out.append(name)
-            if i in position:
-                out.extend(self._names_for(name, position[i]))
+        binned = {
+            int(i): self._names_for(names[i], k)
+            for k, i in enumerate(self.column_indices_)
+        }
+        out = self._in_place(names.__getitem__, binned)
         return np.asarray(out, dtype=object)

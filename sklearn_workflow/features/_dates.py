@@ -8,22 +8,21 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
+from sklearn_workflow.features._base import _ColumnTransformerMixin
 from sklearn_workflow.features._date_calendar import CivilCalendar, ticks_of
 from sklearn_workflow.utils._dataframe import (
     column_kind,
+    column_names,
     datetime_timezone,
-    get_column,
     guess_datetime_format,
     is_dataframe,
     is_string_column,
     make_output_from_block,
     n_rows,
     parse_datetime_column,
-    select_columns,
     split_datetime_series,
     to_datetime_series,
     to_float_array,
@@ -75,6 +74,8 @@ _UNITS.update({"s": ("seconds", 1), "W": ("weeks", 604_800)})
 # Distances to the nearest holiday are capped at this many days.
 HOLIDAY_HORIZON = 365
 _HOLIDAY_FEATURES = ("is_holiday", "days_to_holiday", "days_from_holiday")
+# Kinds of the columns read as dates: parsed, epoch seconds or strings.
+_SOURCE_KINDS = ("datetime", "numeric", "categorical")
 
 
 def _calendar_feature(name, cal, holiday_mask):
@@ -132,7 +133,7 @@ def _split_country(code):
     return country.upper(), (subdiv or None)
 
 
-class DateFeatureExtractor(TransformerMixin, BaseEstimator):
+class DateFeatureExtractor(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     """Calendar features, holidays and elapsed times from datetime columns.
 
     Every selected column becomes float64 columns named ``<column>_<feature>``:
@@ -287,6 +288,8 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
     1           2.0          NaN                      NaN
     """
 
+    _default_kinds = ("datetime",)
+
     _parameter_constraints = {
         "columns": [None, str, Integral, "array-like"],
         "features": [StrOptions({"auto", "all"}), "array-like"],
@@ -330,105 +333,34 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
         tags.input_tags.categorical = True
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
 
     # Input ----------------------------------------------------------------------
-    def _validate_input(self, X, reset):
-        if is_dataframe(X):
-            validate_data(self, X, reset=reset, skip_check_array=True)
-            if n_rows(X) == 0:
-                raise ValueError(
-                    f"Found array with 0 sample(s) (shape={X.shape}) while a "
-                    "minimum of 1 is required by DateFeatureExtractor."
-                )
-            return X
-        if not sparse.issparse(X):
-            array = np.asarray(X)
-            if array.dtype.kind in "MOUS":
-                if array.ndim != 2:
-                    raise ValueError(
-                        f"Expected 2D array, got {array.ndim}D array instead."
-                    )
-                validate_data(self, array, reset=reset, skip_check_array=True)
-                if array.shape[0] == 0:
-                    raise ValueError(
-                        f"Found array with 0 sample(s) (shape={array.shape}) "
-                        "while a minimum of 1 is required by DateFeatureExtractor."
-                    )
-                return array
-        return validate_data(
-            self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan"
-        )
+    def _default_columns(self, X):
+        """The datetime columns; without any, all columns if all are numeric."""
+        selected = super()._default_columns(X)
+        if selected or not self.n_features_in_:
+            return selected
+        every = range(self.n_features_in_)
+        if all(column_kind(self._column(X, i)) == "numeric" for i in every):
+            return list(every)
+        return []
 
-    def _column_name(self, key):
-        if isinstance(key, str):
-            return key
-        names = getattr(self, "feature_names_in_", None)
-        if names is not None:
-            return str(names[key])
-        return f"x{key}"
-
-    def _resolve_columns(self, X):
-        n_columns = X.shape[1]
-        if is_dataframe(X):
-            available = list(X.columns)
-
-            def check(key):
-                if key not in available:
-                    raise ValueError(
-                        f"columns: column {key!r} is not in X; got {self.columns!r}"
-                    )
-                return key
-
-        else:
-
-            def check(key):
-                if (
-                    not isinstance(key, Integral)
-                    or isinstance(key, bool)
-                    or not -n_columns <= key < n_columns
-                ):
-                    raise ValueError(
-                        "columns: with an array input, columns are integer "
-                        f"positions in [0, {n_columns}); got {key!r}"
-                    )
-                return int(key) % n_columns
-
-        if self.columns is None:
-            selected = select_columns(X, "datetime")
-            if (
-                not selected
-                and n_columns
-                and all(
-                    column_kind(get_column(X, key)) == "numeric"
-                    for key in (available if is_dataframe(X) else range(n_columns))
-                )
-            ):
-                selected = list(available if is_dataframe(X) else range(n_columns))
-        elif isinstance(self.columns, str | Integral):
-            selected = [check(self.columns)]
-        else:
-            selected = [check(key) for key in self.columns]
-        if len(set(selected)) != len(selected):
-            raise ValueError(f"columns: a column is named twice; got {self.columns!r}")
-
+    def _date_columns(self, X):
+        """Positions of the date columns and the position pairs of differences."""
+        selected = self._selected_columns(X)
+        if self.columns is not None:
+            for position in selected:
+                self._check_kind(X, position, "columns", _SOURCE_KINDS)
         pairs = []
         if self.differences is not None:
-            for pair in self.differences:
-                if isinstance(pair, str) or len(pair) != 2:
-                    raise ValueError(
-                        "differences: expected pairs of column names such as "
-                        f"(('last_login', 'signup_date'),); got {self.differences!r}"
-                    )
-                a, b = (check(key) for key in pair)
-                pairs.append((a, b))
-                for key in (a, b):
-                    if key not in selected:
-                        selected.append(key)
+            pairs = self._resolve_pairs("differences")
+            for position in dict.fromkeys(p for pair in pairs for p in pair):
+                if position not in selected:
+                    self._check_kind(X, position, "differences", _SOURCE_KINDS)
+                    selected.append(position)
         return selected, pairs
 
     def _source(self, col):
@@ -444,7 +376,7 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
         source = self._sources_[key] if not fitting else self._source(col)
         if not fitting and source == "datetime" and column_kind(col) != "datetime":
             raise ValueError(
-                f"Column {self._column_name(key)!r} was a datetime column at fit "
+                f"Column {self._names_[key]!r} was a datetime column at fit "
                 f"but is not now (dtype {getattr(col, 'dtype', None)}); convert it "
                 "as the training data was."
             )
@@ -453,7 +385,7 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
         elif source == "epoch":
             series = pd.Series(_epoch_seconds_to_datetime64(to_float_array(col)))
         else:
-            name = self._column_name(key)
+            name = self._names_[key]
             if fitting:
                 if self.format is not None:
                     fmt = self.format
@@ -489,25 +421,6 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
 
     # Fit --------------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Learn the date columns, their formats, time zones and feature lists.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The input; see ``columns`` for which columns are used.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : DateFeatureExtractor
-            The fitted transformer.
-        """
-        self._fit(X)
-        return self
-
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None):
         """Fit, then transform ``X``, parsing and converting each column once.
 
@@ -523,11 +436,11 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
         X_out : DataFrame or ndarray of shape (n_samples, n_features_out)
             Same as ``fit(X).transform(X)``.
         """
-        X, parsed = self._fit(X)
-        return self._transform(X, parsed)
+        X = self._check_input(X, reset=True)
+        return self._transform(X, self._learn(X))
 
-    def _fit(self, X):
-        X = self._validate_input(X, reset=True)
+    def _requested_features(self):
+        """The calendar features asked for by name (None for "auto" and "all")."""
         if self.timezone != "fit":
             try:
                 zoneinfo.ZoneInfo(self.timezone)
@@ -537,60 +450,65 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
                     f"'UTC' or 'Europe/Paris'; got {self.timezone!r}"
                 ) from exc
         if isinstance(self.features, str):
-            requested = None
-        else:
-            requested = tuple(self.features)
-            unknown = [f for f in requested if f not in CALENDAR_FEATURES]
-            if unknown or len(set(requested)) != len(requested):
-                raise ValueError(
-                    f"features must be 'auto', 'all' or a list of distinct names "
-                    f"among {CALENDAR_FEATURES}; got {self.features!r}"
-                )
-        keys, pairs = self._resolve_columns(X)
+            return None
+        requested = tuple(self.features)
+        unknown = [f for f in requested if f not in CALENDAR_FEATURES]
+        if unknown or len(set(requested)) != len(requested):
+            raise ValueError(
+                f"features must be 'auto', 'all' or a list of distinct names "
+                f"among {CALENDAR_FEATURES}; got {self.features!r}"
+            )
+        return requested
+
+    def _learn(self, X):
+        """Learn the date columns, their formats, time zones and feature lists.
+
+        Returns the parsed columns, as pandas datetime Series by column key.
+        """
+        requested = self._requested_features()
+        positions, pairs = self._date_columns(X)
+        labels = column_names(X) if is_dataframe(X) else range(self.n_features_in_)
+        keys = [labels[p] for p in positions]
+        names = self._input_names()
         self.columns_ = keys
-        self._sources_ = {}
-        self.formats_ = {}
-        self.timezones_ = {}
-        self.features_ = {}
-        self.elapsed_reference_ = {}
-        self.holidays_ = None
-        self._names_ = {key: self._column_name(key) for key in keys}
-        self._positions_ = {
-            key: (list(X.columns).index(key) if is_dataframe(X) else key)
-            for key in keys
-        }
-        self._pairs_ = pairs
+        self._names_ = {key: names[p] for key, p in zip(keys, positions)}
+        self._positions_ = dict(zip(keys, positions))
+        self._pairs_ = [(labels[a], labels[b]) for a, b in pairs]
+        self._sources_, self.formats_, self.timezones_ = {}, {}, {}
+        self.features_, self.elapsed_reference_, self.holidays_ = {}, {}, None
         parsed = {}
         for key in keys:
-            name = self._names_[key]
-            series = self._to_series(key, _column_at(X, key, self), fitting=True)
-            self.timezones_[name] = datetime_timezone(series)
-            parsed[key] = series
-            if requested is not None:
-                self.features_[name] = requested
-            elif self.features == "all":
-                self.features_[name] = CALENDAR_FEATURES
-            else:
-                local, _ = split_datetime_series(series, zone=self._zone(name))
-                ticks, ticks_per_day, missing = ticks_of(local)
-                self.features_[name] = self._auto_features(
-                    ticks[~missing], ticks_per_day
-                )
-            if self.elapsed is not None:
-                _, instants = split_datetime_series(series, utc=True)
-                self.elapsed_reference_[name] = self._elapsed_reference(name, instants)
-        for a, b in pairs:
+            column = self._column(X, self._positions_[key])
+            parsed[key] = self._to_series(key, column, fitting=True)
+            self._learn_column(self._names_[key], parsed[key], requested)
+        for a, b in self._pairs_:
             tz_a = self.timezones_[self._names_[a]]
             tz_b = self.timezones_[self._names_[b]]
             if (tz_a is None) != (tz_b is None):
-                raise ValueError(
-                    f"differences: columns {self._names_[a]!r} (time zone {tz_a}) "
-                    f"and {self._names_[b]!r} (time zone {tz_b}) must both be "
-                    "naive or both be tz-aware"
+                raise self._column_error(
+                    "differences",
+                    f"columns {self._names_[a]!r} (time zone {tz_a}) and "
+                    f"{self._names_[b]!r} (time zone {tz_b}) must both be naive "
+                    "or both be tz-aware.",
                 )
         if self.holidays is not None:
             self.holidays_ = self._fit_holidays(parsed)
-        return X, parsed
+        return parsed
+
+    def _learn_column(self, name, series, requested):
+        """Time zone, features and elapsed reference of one parsed column."""
+        self.timezones_[name] = datetime_timezone(series)
+        if requested is not None:
+            self.features_[name] = requested
+        elif self.features == "all":
+            self.features_[name] = CALENDAR_FEATURES
+        else:
+            local, _ = split_datetime_series(series, zone=self._zone(name))
+            ticks, ticks_per_day, missing = ticks_of(local)
+            self.features_[name] = self._auto_features(ticks[~missing], ticks_per_day)
+        if self.elapsed is not None:
+            _, instants = split_datetime_series(series, utc=True)
+            self.elapsed_reference_[name] = self._elapsed_reference(name, instants)
 
     @staticmethod
     def _auto_features(ticks, ticks_per_day):
@@ -685,7 +603,7 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
             container follows ``set_output`` (by default the input's kind).
         """
         check_is_fitted(self)
-        X = self._validate_input(X, reset=False)
+        X = self._check_input(X, reset=False)
         return self._transform(X)
 
     def _holiday_days(self, day_ranges):
@@ -738,7 +656,7 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
             if parsed is not None:
                 series = parsed[key]
             else:
-                column = _column_at(X, key, self)
+                column = self._column(X, self._positions_[key])
                 series = self._to_series(key, column, fitting=False)
             tz = datetime_timezone(series)
             if (tz is None) != (self.timezones_[name] is None):
@@ -784,12 +702,11 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
 
         passthrough = {}
         dropped = set(self._positions_.values()) if self.drop_original else set()
+        input_names = self._input_names()
         for position in range(self.n_features_in_):
             if position not in dropped:
-                passthrough[self._column_name(position)] = _column_at(X, position)
-        names_out = self._output_names(
-            [self._column_name(i) for i in range(self.n_features_in_)], names
-        )
+                passthrough[input_names[position]] = self._column(X, position)
+        names_out = self._output_names(input_names, names)
         return make_output_from_block(
             self, X, passthrough, names_out[len(passthrough) :], block
         )
@@ -809,26 +726,9 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
             date feature.
         """
         check_is_fitted(self)
-        names = getattr(self, "feature_names_in_", None)
-        if input_features is not None:
-            input_features = np.asarray(input_features, dtype=object)
-            if names is not None and not np.array_equal(input_features, names):
-                raise ValueError("input_features is not equal to feature_names_in_")
-            if len(input_features) != self.n_features_in_:
-                raise ValueError(
-                    f"input_features should have length equal to number of "
-                    f"features ({self.n_features_in_}), got {len(input_features)}"
-                )
-        else:
-            input_features = (
-                names
-                if names is not None
-                else np.array([f"x{i}" for i in range(self.n_features_in_)])
-            )
-        input_features = [str(f) for f in input_features]
+        input_features = self._input_names(input_features)
         key_names = {
-            key: input_features[key] if isinstance(key, Integral) else str(key)
-            for key in self.columns_
+            key: input_features[position] for key, position in self._positions_.items()
         }
         return np.asarray(self._output_names(input_features, key_names), dtype=object)
 
@@ -842,14 +742,6 @@ class DateFeatureExtractor(TransformerMixin, BaseEstimator):
                 suffix = suffix.format(key_names[argument])
             out.append(f"{key_names[key]}_{suffix}")
         return out
-
-
-def _column_at(X, key, estimator=None):
-    """Column ``key`` (a fitted column name, or a position) of X, by position."""
-    position = key if estimator is None else estimator._positions_[key]
-    if is_dataframe(X):
-        return get_column(X, X.columns[position])
-    return get_column(X, position)
 
 
 class _DayTimeIndex:

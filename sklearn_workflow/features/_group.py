@@ -8,15 +8,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from sklearn_workflow.features._base import (
     NUMERIC_KINDS,
-    _FrameTransformerMixin,
-    as_column_list,
+    _ColumnTransformerMixin,
 )
 from sklearn_workflow.utils._dataframe import (
     column_kind,
     factorize,
     to_object_array,
 )
-from sklearn_workflow.utils._param_validation import StrOptions, _fit_context
+from sklearn_workflow.utils._param_validation import StrOptions
 
 __all__ = ["GroupAggregator"]
 
@@ -146,7 +145,7 @@ def _lookup(col, uniques):
     return np.where(codes < 0, k, mapped[np.maximum(codes, 0)])
 
 
-class GroupAggregator(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
+class GroupAggregator(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     """Statistics of the group each row belongs to, learned on the training data.
 
     The seed's "aggregation" strategy (customer to average purchase, total visits)
@@ -253,9 +252,8 @@ class GroupAggregator(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
 
     def _parse_aggregations(self):
         if not self.aggregations:
-            raise ValueError(
-                "aggregations must name at least one column and aggregation, got "
-                f"{self.aggregations!r}."
+            raise self._column_error(
+                "aggregations", "it must name at least one column."
             )
         specs = []
         for key, aggs in self.aggregations.items():
@@ -277,18 +275,11 @@ class GroupAggregator(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
 
     def _values(self, X, position, aggs):
         """Column as floats: the numbers, or factorized codes for other kinds."""
-        col = self._column(X, position)
-        kind = column_kind(col)
-        if kind in NUMERIC_KINDS:
+        if any(agg not in _ANY_KIND for agg in aggs):
             return self._numeric_column(X, position, "aggregations")
-        needs_numbers = [agg for agg in aggs if agg not in _ANY_KIND]
-        if needs_numbers:
-            name = self._input_names()[position]
-            raise TypeError(
-                f"GroupAggregator: aggregation {needs_numbers[0]!r} of column "
-                f"{name!r} needs a numeric or boolean column, got a {kind} column; "
-                f"only {list(_ANY_KIND)} work on any column."
-            )
+        col = self._column(X, position)
+        if column_kind(col) in NUMERIC_KINDS:
+            return self._numeric_column(X, position, "aggregations")
         codes, _ = factorize(col)
         return np.where(codes < 0, np.nan, codes.astype(np.float64))
 
@@ -316,28 +307,10 @@ class GroupAggregator(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
                 out[agg] = np.sqrt(var) if agg == "std" else var
         return out
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Compute the statistics of every group of the training data.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Training data.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : GroupAggregator
-            Fitted transformer.
-        """
-        X = self._check_input(X, reset=True)
+    def _learn(self, X):
+        """Compute the statistics of every group of the training data."""
         names = self._input_names()
-        by = [self._resolve_column(key, "by") for key in as_column_list(self.by)]
-        if not by:
-            raise ValueError(f"by must name at least one column, got {self.by!r}.")
-        by = list(dict.fromkeys(by))
+        by = self._selected_columns(X, "by")
         specs = self._parse_aggregations()
 
         # Group ids: combine the codes of the key columns one at a time, keeping
@@ -384,7 +357,6 @@ class GroupAggregator(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
         self._key_uniques = key_uniques
         self._steps = steps
         self._check_unique_names(self.get_feature_names_out())
-        return self
 
     def _group_of_rows(self, X):
         """Fitted group id of each row, -1 for a group not seen at fit."""

@@ -6,12 +6,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_workflow.features._base import _FrameTransformerMixin
-from sklearn_workflow.utils._param_validation import (
-    Interval,
-    StrOptions,
-    _fit_context,
-)
+from sklearn_workflow.features._base import _ColumnTransformerMixin
+from sklearn_workflow.utils._param_validation import Interval, StrOptions
 
 __all__ = ["LogTransformer"]
 
@@ -40,7 +36,7 @@ def _has_three_values(values):
     return bool(((values > low) & (values < high)).any())
 
 
-class LogTransformer(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
+class LogTransformer(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     """Log-transform right-skewed numeric columns: ``log1p(x + offset)``.
 
     The seed's "log transform -- right-skewed distributions" as a fitted
@@ -156,27 +152,11 @@ class LogTransformer(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
         self.offset = offset
         self.keep_original = keep_original
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Pick the columns and learn their minimum and offset.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Training data.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : LogTransformer
-            Fitted transformer.
-        """
-        X = self._check_input(X, reset=True)
+    def _learn(self, X):
+        """Pick the columns and learn their minimum and offset."""
         names = self._input_names()
-        candidates = self._chosen_columns(X)
-        param = "columns=None" if self.columns is None else "columns"
-        values = {i: self._numeric_column(X, i, param) for i in candidates}
+        candidates = self._selected_columns(X)
+        values = {i: self._numeric_column(X, i, "columns") for i in candidates}
         self.skewness_ = {names[i]: sample_skewness(values[i]) for i in candidates}
         if self.columns is None:
             chosen = [
@@ -212,7 +192,6 @@ class LogTransformer(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
         self.min_ = minimum
         self.offset_ = offset
         self._check_unique_names(self.get_feature_names_out())
-        return self
 
     def transform(self, X):
         """Log-transform the fitted columns; pass the others through.
@@ -235,17 +214,11 @@ class LogTransformer(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
         for k, i in enumerate(self.column_indices_):
             x = self._numeric_column(X, i, "columns")
             if np.isnan(self.min_[k]):
-                transformed[int(i)] = np.full(x.shape, np.nan)
-                continue
-            transformed[int(i)] = np.log1p(
-                np.maximum(x, self.min_[k]) + self.offset_[k]
-            )
-        values = []
-        for i in range(self.n_features_in_):
-            if i not in transformed or self.keep_original:
-                values.append(self._column(X, i))
-            if i in transformed:
-                values.append(transformed[i])
+                transformed[int(i)] = [np.full(x.shape, np.nan)]
+            else:
+                shifted = np.maximum(x, self.min_[k]) + self.offset_[k]
+                transformed[int(i)] = [np.log1p(shifted)]
+        values = self._in_place(lambda i: self._column(X, i), transformed)
         return self._output(X, self.get_feature_names_out(), values)
 
     def get_feature_names_out(self, input_features=None):
@@ -262,11 +235,6 @@ class LogTransformer(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         names = self._input_names(input_features)
-        chosen = set(self.column_indices_.tolist())
-        out = []
-        for i, name in enumerate(names):
-            if i not in chosen or self.keep_original:
-                out.append(name)
-            if i in chosen:
-                out.append(f"{name}_log")
+        logs = {int(i): [f"{names[i]}_log"] for i in self.column_indices_}
+        out = self._in_place(names.__getitem__, logs)
         return np.asarray(out, dtype=object)

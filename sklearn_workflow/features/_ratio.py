@@ -6,15 +6,15 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_workflow.features._base import _FrameTransformerMixin
-from sklearn_workflow.utils._param_validation import Interval, StrOptions, _fit_context
+from sklearn_workflow.features._base import _ColumnTransformerMixin
+from sklearn_workflow.utils._param_validation import Interval, StrOptions
 
 __all__ = ["RatioFeatures"]
 
 _JOINERS = {"ratio": "per", "product": "x", "difference": "minus"}
 
 
-class RatioFeatures(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
+class RatioFeatures(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     """New columns from pairs of numeric columns: ratios, products or differences.
 
     The seed's ratio and interaction features as one transformer:
@@ -108,40 +108,15 @@ class RatioFeatures(_FrameTransformerMixin, TransformerMixin, BaseEstimator):
         self.operation = operation
         self.min_denominator = min_denominator
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Check that every pair names two numeric columns of X.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Training data.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : RatioFeatures
-            Fitted transformer.
-        """
-        X = self._check_input(X, reset=True)
+    def _learn(self, X):
+        """Check that every pair names two numeric columns of X."""
         names = self._input_names()
-        indices = []
-        for pair in self.pairs:
-            if isinstance(pair, str) or np.ndim(pair) != 1 or len(pair) != 2:
-                raise ValueError(
-                    "pairs must be a sequence of (a, b) column pairs such as "
-                    f"[('a', 'b')], got the element {pair!r}."
-                )
-            indices.append([self._resolve_column(key, "pairs") for key in pair])
-        if not indices:
-            raise ValueError(f"pairs must name at least one pair, got {self.pairs!r}.")
-        self.pair_indices_ = np.asarray(indices, dtype=np.intp).reshape(-1, 2)
+        pairs = self._resolve_pairs("pairs")
+        self.pair_indices_ = np.asarray(pairs, dtype=np.intp).reshape(-1, 2)
         self.pairs_ = [(names[a], names[b]) for a, b in self.pair_indices_]
         for position in np.unique(self.pair_indices_):
             self._numeric_column(X, position, "pairs")
         self._check_unique_names(self.get_feature_names_out())
-        return self
 
     def _combine(self, a, b):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

@@ -23,8 +23,9 @@ from sklearn.model_selection import (
 )
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from sklearn_workflow.features._base import _ColumnTransformerMixin
 from sklearn_workflow.utils._dataframe import (
     argsort_values,
     column_kind,
@@ -39,7 +40,6 @@ from sklearn_workflow.utils._dataframe import (
 from sklearn_workflow.utils._param_validation import (
     Interval,
     StrOptions,
-    _check_feature_names_in,
     _check_sample_weight,
     _fit_context,
 )
@@ -51,7 +51,7 @@ __all__ = ["TargetEncoder"]
 _PARTITION_SPLITTERS = (KFold, StratifiedKFold, GroupKFold, StratifiedGroupKFold)
 
 
-class TargetEncoder(TransformerMixin, BaseEstimator):
+class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     """Encode categories by a shrunk mean of the target, out-of-fold in fit_transform.
 
     Each category of an encoded column is replaced by the mean of the target over
@@ -191,6 +191,8 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
     [0.167, 0.167, 0.75, 0.5, 0.75, 0.75]
     """
 
+    _default_kinds = ("categorical", "boolean")
+
     _parameter_constraints: dict = {
         "columns": [None, StrOptions({"all"}), "array-like"],
         "smooth": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
@@ -286,7 +288,7 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
             the inputs; the other columns unchanged.
         """
         check_is_fitted(self, "encodings_")
-        X = self._validate_X(X, reset=False)
+        X = self._check_input(X, reset=False)
         keys = _column_keys(X)
         encoded = []
         for position, (index, table) in zip(self._encoded_positions, self._lookup):
@@ -310,7 +312,7 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
             of a multiclass target), the input name for a passed-through column.
         """
         check_is_fitted(self, "encodings_")
-        names = _check_feature_names_in(self, input_features)
+        names = self._input_names(input_features)
         out = []
         for name, outputs in zip(names, self._output_suffixes()):
             out.extend(f"{name}{suffix}" for suffix in outputs)
@@ -320,8 +322,6 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         tags.input_tags.categorical = True
-        tags.input_tags.string = True
-        tags.input_tags.allow_nan = True
         return tags
 
     # -- persistence: the lookup tables are rebuilt, not stored -------------------
@@ -339,7 +339,7 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
     # -- fitting ------------------------------------------------------------------
 
     def _fit(self, X, y, sample_weight, groups, out_of_fold):
-        X = self._validate_X(X, reset=True)
+        X = self._check_input(X, reset=True)
         n_samples = n_rows(X)
         if y is None:
             raise ValueError(
@@ -354,7 +354,7 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
                 "Found input variables with inconsistent numbers of samples: "
                 f"X has {n_samples} rows, y has {len(y)}."
             )
-        self.columns_, factorized = self._select_columns(X)
+        self.columns_, factorized = self._encoded_columns(X)
         chosen = set(self.columns_)
         self._encoded_mask = [key in chosen for key in _column_keys(X)]
         self._encoded_positions = list(np.flatnonzero(self._encoded_mask))
@@ -566,45 +566,19 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
 
     # -- input and output ---------------------------------------------------------
 
-    def _validate_X(self, X, reset):
-        if is_dataframe(X):
-            validate_data(self, X, reset=reset, skip_check_array=True)
-            if n_rows(X) == 0 and reset:
-                raise ValueError(
-                    f"Found array with 0 sample(s) (shape={X.shape}) while a "
-                    "minimum of 1 is required."
-                )
-            return X
-        return validate_data(self, X, reset=reset, dtype=None, ensure_all_finite=False)
-
-    def _select_columns(self, X):
-        names = list(X.columns) if is_dataframe(X) else None
-        n_features = X.shape[1]
-        if self.columns is None:
-            return self._default_columns(X)
+    def _encoded_columns(self, X):
+        """Keys of the encoded columns, in input order, and the factorized codes
+        of the object columns that ``columns=None`` classified."""
+        self._factorized = {}
         if isinstance(self.columns, str):  # "all"
-            return (names if names is not None else list(range(n_features))), {}
-        requested = list(self.columns)
-        if names is not None:
-            absent = [c for c in requested if c not in names]
-            if absent:
-                raise ValueError(
-                    f"columns {absent!r} are not columns of X; got "
-                    f"columns={self.columns!r}."
-                )
-            return [c for c in names if c in requested], {}
-        bad = [
-            c
-            for c in requested
-            if not isinstance(c, Integral) or not -n_features <= c < n_features
-        ]
-        if bad:
-            raise ValueError(
-                "For an array X, columns must be integer positions in "
-                f"[0, {n_features}); got columns={self.columns!r}."
-            )
-        positions = {int(c) % n_features for c in requested}
-        return sorted(positions), {}
+            positions = range(self.n_features_in_)
+        else:
+            positions = sorted(self._selected_columns(X))
+        keys = _column_keys(X)
+        factorized = self.__dict__.pop("_factorized")
+        return [keys[p] for p in positions], {
+            keys[p]: factorized[p] for p in factorized
+        }
 
     def _default_columns(self, X):
         """The categorical and boolean columns.
@@ -612,19 +586,19 @@ class TargetEncoder(TransformerMixin, BaseEstimator):
         An object column is classified from its distinct values, so it is
         factorized once here and the codes are kept for the fit.
         """
-        keys, factorized = [], {}
-        for key in _column_keys(X):
-            col = get_column(X, key)
+        positions = []
+        for position in range(self.n_features_in_):
+            col = self._column(X, position)
             if getattr(col, "dtype", None) == np.dtype(object):
                 codes, uniques = factorize_codes(col)
                 kind = column_kind(np.asarray(uniques, dtype=object))
-                if kind in ("categorical", "boolean"):
-                    factorized[key] = (codes, uniques)
+                if kind in self._default_kinds:
+                    self._factorized[position] = (codes, uniques)
             else:
                 kind = column_kind(col)
-            if kind in ("categorical", "boolean"):
-                keys.append(key)
-        return keys, factorized
+            if kind in self._default_kinds:
+                positions.append(position)
+        return positions
 
     def _output_suffixes(self):
         """For each input column, the suffixes of its output columns."""

@@ -242,13 +242,13 @@ def test_binner_round_trips_through_skops():
             {"columns": "nope"},
             pd.DataFrame({"x": [1.0, 2.0]}),
             ValueError,
-            "columns names column 'nope', which is not in X",
+            "columns='nope': column 'nope' is not in X",
         ),
         (
             {"columns": "city"},
             pd.DataFrame({"city": ["a", "b"]}),
             TypeError,
-            "column 'city' given in columns must be numeric",
+            "columns='city': column 'city' is a categorical",
         ),
         (
             {"columns": "x", "bins": (0, 10, 5)},
@@ -290,7 +290,7 @@ def test_binner_round_trips_through_skops():
             {"columns": "x"},
             pd.DataFrame({"x": [1.0, -np.inf]}),
             ValueError,
-            "column 'x' given in columns contains infinity",
+            "columns='x': column 'x' contains infinity",
         ),
     ],
 )

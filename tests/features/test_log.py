@@ -207,25 +207,26 @@ def test_log_transformer_inside_a_pipeline_learns_on_train_only():
             {"columns": "missing"},
             pd.DataFrame({"x": [1.0, 2.0]}),
             ValueError,
-            "columns names column 'missing', which is not in X",
+            "columns='missing': column 'missing' is not in X; X's columns are 'x'",
         ),
         (
             {"columns": "city"},
             pd.DataFrame({"city": ["a", "b"]}),
             TypeError,
-            "column 'city' given in columns must be numeric",
+            r"columns='city': column 'city' is a categorical \(string\) column; "
+            "LogTransformer needs a numeric or boolean column",
         ),
         (
             {"columns": "x"},
             np.ones((3, 2)),
             ValueError,
-            "columns names column 'x', but X has no string column names",
+            "columns='x': column 'x' is not in X, which has no string column names",
         ),
         (
             {"columns": 5},
             np.ones((3, 2)),
             ValueError,
-            r"columns names column 5, but X has 2 feature\(s\)",
+            r"columns=5: column 5 is not in X, which has 2 feature\(s\)",
         ),
         (
             {"columns": "x", "offset": 1.0},
@@ -238,13 +239,14 @@ def test_log_transformer_inside_a_pipeline_learns_on_train_only():
             {"columns": "x"},
             pd.DataFrame({"x": [1.0, np.inf]}),
             ValueError,
-            "column 'x' given in columns contains infinity",
+            "columns='x': column 'x' contains infinity",
         ),
         (
             {"columns": [("x",)]},
             pd.DataFrame({"x": [1.0, 2.0]}),
             TypeError,
-            "must name columns by string or integer position, got",
+            r"columns=\[\('x',\)\]: columns are named by string or integer position, "
+            r"got \('x',\)",
         ),
     ],
 )

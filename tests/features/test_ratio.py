@@ -162,20 +162,21 @@ def test_ratio_features_numpy_positions_and_set_output(rng):
             [("a", "zz")],
             pd.DataFrame({"a": [1.0], "b": [2.0]}),
             ValueError,
-            "pairs names column 'zz', which is not in X",
+            r"pairs=\[\('a', 'zz'\)\]: column 'zz' is not in X",
         ),
         (
             [("a", "city")],
             pd.DataFrame({"a": [1.0], "city": ["x"]}),
             TypeError,
-            "column 'city' given in pairs must be numeric or boolean, got a "
-            "categorical column",
+            r"column 'city' is a categorical \(string\) column; RatioFeatures needs a "
+            "numeric or boolean column",
         ),
         (
             ("a", "b"),
             pd.DataFrame({"a": [1.0], "b": [2.0]}),
             ValueError,
-            r"sequence of \(a, b\) column pairs .* got the element 'a'",
+            r"pairs=\('a', 'b'\): expected a sequence of \(a, b\) column pairs .* "
+            "got the element 'a'",
         ),
         (
             [("a", "b", "a")],
@@ -187,19 +188,19 @@ def test_ratio_features_numpy_positions_and_set_output(rng):
             [],
             pd.DataFrame({"a": [1.0], "b": [2.0]}),
             ValueError,
-            "pairs must name at least one pair",
+            r"pairs=\[\]: it must name at least one pair",
         ),
         (
             [(0, 3)],
             np.ones((2, 2)),
             ValueError,
-            r"pairs names column 3, but X has 2 feature\(s\)",
+            r"column 3 is not in X, which has 2 feature\(s\)",
         ),
         (
             [("a", "b")],
             pd.DataFrame({"a": [1.0], "b": [np.inf]}),
             ValueError,
-            "column 'b' given in pairs contains infinity",
+            "column 'b' contains infinity",
         ),
         (
             [("a", "b")],
@@ -216,7 +217,7 @@ def test_ratio_features_errors(pairs, X, err_type, err_msg):
 
 def test_ratio_features_check_columns_again_at_transform():
     ratio = RatioFeatures([("a", "b")]).fit(pd.DataFrame({"a": [1.0], "b": [2.0]}))
-    with pytest.raises(TypeError, match="column 'b' given in pairs must be numeric"):
+    with pytest.raises(TypeError, match="column 'b' is a categorical"):
         ratio.transform(pd.DataFrame({"a": [1.0], "b": ["x"]}))
 
 

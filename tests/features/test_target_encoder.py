@@ -519,7 +519,7 @@ def test_target_encoder_int_cv_folds_and_seed():
             [0, 1],
             {},
             ValueError,
-            r"columns \['nope'\] are not columns of X",
+            r"columns=\['nope'\]: column 'nope' is not in X",
         ),
         (
             {"columns": [3]},
@@ -527,7 +527,7 @@ def test_target_encoder_int_cv_folds_and_seed():
             [0, 1],
             {},
             ValueError,
-            r"integer positions in \[0, 1\); got columns=\[3\]",
+            r"columns=\[3\]: column 3 is not in X, which has 1 feature",
         ),
         (
             {"target_type": "binary"},
