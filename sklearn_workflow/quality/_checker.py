@@ -11,31 +11,31 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from sklearn_workflow.exceptions import DataQualityWarning, DataValidationError
 from sklearn_workflow.problem._task import TASK_TYPES
 from sklearn_workflow.quality._findings import (
-    CHECKS,
-    FEW_ROWS,
     FINDING_COLUMNS,
-    SEVERITIES,
     RowKey,
     column_findings,
     conflicting_label_findings,
     correlation_findings,
     correlation_matrix,
     duplicate_findings,
-    finding,
+    few_rows_findings,
+    sort_findings,
 )
+from sklearn_workflow.quality._leakage import column_leakage
 from sklearn_workflow.quality._profile import (
     iter_columns,
     profile_column,
     read_column,
 )
 from sklearn_workflow.quality._report import QualityReport
-from sklearn_workflow.quality._target import column_leakage, prepare_target
+from sklearn_workflow.quality._target import prepare_target
 from sklearn_workflow.quality._violations import (
     VIOLATION_CHECKS,
     VIOLATION_COLUMNS,
     batch_drift,
     batch_violations,
-    schema_violations,
+    pair_frame_columns,
+    violations_message,
 )
 from sklearn_workflow.utils._dataframe import (
     is_dataframe,
@@ -189,35 +189,19 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     the rows (a fixed hash of the row position) and scores the other half, and
     vice versa, so an identifier cannot look predictive by memorising each row.
 
-    Validation at transform: a missing fraction is a violation when it exceeds
-    the fitted one by more than three binomial standard errors (so any missing
-    value in a column that had none). Drift is flagged when
-    ``PSI - (k - 1) * (1 / m + 1 / n) > drift_threshold``, where ``k`` is the
-    number of bins, ``m`` and ``n`` the non-missing counts of the batch and of the
-    training data: ``(k - 1) * (1 / m + 1 / n)`` is the PSI that sampling noise
-    alone produces, so small batches and many categories do not raise false
-    alarms.
-
-    Ranges: under exchangeability (the batch drawn like the training rows) each
-    new value lies above the fitted max, or below the min, with probability at
-    most ``1 / (n + 1)``, so ``m`` new values have about ``2 m / (n + 1)``
-    outside by chance. The ``s`` values outside the range widened by
-    ``range_tolerance`` are a violation only when so many are unlikely:
-    ``P(S >= s) = q_s (1 + s n / (n + m - s)) < 0.0001`` (small, as every
-    column of every batch, e.g. each cross-validation fold, is a test), with
-    ``q_s = prod_{i<s} (m - i) / (n + m - i)`` (exact for continuous values,
-    conservative with ties). A value more than three range widths beyond the
-    widened range is a violation at any count -- in a column positive at fit,
-    when it is also one width beyond the range on the log scale (a skewed
-    amount's next sample can be several times the fitted max).
-
-    Unseen categories: the Good-Turing estimate of the chance that a new row has
-    a category not seen at fit is ``n1 / n``, ``n1`` the number of categories
-    seen once at fit. The ``u`` unseen rows of a batch of ``m`` are a violation
-    when ``u > e + 3 sd + 1``, ``e = m n1 / n``, ``sd**2 = e + m**2 (n1 (1 - n1
-    / n) + 2 n2) / n**2`` (batch noise plus the estimate's own error, Esty 1983;
-    ``n2`` categories seen twice). A column without categories seen once (few,
-    well-populated levels) flags any unseen category.
+    Validation at transform judges a batch against what sampling alone gives,
+    so that the folds of a cross-validation on data of one distribution do not
+    warn. Violations: a missing fraction more than three binomial standard errors
+    above the fitted one (so any missing value in a column that had none); more
+    values outside the fitted range, widened by ``range_tolerance``, than a batch
+    drawn like the training rows shows with probability 0.0001 (or one value more
+    than three range widths beyond it -- in a column positive at fit, also one
+    width beyond on the log scale); more rows of unseen categories than the
+    Good-Turing estimate (the share of training rows whose category was seen
+    once) plus three standard errors, or any unseen category when none was seen
+    once; a PSI above ``drift_threshold`` plus ``(k - 1) * (1 / m + 1 / n)``,
+    the PSI that sampling noise alone produces with ``k`` bins and ``m`` and
+    ``n`` non-missing values in the batch and at fit.
 
     Columns that are missing, extra or reordered are violations too;
     with ``on_violation="raise"`` the error starts with scikit-learn's standard
@@ -406,7 +390,7 @@ n_features)
             "target": None if target is None else target["summary"],
             "imbalance_ratio": self.imbalance_ratio,
         }
-        self._findings = _sorted_findings(rows)
+        self._findings = sort_findings(rows)
         return self
 
     def _profile_columns(self, X, target, row_key, rows):
@@ -456,19 +440,7 @@ n_features)
 
     def _table_findings(self, n_rows, n_groups, corr_names, corr_arrays):
         """Findings about the whole table: few rows, duplicates, correlations."""
-        rows = []
-        if n_rows < FEW_ROWS:
-            rows.append(
-                finding(
-                    "few_rows",
-                    None,
-                    "warning",
-                    n_rows,
-                    f"Only {n_rows} row(s): the statistics and checks are not "
-                    "reliable.",
-                    "Collect more data before modelling.",
-                )
-            )
+        rows = few_rows_findings(n_rows)
         rows.extend(duplicate_findings(n_rows - n_groups, n_rows))
         corr = correlation_matrix(corr_arrays)
         rows.extend(correlation_findings(corr_names, corr, self.correlation_threshold))
@@ -535,14 +507,7 @@ n_features)
         return self._identity(X_out)
 
     def _report_violations(self, violations, sklearn_message):
-        lines = [
-            f"  {r.column}: {r.check} (observed {r.observed}, expected {r.expected})"
-            for r in violations.itertuples(index=False)
-        ]
-        summary = (
-            f"X violates the data contract learned at fit "
-            f"({len(violations)} violation(s)):\n" + "\n".join(lines)
-        )
+        summary = violations_message(violations)
         if self.on_violation == "raise":
             prefix = f"{sklearn_message}\n" if sklearn_message else ""
             raise DataValidationError(prefix + summary, violations=violations)
@@ -644,15 +609,8 @@ n_features)
                 sklearn_message = str(exc)
         if not columns:
             return X, sklearn_message, [], []
-        profiles = self.contract_["columns"]
-        labels = list(X.columns)
-        present = set(labels)
-        pairs = [
-            (p, X[p["label"]] if is_pandas(X) else X.get_column(p["label"]))
-            for p in profiles
-            if p["label"] in present
-        ]
-        return X, sklearn_message, pairs, schema_violations(profiles, labels)
+        pairs, schema = pair_frame_columns(self.contract_["columns"], X)
+        return X, sklearn_message, pairs, schema
 
     # -- outputs -----------------------------------------------------------------
     @property
@@ -699,13 +657,3 @@ n_features)
         tags.target_tags.required = False
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-def _sorted_findings(rows):
-    """The findings as columns, most severe first, then in the order of CHECKS."""
-    severity_rank = {s: i for i, s in enumerate(SEVERITIES)}
-    check_rank = {c: i for i, c in enumerate(CHECKS)}
-    rows = sorted(
-        rows, key=lambda r: (severity_rank[r["severity"]], check_rank[r["check"]])
-    )
-    return {c: [r[c] for r in rows] for c in FINDING_COLUMNS}

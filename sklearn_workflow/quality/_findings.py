@@ -3,29 +3,28 @@
 Every check returns finding rows (plain dicts with the keys of ``FINDING_COLUMNS``).
 Column checks read the column's profile (and its factorized distinct values);
 dataset checks combine the columns' integer codes (duplicates, conflicting labels),
-their standardised values (correlations) or the target (distribution, imbalance,
-leakage).
+their standardised values (correlations) or the target (distribution, imbalance).
+The leakage screen is in ``_leakage``.
 """
 
 import numpy as np
 import pandas as pd
 
-from sklearn_workflow.quality._profile import (
-    N_LEAK_BINS,
-    NULL_LIKE,
-    quantiles_from_sorted,
-    type_families,
-)
+from sklearn_workflow.quality._profile import NULL_LIKE, type_families
 
 __all__ = [
     "CHECKS",
     "FINDING_COLUMNS",
     "SEVERITIES",
-    "column_findings",
-    "correlation_findings",
     "RowKey",
+    "column_findings",
+    "conflicting_label_findings",
+    "correlation_findings",
+    "correlation_matrix",
+    "duplicate_findings",
+    "few_rows_findings",
     "finding",
-    "leakage_findings",
+    "sort_findings",
     "target_findings",
 ]
 
@@ -61,7 +60,6 @@ ID_LIKE_UNIQUE_SHARE = 0.99
 ID_LIKE_MIN_ROWS = 10
 SKEWNESS_LIMIT = 1.0
 OUTLIER_SHARE = 0.01
-MAX_LEAK_CLASSES = 10
 _CORRELATION_CHUNK = 65536
 try:
     import pyarrow  # noqa: F401
@@ -106,63 +104,77 @@ def column_findings(data, profile, sorted_values, params):
     params : dict
         ``missing_threshold``, ``cardinality_threshold``, ``max_categories``.
     """
-    name = profile["name"]
-    kind = profile["kind"]
-    n = profile["n"]
-    n_present = n - profile["n_missing"]
-    n_unique = profile["n_unique"]
-    rows = []
+    name, kind = profile["name"], profile["kind"]
+    rows = _unsupported_findings(profile)
+    rows += _missing_findings(profile, params["missing_threshold"])
+    if kind == "other" or profile["n"] == profile["n_missing"]:
+        return rows
+    rows += _constant_findings(profile)
+    id_rows = _id_like_findings(profile, sorted_values)
+    rows += id_rows
+    if kind == "categorical" and not id_rows:
+        rows += _cardinality_findings(profile, params)
+    rows += _mixed_type_findings(profile)
+    if kind == "categorical" and data.uniques is not None and profile["n_unique"]:
+        rows += _string_findings(data, name, variants=not id_rows)
+    if kind == "numeric":
+        rows += _numeric_findings(profile, sorted_values, name)
+    return rows
 
-    if profile["n_unsupported"]:
-        types = ", ".join(
-            f"{t}: {c}" for t, c in (profile["type_counts"] or {}).items()
+
+def _unsupported_findings(profile):
+    if not profile["n_unsupported"]:
+        return []
+    name = profile["name"]
+    types = ", ".join(f"{t}: {c}" for t, c in (profile["type_counts"] or {}).items())
+    return [
+        finding(
+            "unsupported_values",
+            name,
+            "error",
+            profile["n_unsupported"],
+            f"{name} holds {profile['n_unsupported']:,} values that are not "
+            f"scalars (types: {types or profile['dtype']}); they cannot be "
+            "compared, counted or encoded.",
+            "Flatten them into scalar columns (one column per key or item) "
+            "or drop the column.",
         )
-        rows.append(
+    ]
+
+
+def _missing_findings(profile, missing_threshold):
+    name, n = profile["name"], profile["n"]
+    fraction = profile["missing_fraction"]
+    if not profile["n_missing"] or fraction <= missing_threshold:
+        return []
+    if fraction == 1.0:
+        return [
             finding(
-                "unsupported_values",
+                "missing",
                 name,
                 "error",
-                profile["n_unsupported"],
-                f"{name} holds {profile['n_unsupported']:,} values that are not "
-                f"scalars (types: {types or profile['dtype']}); they cannot be "
-                "compared, counted or encoded.",
-                "Flatten them into scalar columns (one column per key or item) "
-                "or drop the column.",
+                fraction,
+                f"{name} is entirely missing ({n:,} of {n:,} rows).",
+                "Drop the column: it carries no information.",
             )
+        ]
+    return [
+        finding(
+            "missing",
+            name,
+            "warning",
+            fraction,
+            f"{name}: {profile['n_missing']:,} missing values ({_pct(fraction)}).",
+            "Impute (SimpleImputer; add_indicator=True keeps the "
+            "missingness as a feature) or use a model that handles NaN.",
         )
+    ]
 
-    fraction = profile["missing_fraction"]
-    if profile["n_missing"] and fraction > params["missing_threshold"]:
-        if fraction == 1.0:
-            rows.append(
-                finding(
-                    "missing",
-                    name,
-                    "error",
-                    fraction,
-                    f"{name} is entirely missing ({n:,} of {n:,} rows).",
-                    "Drop the column: it carries no information.",
-                )
-            )
-        else:
-            rows.append(
-                finding(
-                    "missing",
-                    name,
-                    "warning",
-                    fraction,
-                    f"{name}: {profile['n_missing']:,} missing values "
-                    f"({_pct(fraction)}).",
-                    "Impute (SimpleImputer; add_indicator=True keeps the "
-                    "missingness as a feature) or use a model that handles NaN.",
-                )
-            )
 
-    if kind == "other" or n_present == 0:
-        return rows
-
-    if n_unique == 1:
-        rows.append(
+def _constant_findings(profile):
+    name, top = profile["name"], profile["top_fraction"] or 0.0
+    if profile["n_unique"] == 1:
+        return [
             finding(
                 "constant",
                 name,
@@ -171,87 +183,86 @@ def column_findings(data, profile, sorted_values, params):
                 f"{name} has a single value on every non-missing row.",
                 "Drop the column: a constant carries no signal.",
             )
+        ]
+    if top < QUASI_CONSTANT_SHARE:
+        return []
+    return [
+        finding(
+            "quasi_constant",
+            name,
+            "info",
+            top,
+            f"{name}: one value covers {_pct(top)} of the non-missing rows.",
+            "Check that the rare values matter; otherwise drop the column "
+            "(VarianceThreshold).",
         )
-    elif (profile["top_fraction"] or 0.0) >= QUASI_CONSTANT_SHARE:
-        rows.append(
-            finding(
-                "quasi_constant",
-                name,
-                "info",
-                profile["top_fraction"],
-                f"{name}: one value covers {_pct(profile['top_fraction'])} of the "
-                "non-missing rows.",
-                "Check that the rare values matter; otherwise drop the column "
-                "(VarianceThreshold).",
-            )
-        )
+    ]
 
-    id_like = False
-    if (
+
+def _id_like_findings(profile, sorted_values):
+    """A string or integer column unique on nearly every row."""
+    name, kind = profile["name"], profile["kind"]
+    n_present = profile["n"] - profile["n_missing"]
+    n_unique = profile["n_unique"]
+    if not (
         n_present >= ID_LIKE_MIN_ROWS
         and n_unique >= ID_LIKE_UNIQUE_SHARE * n_present
         and (kind == "categorical" or (kind == "numeric" and _integral(sorted_values)))
     ):
-        id_like = True
-        rows.append(
-            finding(
-                "id_like",
-                name,
-                "warning",
-                n_unique / n_present,
-                f"{name} looks like an identifier: {n_unique:,} distinct values "
-                f"in {n_present:,} non-missing rows.",
-                "Drop it from the features (keep it as an index or a group key "
-                "for GroupKFold): an identifier does not generalise.",
-            )
+        return []
+    return [
+        finding(
+            "id_like",
+            name,
+            "warning",
+            n_unique / n_present,
+            f"{name} looks like an identifier: {n_unique:,} distinct values "
+            f"in {n_present:,} non-missing rows.",
+            "Drop it from the features (keep it as an index or a group key "
+            "for GroupKFold): an identifier does not generalise.",
         )
+    ]
 
-    if (
-        kind == "categorical"
-        and not id_like
-        and n_unique > params["cardinality_threshold"]
-    ):
-        beyond = n_unique > params["max_categories"]
-        rows.append(
-            finding(
-                "high_cardinality",
-                name,
-                "warning",
-                n_unique,
-                f"{name} has {n_unique:,} categories"
-                + (
-                    f" (more than max_categories={params['max_categories']}: only "
-                    "the most frequent are kept, unseen categories are not checked)"
-                    if beyond
-                    else ""
-                )
-                + ".",
-                "Target-encode it (TargetEncoder) or group rare levels; one-hot "
-                f"encoding would add {n_unique:,} columns.",
-            )
+
+def _cardinality_findings(profile, params):
+    name, n_unique = profile["name"], profile["n_unique"]
+    if n_unique <= params["cardinality_threshold"]:
+        return []
+    beyond = ""
+    if n_unique > params["max_categories"]:
+        beyond = (
+            f" (more than max_categories={params['max_categories']}: only "
+            "the most frequent are kept, unseen categories are not checked)"
         )
+    return [
+        finding(
+            "high_cardinality",
+            name,
+            "warning",
+            n_unique,
+            f"{name} has {n_unique:,} categories{beyond}.",
+            "Target-encode it (TargetEncoder) or group rare levels; one-hot "
+            f"encoding would add {n_unique:,} columns.",
+        )
+    ]
 
+
+def _mixed_type_findings(profile):
     type_counts = profile["type_counts"]
-    if type_counts and len(type_families(type_counts)) > 1:
-        types = ", ".join(f"{t}: {c:,}" for t, c in type_counts.items())
-        rows.append(
-            finding(
-                "mixed_types",
-                name,
-                "warning",
-                len(type_counts),
-                f"{name} mixes Python types ({types}).",
-                "Cast the column to one type when loading (e.g. numbers stored "
-                "as text: pd.to_numeric(errors='coerce')).",
-            )
+    if not type_counts or len(type_families(type_counts)) <= 1:
+        return []
+    types = ", ".join(f"{t}: {c:,}" for t, c in type_counts.items())
+    return [
+        finding(
+            "mixed_types",
+            profile["name"],
+            "warning",
+            len(type_counts),
+            f"{profile['name']} mixes Python types ({types}).",
+            "Cast the column to one type when loading (e.g. numbers stored "
+            "as text: pd.to_numeric(errors='coerce')).",
         )
-
-    if kind == "categorical" and data.uniques is not None and n_unique:
-        rows.extend(_string_findings(data, name, variants=not id_like))
-
-    if kind == "numeric":
-        rows.extend(_numeric_findings(profile, sorted_values, name))
-    return rows
+    ]
 
 
 def _string_findings(data, name, variants=True):
@@ -416,6 +427,21 @@ class RowKey:
         return key.astype(np.int64, copy=False), len(uniques)
 
 
+def few_rows_findings(n_rows):
+    if n_rows >= FEW_ROWS:
+        return []
+    return [
+        finding(
+            "few_rows",
+            None,
+            "warning",
+            n_rows,
+            f"Only {n_rows} row(s): the statistics and checks are not reliable.",
+            "Collect more data before modelling.",
+        )
+    ]
+
+
 def duplicate_findings(n_duplicates, n_rows):
     if not n_duplicates:
         return []
@@ -489,169 +515,6 @@ def correlation_findings(names, corr, threshold):
                 f"{names[j]} is highly correlated with {names[i]} (r = {r:.3f}).",
                 f"Multicollinearity: keep one of {names[i]} and {names[j]} "
                 "(drop the column named here) or combine them.",
-            )
-        )
-    return rows
-
-
-def leak_codes(data, profile, sorted_values):
-    """Integer codes of a column for the leakage screen; missing is its own code.
-
-    Numeric and datetime columns are cut at up to ``N_LEAK_BINS`` quantiles.
-    Returns ``(codes, n_codes)`` or None for columns that cannot be coded.
-    """
-    if data.kind in ("numeric", "datetime") and sorted_values is not None:
-        if sorted_values.size == 0:
-            codes = np.zeros(data.missing.size, dtype=np.int64)
-            return codes, 1
-        edges = np.unique(
-            quantiles_from_sorted(sorted_values, np.linspace(0, 1, N_LEAK_BINS + 1))
-        )[1:]
-        # One comparison per edge (faster than a binary search per value, same
-        # result as searchsorted(edges, values, side="right")).
-        codes = np.zeros(data.values.size, dtype=np.int8)  # N_LEAK_BINS + 2 < 128
-        for edge in edges:
-            codes += data.values >= edge
-        n_codes = edges.size + 2
-        codes[np.isnan(data.values)] = n_codes - 1
-        return codes, n_codes
-    if data.codes is not None:
-        codes = data.codes.copy()
-        codes[codes < 0] = data.n_unique
-        return codes, data.n_unique + 1
-    return None
-
-
-def _auc_from_tables(table_values, table_index, positive):
-    """ROC-AUC of scores that take values from a small table (ties averaged)."""
-    n_pos = positive.sum()
-    n_neg = positive.size - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return 0.5
-    size = table_values.size
-    pos = np.bincount(table_index, weights=positive, minlength=size)
-    tot = np.bincount(table_index, minlength=size)
-    order_values, group = np.unique(table_values, return_inverse=True)
-    pos_g = np.bincount(group, weights=pos, minlength=order_values.size)
-    neg_g = np.bincount(group, weights=tot - pos, minlength=order_values.size)
-    neg_below = np.cumsum(neg_g) - neg_g
-    return float(np.sum(pos_g * (neg_below + 0.5 * neg_g)) / (n_pos * n_neg))
-
-
-def split_halves(n):
-    """Deterministic, well-mixed split of ``range(n)`` into two halves.
-
-    Fibonacci hashing of the row position (no random state, so the screen is
-    reproducible; unlike even/odd positions, it does not line up with periodic
-    data).
-
-    Returns
-    -------
-    second : ndarray of bool, shape (n,)
-        True for the rows of the second half.
-    """
-    position = np.arange(n, dtype=np.uint64)
-    return ((position * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)) & np.uint64(
-        1
-    ) == 1
-
-
-def crossfit_table(codes, n_codes, target, prior, second):
-    """Smoothed mean of ``target`` per code, learned on one half, applied to other.
-
-    Returns the table of values (``2 * n_codes``: the rates learned on the first
-    half, then on the second) and each row's index in it (rows of the first half
-    use the second half's rates and vice versa), so that a row never scores with
-    its own target.
-    """
-    # One pass: code c of the first half is cell c, of the second n_codes + c.
-    cell = codes + n_codes * second
-    count = np.bincount(cell, minlength=2 * n_codes)
-    total = np.bincount(cell, weights=target, minlength=2 * n_codes)
-    table = (total + prior) / (count + 1.0)
-    # A row of the first half reads the second half's cell, and vice versa.
-    index = codes + n_codes * (~second)
-    return table, index
-
-
-def _class_score(codes, n_codes, positive, second):
-    prior = positive.mean()
-    table, index = crossfit_table(codes, n_codes, positive, prior, second)
-    return _auc_from_tables(table, index, positive)
-
-
-def leakage_score(codes, n_codes, target, task, second):
-    """How well one column alone predicts the target, out of sample.
-
-    Classification: cross-fitted ROC-AUC of the per-code positive rate (macro
-    one-vs-rest over the ``MAX_LEAK_CLASSES`` most frequent classes).
-    Regression: absolute correlation of the cross-fitted per-code mean with y.
-    """
-    if task == "regression":
-        table, index = crossfit_table(codes, n_codes, target, target.mean(), second)
-        score = table[index]
-        if score.std() == 0 or target.std() == 0:
-            return 0.0
-        return float(abs(np.corrcoef(score, target)[0, 1]))
-    classes = np.bincount(target)
-    order = np.argsort(-classes, kind="stable")
-    if classes.size == 2:
-        return _class_score(codes, n_codes, (target == 1).astype(np.float64), second)
-    aucs = [
-        _class_score(codes, n_codes, (target == c).astype(np.float64), second)
-        for c in order[:MAX_LEAK_CLASSES]
-        if classes[c] > 0
-    ]
-    return float(np.mean(aucs)) if aucs else 0.5
-
-
-def missingness_score(missing, target, task):
-    """How well the missing indicator alone predicts the target (in sample)."""
-    if not missing.any() or missing.all():
-        return 0.0
-    codes = missing.astype(np.int64)
-    if task == "regression":
-        if target.std() == 0:
-            return 0.0
-        return float(abs(np.corrcoef(codes, target)[0, 1]))
-    classes = np.bincount(target)
-    aucs = []
-    for c in np.argsort(-classes, kind="stable")[:MAX_LEAK_CLASSES]:
-        if classes[c] == 0 or (classes.size == 2 and c == 0):
-            continue
-        positive = (target == c).astype(np.float64)
-        auc = _auc_from_tables(np.array([0.0, 1.0]), codes, positive)
-        aucs.append(max(auc, 1.0 - auc))
-    return float(np.mean(aucs)) if aucs else 0.0
-
-
-def leakage_findings(name, score, missing_score, task, threshold):
-    metric = "ROC-AUC" if task == "classification" else "|correlation|"
-    rows = []
-    if score > threshold:
-        rows.append(
-            finding(
-                "leakage",
-                name,
-                "error",
-                score,
-                f"{name} alone predicts the target almost perfectly "
-                f"(out-of-sample {metric} {score:.3f}): a leakage suspect.",
-                "Check that it is known at prediction time; if it is recorded "
-                "after the outcome, drop it.",
-            )
-        )
-    elif missing_score > threshold:
-        rows.append(
-            finding(
-                "leakage",
-                name,
-                "error",
-                missing_score,
-                f"Whether {name} is missing predicts the target almost perfectly "
-                f"({metric} {missing_score:.3f}): a leakage suspect.",
-                "Find out why it is missing; if the gap is filled only after the "
-                "outcome, drop the column.",
             )
         )
     return rows
@@ -743,3 +606,13 @@ def conflicting_label_findings(groups, n_groups, target_codes, n_labels, name):
             "(the error floor of any model).",
         )
     ]
+
+
+def sort_findings(rows):
+    """The findings as columns, most severe first, then in the order of CHECKS."""
+    severity_rank = {s: i for i, s in enumerate(SEVERITIES)}
+    check_rank = {c: i for i, c in enumerate(CHECKS)}
+    rows = sorted(
+        rows, key=lambda r: (severity_rank[r["severity"]], check_rank[r["check"]])
+    )
+    return {c: [r[c] for r in rows] for c in FINDING_COLUMNS}

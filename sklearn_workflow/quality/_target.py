@@ -8,17 +8,11 @@ scores only need to know whether it is a classification.
 import numpy as np
 
 from sklearn_workflow.problem._task import is_classification, normalize_task
-from sklearn_workflow.quality._findings import (
-    leak_codes,
-    leakage_findings,
-    leakage_score,
-    missingness_score,
-    split_halves,
-    target_findings,
-)
+from sklearn_workflow.quality._findings import target_findings
+from sklearn_workflow.quality._leakage import split_halves
 from sklearn_workflow.quality._profile import read_column
 
-__all__ = ["column_leakage", "prepare_target"]
+__all__ = ["prepare_target"]
 
 
 def _read_target(y, n_rows):
@@ -150,23 +144,3 @@ def prepare_target(y, n_rows, *, task, imbalance_ratio):
         "codes": ydata.codes,
         "n_labels": max(ydata.n_unique, 1),
     }
-
-
-def column_leakage(data, profile, sorted_values, target, *, id_like, threshold):
-    """Leakage findings of one column: it, or whether it is missing, predicts y.
-
-    An identifier is unique per row: out of sample, it scores every row with the
-    prior, so its screen is skipped (its missingness is not).
-    """
-    task, keep, y_target = target["coarse_task"], target["keep"], target["y"]
-    missing = data.missing if target["all_kept"] else data.missing[keep]
-    score = 0.0
-    if not (id_like and profile["kind"] == "categorical"):
-        coded = leak_codes(data, profile, sorted_values)
-        if coded is not None:
-            codes, n_codes = coded
-            if not target["all_kept"]:
-                codes = codes[keep]
-            score = leakage_score(codes, n_codes, y_target, task, target["half"])
-    miss = missingness_score(missing, y_target, task)
-    return leakage_findings(profile["name"], score, miss, task, threshold)

@@ -4,8 +4,27 @@ Every check takes the fitted column profiles (``contract_["columns"]`` of
 :class:`~sklearn_workflow.quality.DataQualityChecker`) and the batch's columns,
 and returns violation rows (plain dicts with the keys of ``VIOLATION_COLUMNS``):
 the schema (missing, extra or reordered columns), then per column its kind, its
-missing fraction, its range, its unseen categories and its drift (PSI). The
-statistics behind each rule are in the checker's Notes.
+missing fraction, its range, its unseen categories and its drift (PSI).
+
+Each rule compares the batch with what sampling alone gives (``m`` non-missing
+values in the batch, ``n`` at fit):
+
+- missing: the batch's fraction ``q`` exceeds the fitted ``p`` by more than
+  ``3 sqrt(p (1 - p) / m)`` (so any missing value where there was none);
+- drift: ``PSI - (k - 1) (1 / m + 1 / n) > drift_threshold``, the second term
+  being the PSI that noise alone produces with ``k`` bins;
+- out_of_range: under exchangeability each new value lies above the fitted max,
+  or below the min, with probability at most ``1 / (n + 1)``; the ``s`` values
+  outside the range widened by ``range_tolerance`` are a violation when
+  ``P(S >= s) = q_s (1 + s n / (n + m - s)) < 0.0001``, with
+  ``q_s = prod_{i<s} (m - i) / (n + m - i)`` (:func:`out_of_range_chance`), or
+  when one value is more than three range widths beyond the widened range (in a
+  column positive at fit, also one width beyond the log range);
+- unseen_categories: the Good-Turing chance that a new row's category is unseen
+  is ``n1 / n`` (``n1`` categories seen once at fit, ``n2`` twice); the ``u``
+  unseen rows are a violation when ``u > e + 3 sd + 1``, ``e = m n1 / n``,
+  ``sd**2 = e + m**2 (n1 (1 - n1 / n) + 2 n2) / n**2`` (batch noise plus the
+  estimate's own error, Esty 1983); without ``n1`` any unseen category is.
 """
 
 import math
@@ -20,6 +39,7 @@ from sklearn_workflow.quality._drift import (
 )
 from sklearn_workflow.quality._profile import read_column
 from sklearn_workflow.report import format_value
+from sklearn_workflow.utils._dataframe import get_column
 
 __all__ = [
     "VIOLATION_CHECKS",
@@ -28,7 +48,9 @@ __all__ = [
     "batch_violations",
     "column_violations",
     "out_of_range_chance",
+    "pair_frame_columns",
     "schema_violations",
+    "violations_message",
 ]
 
 VIOLATION_COLUMNS = (
@@ -130,6 +152,34 @@ def schema_violations(profiles, labels):
             )
         )
     return rows
+
+
+def pair_frame_columns(profiles, X):
+    """Pair each fitted profile with the frame's column of the same label.
+
+    Returns
+    -------
+    pairs : list of (dict, column)
+        The fitted columns present in ``X``.
+    schema_rows : list of dict
+        :func:`schema_violations` of ``X``'s columns.
+    """
+    labels = list(X.columns)
+    present = set(labels)
+    pairs = [(p, get_column(X, p["label"])) for p in profiles if p["label"] in present]
+    return pairs, schema_violations(profiles, labels)
+
+
+def violations_message(violations):
+    """The text of the warning or error that lists a batch's violations."""
+    lines = [
+        f"  {r.column}: {r.check} (observed {r.observed}, expected {r.expected})"
+        for r in violations.itertuples(index=False)
+    ]
+    return (
+        f"X violates the data contract learned at fit "
+        f"({len(violations)} violation(s)):\n" + "\n".join(lines)
+    )
 
 
 def read_batch_column(profile, col):

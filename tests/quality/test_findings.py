@@ -5,10 +5,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from sklearn_workflow.quality._findings import (
-    RowKey,
+from sklearn_workflow.quality._findings import RowKey, correlation_matrix
+from sklearn_workflow.quality._leakage import (
     _auc_from_tables,
-    correlation_matrix,
     crossfit_table,
     leakage_score,
     split_halves,
@@ -90,7 +89,7 @@ def test_correlation_matrix_matches_numpy_and_skips_missing(rng):
 
 
 def test_leak_codes_bin_numbers_by_quantile_and_missing_apart(rng):
-    from sklearn_workflow.quality._findings import leak_codes
+    from sklearn_workflow.quality._leakage import leak_codes
     from sklearn_workflow.quality._profile import profile_column, read_column
 
     values = rng.normal(size=500)
