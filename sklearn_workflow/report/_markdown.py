@@ -8,6 +8,9 @@ __all__ = ["markdown_table"]
 def markdown_table(rows, columns=None, *, digits=4):
     """A GitHub-flavoured Markdown table, every cell formatted by format_value.
 
+    The header names are written as text (a column named 2024 stays "2024"); a
+    ``|`` or a line break in a name or a cell is escaped so the table holds.
+
     Parameters
     ----------
     rows : DataFrame or iterable of sequences
@@ -34,7 +37,9 @@ def markdown_table(rows, columns=None, *, digits=4):
         columns = list(rows.columns)
         rows = rows.itertuples(index=False)
     lines = [
-        "| " + " | ".join(format_value(c, style="markdown") for c in columns) + " |",
+        "| "
+        + " | ".join(format_value(str(c), style="markdown") for c in columns)
+        + " |",
         "|" + "---|" * len(columns),
     ]
     lines += [

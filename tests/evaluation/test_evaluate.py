@@ -185,7 +185,9 @@ def test_evaluate_regression_baseline_and_improvement(global_random_seed):
     np.testing.assert_allclose(report.cv["scores"], expected_cv)
     assert report.cv["mean"] == pytest.approx(expected_cv.mean())
     assert report.confusion_matrix is None
-    assert "% better" in report.to_markdown()
+    markdown = report.to_markdown()
+    assert f"| rmse | {rmse:.4g} | {baseline_rmse:.4g} |" in markdown
+    assert f"{(1 - rmse / baseline_rmse) * 100:.4g}% better" in markdown
     matplotlib.pyplot.close(report.plot())
 
 
@@ -298,6 +300,13 @@ def test_evaluate_verdict_with_the_churn_card(binary):
     assert report.to_html(full_page=True, plots=False).startswith("<!DOCTYPE html>")
     markdown = report.to_markdown()
     assert "TN = " in markdown and "| recall >= 0.8 |" in markdown
+    words = {True: "met", False: "NOT met"}
+    recall_row = f"| recall >= 0.8 | {recall:.4g} | >= | 0.8 | {words[recall >= 0.8]} |"
+    assert recall_row in markdown
+    title = "MET" if report.verdict.met else "NOT MET"
+    assert f"## Verdict: {title}\n" in markdown
+    verdict_repr = words[report.verdict.met]
+    assert repr(report).endswith(f"verdict={verdict_repr})")
 
 
 def test_evaluate_undefined_metric_is_none_in_json(binary):
@@ -306,6 +315,8 @@ def test_evaluate_undefined_metric_is_none_in_json(binary):
     report = evaluate(model, X_test[only_ones], y_test[only_ones], latency_calls=0)
     assert np.isnan(report.metrics["roc_auc"])
     assert report.to_dict()["metrics"]["roc_auc"] is None
+    assert "| roc_auc | - | " in report.to_markdown()  # the row stays, written "-"
+    assert "nan" not in report.to_html(plots=False).lower()
 
 
 @pytest.mark.parametrize(
