@@ -1,11 +1,16 @@
 """The data-quality report: text (the classic printed report), dict and HTML."""
 
-import math
-
 import numpy as np
 import pandas as pd
 
-from sklearn_workflow.report import html_page, section, table_to_html
+from sklearn_workflow.report import (
+    figure_to_html,
+    format_value,
+    html_page,
+    section,
+    table_to_html,
+    to_jsonable,
+)
 
 __all__ = ["QualityReport"]
 
@@ -13,21 +18,6 @@ _RULE = "=" * 60
 _SUMMARY_ROWS = ("count", "mean", "std", "min", "25%", "50%", "75%", "max")
 _SUMMARY_KEYS = ("count", "mean", "std", "min", "q25", "q50", "q75", "max")
 _MAX_LEVELS_SHOWN = 10
-
-
-def _json_value(value):
-    """A JSON-serialisable copy: numpy scalars to Python, NaN and inf to None."""
-    if isinstance(value, dict):
-        return {str(k): _json_value(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_value(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
 
 
 class QualityReport:
@@ -113,14 +103,17 @@ class QualityReport:
     def __str__(self):
         s = self.summary
         n = s["n_rows"]
-        lines = [_RULE, "DATA QUALITY REPORT", _RULE, "", f"Rows: {n:,}"]
+        lines = [_RULE, "DATA QUALITY REPORT", _RULE, "", f"Rows: {format_value(n)}"]
         lines.append(f"Columns: {s['n_columns']}")
         missing = self._missing()
         if missing:
             lines += ["", "--- Missing Values ---"]
-            lines += [f"  {c}: {k:,} ({pct:.2f}%)" for c, (k, pct) in missing.items()]
+            lines += [
+                f"  {c}: {format_value(k)} ({pct:.2f}%)"
+                for c, (k, pct) in missing.items()
+            ]
         dup = s["n_duplicates"]
-        lines += ["", f"Duplicate rows: {dup:,} ({100 * dup / n:.2f}%)"]
+        lines += ["", f"Duplicate rows: {format_value(dup)} ({100 * dup / n:.2f}%)"]
         lines += ["", "--- Data Types ---"]
         lines += [f"  {d}: {c} columns" for d, c in self._dtypes().items()]
         numeric = self.numeric_summary()
@@ -130,7 +123,7 @@ class QualityReport:
         if categorical:
             lines += ["", "--- Categorical Cardinality ---"]
             for c, entry in categorical.items():
-                lines.append(f"  {c}: {entry['n_unique']:,} unique values")
+                lines.append(f"  {c}: {format_value(entry['n_unique'])} unique values")
                 if "value_counts" in entry:
                     lines.append(f"    Values: {entry['value_counts']}")
         target = s.get("target")
@@ -147,9 +140,11 @@ class QualityReport:
                     lines.append(f"  WARNING: Imbalanced! Ratio = {ratio:.2f}")
             else:
                 lines.append(
-                    f"  continuous: mean {target['mean']:.4g}, std "
-                    f"{target['std']:.4g}, min {target['min']:.4g}, "
-                    f"max {target['max']:.4g}"
+                    "  continuous: "
+                    + ", ".join(
+                        f"{key} {format_value(target[key])}"
+                        for key in ("mean", "std", "min", "max")
+                    )
                 )
         f = self.findings
         lines += ["", f"--- Findings ({len(f)}) ---"]
@@ -166,8 +161,8 @@ class QualityReport:
         counts = self.findings["severity"].value_counts()
         parts = ", ".join(f"{int(counts.get(k, 0))} {k}" for k in ("error", "warning"))
         return (
-            f"<QualityReport: {s['n_rows']:,} rows x {s['n_columns']} columns, "
-            f"{parts} finding(s)>"
+            f"<QualityReport: {format_value(s['n_rows'])} rows x "
+            f"{s['n_columns']} columns, {parts} finding(s)>"
         )
 
     def to_dict(self):
@@ -200,7 +195,7 @@ class QualityReport:
             "columns": s["columns"],
             "findings": self.findings.to_dict(orient="records"),
         }
-        return _json_value(out)
+        return to_jsonable(out)
 
     def to_html(self, *, figure=None):
         """The report as a self-contained HTML page.
@@ -217,8 +212,6 @@ class QualityReport:
         return html_page("Data quality report", *self._html_sections(figure))
 
     def _html_sections(self, figure=None):
-        from sklearn_workflow.report import figure_to_html
-
         s = self.summary
         n = s["n_rows"]
         overview = pd.DataFrame(
