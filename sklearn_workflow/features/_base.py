@@ -201,7 +201,7 @@ class _ColumnTransformerMixin:
                 )
             pairs.append(tuple(self._resolve_column(key, param) for key in pair))
         if not pairs:
-            raise self._column_error(param, "it must name at least one pair.")
+            raise self._column_error(param, "it must name at least one column.")
         return pairs
 
     def _selected_columns(self, X, param="columns"):

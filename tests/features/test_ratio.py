@@ -188,7 +188,7 @@ def test_ratio_features_numpy_positions_and_set_output(rng):
             [],
             pd.DataFrame({"a": [1.0], "b": [2.0]}),
             ValueError,
-            r"pairs=\[\]: it must name at least one pair",
+            r"pairs=\[\]: it must name at least one column",
         ),
         (
             [(0, 3)],
