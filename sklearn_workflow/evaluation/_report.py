@@ -128,99 +128,28 @@ class EvaluationReport:
 
         A content is a DataFrame (a table), a str (a paragraph) or
         ``("pre", text)`` (preformatted text); a part that does not apply to
-        this report is left out.
+        this report (its attribute is None) is left out.
         """
-        parts = [
-            (self._verdict_title(), self._verdict_frame()),
-            ("Test metrics against the baselines", self.metrics_frame()),
-            ("Improvement over the baseline", self._improvement_text()),
-            ("Confusion matrix", self._confusion_frame()),
-            ("Classification report", self._classification_report_block()),
-            ("Cross-validation", self._cv_text()),
-            ("Single-row prediction latency", self._latency_text()),
-            ("Train/test contamination", self._contamination_text()),
-            ("Note", self._baseline_note()),
-        ]
-        return [(title, content) for title, content in parts if content is not None]
-
-    def _verdict_title(self):
         met = None if self.verdict is None else self.verdict.met
-        return f"Verdict: {verdict_word(met).upper()}"
-
-    def _verdict_frame(self):
-        """The card's criteria: value, comparison, target and the verdict word."""
-        if self.verdict is None:
-            return None
-        columns = ["criterion", "value", "comparison", "target", "met"]
-        frame = self.verdict.to_frame()[columns]
-        frame["met"] = [verdict_word(met) for met in frame["met"]]
-        return frame
-
-    def _improvement_text(self):
-        if self.baseline_improvement is None:
-            return None
-        imp = self.baseline_improvement
-        return (
-            f"RMSE {format_value(imp['model'])} against "
-            f"{format_value(imp['baseline'])} for {imp['baseline_name']}: "
-            f"{format_value(imp['improvement_pct'])}% better."
-        )
-
-    def _confusion_frame(self):
-        """The confusion matrix; a binary one names its cells TN, FP, FN, TP."""
-        cm = self.confusion_matrix
-        if cm is None:
-            return None
-        labels = cm["labels"]
-        if "tn" in cm:
-            cells = [[f"TN = {cm['tn']}", f"FP = {cm['fp']}"]]
-            cells.append([f"FN = {cm['fn']}", f"TP = {cm['tp']}"])
-        else:
-            cells = cm["matrix"]
-        frame = pd.DataFrame(cells, columns=[f"predicted {lab}" for lab in labels])
-        frame.insert(0, "", [f"true {lab}" for lab in labels])
-        return frame
-
-    def _classification_report_block(self):
-        if self.classification_report_text is None:
-            return None
-        return ("pre", self.classification_report_text)
-
-    def _cv_text(self):
-        if self.cv is None:
-            return None
-        cv = self.cv
-        return (
-            f"{cv['n_splits']}-fold CV {cv['metric']}: "
-            f"{format_value(cv['mean'])} +/- {format_value(cv['std'])}"
-        )
-
-    def _latency_text(self):
-        if self.latency is None:
-            return None
-        lat = self.latency
-        limit = "" if lat["limit_ms"] is None else f" (limit {lat['limit_ms']:g} ms)"
-        return (
-            f"median {lat['median_ms']:.2f} ms, p95 {lat['p95_ms']:.2f} ms "
-            f"over {lat['n_calls']} calls{limit}"
-        )
-
-    def _contamination_text(self):
-        if self.contamination is None:
-            return None
-        con = self.contamination
-        return (
-            f"{con['n_test_rows_in_train']} of {self.n_test} test rows "
-            f"({con['fraction']:.1%}) also appear in the training data."
-        )
-
-    def _baseline_note(self):
-        if not any(row["fit_on"] == "test" for row in self.baselines):
-            return None
-        return (
-            "No training data was given: the baselines were fitted on the test "
-            "rows (an optimistic baseline)."
-        )
+        parts = [
+            (f"Verdict: {verdict_word(met).upper()}", self.verdict, _verdict_frame),
+            ("Test metrics against the baselines", self, _metrics_frame),
+            ("Improvement over the baseline", self.baseline_improvement, _improvement),
+            ("Confusion matrix", self.confusion_matrix, _confusion_frame),
+            ("Classification report", self.classification_report_text, _pre),
+            ("Cross-validation", self.cv, _cv_sentence),
+            ("Single-row prediction latency", self.latency, _latency_sentence),
+            (
+                "Train/test contamination",
+                self.contamination,
+                lambda con: _contamination_sentence(con, self.n_test),
+            ),
+            ("Note", self.baselines, _baseline_note),
+        ]
+        contents = [
+            (title, write(value)) for title, value, write in parts if value is not None
+        ]
+        return [(title, content) for title, content in contents if content is not None]
 
     # --------------------------------------------------------------- exports
     def to_markdown(self):
@@ -398,3 +327,69 @@ def _say_instead(ax, text):
     """An empty axis that says why its plot is missing."""
     ax.text(0.5, 0.5, text, ha="center", va="center")
     ax.set_axis_off()
+
+
+def _metrics_frame(report):
+    return report.metrics_frame()
+
+
+def _verdict_frame(verdict):
+    """The card's criteria: value, comparison, target and the verdict word."""
+    columns = ["criterion", "value", "comparison", "target", "met"]
+    frame = verdict.to_frame()[columns]
+    frame["met"] = [verdict_word(met) for met in frame["met"]]
+    return frame
+
+
+def _improvement(imp):
+    return (
+        f"RMSE {format_value(imp['model'])} against "
+        f"{format_value(imp['baseline'])} for {imp['baseline_name']}: "
+        f"{format_value(imp['improvement_pct'])}% better."
+    )
+
+
+def _confusion_frame(cm):
+    """The confusion matrix; a binary one names its cells TN, FP, FN, TP."""
+    labels = cm["labels"]
+    if "tn" in cm:
+        cells = [[f"TN = {cm['tn']}", f"FP = {cm['fp']}"]]
+        cells.append([f"FN = {cm['fn']}", f"TP = {cm['tp']}"])
+    else:
+        cells = cm["matrix"]
+    frame = pd.DataFrame(cells, columns=[f"predicted {lab}" for lab in labels])
+    frame.insert(0, "", [f"true {lab}" for lab in labels])
+    return frame
+
+
+def _pre(text):
+    return ("pre", text)
+
+
+def _cv_sentence(cv):
+    mean, std = format_value(cv["mean"]), format_value(cv["std"])
+    return f"{cv['n_splits']}-fold CV {cv['metric']}: {mean} +/- {std}"
+
+
+def _latency_sentence(lat):
+    limit = "" if lat["limit_ms"] is None else f" (limit {lat['limit_ms']:g} ms)"
+    return (
+        f"median {lat['median_ms']:.2f} ms, p95 {lat['p95_ms']:.2f} ms "
+        f"over {lat['n_calls']} calls{limit}"
+    )
+
+
+def _contamination_sentence(con, n_test):
+    return (
+        f"{con['n_test_rows_in_train']} of {n_test} test rows "
+        f"({con['fraction']:.1%}) also appear in the training data."
+    )
+
+
+def _baseline_note(baselines):
+    if not any(row["fit_on"] == "test" for row in baselines):
+        return None
+    return (
+        "No training data was given: the baselines were fitted on the test "
+        "rows (an optimistic baseline)."
+    )

@@ -8,6 +8,7 @@ import pytest
 from sklearn.base import BaseEstimator
 from sklearn.compose import make_column_transformer
 from sklearn.datasets import make_classification, make_regression
+from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import (
@@ -533,3 +534,23 @@ def test_evaluate_given_task_agrees_with_the_card(binary):
         latency_calls=0,
     )
     assert report.task == "binary_classification" and report.verdict is not None
+
+
+def test_evaluate_report_shows_a_verdict_that_is_not_met(binary):
+    _, X_train, X_test, y_train, y_test = binary
+    model = DummyClassifier(strategy="most_frequent").fit(X_train, y_train)
+    spec = ProblemSpec(
+        name="p",
+        type="binary_classification",
+        target="y",
+        success_metric="recall",
+        threshold=0.5,
+    )
+    report = evaluate(model, X_test, y_test, spec=spec, latency_calls=0)
+    assert report.metrics["recall"] == 0.0 and not report.verdict.met
+    markdown = report.to_markdown()
+    assert "## Verdict: NOT MET\n" in markdown
+    assert "| recall >= 0.5 | 0 | >= | 0.5 | NOT met |" in markdown
+    html = report.to_html(plots=False)
+    assert "<h2>Verdict: NOT MET</h2>" in html and "NOT met</td>" in html
+    assert repr(report).endswith("verdict=NOT met)")
