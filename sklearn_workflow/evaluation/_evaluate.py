@@ -196,6 +196,22 @@ def evaluate(
 
     >>> report.contamination["n_test_rows_in_train"] > 0
     True
+
+    The task comes from the estimator before the target: support tickets take
+    six integer values, which :func:`~sklearn_workflow.problem.infer_task`
+    reads as classes, but a regressor predicts them as a number, and a task
+    that says otherwise is an error:
+
+    >>> from sklearn.linear_model import Ridge
+    >>> tickets = Ridge().fit(X_train[["tenure_months"]], X_train["support_tickets"])
+    >>> evaluate(tickets, X_test[["tenure_months"]], X_test["support_tickets"],
+    ...          latency_calls=0).task
+    'regression'
+    >>> evaluate(tickets, X_test[["tenure_months"]], X_test["support_tickets"],
+    ...          task="multiclass_classification")
+    Traceback (most recent call last):
+    ...
+    ValueError: task='multiclass_classification' but the estimator is a regressor
     """
     check_is_fitted(estimator)
     y_test = _target(y_test, "y_test")
