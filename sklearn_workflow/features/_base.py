@@ -21,7 +21,7 @@ from numbers import Integral
 
 import numpy as np
 from scipy import sparse
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklearn_workflow.utils._dataframe import (
     column_kind,
@@ -78,6 +78,8 @@ class _ColumnTransformerMixin:
     Hooks for the subclasses:
 
     - ``_learn(X)``: what ``fit`` learns, from the checked ``X``;
+    - ``_transform(X)``: the output of ``transform``, from the checked ``X``;
+    - ``_names_out(names)``: the output names, from the input names;
     - ``_default_kinds``: the column kinds (see ``column_kind``) that
       ``columns=None`` selects;
     - ``_default_columns(X)``: the positions ``columns=None`` selects, for a
@@ -111,6 +113,42 @@ class _ColumnTransformerMixin:
         """
         self._learn(self._check_input(X, reset=True))
         return self
+
+    def transform(self, X):
+        """Compute the new columns and pass the other columns through.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Data with the columns seen at fit.
+
+        Returns
+        -------
+        X_out : DataFrame or ndarray
+            The columns named by ``get_feature_names_out``. pandas in gives
+            pandas out (same index), polars in gives polars out, arrays in give
+            an array out, unless ``set_output`` asks otherwise.
+        """
+        check_is_fitted(self)
+        return self._transform(self._check_input(X, reset=False))
+
+    def get_feature_names_out(self, input_features=None):
+        """Output column names.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input names; by default ``feature_names_in_`` (or ``x0``, ``x1``,
+            ... without it). When both are known they must be equal.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            The names of the columns that ``transform`` returns, in order.
+        """
+        check_is_fitted(self)
+        names = self._names_out(self._input_names(input_features))
+        return np.asarray(names, dtype=object)
 
     # -- input ---------------------------------------------------------------------
 

@@ -5,7 +5,6 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
 from sklearn_workflow.features._base import _ColumnTransformerMixin
 from sklearn_workflow.utils._dataframe import is_polars
@@ -278,22 +277,8 @@ class Binner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         categories = pd.CategoricalDtype(self.labels_[k], ordered=True)
         return [pd.Series(pd.Categorical.from_codes(codes, dtype=categories))]
 
-    def transform(self, X):
-        """Replace (or complement) each fitted column by its bins.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Data with the columns seen at fit.
-
-        Returns
-        -------
-        X_out : DataFrame or ndarray
-            The encoded bins in place of (or, with ``keep_original``, next to)
-            each fitted column; the other columns unchanged.
-        """
-        check_is_fitted(self)
-        X = self._check_input(X, reset=False)
+    def _transform(self, X):
+        """The encoded bins in place of (or next to) each fitted column."""
         container = get_output_container(self, "transform")
         polars_out = container == "polars" or (container == "default" and is_polars(X))
         binned = {}
@@ -311,25 +296,11 @@ class Binner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
             return [f"{name}_bin{b}" for b in range(self.n_bins_[k])]
         return [f"{name}_{label}" for label in self.labels_[k]]
 
-    def get_feature_names_out(self, input_features=None):
-        """Output column names.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Input names; by default ``feature_names_in_`` (or ``x0``, ``x1``, ...).
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            ``<column>_bin`` (ordinal, label) or one ``<column>_<label>`` per bin
-            (onehot) for each binned column, in its place; the other names as is.
-        """
-        check_is_fitted(self)
-        names = self._input_names(input_features)
+    def _names_out(self, names):
+        """``<column>_bin`` (ordinal, label) or one ``<column>_<label>`` per bin
+        (onehot) for each binned column, in its place; the other names as is."""
         binned = {
             int(i): self._names_for(names[i], k)
             for k, i in enumerate(self.column_indices_)
         }
-        out = self._in_place(names.__getitem__, binned)
-        return np.asarray(out, dtype=object)
+        return self._in_place(names.__getitem__, binned)

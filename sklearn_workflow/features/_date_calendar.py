@@ -124,10 +124,22 @@ class CivilCalendar:
         self.ticks = ticks
         self.ticks_per_day = ticks_per_day
 
+    # Parts that one computation fills together: the part and that computation.
+    _FILLED_BY = {
+        "year": "civil",
+        "month": "civil",
+        "day": "civil",
+        "iso_week": "iso",
+        "iso_year": "iso",
+    }
+
     def __getattr__(self, name):
         # Only called for names that are not set yet: compute, store and return.
         if name.startswith("_"):
             raise AttributeError(name)
+        if name in self._FILLED_BY:
+            getattr(self, self._FILLED_BY[name])  # stores the part with its siblings
+            return self.__dict__[name]
         compute = getattr(type(self), "_" + name, None)
         if compute is None:
             raise AttributeError(name)
@@ -181,18 +193,6 @@ class CivilCalendar:
         self.__dict__.update(year=year, month=month, day=day)
         return True
 
-    def _year(self):
-        self.civil  # noqa: B018 (fills year, month and day)
-        return self.__dict__["year"]
-
-    def _month(self):
-        self.civil  # noqa: B018
-        return self.__dict__["month"]
-
-    def _day(self):
-        self.civil  # noqa: B018
-        return self.__dict__["day"]
-
     def _day_of_week(self):
         # 1970-01-01 was a Thursday (3 with Monday = 0).
         return (self.days + 3) % 7
@@ -230,14 +230,6 @@ class CivilCalendar:
         iso_year = year - before + after
         self.__dict__.update(iso_week=thursday // 7 + 1, iso_year=iso_year)
         return True
-
-    def _iso_week(self):
-        self.iso  # noqa: B018
-        return self.__dict__["iso_week"]
-
-    def _iso_year(self):
-        self.iso  # noqa: B018
-        return self.__dict__["iso_year"]
 
     def _iso_weeks_in_year(self):
         # An ISO year has 53 weeks when it starts on a Thursday, or on a

@@ -9,7 +9,6 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
 from sklearn_workflow.features._base import _ColumnTransformerMixin
 from sklearn_workflow.features._date_calendar import CivilCalendar, ticks_of
@@ -588,24 +587,6 @@ class DateFeatureExtractor(_ColumnTransformerMixin, TransformerMixin, BaseEstima
         return max(min(lows), 2), min(max(highs), 9997)
 
     # Transform -----------------------------------------------------------------------
-    def transform(self, X):
-        """Add the date features and drop (or keep) the date columns.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Same columns as at fit.
-
-        Returns
-        -------
-        X_out : DataFrame or ndarray of shape (n_samples, n_features_out)
-            The other columns unchanged, then the float64 date features; the
-            container follows ``set_output`` (by default the input's kind).
-        """
-        check_is_fitted(self)
-        X = self._check_input(X, reset=False)
-        return self._transform(X)
-
     def _holiday_days(self, day_ranges):
         """Sorted day numbers of the holidays around the days of the data."""
         known = self.holidays_.view(np.int64)
@@ -646,6 +627,7 @@ class DateFeatureExtractor(_ColumnTransformerMixin, TransformerMixin, BaseEstima
         return plan
 
     def _transform(self, X, parsed=None):
+        """The other columns unchanged, then the float64 date features."""
         names = self._names_
         plan = self._plan()
         n = n_rows(X)
@@ -711,26 +693,10 @@ class DateFeatureExtractor(_ColumnTransformerMixin, TransformerMixin, BaseEstima
             self, X, passthrough, names_out[len(passthrough) :], block
         )
 
-    def get_feature_names_out(self, input_features=None):
-        """Names of the output columns.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Must match ``feature_names_in_`` when both are known.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            The passed-through columns, then ``<column>_<feature>`` for each
-            date feature.
-        """
-        check_is_fitted(self)
-        input_features = self._input_names(input_features)
-        key_names = {
-            key: input_features[position] for key, position in self._positions_.items()
-        }
-        return np.asarray(self._output_names(input_features, key_names), dtype=object)
+    def _names_out(self, names):
+        """The passed-through names, then ``<column>_<feature>`` per feature."""
+        key_names = {key: names[p] for key, p in self._positions_.items()}
+        return self._output_names(names, key_names)
 
     def _output_names(self, input_features, key_names):
         dropped = (

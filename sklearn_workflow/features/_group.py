@@ -4,7 +4,6 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
 from sklearn_workflow.features._base import (
     NUMERIC_KINDS,
@@ -376,21 +375,8 @@ class GroupAggregator(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
             n_previous = len(step)
         return groups
 
-    def transform(self, X):
-        """Append the statistics of each row's group.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Data with the columns seen at fit.
-
-        Returns
-        -------
-        X_out : DataFrame or ndarray
-            The input columns, then one float column per aggregation.
-        """
-        check_is_fitted(self)
-        X = self._check_input(X, reset=False)
+    def _transform(self, X):
+        """The input columns, then the statistics of each row's group."""
         groups = self._group_of_rows(X)
         unseen = groups < 0
         if unseen.any() and self.handle_unknown == "error":
@@ -409,24 +395,10 @@ class GroupAggregator(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         values += [table[:, j] for j in range(table.shape[1])]
         return self._output(X, self.get_feature_names_out(), values)
 
-    def get_feature_names_out(self, input_features=None):
-        """Output column names: the input names, then one name per aggregation.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Input names; by default ``feature_names_in_`` (or ``x0``, ``x1``, ...).
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            The new ones are ``<column>_<aggregation>_by_<by>``.
-        """
-        check_is_fitted(self)
-        names = self._input_names(input_features)
+    def _names_out(self, names):
+        """The input names, then ``<column>_<aggregation>_by_<by>`` per output."""
         suffix = "_".join(names[i] for i in self.by_indices_)
-        new = [
+        return names + [
             f"{names[p]}_{agg}_by_{suffix}"
             for p, (_, agg) in zip(self.aggregation_indices_, self.aggregations_)
         ]
-        return np.asarray(names + new, dtype=object)

@@ -4,7 +4,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
 from sklearn_workflow.features._base import _ColumnTransformerMixin
 from sklearn_workflow.utils._param_validation import Interval, StrOptions
@@ -193,23 +192,8 @@ class LogTransformer(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         self.offset_ = offset
         self._check_unique_names(self.get_feature_names_out())
 
-    def transform(self, X):
-        """Log-transform the fitted columns; pass the others through.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Data with the columns seen at fit.
-
-        Returns
-        -------
-        X_out : DataFrame or ndarray
-            ``<column>_log`` in place of (or, with ``keep_original``, next to)
-            each fitted column. pandas in gives pandas out (same index), polars in
-            gives polars out, unless ``set_output`` asks otherwise.
-        """
-        check_is_fitted(self)
-        X = self._check_input(X, reset=False)
+    def _transform(self, X):
+        """``<column>_log`` in place of (or next to) each fitted column."""
         transformed = {}
         for k, i in enumerate(self.column_indices_):
             x = self._numeric_column(X, i, "columns")
@@ -221,20 +205,7 @@ class LogTransformer(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         values = self._in_place(lambda i: self._column(X, i), transformed)
         return self._output(X, self.get_feature_names_out(), values)
 
-    def get_feature_names_out(self, input_features=None):
-        """Output column names: ``<column>_log`` for the transformed columns.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Input names; by default ``feature_names_in_`` (or ``x0``, ``x1``, ...).
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-        """
-        check_is_fitted(self)
-        names = self._input_names(input_features)
+    def _names_out(self, names):
+        """``<column>_log`` for the transformed columns, in place (or next)."""
         logs = {int(i): [f"{names[i]}_log"] for i in self.column_indices_}
-        out = self._in_place(names.__getitem__, logs)
-        return np.asarray(out, dtype=object)
+        return self._in_place(names.__getitem__, logs)

@@ -4,7 +4,6 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
 from sklearn_workflow.features._base import _ColumnTransformerMixin
 from sklearn_workflow.utils._param_validation import Interval, StrOptions
@@ -131,21 +130,8 @@ class RatioFeatures(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         result[~np.isfinite(result)] = np.nan
         return result
 
-    def transform(self, X):
-        """Append one column per pair.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Data with the columns seen at fit.
-
-        Returns
-        -------
-        X_out : DataFrame or ndarray
-            The input columns, then one float column per pair.
-        """
-        check_is_fitted(self)
-        X = self._check_input(X, reset=False)
+    def _transform(self, X):
+        """The input columns, then one float column per pair."""
         cache = {
             int(p): self._numeric_column(X, p, "pairs")
             for p in np.unique(self.pair_indices_)
@@ -154,20 +140,9 @@ class RatioFeatures(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         values += [self._combine(cache[a], cache[b]) for a, b in self.pair_indices_]
         return self._output(X, self.get_feature_names_out(), values)
 
-    def get_feature_names_out(self, input_features=None):
-        """Output column names: the input names, then one name per pair.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Input names; by default ``feature_names_in_`` (or ``x0``, ``x1``, ...).
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-        """
-        check_is_fitted(self)
-        names = self._input_names(input_features)
+    def _names_out(self, names):
+        """The input names, then ``<a>_<joiner>_<b>`` per pair."""
         joiner = _JOINERS[self.operation]
-        new = [f"{names[a]}_{joiner}_{names[b]}" for a, b in self.pair_indices_]
-        return np.asarray(names + new, dtype=object)
+        return names + [
+            f"{names[a]}_{joiner}_{names[b]}" for a, b in self.pair_indices_
+        ]

@@ -23,7 +23,7 @@ from sklearn.model_selection import (
 )
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
 from sklearn_workflow.features._base import _ColumnTransformerMixin
 from sklearn_workflow.utils._dataframe import (
@@ -255,11 +255,11 @@ class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
-            Input data; see ``columns`` for which columns are encoded.
+            Training data, encoded out of fold.
         y : array-like of shape (n_samples,)
-            Target.
+            Target; a row's encoding never uses its own target.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative row weights.
+            Non-negative row weights, used as in ``fit``.
         groups : array-like of shape (n_samples,), default=None
             Group labels passed to the ``split`` of a group splitter given as
             ``cv`` (``GroupKFold``, ``StratifiedGroupKFold``, ...).
@@ -273,22 +273,8 @@ class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         X, encoded = self._fit(X, y, sample_weight, groups, out_of_fold=True)
         return self._assemble(X, encoded)
 
-    def transform(self, X):
-        """Encode ``X`` with the statistics learned on all the training rows.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Data with the columns seen in ``fit``.
-
-        Returns
-        -------
-        X_out : DataFrame or ndarray
-            Encoded columns (``<column>_te`` or ``<column>_te_<class>``) in place of
-            the inputs; the other columns unchanged.
-        """
-        check_is_fitted(self, "encodings_")
-        X = self._check_input(X, reset=False)
+    def _transform(self, X):
+        """Encode with the statistics learned on all the training rows."""
         keys = _column_keys(X)
         encoded = []
         for position, (index, table) in zip(self._encoded_positions, self._lookup):
@@ -296,27 +282,13 @@ class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
             encoded.append(table[self._lookup_codes(get_column(X, key), key, index)])
         return self._assemble(X, encoded)
 
-    def get_feature_names_out(self, input_features=None):
-        """Output column names.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Input column names; ``feature_names_in_`` (or ``x0, x1, ...``) when
-            None.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str
-            ``<column>_te`` for an encoded column (``<column>_te_<class>`` per class
-            of a multiclass target), the input name for a passed-through column.
-        """
-        check_is_fitted(self, "encodings_")
-        names = self._input_names(input_features)
+    def _names_out(self, names):
+        """``<column>_te`` for an encoded column (``<column>_te_<class>`` per class
+        of a multiclass target), the input name for a passed-through column."""
         out = []
         for name, outputs in zip(names, self._output_suffixes()):
             out.extend(f"{name}{suffix}" for suffix in outputs)
-        return np.asarray(out, dtype=object)
+        return out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
