@@ -60,28 +60,53 @@ def plot_eda(X, y=None, *, max_points=_MAX_POINTS, random_state=0):
     numeric = [
         d for d in columns if d.kind in ("numeric", "boolean") and _has_spread(d.values)
     ]
-
+    target = _Target(y)
     fig = Figure(figsize=(15, 10))
     axes = fig.subplots(2, 3)
-    y_values, y_name, classes = None, "target", None
-    if y is not None:
-        y_name = str(getattr(y, "name", None) or "target")
-        ydata = read_column(y_name, y_name, np.asarray(y))
-        if ydata.kind in ("numeric", "boolean"):
-            y_values = ydata.values
-            classes = ydata.n_unique <= 10
-        elif ydata.codes is not None:
-            y_values = np.where(ydata.codes >= 0, ydata.codes, np.nan).astype(float)
-            classes = True
+    _plot_target(axes[0, 0], target)
+    target_corr = _plot_target_correlations(axes[0, 1], numeric, target)
+    _plot_top_feature(
+        axes[0, 2],
+        numeric,
+        target,
+        target_corr,
+        np.random.default_rng(random_state),
+        max_points,
+    )
+    _plot_missing(axes[1, 0], columns)
+    _plot_correlation_matrix(fig, axes[1, 1], numeric)
+    _plot_outliers(axes[1, 2], numeric)
+    fig.tight_layout()
+    return fig
 
-    ax = axes[0, 0]
+
+class _Target:
+    """The target as floats (class codes for labels), its name and its kind."""
+
+    def __init__(self, y):
+        self.values, self.name, self.classes, self.data = None, "target", None, None
+        if y is None:
+            return
+        self.name = str(getattr(y, "name", None) or "target")
+        self.data = read_column(self.name, self.name, np.asarray(y))
+        if self.data.kind in ("numeric", "boolean"):
+            self.values = self.data.values
+            self.classes = self.data.n_unique <= 10
+        elif self.data.codes is not None:
+            codes = self.data.codes
+            self.values = np.where(codes >= 0, codes, np.nan).astype(float)
+            self.classes = True
+
+
+def _plot_target(ax, target):
     ax.set_title("Target distribution")
+    y_values = target.values
     if y_values is None:
         _empty(ax, "no target given")
-    elif classes:
+    elif target.classes:
         labels, counts = np.unique(y_values[~np.isnan(y_values)], return_counts=True)
-        if ydata.kind not in ("numeric", "boolean"):
-            labels = [str(ydata.uniques[int(v)]) for v in labels]
+        if target.data.kind not in ("numeric", "boolean"):
+            labels = [str(target.data.uniques[int(v)]) for v in labels]
         else:
             labels = [f"{v:g}" for v in labels]
         ax.bar(labels, counts, color="#4c72b0")
@@ -89,12 +114,14 @@ def plot_eda(X, y=None, *, max_points=_MAX_POINTS, random_state=0):
     else:
         ax.hist(y_values[np.isfinite(y_values)], bins=50, color="#4c72b0")
 
-    ax = axes[0, 1]
+
+def _plot_target_correlations(ax, numeric, target):
+    """Bars of each numeric feature's correlation with y; returns them by name."""
     ax.set_title("Feature-target correlations")
     target_corr = {}
-    if y_values is not None:
+    if target.values is not None:
         for d in numeric:
-            r = _pearson(d.values, y_values)
+            r = _pearson(d.values, target.values)
             if np.isfinite(r):
                 target_corr[d.name] = r
     if target_corr:
@@ -103,57 +130,64 @@ def plot_eda(X, y=None, *, max_points=_MAX_POINTS, random_state=0):
         ax.axvline(0, color="black", linewidth=0.8)
     else:
         _empty(ax, "no numeric feature and target")
+    return target_corr
 
-    ax = axes[0, 2]
-    if target_corr:
-        top = max(target_corr, key=lambda k: abs(target_corr[k]))
-        d = next(c for c in numeric if c.name == top)
-        ax.set_title(f"{top} vs target")
-        rng = np.random.default_rng(random_state)
-        rows = np.arange(d.values.size)
-        if rows.size > max_points:
-            rows = np.sort(rng.choice(rows, max_points, replace=False))
-        if classes:
-            groups = [v for v in np.unique(y_values[~np.isnan(y_values)])]
-            data = [
-                d.values[rows][(y_values[rows] == g) & np.isfinite(d.values[rows])]
-                for g in groups
-            ]
-            ax.boxplot(data)
-            ax.set_xticks(range(1, len(groups) + 1), [f"{g:g}" for g in groups])
-            ax.set_xlabel(y_name)
-            ax.set_ylabel(top)
-        else:
-            ax.scatter(d.values[rows], y_values[rows], alpha=0.1, s=5)
-            ax.set_xlabel(top)
-            ax.set_ylabel(y_name)
-    else:
+
+def _plot_top_feature(ax, numeric, target, target_corr, rng, max_points):
+    """The most correlated feature against y: boxes per class, or a scatter."""
+    if not target_corr:
         ax.set_title("Top feature vs target")
         _empty(ax, "no numeric feature and target")
+        return
+    top = max(target_corr, key=lambda k: abs(target_corr[k]))
+    d = next(c for c in numeric if c.name == top)
+    y_values = target.values
+    ax.set_title(f"{top} vs target")
+    rows = np.arange(d.values.size)
+    if rows.size > max_points:
+        rows = np.sort(rng.choice(rows, max_points, replace=False))
+    if target.classes:
+        groups = [v for v in np.unique(y_values[~np.isnan(y_values)])]
+        data = [
+            d.values[rows][(y_values[rows] == g) & np.isfinite(d.values[rows])]
+            for g in groups
+        ]
+        ax.boxplot(data)
+        ax.set_xticks(range(1, len(groups) + 1), [f"{g:g}" for g in groups])
+        ax.set_xlabel(target.name)
+        ax.set_ylabel(top)
+    else:
+        ax.scatter(d.values[rows], y_values[rows], alpha=0.1, s=5)
+        ax.set_xlabel(top)
+        ax.set_ylabel(target.name)
 
-    ax = axes[1, 0]
+
+def _plot_missing(ax, columns):
     ax.set_title("Missing values")
     ax.barh([d.name for d in columns], [int(d.missing.sum()) for d in columns])
     ax.set_xlabel("missing rows")
 
-    ax = axes[1, 1]
+
+def _plot_correlation_matrix(fig, ax, numeric):
     ax.set_title("Correlation matrix")
     names = [d.name for d in numeric]
-    corr = correlation_matrix([d.values for d in numeric])
-    if len(names) >= 2:
-        names, corr = names[:_MAX_HEATMAP], corr[:_MAX_HEATMAP, :_MAX_HEATMAP]
-        image = ax.imshow(corr, cmap="coolwarm", vmin=-1, vmax=1)
-        ax.set_xticks(range(len(names)), names, rotation=90)
-        ax.set_yticks(range(len(names)), names)
-        if len(names) <= 10:
-            for i in range(len(names)):
-                for j in range(len(names)):
-                    ax.text(j, i, f"{corr[i, j]:.2f}", ha="center", va="center")
-        fig.colorbar(image, ax=ax, shrink=0.8)
-    else:
+    if len(names) < 2:
         _empty(ax, "fewer than two numeric columns")
+        return
+    corr = correlation_matrix([d.values for d in numeric])
+    names, corr = names[:_MAX_HEATMAP], corr[:_MAX_HEATMAP, :_MAX_HEATMAP]
+    image = ax.imshow(corr, cmap="coolwarm", vmin=-1, vmax=1)
+    ax.set_xticks(range(len(names)), names, rotation=90)
+    ax.set_yticks(range(len(names)), names)
+    if len(names) <= 10:
+        for i in range(len(names)):
+            for j in range(len(names)):
+                ax.text(j, i, f"{corr[i, j]:.2f}", ha="center", va="center")
+    fig.colorbar(image, ax=ax, shrink=0.8)
 
-    ax = axes[1, 2]
+
+def _plot_outliers(ax, numeric):
+    """Robust-scaled boxes of the columns with the most values beyond 2 IQR."""
     ax.set_title("Outlier check (robust-scaled)")
     boxes = []
     for d in numeric:
@@ -166,14 +200,12 @@ def plot_eda(X, y=None, *, max_points=_MAX_POINTS, random_state=0):
         share = np.mean(np.abs(scaled) > 2.0)
         boxes.append((share, d.name, scaled))
     boxes.sort(key=lambda t: -t[0])
-    if boxes:
-        boxes = boxes[:_MAX_BOXES]
-        ax.boxplot([b[2] for b in boxes])
-        ax.set_xticks(range(1, len(boxes) + 1), [b[1] for b in boxes], rotation=30)
-    else:
+    if not boxes:
         _empty(ax, "no numeric column with spread")
-    fig.tight_layout()
-    return fig
+        return
+    boxes = boxes[:_MAX_BOXES]
+    ax.boxplot([b[2] for b in boxes])
+    ax.set_xticks(range(1, len(boxes) + 1), [b[1] for b in boxes], rotation=30)
 
 
 def _has_spread(values):
