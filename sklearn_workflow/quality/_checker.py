@@ -209,7 +209,6 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     Examples
     --------
-    >>> import numpy as np
     >>> import pandas as pd
     >>> from sklearn_workflow.quality import DataQualityChecker
     >>> X = pd.DataFrame({
@@ -539,7 +538,7 @@ n_features)
         Parameters
         ----------
         X : pandas or polars DataFrame, or array-like
-            A new batch.
+            A new batch; fitted columns it lacks are left out.
 
         Returns
         -------
