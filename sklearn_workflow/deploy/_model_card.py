@@ -78,11 +78,13 @@ def make_model_card(
     threshold : float, default=None
         The decision threshold applied to the positive-class probability, if the
         model was tuned.
-    verdict : dict, default=None
-        ``{"met": bool, "criteria": [{"criterion", "required", "observed",
-        "met"}, ...]}``: the problem specification's pass/fail result. ``met``
-        is written "met", "NOT met" (in bold for the verdict) or "not measured"
-        (None), as in every report of the package.
+    verdict : Verdict or dict, default=None
+        The problem card's pass/fail result: a
+        :class:`~sklearn_workflow.problem.Verdict` or its ``to_dict()``,
+        ``{"met": bool, "criteria": [{"criterion", "comparison", "target",
+        "value", "met", ...}, ...]}``. ``met`` is written "met", "NOT met" (in
+        bold for the verdict) or "not measured" (None), as in every report of
+        the package.
     limitations : sequence of str, default=()
         Known limitations, one bullet each (data quality findings, dropped
         columns, diagnosis of the learning curve...).
@@ -114,14 +116,14 @@ def make_model_card(
     ...     model, name="Churn", task="binary_classification", target="churned",
     ...     data={"train rows": 2}, metrics={"recall": 0.5, "roc_auc": float("nan")},
     ...     verdict={"met": False, "criteria": [
-    ...         {"criterion": "recall", "required": ">= 0.8", "observed": 0.5,
-    ...          "met": False}]},
+    ...         {"criterion": "recall >= 0.8", "comparison": ">=", "target": 0.8,
+    ...          "value": 0.5, "met": False}]},
     ... )
     >>> print(card.splitlines()[0])
     # Model card: Churn
     >>> "| roc_auc | - |" in card, "Verdict: **NOT met**" in card
     (True, True)
-    >>> "| recall | >= 0.8 | 0.5 | NOT met |" in card
+    >>> "| recall >= 0.8 | >= 0.8 | 0.5 | NOT met |" in card
     True
     """
     out = [f"# Model card: {name}", ""]
@@ -156,15 +158,21 @@ def make_model_card(
         out += ["## Baselines on the same split", "", table]
         out.append("")
     if verdict is not None:
+        verdict = verdict.to_dict() if hasattr(verdict, "to_dict") else verdict
         out += ["## Success criteria", "", f"Verdict: {_verdict_text(verdict)}", ""]
         criteria = verdict.get("criteria") or []
         if criteria:
-            keys = ["criterion", "required", "observed", "met"]
             rows = [
-                [*(row.get(k) for k in keys[:-1]), verdict_word(row.get("met"))]
+                [
+                    row.get("criterion"),
+                    f"{row.get('comparison', '')} {format_value(row.get('target'))}",
+                    row.get("value"),
+                    verdict_word(row.get("met")),
+                ]
                 for row in criteria
             ]
-            out += [markdown_table(rows, keys), ""]
+            out += [markdown_table(rows, ["criterion", "required", "observed", "met"])]
+            out.append("")
     out += ["## Limitations", ""]
     items = list(limitations) or ["None recorded."]
     out += [f"- {item}" for item in items]

@@ -30,8 +30,9 @@ def _card(model, **overrides):
             "criteria": [
                 {
                     "criterion": "recall",
-                    "required": ">= 0.8",
-                    "observed": 0.8123,
+                    "comparison": ">=",
+                    "target": 0.8,
+                    "value": 0.8123,
                     "met": True,
                 }
             ],
@@ -97,7 +98,13 @@ def test_model_card_not_met_is_highlighted(model):
     verdict = {
         "met": False,
         "criteria": [
-            {"criterion": "recall", "required": ">= 0.8", "observed": 0.7, "met": False}
+            {
+                "criterion": "recall",
+                "comparison": ">=",
+                "target": 0.8,
+                "value": 0.7,
+                "met": False,
+            }
         ],
     }
     card = _card(model, verdict=verdict)
@@ -109,11 +116,18 @@ def test_model_card_criterion_not_measured(model):
     verdict = {
         "met": True,
         "criteria": [
-            {"criterion": "recall", "required": ">= 0.8", "observed": 0.9, "met": True},
+            {
+                "criterion": "recall",
+                "comparison": ">=",
+                "target": 0.8,
+                "value": 0.9,
+                "met": True,
+            },
             {
                 "criterion": "p95 latency <= 100 ms",
-                "required": "<= 100",
-                "observed": None,
+                "comparison": "<=",
+                "target": 100.0,
+                "value": None,
                 "met": None,
             },
         ],
@@ -130,6 +144,17 @@ def test_model_card_tables_match_the_report_toolkit(model):
     card = _card(model, metrics=metrics)
     assert markdown_table(list(metrics.items()), ["metric", "value"]) in card
     assert "| log_loss | 11.45 |" in card and "| n | 12,500 |" in card
+
+
+def test_model_card_takes_the_verdict_object_of_a_problem_card(model):
+    from sklearn_workflow.problem import churn_spec
+
+    spec = churn_spec()
+    verdict = spec.verdict({"metrics": {"recall": 0.75}, "baselines": []})
+    card = _card(model, verdict=verdict)
+    assert card == _card(model, verdict=verdict.to_dict())
+    assert "| recall >= 0.8 | >= 0.8 | 0.75 | NOT met |" in card
+    assert "Verdict: **NOT met**" in card
 
 
 def test_model_card_of_a_plain_estimator():
