@@ -541,13 +541,15 @@ class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     def _encoded_columns(self, X):
         """Keys of the encoded columns, in input order, and the factorized codes
         of the object columns that ``columns=None`` classified."""
-        self._factorized = {}
-        if isinstance(self.columns, str):  # "all"
-            positions = range(self.n_features_in_)
-        else:
-            positions = sorted(self._selected_columns(X))
+        self._factorized = {}  # filled by _default_columns
+        try:
+            if isinstance(self.columns, str):  # "all"
+                positions = range(self.n_features_in_)
+            else:
+                positions = sorted(self._selected_columns(X))
+        finally:
+            factorized = self.__dict__.pop("_factorized")
         keys = _column_keys(X)
-        factorized = self.__dict__.pop("_factorized")
         return [keys[p] for p in positions], {
             keys[p]: factorized[p] for p in factorized
         }
