@@ -1,4 +1,8 @@
-"""The racing rule of ``ModelSelector(strategy="racing")``.
+"""The racing rule of ``ModelSelector(strategy="racing")``, and the race itself.
+
+:class:`Race` holds the state of one race and runs its steps: the rung-0 screen
+(:func:`rung0_keep`), then the full-size folds, each followed by the test below
+(:func:`racing_drops`).
 
 After each fold, every surviving candidate is compared with the leader (the highest
 mean fold score so far) by a one-sided test on the paired score differences:
@@ -23,6 +27,8 @@ mean fold score so far) by a one-sided test on the paired score differences:
   approximation).
 """
 
+from numbers import Integral, Real
+
 import numpy as np
 from scipy import stats
 from sklearn.model_selection import KFold, StratifiedKFold
@@ -30,6 +36,8 @@ from sklearn.model_selection import KFold, StratifiedKFold
 __all__ = [
     "RACING_ALPHA",
     "RUNG0_DEFAULTS",
+    "Race",
+    "check_racing_params",
     "make_blocks",
     "racing_drops",
     "rung0_keep",
@@ -299,3 +307,349 @@ def rung0_keep(
         else:
             over_budget[c] = True
     return go_on, float(margin), over_budget
+
+
+def check_racing_params(given):
+    """``RUNG0_DEFAULTS`` updated with ``given``, each value checked.
+
+    Parameters
+    ----------
+    given : dict or None
+        The ``racing_params`` of ``ModelSelector``; None: the defaults.
+
+    Returns
+    -------
+    params : dict
+        Every key of ``RUNG0_DEFAULTS``.
+    """
+    params = dict(RUNG0_DEFAULTS)
+    given = given or {}
+    unknown = sorted(set(given) - set(params))
+    if unknown:
+        raise ValueError(
+            f"racing_params has unknown keys {unknown}; the keys are "
+            f"{sorted(params)}, got {given!r}."
+        )
+    params.update(given)
+    checks = {
+        "subsample": (
+            lambda v: v is None or (_is_real(v) and 0 < v < 1),
+            "a float in (0, 1) or None",
+        ),
+        "folds": (lambda v: _is_int(v) and v >= 2, "an int >= 2"),
+        "keep": (lambda v: _is_int(v) and v >= 1, "an int >= 1"),
+        "tolerance": (lambda v: _is_real(v) and v >= 0, "a float >= 0"),
+        "min_rows": (lambda v: _is_int(v) and v >= 0, "an int >= 0"),
+        "budget": (
+            lambda v: v is None or (_is_real(v) and v > 0),
+            "a float > 0 or None",
+        ),
+    }
+    for key, (valid, expected) in checks.items():
+        if not valid(params[key]):
+            raise ValueError(
+                f"racing_params[{key!r}] must be {expected}, got {params[key]!r}."
+            )
+    return params
+
+
+def _is_int(value):
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def _is_real(value):
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+class Race:
+    """One race of ``ModelSelector(strategy="racing")``: its state and its steps.
+
+    Rung 0 screens the racers (on subsamples of the first training folds, or on
+    the first full-size fold); then the full-size folds run one at a time, each
+    followed by :func:`racing_drops`; once fewer than two racers are left, the
+    remaining folds run as one batch, beside the refit of the last racer.
+
+    Parameters
+    ----------
+    names : list of str
+        The names of the candidates, for the progress lines.
+    racers : list of int
+        The candidates that race (the baseline does not: it runs every fold).
+    y : ndarray of shape (n_samples,)
+        The target.
+    splits : list of (train, test)
+        The full-size folds.
+    params : dict
+        The rung-0 parameters, checked by :func:`check_racing_params`.
+    run : callable
+        ``run(jobs, splits, blocks=None, rung=None, refit=None)`` fits and
+        scores the ``jobs`` [(candidate, fold)] on ``splits`` (and on the
+        ``blocks`` of each fold) and returns ``({(candidate, fold): result},
+        refitted)``, where ``refitted`` is candidate ``refit`` fitted on all the
+        rows (None without ``refit``). ``rung=0`` records failures, never
+        raises them.
+    score : str
+        The name of the primary score in the results.
+    classification : bool
+        Stratify the blocks and the subsamples.
+    seed : int or None
+        Seed of the blocks and the subsamples.
+    refit : bool
+        Refit the last racer left beside its remaining folds.
+    verbose : int
+        Print each drop.
+
+    Attributes
+    ----------
+    outcomes : dict
+        ``{(candidate, fold): result}`` of the full-size folds run.
+    dropped : dict
+        ``{candidate: fold}``: 0 for rung 0, else the number of folds done.
+    over_budget : set
+        The candidates the budget dropped.
+    rung0 : dict or None
+        The subsample rung: ``racers``, their ``scores`` (n_racers, n_folds0),
+        ``fit_time`` and ``share``; None when it did not run.
+    early_refit : tuple or None
+        ``(name, estimator)``: the last racer refitted beside its last folds.
+    """
+
+    def __init__(
+        self,
+        names,
+        racers,
+        y,
+        splits,
+        *,
+        params,
+        run,
+        score,
+        classification,
+        seed,
+        refit,
+        verbose,
+    ):
+        self.names = names
+        self.racers = list(racers)
+        self.y = y
+        self.splits = splits
+        self.params = params
+        self.run_jobs = run
+        self.score = score
+        self.classification = classification
+        self.seed = seed
+        self.refit = refit
+        self.verbose = verbose
+        self.blocks = [
+            make_blocks(y[test], classification, seed=seed) for _, test in splits
+        ]
+        self.ratio = float(np.mean([len(te) / len(tr) for tr, te in splits]))
+        self.alive = list(range(len(names)))
+        self.outcomes, self.dropped, self.over_budget = {}, {}, set()
+        self.rung0 = None
+        self.early_refit = None
+
+    def run(self):
+        """Rung 0, then the full-size folds; returns self."""
+        sub_splits = self._rung0_splits()
+        if sub_splits:
+            self._run_rung0(sub_splits)
+        # the racers that went on from rung 0 are compared at each look
+        self.n_compared = len(self.racers) - 1
+        n_folds = len(self.splits)
+        for f in range(n_folds):
+            if len(self._run_folds(f)) > 1:
+                break
+            if f == 0 and sub_splits == []:
+                self._screen_first_fold()  # rung 0 is this first full-size fold
+            if f + 1 < n_folds:
+                self._test(f + 1)
+        return self
+
+    def _competing(self):
+        return [c for c in self.alive if c in self.racers]
+
+    # -- rung 0 -----------------------------------------------------------------
+    def _rung0_splits(self):
+        """The (subsample, validation) splits of rung 0.
+
+        None: no rung 0 (``subsample=None``, no more racers than ``keep``, or
+        folds too small to subsample); an empty list: rung 0 is the first
+        full-size fold, because the subsample would have fewer than ``min_rows``
+        rows.
+        """
+        params, splits, seed = self.params, self.splits, self.seed
+        if params["subsample"] is None or len(self.racers) <= params["keep"]:
+            return None
+        n_folds0 = min(params["folds"], len(splits))
+        sub_splits = [
+            (
+                subsample_rows(
+                    train,
+                    self.y[train],
+                    params["subsample"],
+                    self.classification,
+                    seed=None if seed is None else seed + f,
+                ),
+                test,
+            )
+            for f, (train, test) in enumerate(splits[:n_folds0])
+        ]
+        if all(len(s) == len(t) for (s, _), (t, _) in zip(sub_splits, splits)):
+            return None
+        if min(len(s) for s, _ in sub_splits) < params["min_rows"]:
+            return []
+        return sub_splits
+
+    def _run_rung0(self, sub_splits):
+        """Every racer on a subsample of each training fold, then the screen."""
+        racers, n_folds0 = self.racers, len(sub_splits)
+        jobs = [(c, f) for c in racers for f in range(n_folds0)]
+        results, _ = self.run_jobs(jobs, sub_splits, rung=0)
+        scores = np.array(
+            [
+                [
+                    results[c, f]["scores"][self.score]
+                    if results[c, f]["error"] is None
+                    else np.nan
+                    for f in range(n_folds0)
+                ]
+                for c in racers
+            ]
+        )
+        fit_time = np.array(
+            [sum(results[c, f]["fit_time"] for f in range(n_folds0)) for c in racers]
+        )
+        pairs = zip(sub_splits, self.splits)
+        share = float(np.mean([len(s) / len(t) for (s, _), (t, _) in pairs]))
+        self.rung0 = {
+            "racers": racers,
+            "scores": scores,
+            "fit_time": fit_time,
+            "share": share,
+        }
+        go_on, margin, budget_out = self._screen(scores, fit_time, share)
+        for c, on, out in zip(racers, go_on, budget_out):
+            if not on:
+                self._drop(c, 0, out, margin)
+        self.racers = [c for c in racers if c in self.alive]
+
+    def _screen_first_fold(self):
+        """Rung 0 on the first full-size fold: its scores, spread from blocks."""
+        screened = [c for c in self.racers if c in self.alive]
+        if len(screened) <= self.params["keep"]:
+            return
+        first = [self.outcomes[c, 0] for c in screened]
+        go_on, margin, budget_out = self._screen(
+            np.array([[r["scores"][self.score]] for r in first]),
+            np.array([r["fit_time"] for r in first]),
+            blocks=[r["block_scores"] for r in first],
+        )
+        for c, on, out in zip(screened, go_on, budget_out):
+            if not on:
+                self._drop(c, 1, out, margin)
+
+    def _screen(self, scores, fit_time, share=None, blocks=None):
+        """The rung-0 screen (``rung0_keep``) with its margin and budget.
+
+        ``scores`` (n_racers, n_folds0) and ``fit_time`` (n_racers, summed over
+        those folds) come either from fits on ``share`` of the training rows
+        (the subsample rung), or, ``share=None``, from the first full-size fold,
+        whose ``blocks`` scores give each racer's standard deviation.
+        """
+        n_folds, n_folds0 = len(self.splits), scores.shape[1]
+        spread = None
+        if blocks is not None:
+            # the standard deviation of a fold score, from its blocks
+            spread = np.zeros(len(blocks))
+            for k, b in enumerate(blocks):
+                b = np.asarray([] if b is None else b, dtype=float)
+                b = b[np.isfinite(b)]
+                if b.size > 1:
+                    spread[k] = b.std(ddof=1) / np.sqrt(b.size)
+        # fit time taken as proportional to the rows
+        per_fold = fit_time / n_folds0 / (1.0 if share is None else share)
+        done = n_folds0 if share is None else 0  # full-size folds already run
+        return rung0_keep(
+            scores,
+            keep=self.params["keep"],
+            tolerance=self.params["tolerance"],
+            spread=spread,
+            spent=float(fit_time.sum()),
+            cost_to_go=per_fold * (n_folds - done),
+            full_cost=float(n_folds * per_fold.sum()),
+            budget=self.params["budget"],
+        )
+
+    def _drop(self, c, fold, over_budget, margin):
+        """Drop candidate ``c`` at the screen (rung 0 or the first fold)."""
+        self.alive.remove(c)
+        self.dropped[c] = fold
+        if over_budget:
+            self.over_budget.add(c)
+        if self.verbose:
+            where = "at rung 0" if fold == 0 else "after fold 1"
+            why = (
+                "its projected fit time is over the racing budget"
+                if over_budget
+                else f"more than {margin:.4f} behind the leader"
+            )
+            print(f"[ModelSelector] {self.names[c]} dropped {where}: {why}")
+
+    # -- the full-size folds ----------------------------------------------------
+    def _run_folds(self, f):
+        """Run fold ``f``, or every fold from ``f`` on once the race is decided."""
+        competing = self._competing()
+        n_folds = len(self.splits)
+        # once fewer than two racers are left the race is decided: the
+        # remaining folds run as one batch (in parallel with n_jobs)
+        batch = range(f, n_folds) if len(competing) < 2 else [f]
+        jobs = [(c, g) for g in batch for c in self.alive]
+        # the last racer left is the winner (if its folds do not fail): its
+        # refit on all the rows can run beside its remaining folds
+        refit = competing[0] if self.refit and len(batch) > 1 and competing else None
+        results, refitted = self.run_jobs(jobs, self.splits, self.blocks, refit=refit)
+        if refit is not None:
+            self.early_refit = (self.names[refit], refitted)
+        self.outcomes.update(results)
+        for g in batch:
+            for c in list(self.alive):
+                if self.outcomes[c, g]["error"] is not None and c in self.racers:
+                    self.alive.remove(c)
+                    self.dropped[c] = g + 1
+        return batch
+
+    def _test(self, k):
+        """After ``k`` folds: drop the racers significantly behind the leader."""
+        competing = self._competing()
+        if len(competing) < 2:
+            return
+        outcomes = self.outcomes
+        fold_scores = np.array(
+            [
+                [outcomes[c, g]["scores"][self.score] for g in range(k)]
+                for c in competing
+            ]
+        )
+        block_scores = []
+        for g in range(k):
+            per = [outcomes[c, g]["block_scores"] for c in competing]
+            block_scores.append(
+                np.array(per) if all(b is not None for b in per) else np.empty(0)
+            )
+        drop, _ = racing_drops(
+            fold_scores,
+            block_scores,
+            test_train_ratio=self.ratio,
+            n_looks=len(self.splits) - 1,
+            n_compared=self.n_compared,
+        )
+        for c, out in zip(competing, drop):
+            if out:
+                self.alive.remove(c)
+                self.dropped[c] = k
+                if self.verbose:
+                    print(
+                        f"[ModelSelector] {self.names[c]} dropped after fold "
+                        f"{k}: significantly behind the leader"
+                    )

@@ -24,12 +24,14 @@ from threadpoolctl import threadpool_limits
 
 from sklearn_workflow.problem._task import infer_task, is_classification
 from sklearn_workflow.selection._catalog import default_candidates, find_entry
-from sklearn_workflow.selection._racing import (
-    RUNG0_DEFAULTS,
-    make_blocks,
-    racing_drops,
-    rung0_keep,
-    subsample_rows,
+from sklearn_workflow.selection._racing import Race, check_racing_params
+from sklearn_workflow.selection._results import (
+    candidate_status,
+    cv_results,
+    fold_results,
+    rank_order,
+    results_table,
+    select_winner,
 )
 from sklearn_workflow.utils._param_validation import (
     HasMethods,
@@ -144,6 +146,77 @@ class _Replay:
         return get_tags(self._estimator)
 
 
+class _FoldJobs:
+    """Fits and scores the (candidate, fold) pairs of one ``ModelSelector.fit``.
+
+    Calling it runs a batch of pairs in parallel and prints the progress lines;
+    ``strategy="racing"`` calls it once per step of the race.
+    """
+
+    def __init__(self, selector, X, y, candidates, multi, primary):
+        self.selector = selector
+        self.X, self.y = X, y
+        self.candidates = candidates
+        self.multi, self.primary = multi, primary
+        self.start = time.perf_counter()  # for the progress lines
+
+    def __call__(self, jobs, splits, blocks=None, rung=None, refit=None):
+        """Run ``jobs`` [(candidate index, fold index)]: ``(results, refitted)``.
+
+        ``rung=0``: the subsample rung, whose failures are recorded, never raised
+        (the candidate then goes on to the full-size folds). ``refit``: a
+        candidate index whose refit on all the rows runs in the same batch, first
+        (the longest job), returned as ``refitted`` (else None).
+        """
+        X, y, candidates = self.X, self.y, self.candidates
+        error_score = np.nan if rung == 0 else self.selector.error_score
+        calls = [
+            delayed(_fit_and_score)(
+                clone(candidates[c][1]),
+                X,
+                y,
+                splits[f][0],
+                splits[f][1],
+                self.multi,
+                self.primary,
+                blocks[f] if blocks else None,
+                error_score,
+            )
+            for c, f in jobs
+        ]
+        if refit is not None:
+            calls.insert(
+                0, delayed(_refit_one_thread)(clone(candidates[refit][1]), X, y)
+            )
+        # every call is built already: hand them all to the workers at once, so
+        # that a free worker never waits for the next dispatch
+        parallel = Parallel(
+            n_jobs=self.selector.n_jobs, return_as="generator", pre_dispatch="all"
+        )
+        results = parallel(calls)
+        refitted = next(results) if refit is not None else None
+        out = {}
+        for (c, f), result in zip(jobs, results):
+            out[c, f] = result
+            if self.selector.verbose:
+                self._report(c, f, len(splits), result, rung)
+        return out, refitted
+
+    def _report(self, c, f, n_folds, result, rung):
+        elapsed = time.perf_counter() - self.start
+        score_name = self.selector.scorer_names_[0]
+        if result["error"] is None:
+            what = f"{score_name}={result['scores'][score_name]:.4f}"
+        else:
+            what = f"failed ({result['error']})"
+        where = "rung 0 " if rung == 0 else ""
+        print(
+            f"[ModelSelector] {self.candidates[c][0]} {where}fold {f + 1}/"
+            f"{n_folds}: {what}, fit {result['fit_time']:.2f}s, "
+            f"elapsed {elapsed:.1f}s"
+        )
+
+
 def _best_has(attr):
     """``available_if`` check: the refitted best candidate has ``attr``."""
 
@@ -155,6 +228,29 @@ def _best_has(attr):
         return True
 
     return check
+
+
+def _delegated(method, summary, returns, description):
+    """The method ``method`` of ModelSelector: the refitted best candidate's."""
+
+    def delegate(self, X):
+        return self._delegate(method, X)
+
+    delegate.__name__ = method
+    delegate.__qualname__ = f"ModelSelector.{method}"
+    delegate.__doc__ = f"""{summary}
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        {returns}
+            {description}
+        """
+    return available_if(_best_has(method))(delegate)
 
 
 class ModelSelector(BaseEstimator):
@@ -605,21 +701,7 @@ class ModelSelector(BaseEstimator):
             ensure_all_finite="allow-nan" if self.preprocessing == "auto" else True,
             y_numeric=False,
         )
-        self.task_ = self._resolve_task(y)
-        if self.task_ == "classification":
-            self.classes_ = np.unique(y)
-            if self.classes_.shape[0] < 2:
-                raise ValueError(
-                    "ModelSelector needs at least two classes in y, got 1 class: "
-                    f"{self.classes_.tolist()}."
-                )
-            if self.task == "binary_classification" and len(self.classes_) > 2:
-                raise ValueError(
-                    "task='binary_classification' needs a target with two classes, "
-                    f"got {len(self.classes_)} classes: {self.classes_.tolist()}."
-                )
-        elif not np.issubdtype(y.dtype, np.number):
-            y = y.astype(np.float64)
+        y = self._check_target(y)
         if isinstance(self.random_state, Integral) or self.random_state is None:
             seed = self.random_state
         else:
@@ -628,26 +710,19 @@ class ModelSelector(BaseEstimator):
         self.scorer_names_ = list(scorers)
         primary = scorers[self.scorer_names_[0]]
         multi = check_scoring(scoring=scorers, raise_exc=True)
-        self._racing_params()  # validated whatever the strategy
+        params = check_racing_params(self.racing_params)  # whatever the strategy
         candidates = self._candidate_list(seed)
         splits = self._splits(X, y, groups, seed)
         self.n_splits_ = len(splits)
-        self._start = time.perf_counter()  # for the progress lines
-        self._early_refit = None  # (name, estimator): see _run_racing
-        try:
-            if self.strategy == "full":
-                outcomes, dropped = self._run_full(
-                    X, y, candidates, splits, multi, primary
-                )
-                rung0, over_budget = None, set()
-            else:
-                outcomes, dropped, rung0, over_budget = self._run_racing(
-                    X, y, candidates, splits, multi, primary, seed
-                )
-            early = self._early_refit
-        finally:
-            del self._start, self._early_refit
-        self._tabulate(candidates, outcomes, dropped, rung0, over_budget)
+        run = _FoldJobs(self, X, y, candidates, multi, primary)
+        if self.strategy == "full":
+            jobs = [(c, f) for c in range(len(candidates)) for f in range(len(splits))]
+            outcomes, race = run(jobs, splits)[0], None
+        else:
+            race = self._race(y, candidates, splits, params, run, seed)
+            outcomes = race.outcomes
+        self._tabulate(candidates, outcomes, race)
+        early = race.early_refit if race is not None else None
         if self.refit and early is not None and early[0] == self.best_name_:
             self.best_estimator_ = early[1]
         elif self.refit:
@@ -657,394 +732,62 @@ class ModelSelector(BaseEstimator):
                 self.best_estimator_ = clone(best).fit(X, y)
         return self
 
-    def _parallel_run(
-        self,
-        X,
-        y,
-        jobs,
-        candidates,
-        splits,
-        multi,
-        primary,
-        blocks,
-        rung=None,
-        refit=None,
-    ):
-        """Run ``jobs`` [(candidate index, fold index)] and return their results.
-
-        ``rung=0``: the subsample rung, whose failures are recorded, never raised
-        (the candidate then goes on to the full-size folds). ``refit``: a
-        candidate index whose refit on all the rows runs in the same batch, first
-        (the longest job), stored in ``self._early_refit``.
-        """
-        calls = [
-            delayed(_fit_and_score)(
-                clone(candidates[c][1]),
-                X,
-                y,
-                splits[f][0],
-                splits[f][1],
-                multi,
-                primary,
-                blocks[f] if blocks else None,
-                np.nan if rung == 0 else self.error_score,
-            )
-            for c, f in jobs
-        ]
-        if refit is not None:
-            calls.insert(
-                0, delayed(_refit_one_thread)(clone(candidates[refit][1]), X, y)
-            )
-        # every call is built already: hand them all to the workers at once, so
-        # that a free worker never waits for the next dispatch
-        parallel = Parallel(
-            n_jobs=self.n_jobs, return_as="generator", pre_dispatch="all"
-        )
-        results = parallel(calls)
-        if refit is not None:
-            self._early_refit = (candidates[refit][0], next(results))
-        out = {}
-        for (c, f), result in zip(jobs, results):
-            out[c, f] = result
-            if self.verbose:
-                elapsed = time.perf_counter() - self._start
-                if result["error"] is None:
-                    score = result["scores"][self.scorer_names_[0]]
-                    what = f"{self.scorer_names_[0]}={score:.4f}"
-                else:
-                    what = f"failed ({result['error']})"
-                where = "rung 0 " if rung == 0 else ""
-                print(
-                    f"[ModelSelector] {candidates[c][0]} {where}fold {f + 1}/"
-                    f"{len(splits)}: {what}, fit {result['fit_time']:.2f}s, "
-                    f"elapsed {elapsed:.1f}s"
-                )
-        return out
-
-    def _run_full(self, X, y, candidates, splits, multi, primary):
-        jobs = [(c, f) for c in range(len(candidates)) for f in range(len(splits))]
-        outcomes = self._parallel_run(
-            X, y, jobs, candidates, splits, multi, primary, None
-        )
-        return outcomes, {}
-
-    def _run_racing(self, X, y, candidates, splits, multi, primary, seed):
-        classification = self.task_ == "classification"
-        blocks = [make_blocks(y[test], classification, seed=seed) for _, test in splits]
-        ratio = float(np.mean([len(te) / len(tr) for tr, te in splits]))
-        racers = [
-            c for c, (name, _, _) in enumerate(candidates) if name != BASELINE_NAME
-        ]
-        alive = list(range(len(candidates)))
-        outcomes, dropped, over_budget = {}, {}, set()
-        params = self._racing_params()
-        sub_splits = self._rung0_splits(y, splits, racers, params, seed)
-        rung0 = None
-        if sub_splits:
-            rung0 = self._rung0(
-                X, y, candidates, sub_splits, splits, multi, primary, racers
-            )
-            go_on, margin, budget_out = self._screen(
-                rung0["scores"], rung0["fit_time"], splits, params, rung0["share"]
-            )
-            for c, on, out in zip(racers, go_on, budget_out):
-                if not on:
-                    self._drop(
-                        c, 0, out, margin, candidates, alive, dropped, over_budget
-                    )
-            racers = [c for c in racers if c in alive]
-        n_looks = len(splits) - 1
-        name = self.scorer_names_[0]
-        f = 0
-        while f < len(splits):
-            competing = [c for c in alive if c in racers]
-            # once fewer than two racers are left the race is decided: the
-            # remaining folds run as one batch (in parallel with n_jobs)
-            batch = range(f, len(splits)) if len(competing) < 2 else [f]
-            jobs = [(c, g) for g in batch for c in alive]
-            # the last racer left is the winner (if its folds do not fail): its
-            # refit on all the rows can run beside its remaining folds
-            refit = (
-                competing[0] if self.refit and len(batch) > 1 and competing else None
-            )
-            outcomes.update(
-                self._parallel_run(
-                    X,
-                    y,
-                    jobs,
-                    candidates,
-                    splits,
-                    multi,
-                    primary,
-                    blocks,
-                    refit=refit,
-                )
-            )
-            for g in batch:
-                for c in list(alive):
-                    if outcomes[c, g]["error"] is not None and c in racers:
-                        alive.remove(c)
-                        dropped[c] = g + 1
-            if len(batch) > 1:
-                break
-            if f == 0 and sub_splits is not None and not sub_splits:
-                # rung 0 is this first full-size fold
-                screened = [c for c in racers if c in alive]
-                if len(screened) > params["keep"]:
-                    first = [outcomes[c, 0] for c in screened]
-                    go_on, margin, budget_out = self._screen(
-                        np.array([[r["scores"][name]] for r in first]),
-                        np.array([r["fit_time"] for r in first]),
-                        splits,
-                        params,
-                        blocks=[r["block_scores"] for r in first],
-                    )
-                    for c, on, out in zip(screened, go_on, budget_out):
-                        if not on:
-                            self._drop(
-                                c, 1, out, margin, candidates, alive, dropped,
-                                over_budget,
-                            )  # fmt: skip
-            f += 1
-            if f == len(splits):
-                break
-            competing = [c for c in alive if c in racers]
-            if len(competing) < 2:
-                continue
-            fold_scores = np.array(
-                [[outcomes[c, g]["scores"][name] for g in range(f)] for c in competing]
-            )
-            block_scores = []
-            for g in range(f):
-                per = [outcomes[c, g]["block_scores"] for c in competing]
-                block_scores.append(
-                    np.array(per) if all(b is not None for b in per) else np.empty(0)
-                )
-            drop, _ = racing_drops(
-                fold_scores,
-                block_scores,
-                test_train_ratio=ratio,
-                n_looks=n_looks,
-                n_compared=len(racers) - 1,
-            )
-            for c, out in zip(competing, drop):
-                if out:
-                    alive.remove(c)
-                    dropped[c] = f
-                    if self.verbose:
-                        print(
-                            f"[ModelSelector] {candidates[c][0]} dropped after fold "
-                            f"{f}: significantly behind the leader"
-                        )
-        return outcomes, dropped, rung0, over_budget
-
-    def _screen(self, scores, fit_time, splits, params, share=None, blocks=None):
-        """The rung-0 screen (``rung0_keep``) with its margin and budget.
-
-        ``scores`` (n_racers, n_folds0) and ``fit_time`` (n_racers, summed over
-        those folds) come either from fits on ``share`` of the training rows
-        (the subsample rung), or, ``share=None``, from the first full-size fold,
-        whose ``blocks`` scores give each racer's standard deviation.
-        """
-        n_folds, n_folds0 = len(splits), scores.shape[1]
-        spread = None
-        if blocks is not None:
-            # the standard deviation of a fold score, from its blocks
-            spread = np.zeros(len(blocks))
-            for k, b in enumerate(blocks):
-                b = np.asarray([] if b is None else b, dtype=float)
-                b = b[np.isfinite(b)]
-                if b.size > 1:
-                    spread[k] = b.std(ddof=1) / np.sqrt(b.size)
-        # fit time taken as proportional to the rows
-        per_fold = fit_time / n_folds0 / (1.0 if share is None else share)
-        done = n_folds0 if share is None else 0  # full-size folds already run
-        return rung0_keep(
-            scores,
-            keep=params["keep"],
-            tolerance=params["tolerance"],
-            spread=spread,
-            spent=float(fit_time.sum()),
-            cost_to_go=per_fold * (n_folds - done),
-            full_cost=float(n_folds * per_fold.sum()),
-            budget=params["budget"],
-        )
-
-    def _drop(self, c, fold, out, margin, candidates, alive, dropped, over_budget):
-        """Drop candidate ``c`` at the screen (rung 0 or the first fold)."""
-        alive.remove(c)
-        dropped[c] = fold
-        if out:
-            over_budget.add(c)
-        if self.verbose:
-            where = "at rung 0" if fold == 0 else "after fold 1"
-            why = (
-                "its projected fit time is over the racing budget"
-                if out
-                else f"more than {margin:.4f} behind the leader"
-            )
-            print(f"[ModelSelector] {candidates[c][0]} dropped {where}: {why}")
-
-    def _racing_params(self):
-        params = dict(RUNG0_DEFAULTS)
-        given = self.racing_params or {}
-        unknown = sorted(set(given) - set(params))
-        if unknown:
+    def _check_target(self, y):
+        """Set ``task_`` (and ``classes_``); the target as the candidates get it."""
+        self.task_ = self._resolve_task(y)
+        if self.task_ == "regression":
+            return y if np.issubdtype(y.dtype, np.number) else y.astype(np.float64)
+        self.classes_ = np.unique(y)
+        if self.classes_.shape[0] < 2:
             raise ValueError(
-                f"racing_params has unknown keys {unknown}; the keys are "
-                f"{sorted(params)}, got {given!r}."
+                "ModelSelector needs at least two classes in y, got 1 class: "
+                f"{self.classes_.tolist()}."
             )
-        params.update(given)
-        sub = params["subsample"]
-        if sub is not None and not (isinstance(sub, Real) and 0 < sub < 1):
+        if self.task == "binary_classification" and len(self.classes_) > 2:
             raise ValueError(
-                "racing_params['subsample'] must be a float in (0, 1) or None, "
-                f"got {sub!r}."
+                "task='binary_classification' needs a target with two classes, "
+                f"got {len(self.classes_)} classes: {self.classes_.tolist()}."
             )
-        folds = params["folds"]
-        if not isinstance(folds, Integral) or isinstance(folds, bool) or folds < 2:
-            raise ValueError(
-                f"racing_params['folds'] must be an int >= 2, got {folds!r}."
-            )
-        keep = params["keep"]
-        if not isinstance(keep, Integral) or isinstance(keep, bool) or keep < 1:
-            raise ValueError(
-                f"racing_params['keep'] must be an int >= 1, got {keep!r}."
-            )
-        tol = params["tolerance"]
-        if not isinstance(tol, Real) or isinstance(tol, bool) or not tol >= 0:
-            raise ValueError(
-                f"racing_params['tolerance'] must be a float >= 0, got {tol!r}."
-            )
-        min_rows = params["min_rows"]
-        if (
-            not isinstance(min_rows, Integral)
-            or isinstance(min_rows, bool)
-            or min_rows < 0
-        ):
-            raise ValueError(
-                f"racing_params['min_rows'] must be an int >= 0, got {min_rows!r}."
-            )
-        budget = params["budget"]
-        if budget is not None and (
-            not isinstance(budget, Real) or isinstance(budget, bool) or not budget > 0
-        ):
-            raise ValueError(
-                f"racing_params['budget'] must be a float > 0 or None, got {budget!r}."
-            )
-        return params
+        return y
 
-    def _rung0_splits(self, y, splits, racers, params, seed):
-        """The (subsample, validation) splits of rung 0.
-
-        None: no rung 0 (``subsample=None``, no more racers than ``keep``, or
-        folds too small to subsample); an empty list: rung 0 is the first
-        full-size fold, because the subsample would have fewer than ``min_rows``
-        rows.
-        """
-        if params["subsample"] is None or len(racers) <= params["keep"]:
-            return None
-        classification = self.task_ == "classification"
-        n_folds0 = min(params["folds"], len(splits))
-        sub_splits = [
-            (
-                subsample_rows(
-                    train,
-                    y[train],
-                    params["subsample"],
-                    classification,
-                    seed=None if seed is None else seed + f,
-                ),
-                test,
-            )
-            for f, (train, test) in enumerate(splits[:n_folds0])
-        ]
-        if all(len(s) == len(t) for (s, _), (t, _) in zip(sub_splits, splits)):
-            return None
-        if min(len(s) for s, _ in sub_splits) < params["min_rows"]:
-            return []
-        return sub_splits
-
-    def _rung0(self, X, y, candidates, sub_splits, splits, multi, primary, racers):
-        """Rung 0: every racer on a subsample of each training fold.
-
-        Returns a dict with the racers' ``scores`` (n_racers, n_folds0),
-        ``fit_time`` (summed over those folds) and ``share`` (the mean share of
-        the training rows they were fitted on).
-        """
-        n_folds0 = len(sub_splits)
-        jobs = [(c, f) for c in racers for f in range(n_folds0)]
-        results = self._parallel_run(
-            X, y, jobs, candidates, sub_splits, multi, primary, None, rung=0
-        )
-        name = self.scorer_names_[0]
-        scores = np.array(
-            [
-                [
-                    results[c, f]["scores"][name]
-                    if results[c, f]["error"] is None
-                    else np.nan
-                    for f in range(n_folds0)
-                ]
-                for c in racers
-            ]
-        )
-        fit_time = np.array(
-            [sum(results[c, f]["fit_time"] for f in range(n_folds0)) for c in racers]
-        )
-        share = np.mean([len(s) / len(t) for (s, _), (t, _) in zip(sub_splits, splits)])
-        return {
-            "racers": racers,
-            "scores": scores,
-            "fit_time": fit_time,
-            "share": float(share),
-        }
+    def _race(self, y, candidates, splits, params, run, seed):
+        """``strategy="racing"``: the run :class:`Race`."""
+        names = [name for name, _, _ in candidates]
+        racers = [c for c, name in enumerate(names) if name != BASELINE_NAME]
+        return Race(
+            names,
+            racers,
+            y,
+            splits,
+            params=params,
+            run=run,
+            score=self.scorer_names_[0],
+            classification=self.task_ == "classification",
+            seed=seed,
+            refit=self.refit,
+            verbose=self.verbose,
+        ).run()
 
     # -- results ------------------------------------------------------------------
-    def _tabulate(self, candidates, outcomes, dropped, rung0, over_budget):
+    def _tabulate(self, candidates, outcomes, race):
+        """Set ``results_``, ``cv_results_``, ``best_name_`` and ``best_score_``."""
         names = [name for name, _, _ in candidates]
-        n_folds, n_cand = self.n_splits_, len(candidates)
-        metric_names = self.scorer_names_
+        score = self.scorer_names_[0]
         error_score = np.nan if isinstance(self.error_score, str) else self.error_score
-        scores = {m: np.full((n_cand, n_folds), np.nan) for m in metric_names}
-        fit_times = np.full((n_cand, n_folds), np.nan)
-        score_times = np.full((n_cand, n_folds), np.nan)
-        errors = [None] * n_cand
-        for (c, f), result in outcomes.items():
-            fit_times[c, f] = result["fit_time"]
-            score_times[c, f] = result["score_time"]
-            if result["error"] is None:
-                for m in metric_names:
-                    scores[m][c, f] = result["scores"][m]
-            else:
-                errors[c] = errors[c] or f"fold {f + 1}: {result['error']}"
-                for m in metric_names:
-                    scores[m][c, f] = error_score
-        primary = scores[metric_names[0]]
-        ran = ~np.isnan(fit_times)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            means = {
-                m: np.array([s[c][ran[c]].mean() for c in range(n_cand)])
-                for m, s in scores.items()
-            }
-            stds = {
-                m: np.array([s[c][ran[c]].std() for c in range(n_cand)])
-                for m, s in scores.items()
-            }
-        status = []
-        for c, name in enumerate(names):
-            if errors[c] is not None:
-                status.append("failed")
-            elif c in dropped:
-                where = "rung 0" if dropped[c] == 0 else f"fold {dropped[c]}"
-                budget = " (budget)" if c in over_budget else ""
-                status.append(f"dropped at {where}{budget}")
-            elif name == BASELINE_NAME and self.baseline:
-                status.append("baseline")
-            else:
-                status.append("completed")
-        failed = [c for c in range(n_cand) if errors[c] is not None]
+        folds = fold_results(
+            outcomes, len(names), self.n_splits_, self.scorer_names_, error_score
+        )
+        dropped = race.dropped if race is not None else {}
+        rung0 = race.rung0 if race is not None else None
+        status = candidate_status(
+            names,
+            folds["errors"],
+            dropped,
+            race.over_budget if race is not None else set(),
+            baseline=BASELINE_NAME if self.baseline else None,
+        )
+        errors = folds["errors"]
+        failed = [c for c in range(len(names)) if errors[c] is not None]
         if failed:
             warnings.warn(
                 "Some candidates failed and got error_score="
@@ -1053,101 +796,30 @@ class ModelSelector(BaseEstimator):
                 FitFailedWarning,
                 stacklevel=3,
             )
-        eligible = [
-            c
-            for c in range(n_cand)
-            if status[c] == "completed" and np.isfinite(means[metric_names[0]][c])
-        ]
-        if not eligible:
+        table = results_table(
+            names,
+            folds,
+            status,
+            baseline=names.index(BASELINE_NAME) if self.baseline else None,
+            rung0=rung0,
+            racing=self.strategy == "racing",
+        )
+        winner = select_winner(table, score, self.selection)
+        if winner is None:
             detail = "; ".join(
-                f"{names[c]}: {errors[c] or status[c]}"
-                for c in range(n_cand)
-                if status[c] != "baseline"
+                f"{name}: {error or state}"
+                for name, error, state in zip(names, errors, status)
+                if state != "baseline"
             )
             raise ValueError(f"Every candidate of ModelSelector failed. {detail}")
-        mean_p = means[metric_names[0]]
-        best = max(eligible, key=lambda c: mean_p[c])
-        if self.selection == "one_se":
-            k = ran[best].sum()
-            se = primary[best][ran[best]].std(ddof=1) / np.sqrt(k) if k > 1 else 0.0
-            best = next(c for c in eligible if mean_p[c] >= mean_p[best] - se)
-        self.best_name_ = names[best]
-        self.best_score_ = float(mean_p[best])
-        base = names.index(BASELINE_NAME) if self.baseline else None
-        if base is not None:
-            improvement = mean_p - mean_p[base]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                pct = 100.0 * improvement / abs(mean_p[base])
-        else:
-            improvement = pct = np.full(n_cand, np.nan)
-
-        # Rank: completed candidates by mean, then dropped (latest drop first),
-        # then the failed ones; the baseline is ranked among the completed.
-        def sort_key(c):
-            if status[c] in ("completed", "baseline"):
-                group, later = 0, 0
-            elif c in dropped and errors[c] is None:
-                group, later = 1, -dropped[c]
-            else:
-                group, later = 2, 0
-            value = mean_p[c] if np.isfinite(mean_p[c]) else -np.inf
-            if c in dropped and dropped[c] == 0 and rung0 is not None:
-                value = float(rung0["scores"][rung0["racers"].index(c)].mean())
-                value = value if np.isfinite(value) else -np.inf
-            return (group, later, -value)
-
-        order = sorted(range(n_cand), key=sort_key)
-        if best in order and order[0] != best:
-            # selection="one_se" can pick another candidate than the top mean;
-            # the pick is ranked first, the rest keep their order.
-            order.remove(best)
-            order.insert(0, best)
-        rank = np.empty(n_cand, dtype=int)
-        rank[order] = np.arange(1, n_cand + 1)
-        table = {"rank": rank, "name": names}
-        for m in metric_names:
-            table[f"mean_{m}"] = means[m]
-            table[f"std_{m}"] = stds[m]
-        for f in range(n_folds):
-            table[f"fold_{f + 1}"] = primary[:, f]
-        table["fit_time"] = np.nansum(fit_times, axis=1)
-        table["score_time"] = np.nansum(score_times, axis=1)
-        table["improvement"] = improvement
-        table["improvement_pct"] = pct
-        table["n_folds"] = ran.sum(axis=1)
-        table["status"] = status
-        table["error"] = [e or "" for e in errors]
-        if self.strategy == "racing":
-            rung0_mean = np.full(n_cand, np.nan)
-            rung0_time = np.zeros(n_cand)
-            if rung0 is not None:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    means0 = np.nanmean(rung0["scores"], axis=1)
-                rung0_mean[rung0["racers"]] = means0
-                rung0_time[rung0["racers"]] = rung0["fit_time"]
-            table["rung0_mean"] = rung0_mean
-            table["rung0_fit_time"] = rung0_time
-        frame = pd.DataFrame(table)
-        self.results_ = frame.iloc[order].reset_index(drop=True)
-        cv_results = {"candidate": np.array(names, dtype=object)}
-        for m in metric_names:
-            for f in range(n_folds):
-                cv_results[f"split{f}_test_{m}"] = scores[m][:, f]
-            cv_results[f"mean_test_{m}"] = means[m]
-            cv_results[f"std_test_{m}"] = stds[m]
-            filled = np.where(np.isfinite(means[m]), means[m], -np.inf)
-            cv_results[f"rank_test_{m}"] = (
-                pd.Series(-filled).rank(method="min").to_numpy().astype(int)
-            )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            cv_results["mean_fit_time"] = np.nanmean(fit_times, axis=1)
-            cv_results["std_fit_time"] = np.nanstd(fit_times, axis=1)
-            cv_results["mean_score_time"] = np.nanmean(score_times, axis=1)
-            cv_results["std_score_time"] = np.nanstd(score_times, axis=1)
-        cv_results["status"] = np.array(status, dtype=object)
-        self.cv_results_ = cv_results
+        self.best_name_ = names[winner]
+        self.best_score_ = float(table[f"mean_{score}"].iloc[winner])
+        order = rank_order(table, score, dropped, rung0, winner)
+        rank = np.empty(len(names), dtype=int)
+        rank[order] = np.arange(1, len(names) + 1)
+        table.insert(0, "rank", rank)
+        self.results_ = table.iloc[order].reset_index(drop=True)
+        self.cv_results_ = cv_results(names, folds, status)
 
     # -- persistence ----------------------------------------------------------------
     def __getstate__(self):
@@ -1180,59 +852,24 @@ class ModelSelector(BaseEstimator):
                 f"ModelSelector was fitted with refit=False; {method} needs refit=True."
             )
 
-    @available_if(_best_has("predict"))
-    def predict(self, X):
-        """Predict with the refitted best candidate.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predictions of ``best_estimator_``.
-        """
-        self._check_refitted("predict")
-        X = validate_data(self, X, reset=False, ensure_all_finite=self._finite())
-        return self.best_estimator_.predict(X)
-
-    @available_if(_best_has("predict_proba"))
-    def predict_proba(self, X):
-        """Class probabilities of the refitted best candidate.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probabilities, columns in the order of ``classes_``.
-        """
-        self._check_refitted("predict_proba")
-        X = validate_data(self, X, reset=False, ensure_all_finite=self._finite())
-        return self.best_estimator_.predict_proba(X)
-
-    @available_if(_best_has("decision_function"))
-    def decision_function(self, X):
-        """Decision function of the refitted best candidate.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            Decision values of ``best_estimator_``.
-        """
-        self._check_refitted("decision_function")
-        X = validate_data(self, X, reset=False, ensure_all_finite=self._finite())
-        return self.best_estimator_.decision_function(X)
+    predict = _delegated(
+        "predict",
+        "Predict with the refitted best candidate.",
+        "y_pred : ndarray of shape (n_samples,)",
+        "Predictions of ``best_estimator_``.",
+    )
+    predict_proba = _delegated(
+        "predict_proba",
+        "Class probabilities of the refitted best candidate.",
+        "proba : ndarray of shape (n_samples, n_classes)",
+        "Probabilities, columns in the order of ``classes_``.",
+    )
+    decision_function = _delegated(
+        "decision_function",
+        "Decision function of the refitted best candidate.",
+        "scores : ndarray of shape (n_samples,) or (n_samples, n_classes)",
+        "Decision values of ``best_estimator_``.",
+    )
 
     @available_if(_best_has("score"))
     def score(self, X, y):
@@ -1250,12 +887,14 @@ class ModelSelector(BaseEstimator):
         score : float
             The best candidate's own ``score``.
         """
-        self._check_refitted("score")
-        X = validate_data(self, X, reset=False, ensure_all_finite=self._finite())
-        return self.best_estimator_.score(X, y)
+        return self._delegate("score", X, y)
 
-    def _finite(self):
-        return "allow-nan" if self.preprocessing == "auto" else True
+    def _delegate(self, method, X, *args):
+        """``best_estimator_.<method>`` on the checked ``X``."""
+        self._check_refitted(method)
+        finite = "allow-nan" if self.preprocessing == "auto" else True
+        X = validate_data(self, X, reset=False, ensure_all_finite=finite)
+        return getattr(self.best_estimator_, method)(X, *args)
 
     # -- plot -----------------------------------------------------------------------
     def plot(self, ax=None):

@@ -929,14 +929,16 @@ def test_racing_winner_and_survivor_scores_equal_full(
 def test_a_decided_race_runs_its_remaining_folds_as_one_batch(monkeypatch):
     X, y, candidates = _racing_problem(0)
     candidates = {k: candidates[k] for k in ("logit", "constant")}
+    from sklearn_workflow.selection._selector import _FoldJobs
+
     batches = []
-    run = ModelSelector._parallel_run
+    run = _FoldJobs.__call__
 
-    def record(self, X, y, jobs, *args, **kwargs):
+    def record(self, jobs, *args, **kwargs):
         batches.append(sorted({f for _, f in jobs}))
-        return run(self, X, y, jobs, *args, **kwargs)
+        return run(self, jobs, *args, **kwargs)
 
-    monkeypatch.setattr(ModelSelector, "_parallel_run", record)
+    monkeypatch.setattr(_FoldJobs, "__call__", record)
     race = ModelSelector(
         candidates,
         strategy="racing",

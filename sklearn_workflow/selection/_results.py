@@ -1,0 +1,329 @@
+"""The results of ``ModelSelector``: the table, the winner and the ranking.
+
+The steps, each its own function: :func:`fold_results` gathers the (candidate,
+fold) outcomes into arrays, :func:`candidate_status` says what became of each
+candidate, :func:`results_table` writes the comparison table in candidate order,
+:func:`select_winner` picks the winner from that table, and :func:`rank_order`
+sorts it for ``results_``.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "candidate_status",
+    "cv_results",
+    "fold_results",
+    "rank_order",
+    "results_table",
+    "select_winner",
+]
+
+
+def fold_results(outcomes, n_candidates, n_folds, score_names, error_score):
+    """The outcomes of the (candidate, fold) runs as arrays.
+
+    Parameters
+    ----------
+    outcomes : dict
+        ``{(candidate, fold): result}``, each result with ``fit_time``,
+        ``score_time``, ``error`` (None or the message) and, without an error,
+        ``scores`` ``{name: value}``.
+    n_candidates, n_folds : int
+        The shape of the arrays.
+    score_names : list of str
+        The scores; the first one is the primary score.
+    error_score : float
+        The score of a fold that failed.
+
+    Returns
+    -------
+    folds : dict
+        ``scores`` ``{name: ndarray (n_candidates, n_folds)}`` (NaN for a fold
+        not run), ``fit_time`` and ``score_time`` (NaN for a fold not run),
+        ``ran`` (bool), ``errors`` (the first failure of each candidate, or
+        None), and ``mean`` and ``std`` ``{name: ndarray (n_candidates,)}``
+        over the folds run.
+    """
+    scores = {m: np.full((n_candidates, n_folds), np.nan) for m in score_names}
+    fit_times = np.full((n_candidates, n_folds), np.nan)
+    score_times = np.full((n_candidates, n_folds), np.nan)
+    errors = [None] * n_candidates
+    for (c, f), result in outcomes.items():
+        fit_times[c, f] = result["fit_time"]
+        score_times[c, f] = result["score_time"]
+        if result["error"] is None:
+            for m in score_names:
+                scores[m][c, f] = result["scores"][m]
+        else:
+            errors[c] = errors[c] or f"fold {f + 1}: {result['error']}"
+            for m in score_names:
+                scores[m][c, f] = error_score
+    ran = ~np.isnan(fit_times)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = {
+            m: np.array([s[c][ran[c]].mean() for c in range(n_candidates)])
+            for m, s in scores.items()
+        }
+        std = {
+            m: np.array([s[c][ran[c]].std() for c in range(n_candidates)])
+            for m, s in scores.items()
+        }
+    return {
+        "scores": scores,
+        "fit_time": fit_times,
+        "score_time": score_times,
+        "ran": ran,
+        "errors": errors,
+        "mean": mean,
+        "std": std,
+    }
+
+
+def candidate_status(names, errors, dropped, over_budget, baseline=None):
+    """What became of each candidate, as ``results_["status"]`` says it.
+
+    Parameters
+    ----------
+    names : list of str
+        The candidates.
+    errors : list of str or None
+        The failure of each candidate, or None.
+    dropped : dict
+        ``{candidate: fold}`` of the race: 0 for rung 0.
+    over_budget : set
+        The candidates the racing budget dropped.
+    baseline : str or None, default=None
+        The name of the baseline row; None: no baseline.
+
+    Returns
+    -------
+    status : list of str
+        ``"failed"``, ``"dropped at rung 0"``, ``"dropped at fold k"`` (either
+        followed by ``" (budget)"``), ``"baseline"`` or ``"completed"``.
+    """
+    status = []
+    for c, name in enumerate(names):
+        if errors[c] is not None:
+            status.append("failed")
+        elif c in dropped:
+            where = "rung 0" if dropped[c] == 0 else f"fold {dropped[c]}"
+            budget = " (budget)" if c in over_budget else ""
+            status.append(f"dropped at {where}{budget}")
+        elif baseline is not None and name == baseline:
+            status.append("baseline")
+        else:
+            status.append("completed")
+    return status
+
+
+def results_table(names, folds, status, *, baseline=None, rung0=None, racing=False):
+    """The comparison table, one row per candidate in candidate order.
+
+    Parameters
+    ----------
+    names : list of str
+        The candidates, in order of preference.
+    folds : dict
+        From :func:`fold_results`; the first score of ``folds["mean"]`` is the
+        primary score.
+    status : list of str
+        From :func:`candidate_status`.
+    baseline : int or None, default=None
+        The position of the baseline row, which ``improvement`` is measured
+        against; None: NaN improvements.
+    rung0 : dict or None, default=None
+        The subsample rung of the race (``racers``, ``scores``, ``fit_time``).
+    racing : bool, default=False
+        Add the ``rung0_mean`` and ``rung0_fit_time`` columns.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        The columns of ``ModelSelector.results_`` but ``rank``.
+    """
+    n_candidates, n_folds = folds["fit_time"].shape
+    score_names = list(folds["mean"])
+    mean = folds["mean"][score_names[0]]
+    if baseline is not None:
+        improvement = mean - mean[baseline]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pct = 100.0 * improvement / abs(mean[baseline])
+    else:
+        improvement = pct = np.full(n_candidates, np.nan)
+    table = {"name": names}
+    for m in score_names:
+        table[f"mean_{m}"] = folds["mean"][m]
+        table[f"std_{m}"] = folds["std"][m]
+    for f in range(n_folds):
+        table[f"fold_{f + 1}"] = folds["scores"][score_names[0]][:, f]
+    table["fit_time"] = np.nansum(folds["fit_time"], axis=1)
+    table["score_time"] = np.nansum(folds["score_time"], axis=1)
+    table["improvement"] = improvement
+    table["improvement_pct"] = pct
+    table["n_folds"] = folds["ran"].sum(axis=1)
+    table["status"] = status
+    table["error"] = [e or "" for e in folds["errors"]]
+    if racing:
+        table["rung0_mean"] = np.full(n_candidates, np.nan)
+        table["rung0_fit_time"] = np.zeros(n_candidates)
+        if rung0 is not None:
+            table["rung0_mean"][rung0["racers"]] = _rung0_means(rung0)
+            table["rung0_fit_time"][rung0["racers"]] = rung0["fit_time"]
+    return pd.DataFrame(table)
+
+
+def _rung0_means(rung0):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(rung0["scores"], axis=1)
+
+
+def select_winner(table, score, selection="best"):
+    """The position of the winning row of a comparison table.
+
+    Only ``"completed"`` rows with a finite mean can win (never the baseline,
+    a dropped or a failed candidate). ``"best"``: the highest mean, the first
+    row among equal means. ``"one_se"``: the first row whose mean is within one
+    standard error (of the fold scores of the highest mean) of the highest mean.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per candidate, in order of preference, with ``status``,
+        ``mean_<score>`` and ``fold_1``, ``fold_2``, ... (NaN for a fold not
+        run).
+    score : str
+        The primary score.
+    selection : {"best", "one_se"}, default="best"
+        The rule.
+
+    Returns
+    -------
+    winner : int or None
+        The position of the winner in ``table``; None when no row can win.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_workflow.selection._results import select_winner
+    >>> table = pd.DataFrame({
+    ...     "status": ["completed", "completed", "baseline"],
+    ...     "mean_accuracy": [0.80, 0.82, 0.95],
+    ...     "fold_1": [0.78, 0.80, 0.95],
+    ...     "fold_2": [0.82, 0.84, 0.95],
+    ... })
+    >>> select_winner(table, "accuracy")
+    1
+    >>> select_winner(table, "accuracy", "one_se")  # 0.80 >= 0.82 - 0.02
+    0
+    """
+    mean = table[f"mean_{score}"].to_numpy(dtype=float)
+    status = table["status"].to_numpy()
+    eligible = [
+        c
+        for c in range(len(table))
+        if status[c] == "completed" and np.isfinite(mean[c])
+    ]
+    if not eligible:
+        return None
+    best = max(eligible, key=lambda c: mean[c])
+    if selection == "one_se":
+        fold_columns = [col for col in table.columns if col.startswith("fold_")]
+        scores = table[fold_columns].to_numpy(dtype=float)[best]
+        scores = scores[~np.isnan(scores)]
+        k = scores.shape[0]
+        se = scores.std(ddof=1) / np.sqrt(k) if k > 1 else 0.0
+        best = next(c for c in eligible if mean[c] >= mean[best] - se)
+    return best
+
+
+def rank_order(table, score, dropped, rung0, winner):
+    """The order of the rows of ``results_``.
+
+    Completed candidates (and the baseline) by mean, then the dropped ones
+    (latest drop first; those dropped at rung 0 by their rung-0 mean), then
+    the failed ones; the winner first.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`results_table`.
+    score : str
+        The primary score.
+    dropped : dict
+        ``{candidate: fold}`` of the race.
+    rung0 : dict or None
+        The subsample rung of the race.
+    winner : int
+        The position of the winner.
+
+    Returns
+    -------
+    order : list of int
+        Positions in ``table``.
+    """
+    status = table["status"].tolist()
+    failed = (table["error"] != "").tolist()
+    mean = table[f"mean_{score}"].to_numpy(dtype=float)
+
+    def sort_key(c):
+        if status[c] in ("completed", "baseline"):
+            group, later = 0, 0
+        elif c in dropped and not failed[c]:
+            group, later = 1, -dropped[c]
+        else:
+            group, later = 2, 0
+        value = mean[c] if np.isfinite(mean[c]) else -np.inf
+        if c in dropped and dropped[c] == 0 and rung0 is not None:
+            value = float(rung0["scores"][rung0["racers"].index(c)].mean())
+            value = value if np.isfinite(value) else -np.inf
+        return (group, later, -value)
+
+    order = sorted(range(len(table)), key=sort_key)
+    if order[0] != winner:
+        # selection="one_se" can pick another candidate than the top mean;
+        # the pick is ranked first, the rest keep their order.
+        order.remove(winner)
+        order.insert(0, winner)
+    return order
+
+
+def cv_results(names, folds, status):
+    """``cv_results_`` in scikit-learn's layout, in candidate order.
+
+    Parameters
+    ----------
+    names : list of str
+        The candidates.
+    folds : dict
+        From :func:`fold_results`.
+    status : list of str
+        From :func:`candidate_status`.
+
+    Returns
+    -------
+    cv_results : dict of ndarray
+    """
+    n_folds = folds["fit_time"].shape[1]
+    results = {"candidate": np.array(names, dtype=object)}
+    for m, scores in folds["scores"].items():
+        for f in range(n_folds):
+            results[f"split{f}_test_{m}"] = scores[:, f]
+        mean = folds["mean"][m]
+        results[f"mean_test_{m}"] = mean
+        results[f"std_test_{m}"] = folds["std"][m]
+        filled = np.where(np.isfinite(mean), mean, -np.inf)
+        results[f"rank_test_{m}"] = (
+            pd.Series(-filled).rank(method="min").to_numpy().astype(int)
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for what in ("fit_time", "score_time"):
+            results[f"mean_{what}"] = np.nanmean(folds[what], axis=1)
+            results[f"std_{what}"] = np.nanstd(folds[what], axis=1)
+    results["status"] = np.array(status, dtype=object)
+    return results
