@@ -76,6 +76,30 @@ def _estimator_has(attr):
     return check
 
 
+def _delegated(method, summary, returns, description):
+    """The method ``method`` of ThresholdTunedClassifier: the estimator's own."""
+
+    def delegate(self, X):
+        check_is_fitted(self, "threshold_")
+        return getattr(self.estimator_, method)(X)
+
+    delegate.__name__ = method
+    delegate.__qualname__ = f"ThresholdTunedClassifier.{method}"
+    delegate.__doc__ = f"""{summary}
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix, DataFrame}} of shape (n_samples, n_features)
+            Rows, as the estimator accepts them.
+
+        Returns
+        -------
+        {returns}
+            {description}
+        """
+    return available_if(_estimator_has(method))(delegate)
+
+
 def _positive_scores(estimator, X, response_method, pos_label):
     """Scores of the positive class: higher means more likely ``pos_label``.
 
@@ -466,6 +490,33 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         objective, cost, constraints = self._check_params()
         X, y = indexable(X, y)
         y = column_or_1d(y, warn=True)
+        pos_label = self._positive_label(y)
+        splits = self._splits(X, y)
+        if splits is None:
+            scores, method, y_eval = self._prefit_scores(X, y, pos_label)
+        else:
+            scores, method, y_eval = self._out_of_fold_scores(
+                X, y, splits, fit_params, pos_label
+            )
+        if not np.all(np.isfinite(scores)):
+            raise ValueError(
+                f"The estimator's {method} returned non-finite scores (NaN or "
+                "infinity); a threshold cannot be tuned on them."
+            )
+        self.classes_ = np.asarray(self.estimator_.classes_)
+        self.pos_label_ = pos_label
+        self.response_method_ = method
+        self._tune(
+            np.asarray(y_eval) == pos_label, scores, objective, cost, constraints
+        )
+        if hasattr(self.estimator_, "n_features_in_"):
+            self.n_features_in_ = self.estimator_.n_features_in_
+        if hasattr(self.estimator_, "feature_names_in_"):
+            self.feature_names_in_ = self.estimator_.feature_names_in_
+        return self
+
+    def _positive_label(self, y):
+        """The positive class: ``pos_label``, else the greater of the two classes."""
         y_type = type_of_target(y, input_name="y", raise_unknown=True)
         if y_type != "binary":
             raise ValueError(
@@ -487,65 +538,51 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
                     f"pos_label={pos_label!r} is not a class of y; the classes are "
                     f"{classes.tolist()!r}."
                 )
-        pos_label = pos_label.item() if hasattr(pos_label, "item") else pos_label
+        return pos_label.item() if hasattr(pos_label, "item") else pos_label
 
-        splits = self._splits(X, y)
-        if splits is None:
-            try:
-                check_is_fitted(self.estimator, "classes_")
-            except NotFittedError as exc:
-                raise NotFittedError(
-                    "When cv='prefit', the estimator must be fitted already; "
-                    f"{type(self.estimator).__name__} is not."
-                ) from exc
-            self.estimator_ = self.estimator
-            scores, method = _positive_scores(
-                self.estimator_, X, self.response_method, pos_label
-            )
-            y_eval = y
-        else:
-            jobs = [
-                delayed(_fit_and_score)(
-                    clone(self.estimator),
-                    X,
-                    y,
-                    train,
-                    test,
-                    fit_params,
-                    self.response_method,
-                    pos_label,
-                    not self.refit,
-                )
-                for train, test in splits
-            ]
-            if self.refit:
-                jobs.append(delayed(_fit_all)(clone(self.estimator), X, y, fit_params))
-            results = Parallel(
-                n_jobs=self.n_jobs, verbose=max(int(self.verbose) - 1, 0)
-            )(jobs)
-            if self.refit:
-                self.estimator_ = results.pop()
-            else:
-                self.estimator_ = results[0][2]
-            scores = np.concatenate([result[0] for result in results])
-            method = results[0][1]
-            y_eval = _safe_indexing(y, np.concatenate([test for _, test in splits]))
-        if not np.all(np.isfinite(scores)):
-            raise ValueError(
-                f"The estimator's {method} returned non-finite scores (NaN or "
-                "infinity); a threshold cannot be tuned on them."
-            )
-        self.classes_ = np.asarray(self.estimator_.classes_)
-        self.pos_label_ = pos_label
-        self.response_method_ = method
-        self._tune(
-            np.asarray(y_eval) == pos_label, scores, objective, cost, constraints
+    def _prefit_scores(self, X, y, pos_label):
+        """``cv="prefit"``: the fitted estimator's scores on ``X``."""
+        try:
+            check_is_fitted(self.estimator, "classes_")
+        except NotFittedError as exc:
+            raise NotFittedError(
+                "When cv='prefit', the estimator must be fitted already; "
+                f"{type(self.estimator).__name__} is not."
+            ) from exc
+        self.estimator_ = self.estimator
+        scores, method = _positive_scores(
+            self.estimator_, X, self.response_method, pos_label
         )
-        if hasattr(self.estimator_, "n_features_in_"):
-            self.n_features_in_ = self.estimator_.n_features_in_
-        if hasattr(self.estimator_, "feature_names_in_"):
-            self.feature_names_in_ = self.estimator_.feature_names_in_
-        return self
+        return scores, method, y
+
+    def _out_of_fold_scores(self, X, y, splits, fit_params, pos_label):
+        """Out-of-fold scores (and the refit on all the rows), in parallel."""
+        jobs = [
+            delayed(_fit_and_score)(
+                clone(self.estimator),
+                X,
+                y,
+                train,
+                test,
+                fit_params,
+                self.response_method,
+                pos_label,
+                not self.refit,
+            )
+            for train, test in splits
+        ]
+        if self.refit:
+            jobs.append(delayed(_fit_all)(clone(self.estimator), X, y, fit_params))
+        results = Parallel(n_jobs=self.n_jobs, verbose=max(int(self.verbose) - 1, 0))(
+            jobs
+        )
+        if self.refit:
+            self.estimator_ = results.pop()
+        else:
+            self.estimator_ = results[0][2]
+        scores = np.concatenate([result[0] for result in results])
+        y_eval = _safe_indexing(y, np.concatenate([test for _, test in splits]))
+        return scores, results[0][1], y_eval
 
     def _tune(self, positive, scores, objective, cost, constraints):
         """Choose the threshold on the out-of-fold scores; set the attributes."""
@@ -696,56 +733,24 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
             self.classes_.dtype, copy=False
         )
 
-    @available_if(_estimator_has("predict_proba"))
-    def predict_proba(self, X):
-        """Class probabilities of the estimator (not affected by the threshold).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
-            Rows, as the estimator accepts them.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, 2)
-            Columns in the order of ``classes_``.
-        """
-        check_is_fitted(self, "threshold_")
-        return self.estimator_.predict_proba(X)
-
-    @available_if(_estimator_has("predict_log_proba"))
-    def predict_log_proba(self, X):
-        """Log class probabilities of the estimator.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
-            Rows, as the estimator accepts them.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, 2)
-            Columns in the order of ``classes_``.
-        """
-        check_is_fitted(self, "threshold_")
-        return self.estimator_.predict_log_proba(X)
-
-    @available_if(_estimator_has("decision_function"))
-    def decision_function(self, X):
-        """Decision function of the estimator (not affected by the threshold).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
-            Rows, as the estimator accepts them.
-
-        Returns
-        -------
-        decision : ndarray of shape (n_samples,)
-            Positive toward ``classes_[1]``, as scikit-learn's convention.
-        """
-        check_is_fitted(self, "threshold_")
-        return self.estimator_.decision_function(X)
+    predict_proba = _delegated(
+        "predict_proba",
+        "Class probabilities of the estimator (not affected by the threshold).",
+        "proba : ndarray of shape (n_samples, 2)",
+        "Columns in the order of ``classes_``.",
+    )
+    predict_log_proba = _delegated(
+        "predict_log_proba",
+        "Log class probabilities of the estimator.",
+        "log_proba : ndarray of shape (n_samples, 2)",
+        "Columns in the order of ``classes_``.",
+    )
+    decision_function = _delegated(
+        "decision_function",
+        "Decision function of the estimator (not affected by the threshold).",
+        "decision : ndarray of shape (n_samples,)",
+        "Positive toward ``classes_[1]``, as scikit-learn's convention.",
+    )
 
     # -- plot ------------------------------------------------------------------------
 
