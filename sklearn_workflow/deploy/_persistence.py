@@ -75,8 +75,6 @@ THIRD_PARTY_TYPES = (
 )
 
 
-
-
 @lru_cache(maxsize=1)
 def _package_types():
     """Every class defined in the ``sklearn_workflow`` package, by full name."""
