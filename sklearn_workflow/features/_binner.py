@@ -13,6 +13,7 @@ from sklearn_workflow.utils._param_validation import (
     StrOptions,
     get_output_container,
 )
+from sklearn_workflow.utils._params import store_params
 
 __all__ = ["Binner"]
 
@@ -177,13 +178,7 @@ class Binner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         closed="right",
         keep_original=False,
     ):
-        self.columns = columns
-        self.bins = bins
-        self.strategy = strategy
-        self.labels = labels
-        self.encode = encode
-        self.closed = closed
-        self.keep_original = keep_original
+        store_params(self, locals())
 
     def _given_edges(self):
         try:

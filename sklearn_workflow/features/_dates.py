@@ -27,6 +27,7 @@ from sklearn_workflow.utils._dataframe import (
     to_float_array,
 )
 from sklearn_workflow.utils._param_validation import StrOptions, _fit_context
+from sklearn_workflow.utils._params import store_params
 
 __all__ = ["DateFeatureExtractor"]
 
@@ -318,17 +319,7 @@ class DateFeatureExtractor(_ColumnTransformerMixin, TransformerMixin, BaseEstima
         dayfirst=False,
         drop_original=True,
     ):
-        self.columns = columns
-        self.features = features
-        self.cyclical = cyclical
-        self.holidays = holidays
-        self.differences = differences
-        self.elapsed = elapsed
-        self.unit = unit
-        self.timezone = timezone
-        self.format = format
-        self.dayfirst = dayfirst
-        self.drop_original = drop_original
+        store_params(self, locals())
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

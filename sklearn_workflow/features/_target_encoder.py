@@ -43,6 +43,7 @@ from sklearn_workflow.utils._param_validation import (
     _check_sample_weight,
     _fit_context,
 )
+from sklearn_workflow.utils._params import store_params
 
 __all__ = ["TargetEncoder"]
 
@@ -218,14 +219,7 @@ class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         handle_unknown="prior",
         handle_missing="category",
     ):
-        self.columns = columns
-        self.smooth = smooth
-        self.cv = cv
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.target_type = target_type
-        self.handle_unknown = handle_unknown
-        self.handle_missing = handle_missing
+        store_params(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

@@ -49,6 +49,7 @@ from sklearn_workflow.utils._param_validation import (
     _fit_context,
     get_output_container,
 )
+from sklearn_workflow.utils._params import store_params
 
 __all__ = ["VIOLATION_CHECKS", "VIOLATION_COLUMNS", "DataQualityChecker"]
 
@@ -281,18 +282,7 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         cardinality_threshold=40,
         drift_min_samples=50,
     ):
-        self.on_violation = on_violation
-        self.task = task
-        self.imbalance_ratio = imbalance_ratio
-        self.missing_threshold = missing_threshold
-        self.correlation_threshold = correlation_threshold
-        self.leakage_threshold = leakage_threshold
-        self.drift_threshold = drift_threshold
-        self.n_bins = n_bins
-        self.range_tolerance = range_tolerance
-        self.max_categories = max_categories
-        self.cardinality_threshold = cardinality_threshold
-        self.drift_min_samples = drift_min_samples
+        store_params(self, locals())
 
     # -- input -------------------------------------------------------------------
     def _check_frame(self, X):

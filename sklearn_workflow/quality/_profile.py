@@ -7,6 +7,8 @@ profile that the checker keeps as its contract (lists, floats and strings only, 
 that the fitted checker pickles and round-trips through skops).
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -47,33 +49,20 @@ DRIFT_MIN_SHARE = 0.01
 N_LEAK_BINS = 32
 
 
+@dataclass(slots=True, eq=False)
 class ColumnData:
     """One column as numpy arrays (not stored: the contract keeps profiles)."""
 
-    __slots__ = (
-        "codes",
-        "dtype",
-        "kind",
-        "label",
-        "missing",
-        "n_unsupported",
-        "name",
-        "type_counts",
-        "uniques",
-        "values",
-    )
-
-    def __init__(self, label, name, kind, dtype, missing):
-        self.label = label
-        self.name = name
-        self.kind = kind
-        self.dtype = dtype
-        self.missing = missing
-        self.values = None
-        self.codes = None
-        self.uniques = None
-        self.type_counts = None
-        self.n_unsupported = 0
+    label: object
+    name: str
+    kind: str
+    dtype: object
+    missing: np.ndarray
+    values: np.ndarray = None
+    codes: np.ndarray = None
+    uniques: np.ndarray = None
+    type_counts: dict = None
+    n_unsupported: int = 0
 
     @property
     def n_unique(self):

@@ -27,6 +27,7 @@ mean fold score so far) by a one-sided test on the paired score differences:
   approximation).
 """
 
+from dataclasses import KW_ONLY, dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
@@ -361,6 +362,7 @@ def _is_real(value):
     return isinstance(value, Real) and not isinstance(value, bool)
 
 
+@dataclass(eq=False)
 class Race:
     """One race of ``ModelSelector(strategy="racing")``: its state and its steps.
 
@@ -381,8 +383,8 @@ class Race:
         The full-size folds.
     params : dict
         The rung-0 parameters, checked by :func:`check_racing_params`.
-    run : callable
-        ``run(jobs, splits, blocks=None, rung=None, refit=None)`` fits and
+    run_jobs : callable
+        ``run_jobs(jobs, splits, blocks=None, rung=None, refit=None)`` fits and
         scores the ``jobs`` [(candidate, fold)] on ``splits`` (and on the
         ``blocks`` of each fold) and returns ``({(candidate, fold): result},
         refitted)``, where ``refitted`` is candidate ``refit`` fitted on all the
@@ -414,40 +416,32 @@ class Race:
         ``(name, estimator)``: the last racer refitted beside its last folds.
     """
 
-    def __init__(
-        self,
-        names,
-        racers,
-        y,
-        splits,
-        *,
-        params,
-        run,
-        score,
-        classification,
-        seed,
-        refit,
-        verbose,
-    ):
-        self.names = names
-        self.racers = list(racers)
-        self.y = y
-        self.splits = splits
-        self.params = params
-        self.run_jobs = run
-        self.score = score
-        self.classification = classification
-        self.seed = seed
-        self.refit = refit
-        self.verbose = verbose
+    names: list
+    racers: list
+    y: np.ndarray
+    splits: list
+    _: KW_ONLY
+    params: dict
+    run_jobs: object
+    score: str
+    classification: bool
+    seed: object
+    refit: bool
+    verbose: int
+    outcomes: dict = field(default_factory=dict, init=False)
+    dropped: dict = field(default_factory=dict, init=False)
+    over_budget: set = field(default_factory=set, init=False)
+    rung0: dict = field(default=None, init=False)
+    early_refit: tuple = field(default=None, init=False)
+
+    def __post_init__(self):
+        self.racers = list(self.racers)
         self.blocks = [
-            make_blocks(y[test], classification, seed=seed) for _, test in splits
+            make_blocks(self.y[test], self.classification, seed=self.seed)
+            for _, test in self.splits
         ]
-        self.ratio = float(np.mean([len(te) / len(tr) for tr, te in splits]))
-        self.alive = list(range(len(names)))
-        self.outcomes, self.dropped, self.over_budget = {}, {}, set()
-        self.rung0 = None
-        self.early_refit = None
+        self.ratio = float(np.mean([len(te) / len(tr) for tr, te in self.splits]))
+        self.alive = list(range(len(self.names)))
 
     def run(self):
         """Rung 0, then the full-size folds; returns self."""

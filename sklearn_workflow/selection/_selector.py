@@ -38,6 +38,7 @@ from sklearn_workflow.utils._param_validation import (
     StrOptions,
     _fit_context,
 )
+from sklearn_workflow.utils._params import store_params
 
 __all__ = ["ModelSelector"]
 
@@ -517,21 +518,7 @@ class ModelSelector(BaseEstimator):
         task="auto",
         racing_params=None,
     ):
-        self.candidates = candidates
-        self.scoring = scoring
-        self.cv = cv
-        self.strategy = strategy
-        self.selection = selection
-        self.baseline = baseline
-        self.preprocessing = preprocessing
-        self.sampler = sampler
-        self.refit = refit
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
-        self.error_score = error_score
-        self.task = task
-        self.racing_params = racing_params
+        store_params(self, locals())
 
     # -- scikit-learn plumbing ---------------------------------------------------
     def _declared_task(self):
@@ -760,7 +747,7 @@ class ModelSelector(BaseEstimator):
             y,
             splits,
             params=params,
-            run=run,
+            run_jobs=run,
             score=self.scorer_names_[0],
             classification=self.task_ == "classification",
             seed=seed,

@@ -38,6 +38,7 @@ from sklearn_workflow.utils._param_validation import (
     _fit_context,
     _safe_indexing,
 )
+from sklearn_workflow.utils._params import store_params
 
 __all__ = ["ThresholdTunedClassifier"]
 
@@ -404,21 +405,7 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         random_state=None,
         verbose=0,
     ):
-        self.estimator = estimator
-        self.objective = objective
-        self.beta = beta
-        self.constraint = constraint
-        self.cost = cost
-        self.alert_rate = alert_rate
-        self.pos_label = pos_label
-        self.response_method = response_method
-        self.cv = cv
-        self.refit = refit
-        self.confidence = confidence
-        self.on_infeasible = on_infeasible
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
+        store_params(self, locals())
 
     # -- fitting -----------------------------------------------------------------
 
