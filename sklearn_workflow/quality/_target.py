@@ -18,6 +18,9 @@ __all__ = ["prepare_target"]
 def _read_target(y, n_rows):
     """The target's name and ``ColumnData``, or None when it cannot be checked."""
     name = getattr(y, "name", None)
+    columns = getattr(y, "columns", None)
+    if name is None and columns is not None and len(columns) == 1:
+        name = columns[0]  # a one-column frame
     name = "target" if name is None else str(name)
     y_values = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
     if y_values.ndim == 2 and y_values.shape[1] == 1:

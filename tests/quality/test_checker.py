@@ -961,5 +961,8 @@ def test_plot_returns_a_figure_with_six_panels():
 def test_unusual_targets_do_not_crash(y):
     X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0]})
     checker = DataQualityChecker().fit(X, y)
-    str(checker.report_)
-    json.dumps(checker.report_.to_dict())
+    assert "Target" in str(checker.report_) or "target" in str(checker.report_)
+    report = json.loads(json.dumps(checker.report_.to_dict()))
+    assert report["n_rows"] == 4
+    name = y.name if isinstance(y, pd.Series) else y.columns[0]
+    assert report["target"]["name"] == name

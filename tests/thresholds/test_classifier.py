@@ -544,9 +544,10 @@ def test_no_warning_when_feasible():
     X, y = _data()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        ThresholdTunedClassifier(LogisticRegression(), constraint={"recall": 0.5}).fit(
-            X, y
-        )
+        tuned = ThresholdTunedClassifier(
+            LogisticRegression(), constraint={"recall": 0.5}
+        ).fit(X, y)
+    assert tuned.constraint_satisfied_
 
 
 def test_problem_card_threshold_params_drive_the_tuning():
