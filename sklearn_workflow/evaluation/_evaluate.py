@@ -55,7 +55,7 @@ _REPORTED = {
     ),
     "regression": ("rmse", "mae", "r2"),
 }
-# The cross-validated metric without a card (the seed's "10-Fold CV F1").
+# The cross-validated metric without a card: F1 (macro F1 for multiclass), RMSE.
 _DEFAULT_CV_METRIC = {
     "binary_classification": "f1",
     "multiclass_classification": "f1_macro",
@@ -152,7 +152,7 @@ def evaluate(
     -----
     DataQualityWarning
         When rows of ``X_test`` also appear in ``X_train``: the test score is
-        then optimistic (the seed's "evaluating on training data" mistake).
+        then optimistic (a common mistake: evaluating on training data).
 
     See Also
     --------

@@ -64,8 +64,8 @@ class EvaluationReport:
         ``n_test_rows_in_train`` and ``fraction``, when training data was given.
     baseline_improvement : dict or None
         Regression: ``metric`` ("rmse"), ``model``, ``baseline``,
-        ``baseline_name`` and ``improvement_pct`` (the seed's "improves over
-        baseline by x%").
+        ``baseline_name`` and ``improvement_pct`` (how many percent lower the
+        model's RMSE is than the baseline's).
     verdict : Verdict or None
         The card's verdict: ``verdict.met`` (bool) and ``verdict.criteria``.
     """

@@ -48,9 +48,9 @@ def interval_labels(edges, closed):
 class Binner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     """Bin numeric columns by given edges or by edges learned at fit.
 
-    The seed's "binning" strategy (age to age group, purchase amount to a tier) as a
+    The "binning" strategy (age to age group, purchase amount to a tier) as a
     fitted transformer. ``bins`` is either a list of edges, the same for every
-    column (the seed's purchase tiers ``[0, 10, 50, 200, inf]``), or a number of
+    column (purchase tiers ``[0, 10, 50, 200, inf]``), or a number of
     bins whose edges are learned from the training data at ``fit``: quantiles
     (``strategy="quantile"``, equal-frequency bins) or equal widths between the
     minimum and the maximum (``strategy="uniform"``). Values below the first edge
@@ -127,8 +127,8 @@ class Binner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
 
     Examples
     --------
-    The seed's purchase tiers, with a missing amount and a negative one (a refund)
-    that is below the first edge:
+    Purchase tiers, with a missing amount and a negative one (a refund) that is
+    below the first edge:
 
     >>> import numpy as np
     >>> import pandas as pd

@@ -147,7 +147,7 @@ def _lookup(col, uniques):
 class GroupAggregator(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     """Statistics of the group each row belongs to, learned on the training data.
 
-    The seed's "aggregation" strategy (customer to average purchase, total visits)
+    The "aggregation" strategy (customer to average purchase, total visits)
     as a fitted transformer: ``fit`` computes, per group of the ``by`` column(s),
     statistics of other columns on the training rows; ``transform`` looks up the
     statistics of each row's group. The test rows never contribute to the
@@ -201,7 +201,8 @@ class GroupAggregator(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         the same on one table; applying training statistics to new data needs a
         ``merge`` by hand, outside any scikit-learn pipeline.
     feature_engine.creation.MathFeatures : Combines columns within a row; it has
-        no group statistics learned at fit (feature_engine issues #290, #460).
+        no group statistics learned at fit (an open feature request of
+        feature_engine, its GitHub issues 290 and 460).
 
     Notes
     -----

@@ -38,7 +38,7 @@ def _has_three_values(values):
 class LogTransformer(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     """Log-transform right-skewed numeric columns: ``log1p(x + offset)``.
 
-    The seed's "log transform -- right-skewed distributions" as a fitted
+    The usual log transform of right-skewed distributions, as a fitted
     transformer. With ``columns=None`` it picks, at ``fit``, the numeric columns
     whose skewness exceeds ``skew_threshold``. For each chosen column it learns the
     minimum of the training data and an offset that makes that minimum

@@ -16,7 +16,7 @@ _JOINERS = {"ratio": "per", "product": "x", "difference": "minus"}
 class RatioFeatures(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     """New columns from pairs of numeric columns: ratios, products or differences.
 
-    The seed's ratio and interaction features as one transformer:
+    The usual ratio and interaction features as one transformer:
     ``rooms_per_household = AveRooms / AveOccup.clip(0.1)``,
     ``sessions_per_day = num_sessions / account_age_days.clip(1)`` (ratios) and
     ``is_premium x tenure`` (an interaction, ``operation="product"``). The new
@@ -32,7 +32,7 @@ class RatioFeatures(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         ``a - b`` named ``<a>_minus_<b>``.
     min_denominator : float > 0 or None, default=None
         For ratios: the denominator is raised to at least this value before
-        dividing, as the seed's ``b.clip(0.1)`` does (so negative denominators are
+        dividing, as ``b.clip(0.1)`` does in pandas (so negative denominators are
         raised too: use it for counts and durations). None divides by ``b`` as is
         and gives NaN where ``b`` is 0. Ignored by the other operations.
 

@@ -1,6 +1,6 @@
 """Stage 1, problem definition: the problem card and the rule-based baseline.
 
-:class:`ProblemSpec` is the seed's problem card made executable: it builds the
+:class:`ProblemSpec` is the problem card made executable: it builds the
 scorer, the threshold-tuning objective, the baseline model and the pass/fail
 verdict (:class:`Verdict`). :class:`RuleClassifier` is the rule-based baseline as a
 classifier; :func:`churn_spec` is the card of the demo churn problem; :func:`infer_task`

@@ -507,7 +507,7 @@ def evaluate_rule(tree, X, rule, names):
 class RuleClassifier(ClassifierMixin, BaseEstimator):
     """Predict the positive class where a hand-written rule holds.
 
-    The seed's rule-based baseline ("rule-based (tenure < 3 months)") as a
+    A rule-based baseline (such as "churn when tenure < 3 months") as a
     scikit-learn classifier, so that it is cross-validated, scored and compared
     with learned models like any other estimator. Binary classification only.
 

@@ -36,9 +36,10 @@ def _is_scalar_label(value):
 class ProblemSpec:
     """The problem card of a supervised learning problem, executable.
 
-    The seed's ``problem`` dict (stage 1, "The Five Questions") as an object that
-    drives the rest of the workflow: :meth:`scorer` is the success metric as a
-    scikit-learn scorer, :meth:`threshold_params` the keyword arguments of
+    The usual ``problem`` dict of stage 1 (goal, success metric, baseline,
+    constraints) as an object that drives the rest of the workflow:
+    :meth:`scorer` is the success metric as a scikit-learn scorer,
+    :meth:`threshold_params` the keyword arguments of
     :class:`~sklearn_workflow.thresholds.ThresholdTunedClassifier`,
     :meth:`baseline_estimator` the baseline to beat and :meth:`verdict` says,
     criterion by criterion, whether an evaluated model meets the card. Read it
@@ -256,7 +257,7 @@ class ProblemSpec:
     # ------------------------------------------------------------ conversion
     @classmethod
     def from_dict(cls, data):
-        """Build a card from a dict shaped like the seed's ``problem`` dict.
+        """Build a card from a ``problem`` dict, the fields of :meth:`to_dict`.
 
         Parameters
         ----------
@@ -346,7 +347,7 @@ class ProblemSpec:
         return cls.from_dict(data)
 
     def to_dict(self):
-        """The card as a plain dict (JSON-serialisable), fields in seed order."""
+        """The card as a plain dict (JSON-serialisable), fields in card order."""
         return json.loads(json.dumps(asdict(self)))
 
     def to_toml(self, path=None):
@@ -456,7 +457,7 @@ class ProblemSpec:
 
         A :class:`RuleClassifier` when ``baseline`` has a ``rule``; otherwise
         ``DummyClassifier(strategy="prior")`` for classification and
-        ``DummyRegressor(strategy="mean")`` (the seed's "predict the mean") for
+        ``DummyRegressor(strategy="mean")`` (predict the training mean) for
         regression.
 
         Returns
@@ -653,7 +654,7 @@ class Verdict:
 
 
 def churn_spec():
-    """The seed's churn problem card, for the demo data of ``make_churn``.
+    """The churn problem card, for the demo data of ``make_churn``.
 
     Recall >= 0.80 on the churners (precision and f1 secondary), the rule-based
     baseline ``tenure_months < 3`` (the card's known scores: recall 0.55,

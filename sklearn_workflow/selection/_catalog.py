@@ -1,7 +1,7 @@
-"""The candidate catalog: the seed's algorithm comparison table, as data.
+"""The candidate catalog: the algorithm comparison table, as data.
 
 Each entry names an estimator (module, class and parameters, so the table stays
-plain data), the task it solves and the seed's columns: training speed,
+plain data), the task it solves and the comparison columns: training speed,
 prediction speed, whether it handles missing values, whether it needs feature
 scaling and how interpretable it is. The order of the entries is the order of
 preference of ``ModelSelector(selection="one_se")``: most interpretable first,
@@ -74,8 +74,8 @@ _XGB = {"n_estimators": 100, "n_jobs": 1, "tree_method": "hist", "verbosity": 0}
 
 # One row per family of algorithms: its name (or its classification and
 # regression names), module, classifier and regressor classes (None: not for that
-# task), parameters, then the seed's columns: training speed, prediction speed,
-# handles missing values, feature scaling, interpretable. Ordered by
+# task), parameters, then the comparison columns: training speed, prediction
+# speed, handles missing values, feature scaling, interpretable. Ordered by
 # interpretability (Very high, High, Medium, Low), then training speed.
 _FAMILIES = (
     ("Decision tree", "sklearn.tree",
@@ -234,7 +234,7 @@ def find_entry(estimator, task=None):
     prefer_skip_nested_validation=True,
 )
 def candidate_table(task=None):
-    """The candidate catalog as a table: the seed's algorithm comparison.
+    """The candidate catalog as a table: the algorithm comparison table.
 
     Parameters
     ----------

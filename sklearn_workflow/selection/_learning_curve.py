@@ -326,7 +326,7 @@ def diagnose_learning_curve(
 ):
     """Run a learning curve and diagnose it: over/underfitting, good fit, plateau.
 
-    The seed's "How to read learning curves" table, computed: scikit-learn's
+    The usual "how to read learning curves" table, computed: scikit-learn's
     ``learning_curve`` gives training and validation scores per training-set
     size; a dummy model (class prior or mean) cross-validated on the same
     splits gives the chance level. Scores become skills (0 = the dummy's score,

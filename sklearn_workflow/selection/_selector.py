@@ -257,15 +257,15 @@ def _delegated(method, summary, returns, description):
 class ModelSelector(BaseEstimator):
     """Cross-validate candidate models and keep the best, refitted on all data.
 
-    The seed's model-comparison loop as an estimator: every candidate (by default
-    the seed's algorithm table, see :func:`candidate_table`) is cross-validated
-    on the same folds, each with the preprocessing it needs, next to a dummy
-    baseline; ``results_`` is the comparison table and the best candidate,
-    refitted on all the data, answers ``predict``. Being an estimator, the
-    selector sits at the end of a ``Pipeline`` and inside ``cross_val_score`` --
-    nested cross-validation, the honest estimate of "pick the best model and
-    use it", which the best mean CV score is not (it is biased upward by the
-    pick).
+    The plain ``cross_val_score`` loop over candidate models, as an estimator:
+    every candidate (by default the algorithm comparison table, see
+    :func:`candidate_table`) is cross-validated on the same folds, each with the
+    preprocessing it needs, next to a dummy baseline; ``results_`` is the
+    comparison table and the best candidate, refitted on all the data, answers
+    ``predict``. Being an estimator, the selector sits at the end of a
+    ``Pipeline`` and inside ``cross_val_score`` -- nested cross-validation, the
+    honest estimate of "pick the best model and use it", which the best mean CV
+    score is not (it is biased upward by the pick).
 
     Parameters
     ----------
@@ -372,7 +372,7 @@ class ModelSelector(BaseEstimator):
         ``fit_time`` and ``score_time`` (seconds, summed over folds),
         ``improvement`` (mean primary score minus the baseline's) and
         ``improvement_pct`` (that gain relative to the magnitude of the
-        baseline's score, the seed's "improves over baseline by X%"; not
+        baseline's score, "improves over baseline by X%"; not
         meaningful for R², whose baseline is about 0), ``n_folds``, ``status``
         (``"completed"``, ``"baseline"``, ``"dropped at rung 0"``,
         ``"dropped at fold k"``, either followed by ``" (budget)"`` when the

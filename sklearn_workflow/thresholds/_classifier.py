@@ -315,7 +315,7 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
 
     Examples
     --------
-    The seed's churn question: catch at least 80% of churners, with the best
+    The churn problem card's question: catch at least 80% of churners, with the best
     precision possible.
 
     >>> from sklearn.datasets import make_classification

@@ -362,7 +362,7 @@ def make_output(estimator, X, columns, method="transform"):
 
 
 # ---------------------------------------------------------------------------------
-# evaluate / EvaluationReport (issue 9): row slices and row hashes.
+# evaluate / EvaluationReport: row slices and row hashes.
 
 
 def head_rows(X, n=1):

@@ -37,14 +37,14 @@ def all_estimator_instances():
     -------
     instances : list of estimator instances
     """
-    # issue 9: problem stage
+    # Problem definition
     from sklearn_workflow.problem import RuleClassifier
 
     instances = []
     # Arrays name their columns by position: x0 is the first column.
     instances.append(RuleClassifier(rule="x0 > 0"))
 
-    # issue 8: log transform, binning, ratios, group aggregations
+    # Features: log transform, binning, ratios, group aggregations
     from sklearn_workflow.features import (
         Binner,
         GroupAggregator,
@@ -59,7 +59,7 @@ def all_estimator_instances():
         GroupAggregator(by=0, aggregations={1: ("mean", "count")}),
     ]
 
-    # issue 3: quality stage. DataQualityChecker with on_violation="raise" so that
+    # Data quality: DataQualityChecker with on_violation="raise" so that
     # a batch with other column names fails with scikit-learn's feature-name
     # message, as check_dataframe_column_names_consistency expects (the default
     # "warn" only warns); range_tolerance=1.0 so that a test split of the same
@@ -68,13 +68,13 @@ def all_estimator_instances():
 
     instances.append(DataQualityChecker(on_violation="raise", range_tolerance=1.0))
 
-    # issue 5: TargetEncoder with columns="all": the checks pass numeric arrays,
+    # TargetEncoder with columns="all": the checks pass numeric arrays,
     # which columns=None leaves alone.
     from sklearn_workflow.features import TargetEncoder
 
     instances.append(TargetEncoder(columns="all", cv=3))
 
-    # issue 4: DateFeatureExtractor reads all-numeric input as epoch seconds.
+    # DateFeatureExtractor reads all-numeric input as epoch seconds.
     from sklearn_workflow.features import DateFeatureExtractor
 
     instances.append(DateFeatureExtractor())
@@ -87,7 +87,7 @@ def all_estimator_instances():
 
     instances.append(ThresholdTunedClassifier(LogisticRegression(), cv=3))
 
-    # ModelSelector (issue 6): a classifier and a regressor selector, two fast
+    # ModelSelector: a classifier and a regressor selector, two fast
     # candidates each, three folds (the checks fit on a few dozen rows).
     from sklearn_workflow.selection import ModelSelector
 
