@@ -1,4 +1,4 @@
-"""DateFeatureExtractor against feature_engine, skrub and a bare pandas ``.dt`` floor.
+"""DateFeatureExtractor against feature_engine, skrub and bare pandas ``.dt`` calls.
 
 Three inputs of ``--rows`` timestamps each (datetime64[us] naive, tz-aware in
 America/New_York, and ISO 8601 strings), none missing by default (feature_engine's
@@ -8,7 +8,7 @@ overlap:
 
 - the 20 features of feature_engine's ``DatetimeFeatures(features_to_extract="all")``
   (ours: ``features="all"`` without ``is_business_day``), against feature_engine
-  and one pandas ``.dt`` accessor call per feature (the floor of the accessor
+  and one pandas ``.dt`` accessor call per feature (the least work of the accessor
   approach: no validation, no output frame beyond the columns);
 - the 8 features skrub's ``DatetimeEncoder(resolution="second", add_weekday=True,
   add_day_of_year=True, add_total_seconds=False)`` computes (year, month, day,

@@ -3,17 +3,17 @@
 Five columns of cardinality 10, 1,000, 100,000, 10 and 50 (Zipf-free uniform draws),
 stored as pandas ``str``, ``object`` or ``category``, with a binary or a continuous
 target. ``fit_transform`` (5-fold out-of-fold for ours, scikit-learn's and the
-floor; category_encoders and feature_engine do not cross-fit) and ``transform`` are
-timed separately, plus the latency of ``transform`` on a single row (serving).
-The "numpy floor" is the least work any encoder must do: ``pd.factorize`` of each
-column, fold ids, ``np.bincount`` of counts and sums per (fold, category), an
-m-estimate and a gather; for ``transform``, factorize + hash lookup of the
-uniques + gather.
+bare numpy encoder; category_encoders and feature_engine do not cross-fit) and
+``transform`` are timed separately, plus the latency of ``transform`` on a single row
+(serving). The bare numpy encoder (``numpy floor`` in the table) is the least work
+any encoder must do: ``pd.factorize`` of each column, fold ids, ``np.bincount`` of
+counts and sums per (fold, category), an m-estimate and a gather; for ``transform``,
+factorize + hash lookup of the uniques + gather.
 
 Ratios are the other library's time divided by ours (above 1: ours is faster);
-the floor's ratio below 1 says how far ours is from the floor. Peak memory is
-measured with ``tracemalloc`` in a separate run of each operation (Arrow buffers
-are not traced). Never asserts timings.
+the bare numpy encoder's ratio, below 1, says how far ours is from that least
+work. Peak memory is measured with ``tracemalloc`` in a separate run of each
+operation (Arrow buffers are not traced). Never asserts timings.
 
 Usage::
 

@@ -1,10 +1,10 @@
-"""ModelSelector against the seed's plain model-comparison loop.
+"""ModelSelector against the plain model-comparison loop.
 
 On scikit-learn's bundled data sets (breast cancer, wine, digits, diabetes), the
 churn demo data and ``make_classification``, the same candidates (the default
 catalog with its per-model preprocessing) on the same five stratified folds:
 
-- ``seed loop``: the seed's ``for name, model in models.items():
+- ``plain loop``: the plain ``for name, model in models.items():
   cross_val_score(...)`` loop, one candidate after the other (``cross_validate`` to
   read the fit times), one thread per fit as in ModelSelector;
 - ``full n_jobs=1`` / ``full n_jobs=2``: ``ModelSelector(strategy="full")``;
@@ -12,15 +12,15 @@ catalog with its per-model preprocessing) on the same five stratified folds:
 
 Columns: wall ``seconds`` (the fastest of ``--repeat`` runs, default 3, fewer once
 they took 20 s: single runs of one or two seconds vary by a third on a shared
-machine; the other columns come from that fastest run); ``ratio`` = seed loop
+machine; the other columns come from that fastest run); ``ratio`` = plain loop
 seconds / these seconds (above 1: faster than the loop); ``fit s`` = the sum of the
 fit times of every (candidate, fold) fit, racing's rung-0 fits on subsamples
 included, of which ``rung0 s`` on rung 0; ``work`` = ``fit s`` over the one of
 ``full`` with the same n_jobs (racing's target: at most 0.5); ``fits`` = the
 full-size (candidate, fold) fits run, baseline aside; ``folds share`` = the fraction
-of the seed loop's fit time that those full-size fits took there (a noise-free view
+of the plain loop's fit time that those full-size fits took there (a noise-free view
 of the full-size part, rung 0 aside); the ``winner`` with its mean ± std; ``ok`` =
-the same winner as the seed loop (for racing: as ``full``), or one whose mean is
+the same winner as the plain loop (for racing: as ``full``), or one whose mean is
 within one standard deviation of it; ``peak MB`` = tracemalloc peak of a separate
 n_jobs=1 run (workers of n_jobs=2 are not traced: "-"). The worker processes of
 ``n_jobs=2`` are started (and import the candidates' modules) before the first
@@ -100,8 +100,8 @@ def datasets(rows, quick):
     return out
 
 
-def seed_loop(X, y, task, scoring):
-    """The seed's loop over the same candidate pipelines and folds."""
+def plain_loop(X, y, task, scoring):
+    """The plain ``cross_validate`` loop over the same candidate pipelines and folds."""
     helper = ModelSelector(random_state=SEED)
     helper.task_ = task
     candidates = [
@@ -268,7 +268,7 @@ def bench_one(name, X, y, n_jobs_list, memory, repeat):
     probe.task_ = task
     scoring = next(iter(probe._scorers(y)))
     loop_seconds, (loop_best, loop_scores, loop_fits) = best_of(
-        repeat, seed_loop, X, y, task, scoring
+        repeat, plain_loop, X, y, task, scoring
     )
     loop_fit = sum(loop_fits.values())
     loop_mean = loop_scores[loop_best].mean()
@@ -278,9 +278,9 @@ def bench_one(name, X, y, n_jobs_list, memory, repeat):
         return winner == loop_best or means[winner] >= loop_mean - loop_std
 
     loop_means = {k: v.mean() for k, v in loop_scores.items()}
-    loop_mem = peak_mb(seed_loop, X, y, task, scoring) if memory else None
+    loop_mem = peak_mb(plain_loop, X, y, task, scoring) if memory else None
     table.append(
-        [name, "seed loop", loop_seconds, 1.0, loop_fit, np.nan, np.nan, "all", 1.0,
+        [name, "plain loop", loop_seconds, 1.0, loop_fit, np.nan, np.nan, "all", 1.0,
          loop_best,
          f"{loop_mean:.4f} ± {loop_std:.4f}", "yes", loop_mem]
     )  # fmt: skip
@@ -299,7 +299,7 @@ def bench_one(name, X, y, n_jobs_list, memory, repeat):
             results = selector.results_.set_index("name").drop("Baseline")
             row = results.loc[selector.best_name_]
             # Noise-free saving: the folds each candidate ran, weighted by its fit
-            # time in the seed loop (timings on a shared machine are noisy).
+            # time in the plain loop (timings on a shared machine are noisy).
             n_fits = int(results["n_folds"].sum())
             work = (
                 sum(results.loc[c, "n_folds"] / 5 * loop_fits[c] for c in loop_fits)
