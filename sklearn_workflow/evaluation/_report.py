@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 
 from sklearn_workflow.report import (
-    escape,
     figure_to_html,
     format_value,
     html_page,
@@ -16,6 +15,7 @@ from sklearn_workflow.report import (
     to_jsonable,
     verdict_word,
 )
+from sklearn_workflow.report._blocks import paragraph, preformatted
 
 __all__ = ["EvaluationReport"]
 
@@ -190,9 +190,9 @@ class EvaluationReport:
             if isinstance(content, pd.DataFrame):
                 body = table_to_html(content)
             elif isinstance(content, tuple):
-                body = f"<pre>{escape(content[1])}</pre>"
+                body = preformatted(content[1])
             else:
-                body = f"<p>{escape(content)}</p>"
+                body = paragraph(content)
             parts.append(section(title, body))
         if plots and self._arrays:
             import matplotlib.pyplot as plt

@@ -15,6 +15,7 @@ __all__ = [
     "fields_table",
     "html_body",
     "paragraph",
+    "preformatted",
 ]
 
 
@@ -56,6 +57,17 @@ def bullet_list(items, *, code_prefix=False):
     return f"<ul>{''.join(rows)}</ul>"
 
 
+def preformatted(text):
+    """A ``<pre>`` block of text.
+
+    Examples
+    --------
+    >>> preformatted("a < b")
+    '<pre>a &lt; b</pre>'
+    """
+    return f"<pre>{escape(text)}</pre>"
+
+
 def details(summary, text):
     """A collapsed ``<details>`` block holding preformatted text.
 
@@ -65,8 +77,7 @@ def details(summary, text):
     '<details><summary>Text report</summary><pre>rows: 5</pre></details>'
     """
     return (
-        f"<details><summary>{escape(summary)}</summary>"
-        f"<pre>{escape(text)}</pre></details>"
+        f"<details><summary>{escape(summary)}</summary>{preformatted(text)}</details>"
     )
 
 

@@ -11,8 +11,8 @@ from sklearn.metrics import get_scorer_names
 from sklearn.model_selection import check_cv, cross_val_score, learning_curve
 
 from sklearn_workflow.problem._metrics import ALIASES, METRICS
-from sklearn_workflow.report import escape as _escape
-from sklearn_workflow.report import section, table_to_html
+from sklearn_workflow.report import markdown_table, section, table_to_html
+from sklearn_workflow.report._blocks import draw_figure, paragraph
 from sklearn_workflow.utils._param_validation import (
     HasMethods,
     Interval,
@@ -110,37 +110,29 @@ class LearningCurveDiagnosis:
 
     def to_markdown(self):
         """The diagnosis and the curve table as Markdown."""
-        frame = self.to_frame()
-        lines = [
-            f"**Diagnosis: {self.diagnosis}** ({self.pattern}). Fix: {self.fix}.",
-            "",
-            self.reason,
-            "",
-            "| " + " | ".join(frame.columns) + " |",
-            "|" + "|".join("---" for _ in frame.columns) + "|",
-        ]
-        for row in frame.itertuples(index=False):
-            lines.append(
-                f"| {int(row[0])} | " + " | ".join(f"{v:.4f}" for v in row[1:]) + " |"
-            )
-        return "\n".join(lines)
+        return "\n".join(
+            [
+                f"**Diagnosis: {self.diagnosis}** ({self.pattern}). Fix: {self.fix}.",
+                "",
+                self.reason,
+                "",
+                markdown_table(self.to_frame()),
+            ]
+        )
 
     def to_html(self, *, plots=True):
         """A ``<section>`` for an HTML report (diagnosis, table, figure)."""
+        diagnosis = f"Diagnosis: {self.diagnosis}"
         parts = [
-            f"<p><strong>Diagnosis: {_escape(self.diagnosis)}</strong> "
-            f"({_escape(self.pattern)}). Fix: {_escape(self.fix)}.</p>",
-            f"<p>{_escape(self.reason)}</p>",
+            paragraph(
+                diagnosis, f" ({self.pattern}). Fix: {self.fix}.", strong=(diagnosis,)
+            ),
+            paragraph(self.reason),
             table_to_html(self.to_frame()),
         ]
         if plots:
-            import matplotlib.pyplot as plt
-
-            from sklearn_workflow.report import figure_to_html
-
-            figure = self.plot()
-            parts.append(figure_to_html(figure, alt="learning curve"))
-            plt.close(figure)
+            html, _ = draw_figure(self.plot, "learning curve")
+            parts.append(html)
         return section("Learning curve", *parts)
 
     def plot(self, ax=None):

@@ -4,14 +4,17 @@ import re
 
 import pandas as pd
 
-from sklearn_workflow.report import html_page, section, table_to_html, verdict_word
-from sklearn_workflow.report._blocks import (
+from sklearn_workflow.report import (
     bullet_list,
     details,
     draw_figure,
     fields_table,
     html_body,
+    html_page,
     paragraph,
+    section,
+    table_to_html,
+    verdict_word,
 )
 from sklearn_workflow.workflow._model_stages import LEARNING_CURVE_FOLDS
 
