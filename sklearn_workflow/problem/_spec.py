@@ -283,14 +283,17 @@ class ProblemSpec:
         return cls(**data)
 
     @classmethod
-    def from_target(cls, y, *, task=None, name=None):
+    def from_target(cls, y, *, task=None, positive_class=None, name=None):
         """A card read from the target alone, for a problem without one.
 
         The task is ``task`` or :func:`~sklearn_workflow.problem.infer_task`'s
         answer; the success metric is threshold-free (binary: ROC-AUC;
         multiclass: balanced accuracy; regression: RMSE) and there is no target
         value, so the verdict (``verdict(report, beat_dummy=True)``) asks the
-        model to beat the dummy baseline.
+        model to beat the dummy baseline. The positive class of a binary target
+        is ``positive_class``, else the minority class (churn, default and fraud
+        are the rare events a model is built to find; on a tie the greater
+        label).
 
         Parameters
         ----------
@@ -298,6 +301,9 @@ class ProblemSpec:
             The target; a Series' name is the card's target.
         task : str, default=None
             One of ``ProblemSpec.type``'s values; None infers it from ``y``.
+        positive_class : object, default=None
+            The positive label of a binary target (text names a label whose text
+            is the same: ``"1"`` names ``1``); None takes the minority class.
         name : str, default=None
             The card's name; None uses the target's name.
 
@@ -312,15 +318,29 @@ class ProblemSpec:
         >>> spec = ProblemSpec.from_target(salary)
         >>> spec.type, spec.success_metric, spec.threshold
         ('regression', 'rmse', None)
+        >>> churned = pd.Series(["No", "No", "Yes", "No"], name="Churn")
+        >>> ProblemSpec.from_target(churned).positive_class
+        'Yes'
         """
-        from sklearn_workflow.problem._task import normalize_task
+        from sklearn_workflow.problem._task import (
+            match_class,
+            minority_class,
+            normalize_task,
+        )
 
         task = normalize_task(task, y)
         target = str(getattr(y, "name", None) or "target")
+        if task != "binary_classification":
+            positive_class = None
+        elif positive_class is None:
+            positive_class = minority_class(y)
+        else:
+            positive_class = match_class(y, positive_class)
         return cls(
             name=name or target,
             type=task,
             target=target,
+            positive_class=positive_class,
             success_metric=INFERRED_METRICS[task],
         )
 

@@ -20,6 +20,8 @@ __all__ = [
     "TASK_TYPES",
     "infer_task",
     "is_classification",
+    "match_class",
+    "minority_class",
     "normalize_task",
     "task_choice_note",
 ]
@@ -216,3 +218,72 @@ def is_classification(task):
     (True, False)
     """
     return task != "regression"
+
+
+def minority_class(y):
+    """The positive class of a binary target read without a card: the rarer label.
+
+    Churn, default and fraud are the rare events a binary model is usually built
+    to find, so a card read from the target (:meth:`ProblemSpec.from_target
+    <sklearn_workflow.problem.ProblemSpec.from_target>`) calls the less frequent
+    label positive; on a tie, the greater label, as scikit-learn does. Missing
+    values are ignored.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+
+    Returns
+    -------
+    label : object
+        A Python scalar (numpy scalars are unwrapped).
+
+    Examples
+    --------
+    >>> from sklearn_workflow.problem._task import minority_class
+    >>> minority_class(["No", "Yes", "No", None])
+    'Yes'
+    >>> minority_class([1, 0, 0, 1])
+    1
+    """
+    codes, uniques = factorize(_as_column(y))
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    if len(uniques) == 0:
+        raise ValueError("the target has no non-missing value")
+    rarest = np.flatnonzero(counts == counts.min())
+    labels = [uniques[i] for i in rarest]
+    label = max(labels) if len(labels) > 1 else labels[0]
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def match_class(y, value):
+    """The label of ``y`` that ``value`` names, also when given as text.
+
+    A class given on the command line arrives as a string ("1", "True"): it
+    names the label whose text is the same.
+
+    Raises
+    ------
+    ValueError
+        No label of ``y`` is ``value`` or reads as it; the message lists the
+        labels.
+
+    Examples
+    --------
+    >>> from sklearn_workflow.problem._task import match_class
+    >>> match_class([0, 1, 1], "1"), match_class(["a", "b"], "b")
+    (1, 'b')
+    """
+    _, uniques = factorize(_as_column(y))
+    labels = [u.item() if isinstance(u, np.generic) else u for u in uniques]
+    for same in (
+        lambda a, b: type(a) is type(b) and a == b,
+        lambda a, b: str(a) == str(b),
+    ):
+        for label in labels:
+            if same(label, value):
+                return label
+    raise ValueError(
+        f"positive class {value!r} is not a class of the target; its classes are "
+        f"{sorted(map(str, labels))}"
+    )

@@ -60,6 +60,9 @@ _COMMANDS = {
             _arg("--task", "the learning task when no --spec gives it (default: "
                  "read from the target: text, booleans and up to 20 distinct "
                  "integers are classes)", choices=_TASKS),
+            _arg("--positive-class", "the positive label of a binary target when "
+                 "no --spec gives it (default: the minority class)",
+                 metavar="LABEL"),
             _arg("--out", "output folder", default="workflow-output"),
             _arg("--random-state", type=int, default=0),
             _arg("--time-budget", "plan the run to take about this long (fewer "
@@ -149,15 +152,14 @@ def _run(args):
 
             spec = load_spec(spec)
             target = spec.target
-        X, y, n_missing = split_target(frame, target, args.data)
+        X, y = split_target(frame, target, args.data)
         source = Path(args.data).name
-        if n_missing and not args.quiet:
-            print(f"dropped {n_missing} rows whose target {target!r} is missing")
     result = run_workflow(
         X,
         y,
         spec=spec,
         task=args.task,
+        positive_class=args.positive_class,
         out=args.out,
         random_state=args.random_state,
         time_budget=args.time_budget,
@@ -197,7 +199,7 @@ def _check(args):
 
     frame = load_table(args.data)
     if args.target is not None:
-        X, y, _ = split_target(frame, args.target, args.data)
+        X, y = split_target(frame, args.target, args.data)
     else:
         X, y = frame, None
     checker = check_data(X, y, verbose=not args.quiet)

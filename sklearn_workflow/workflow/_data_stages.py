@@ -21,6 +21,7 @@ from sklearn_workflow.exceptions import BadInputError
 from sklearn_workflow.problem._task import (
     infer_task,
     is_classification,
+    minority_class,
     normalize_task,
     task_choice_note,
 )
@@ -33,6 +34,7 @@ from sklearn_workflow.utils._dataframe import (
 __all__ = [
     "check_quality",
     "define_problem",
+    "drop_missing_target",
     "engineer_features",
     "explore",
     "holdout_split",
@@ -44,6 +46,8 @@ __all__ = [
 # encoded; the others are one-hot encoded.
 MAX_ONEHOT_LEVELS = 10
 TEST_SIZE = 0.2
+# A class of a multiclass target with fewer rows than this stays in training whole.
+MIN_TEST_CLASS_ROWS = 5
 # Quality findings (check name -> why) whose column is dropped before modelling.
 DROPPED_BY_CHECK = {"id_like": "ID-like", "constant": "constant"}
 LEAKAGE_CHECK = "leakage"
@@ -80,7 +84,7 @@ class ProblemResult:
     spec: object
     inferred: bool
     threshold_params: dict
-    task_note: str | None
+    notes: list
     fields: dict
 
     @property
@@ -102,32 +106,41 @@ class ProblemResult:
         return "average_precision" if self.threshold_params else self.metric
 
 
-def define_problem(X, y, *, spec, task, source, say):
-    """Stage 1: the problem card, the task, the threshold objective."""
+def define_problem(
+    X, y, *, spec, task, source, say, positive_class=None, n_missing_target=0
+):
+    """Stage 1: the problem card, the task, the positive class, the objective.
+
+    ``y`` has no missing value (:func:`drop_missing_target` ran first).
+    """
     if task is not None:
         task = normalize_task(task, y)
     if spec is not None:
-        if spec.target != y.name:
-            raise BadInputError(
-                f"the spec's target {spec.target!r} is not the target column {y.name!r}"
-            )
-        if task is not None and task != spec.type:
-            raise BadInputError(f"--task {task} disagrees with the spec's {spec.type}")
-        _check_target_fits(spec.type, y)
+        _check_spec(spec, y, task, positive_class)
         how = "from the spec"
     else:
-        spec = _from_target(y, task, source)
+        spec = _from_target(y, task, positive_class, source)
         how = "given" if task is not None else "inferred from the target"
     if is_classification(spec.type) and y.nunique() < 2:
-        raise BadInputError(f"target {y.name!r} has a single class")
+        (label,) = pd.unique(y.to_numpy(dtype=object))
+        raise BadInputError(
+            f"target {y.name!r} has a single class ({label!r}): there is "
+            "nothing to predict"
+        )
     params = _threshold_params(spec)
-    note = task_choice_note(y) if task is None and spec.type == infer_task(y) else None
+    notes = _problem_notes(y, spec, task, inferred=how != "from the spec")
+    if n_missing_target:
+        notes.insert(
+            0,
+            f"{n_missing_target:,} rows without a target value were dropped "
+            "before the split.",
+        )
     say(
         f"      {len(X):,} rows x {X.shape[1]} columns from {source}; "
         f"task {spec.type}, metric {spec.success_metric} ({how})"
     )
-    if note:
-        say("      " + note.replace("\n", " "))
+    for note in notes:
+        say("      " + note)
     if params:
         say(f"      threshold objective: {params}")
     fields = {
@@ -136,6 +149,7 @@ def define_problem(X, y, *, spec, task, source, say):
         "columns": X.shape[1],
         "target": y.name,
         "task": spec.type,
+        "positive class": spec.positive_class,
         "success metric": spec.success_metric,
         "metric chosen": how,
         "required value": spec.threshold,
@@ -144,14 +158,66 @@ def define_problem(X, y, *, spec, task, source, say):
         "constraints": spec.constraints,
         "threshold tuning": params or "none",
     }
-    return ProblemResult(spec, how != "from the spec", params, note, fields)
+    return ProblemResult(spec, how != "from the spec", params, notes, fields)
 
 
-def _from_target(y, task, source):
+def drop_missing_target(X, y, say):
+    """Rows whose target is missing cannot be learned from: dropped, counted, said.
+
+    The index is kept: it is the rows' position in the input table.
+    """
+    missing = y.isna().to_numpy()
+    if missing.all():
+        raise BadInputError(f"target {y.name!r} has no non-missing value")
+    if not missing.any():
+        return X, y, 0
+    n_missing = int(missing.sum())
+    say(f"      dropped {n_missing:,} rows whose target {y.name!r} is missing")
+    keep = ~missing
+    return X.loc[keep], y.loc[keep], n_missing
+
+
+def _check_spec(spec, y, task, positive_class):
+    """A given card must name this target, agree with --task and fit its values."""
+    if spec.target != y.name:
+        raise BadInputError(
+            f"the spec's target {spec.target!r} is not the target column {y.name!r}"
+        )
+    if task is not None and task != spec.type:
+        raise BadInputError(f"--task {task} disagrees with the spec's {spec.type}")
+    if positive_class is not None and str(positive_class) != str(spec.positive_class):
+        raise BadInputError(
+            f"--positive-class {positive_class!r} disagrees with the spec's "
+            f"positive_class {spec.positive_class!r}"
+        )
+    _check_target_fits(spec.type, y)
+
+
+def _problem_notes(y, spec, task, *, inferred):
+    """What the run decided that the user may want to change, one sentence each."""
+    notes = []
+    if task is None and spec.type == infer_task(y):
+        close_call = task_choice_note(y)
+        if close_call:
+            notes.append(close_call.replace("\n", " "))
+    if inferred and spec.type == "binary_classification":
+        share = float((y == spec.positive_class).mean())
+        rare = minority_class(y) == spec.positive_class
+        how = "the minority class" if rare else "as asked"
+        notes.append(
+            f"Positive class: {spec.positive_class!r} ({how}, {share:.1%} of the "
+            "rows); --positive-class (positive_class=) names another."
+        )
+    return notes
+
+
+def _from_target(y, task, positive_class, source):
     from sklearn_workflow.problem import ProblemSpec
 
     try:
-        return ProblemSpec.from_target(y, task=task, name=f"{y.name} ({source})")
+        return ProblemSpec.from_target(
+            y, task=task, positive_class=positive_class, name=f"{y.name} ({source})"
+        )
     except ValueError as exc:
         raise BadInputError(f"{exc}; give a --spec or --task") from exc
 
@@ -219,6 +285,9 @@ def check_quality(X, y, problem, *, keep_suspects, random_state, say):
     """Stage 2: hold out the test rows, fit the checker, decide the columns."""
     from sklearn_workflow.quality import DataQualityChecker
 
+    notes = []
+    if problem.is_classification:
+        X, y = _drop_single_row_classes(X, y, say, notes)
     train_idx, test_idx, n_duplicates = holdout_split(
         X, y, stratify=problem.is_classification, random_state=random_state
     )
@@ -250,9 +319,40 @@ def check_quality(X, y, problem, *, keep_suspects, random_state, say):
         X_test=X.iloc[test_idx][kept],
         y_train=y_train,
         y_test=y.iloc[test_idx],
+        notes=notes,
     )
     _say_quality(result, len(X), say)
     return result
+
+
+def _drop_single_row_classes(X, y, say, notes):
+    """A class seen in one row can be neither learned nor tested: its row goes."""
+    counts = y.value_counts()
+    single = counts.index[counts.to_numpy() == 1]
+    if len(single) == 0:
+        return X, y
+    if len(counts) - len(single) < 2:
+        raise BadInputError(
+            f"target {y.name!r} has fewer than two classes with more than one row: "
+            f"{counts.to_dict()}"
+        )
+    keep = ~y.isin(single).to_numpy()
+    labels = ", ".join(repr(v) for v in single[:10])
+    message = (
+        f"{len(single)} class(es) of {y.name!r} with a single row dropped "
+        f"({labels}): a class needs rows to learn from and to test on"
+    )
+    say(f"      {message}")
+    notes.append(message[0].upper() + message[1:] + ".")
+    return X.loc[keep], y.loc[keep]
+
+
+def max_folds(y, classification, default):
+    """Folds a cross-validation of ``y`` can have: ``default`` at most, and no
+    more than the rows of the rarest class (at least 2)."""
+    if not classification:
+        return default
+    return int(np.clip(y.value_counts().min(), 2, default))
 
 
 def _say_quality(result, n_rows, say):
@@ -303,20 +403,34 @@ def holdout_split(X, y, *, stratify, random_state):
     codes, _ = pd.factorize(hashed)
     first = np.unique(codes, return_index=True)[1]
     group_y = y.to_numpy()[first]
-    strata = None
-    if stratify and pd.Series(group_y).value_counts().min() >= 2:
-        strata = group_y
+    candidates, strata = np.arange(len(first)), None
+    if stratify:
+        candidates = _testable_groups(group_y)
+        counts = pd.Series(group_y[candidates]).value_counts()
+        if len(counts) > 1 and counts.min() >= 2:
+            strata = group_y[candidates]
     n_test_groups = max(1, int(round(TEST_SIZE * len(first))))
-    if n_test_groups >= len(first):
+    if n_test_groups >= len(candidates):
         raise BadInputError(f"too few rows to hold out a test split: {len(X)}")
     _, test_groups = train_test_split(
-        np.arange(len(first)),
+        candidates,
         test_size=n_test_groups,
         stratify=strata,
         random_state=random_state,
     )
     test = np.isin(codes, test_groups)
     return np.flatnonzero(~test), np.flatnonzero(test), int(len(codes) - len(first))
+
+
+def _testable_groups(group_y):
+    """Groups that may go to the test split: with three or more classes, a class
+    of fewer than ``MIN_TEST_CLASS_ROWS`` rows stays in training whole (the
+    folds need its rows; a test with one of them measures nothing)."""
+    counts = pd.Series(group_y).value_counts()
+    rare = counts.index[counts.to_numpy() < MIN_TEST_CLASS_ROWS]
+    if len(counts) < 3 or len(rare) == 0 or len(counts) - len(rare) < 2:
+        return np.arange(len(group_y))
+    return np.flatnonzero(~pd.Series(group_y).isin(rare).to_numpy())
 
 
 def _flagged_columns(findings, checks):

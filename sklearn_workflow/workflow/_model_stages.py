@@ -12,7 +12,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from sklearn_workflow.workflow._data_stages import record_warnings
+from sklearn_workflow.workflow._data_stages import max_folds, record_warnings
 
 __all__ = ["evaluate_model", "select_model", "train_and_tune"]
 
@@ -52,7 +52,7 @@ def select_model(quality, features, problem, *, fast_only, random_state, say):
     selector = ModelSelector(
         candidates,
         scoring=problem.spec.scorer(problem.ranked_by),
-        cv=3 if fast_only else 5,
+        cv=max_folds(quality.y_train, problem.is_classification, 3 if fast_only else 5),
         strategy="racing",
         task=problem.task,
         random_state=random_state,
@@ -100,12 +100,14 @@ def train_and_tune(quality, features, selection, problem, *, random_state, say):
         )
     else:
         # The selector's fitted steps with its refitted winner: the selector
-        # itself (its results table) stays in the report, not in the model.
+        # itself (its results table) stays in the report, not in the model. The
+        # winner was refitted on the selector's checked arrays, so the features
+        # hand it arrays too (a frame would make it warn about feature names).
         steps = selection.pipeline.named_steps
         model = Pipeline(
             [
                 ("quality", steps["quality"]),
-                ("features", steps["features"]),
+                ("features", steps["features"].set_output(transform="default")),
                 ("model", selection.selector.best_estimator_),
             ]
         )
@@ -136,7 +138,7 @@ def _tuned_model(quality, features, selection, problem, random_state, say):
     tuned = ThresholdTunedClassifier(
         clone(selection.selector.best_estimator_),
         **problem.threshold_params,
-        cv=5,
+        cv=max_folds(quality.y_train, True, 5),
         random_state=random_state,
     )
     model = Pipeline(
@@ -171,7 +173,7 @@ def _learning_curve(quality, features, selection, problem, random_state, say):
         pipeline,
         quality.X_train,
         quality.y_train,
-        cv=LEARNING_CURVE_FOLDS,
+        cv=max_folds(quality.y_train, problem.is_classification, LEARNING_CURVE_FOLDS),
         scoring=problem.spec.scorer(problem.ranked_by),
         perfect_score=perfect,
         n_jobs=selector.n_jobs,
@@ -214,8 +216,9 @@ def evaluate_model(quality, tuning, problem, say):
     notes = _test_warnings(caught, say)
     verdict = problem.spec.verdict(evaluation, beat_dummy=problem.inferred)
     y_test = quality.y_test
+    # The index is the row's position in the input table.
     predictions = pd.DataFrame(
-        {"row": quality.test_idx, y_test.name: y_test.to_numpy()}
+        {"row": quality.X_test.index.to_numpy(), y_test.name: y_test.to_numpy()}
     )
     predictions["prediction"] = test_pred
     return EvaluationResult(evaluation, verdict, predictions, notes)

@@ -84,8 +84,7 @@ def _figure_drawer(say):
 
 def _problem(problem):
     parts = [fields_table(problem.fields)]
-    if problem.task_note:
-        parts.append(paragraph(problem.task_note.replace("\n", " ")))
+    parts += [paragraph(note) for note in problem.notes]
     return parts
 
 

@@ -145,7 +145,7 @@ class _StageTimer:
 
 # --------------------------------------------------------------------- input
 def split_target(frame, target, source):
-    """Separate the target column; rows with a missing target are dropped."""
+    """Separate the target column from the features (missing targets stay)."""
     if target is None:
         raise BadInputError(
             f"--target is required for {source}; columns are {list(frame.columns)}"
@@ -155,15 +155,10 @@ def split_target(frame, target, source):
             f"--target {target!r} is not a column of {source}; "
             f"columns are {list(frame.columns)}"
         )
-    y = frame[target]
-    keep = ~y.isna().to_numpy()
-    X = frame.drop(columns=target).loc[keep].reset_index(drop=True)
-    y = y.loc[keep].reset_index(drop=True)
-    if len(y) == 0:
-        raise BadInputError(f"target {target!r} of {source} has no non-missing value")
+    X = frame.drop(columns=target)
     if X.shape[1] == 0:
         raise BadInputError(f"{source} has no feature column besides {target!r}")
-    return X, y, int((~keep).sum())
+    return X, frame[target]
 
 
 def load_spec(spec):
@@ -190,6 +185,7 @@ def run_workflow(
     *,
     spec=None,
     task=None,
+    positive_class=None,
     out="workflow-output",
     random_state=0,
     time_budget=None,
@@ -204,7 +200,8 @@ def run_workflow(
     X : DataFrame
         The feature columns.
     y : Series
-        The target; its name is the target column's.
+        The target; its name is the target column's. Rows whose target is
+        missing are dropped first, counted and said.
     spec : ProblemSpec, dict, path or None, default=None
         The problem card. Without it, the task and the metric are inferred from
         ``y`` (binary: ROC-AUC; multiclass: balanced accuracy; regression: RMSE)
@@ -214,6 +211,10 @@ def run_workflow(
         The task, when the card does not give it and the target's values should
         not decide (:func:`~sklearn_workflow.problem.infer_task`): integer
         scores with 10 to 20 distinct values are read as classes unless told.
+    positive_class : object, default=None
+        The positive label of a binary target when no card gives it; None takes
+        the minority class (the rare event a model is usually built to find).
+        Text names the label whose text is the same (``"1"`` names ``1``).
     out : str or Path, default="workflow-output"
         Output folder: ``report.html``, ``model.skops``, ``metrics.json``,
         ``model_card.md``, ``findings.csv`` and ``test_predictions.csv``.
@@ -238,8 +239,16 @@ def run_workflow(
     seeded = {"random_state": random_state, "say": progress.say}
     fast_only = time_budget is not None and time_budget < model_stages.FAST_BUDGET_S
     with progress.stage(1):
+        X, y, n_missing = data_stages.drop_missing_target(X, y, progress.say)
         problem = data_stages.define_problem(
-            X, y, spec=load_spec(spec), task=task, source=source, say=progress.say
+            X,
+            y,
+            spec=load_spec(spec),
+            task=task,
+            positive_class=positive_class,
+            n_missing_target=n_missing,
+            source=source,
+            say=progress.say,
         )
     with progress.stage(2):
         quality = data_stages.check_quality(
@@ -290,15 +299,21 @@ def run_workflow(
 
 
 def _checked_input(X, y, source):
+    """X and y indexed by row position (what ``test_predictions.csv`` reports)."""
     if len(X) == 0:
         raise BadInputError(f"{source} has no rows")
-    if getattr(y, "name", None) is None:
-        y = (
-            pd.Series(y, name="target")
-            if not isinstance(y, pd.Series)
-            else y.rename("target")
+    if len(y) != len(X):
+        raise BadInputError(
+            f"{source}: X has {len(X):,} rows but the target has {len(y):,}"
         )
-    return X, y
+    if hasattr(X, "to_pandas"):  # polars
+        X = X.to_pandas()
+    if hasattr(y, "to_pandas"):
+        y = y.to_pandas()
+    y = y.reset_index(drop=True) if isinstance(y, pd.Series) else pd.Series(y)
+    if y.name is None:
+        y = y.rename("target")
+    return X.reset_index(drop=True), y
 
 
 # ------------------------------------------------------------------- outputs

@@ -15,8 +15,11 @@ from sklearn_workflow.quality import DataQualityChecker
 from sklearn_workflow.selection import ModelSelector
 from sklearn_workflow.workflow import run_workflow
 from sklearn_workflow.workflow._data_stages import (
+    check_quality,
     define_problem,
+    drop_missing_target,
     holdout_split,
+    max_folds,
     plan_columns,
 )
 
@@ -74,21 +77,21 @@ def test_define_problem_reads_a_salary_as_regression_and_names_close_calls():
         "rmse",
         True,
     )
-    assert problem.task_note is None
+    assert problem.notes == []
     rating = pd.Series(np.arange(120) % 12, name="rating")
     problem = define_problem(X, rating, spec=None, task=None, source="t", say=_quiet)
     assert problem.task == "multiclass_classification"
-    assert "12 distinct integer values" in problem.task_note
+    assert "12 distinct integer values" in problem.notes[0]
     problem = define_problem(
         X, rating, spec=None, task="regression", source="t", say=_quiet
     )
-    assert problem.task == "regression" and problem.task_note is None
+    assert problem.task == "regression" and problem.notes == []
 
 
 @pytest.mark.parametrize(
     "spec, task, y, message",
     [
-        (None, None, pd.Series([1] * 10, name="y"), "single class"),
+        (None, None, pd.Series([1] * 10, name="y"), "single class \\(1\\)"),
         (
             ProblemSpec(name="c", type="regression", target="y", success_metric="rmse"),
             None,
@@ -212,3 +215,75 @@ def test_run_workflow_in_process_on_an_integer_regression_target(tmp_path):
         assert f"<h2>{number}. " in html
     assert result.exit_code == (0 if result.verdict["met"] else 1)
     assert result.model.predict(X.iloc[:3]).shape == (3,)
+
+
+@pytest.mark.parametrize(
+    "y, expected, share",
+    [
+        (pd.Series(["No"] * 7 + ["Yes"] * 3, name="Churn"), "Yes", "30.0%"),
+        (pd.Series([True] * 8 + [False] * 2, name="paid"), False, "20.0%"),
+        (pd.Series([0] * 6 + [1] * 4, name="default"), 1, "40.0%"),
+        (pd.Series(["bad"] * 5 + ["good"] * 5, name="credit"), "good", "50.0%"),
+        (
+            pd.Series(["alive"] * 6 + ["dead"] * 4, dtype="category", name="status"),
+            "dead",
+            "40.0%",
+        ),
+    ],
+)
+def test_define_problem_positive_class_is_the_minority_and_said(y, expected, share):
+    X = pd.DataFrame({"x": np.arange(len(y))})
+    said = []
+    problem = define_problem(X, y, spec=None, task=None, source="t", say=said.append)
+    assert problem.spec.positive_class == expected
+    assert problem.task == "binary_classification"
+    assert any(
+        f"Positive class: {expected!r}" in line and share in line for line in said
+    )
+    assert problem.fields["positive class"] == expected
+
+
+def test_define_problem_positive_class_given_as_text():
+    X = pd.DataFrame({"x": np.arange(10)})
+    y = pd.Series([0] * 6 + [1] * 4, name="default")
+    problem = define_problem(
+        X, y, spec=None, task=None, positive_class="0", source="t", say=_quiet
+    )
+    assert problem.spec.positive_class == 0
+    assert "as asked" in problem.notes[0]
+    with pytest.raises(BadInputError, match=r"positive class 'maybe' is not a class"):
+        define_problem(
+            X, y, spec=None, task=None, positive_class="maybe", source="t", say=_quiet
+        )
+
+
+def test_drop_missing_target_keeps_row_positions_and_says_it():
+    X = pd.DataFrame({"x": np.arange(6)})
+    y = pd.Series(["a", None, "b", np.nan, "a", "b"], name="t")
+    said = []
+    X2, y2, n = drop_missing_target(X, y, said.append)
+    assert (
+        n == 2 and list(X2.index) == [0, 2, 4, 5] and list(y2) == ["a", "b", "a", "b"]
+    )
+    assert said == ["      dropped 2 rows whose target 't' is missing"]
+    with pytest.raises(BadInputError, match="no non-missing value"):
+        drop_missing_target(X, pd.Series([None] * 6, name="t"), _quiet)
+
+
+def test_check_quality_drops_single_row_classes_and_keeps_rare_ones_in_training():
+    rng = np.random.default_rng(0)
+    labels = ["a"] * 90 + ["b"] * 80 + ["c"] * 70 + ["d"] * 3 + ["e"] * 2 + ["f"]
+    y = pd.Series(labels, name="species")
+    X = pd.DataFrame({"x": rng.normal(size=len(y)), "z": rng.normal(size=len(y))})
+    problem = define_problem(X, y, spec=None, task=None, source="t", say=_quiet)
+    said = []
+    quality = check_quality(
+        X, y, problem, keep_suspects=False, random_state=0, say=said.append
+    )
+    assert "f" not in set(quality.y_train) | set(quality.y_test)
+    assert any("single row dropped ('f')" in line for line in said)
+    assert set(quality.y_test) <= {"a", "b", "c"}  # rare classes: training only
+    assert (quality.y_train == "d").sum() == 3 and (quality.y_train == "e").sum() == 2
+    assert max_folds(quality.y_train, True, 5) == 2
+    assert max_folds(quality.y_train, False, 5) == 5
+    assert not set(quality.X_train.index) & set(quality.X_test.index)
