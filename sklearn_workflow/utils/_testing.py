@@ -68,6 +68,12 @@ def all_estimator_instances():
 
     instances.append(DataQualityChecker(on_violation="raise", range_tolerance=1.0))
 
+    # TableCleaner: the checks pass numeric arrays and frames, which it leaves as
+    # they are; its text conversions are tested in tests/quality/test_cleaner.py.
+    from sklearn_workflow.quality import TableCleaner
+
+    instances.append(TableCleaner())
+
     # TargetEncoder with columns="all": the checks pass numeric arrays,
     # which columns=None leaves alone.
     from sklearn_workflow.features import TargetEncoder
