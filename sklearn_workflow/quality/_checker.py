@@ -101,7 +101,8 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         absolute correlation (continuous targets) above this value.
     drift_threshold : float >= 0, default=0.2
         PSI above which a column of a new batch has drifted (after subtracting the
-        PSI expected from sampling noise alone, see Notes).
+        PSI expected from sampling noise alone, and only when a chi-square test
+        says the shift is not noise, see Notes).
     n_bins : int >= 2, default=10
         Number of quantile bins of numeric and datetime columns for drift.
     range_tolerance : float >= 0, default=0.0
@@ -115,9 +116,10 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         A categorical column with more distinct values is reported as
         high-cardinality (one-hot encoding it would be wasteful).
     drift_min_samples : int >= 1, default=50
-        Batches with fewer non-missing values in a column are not flagged for
-        drift in that column (PSI on a handful of rows is noise);
-        :meth:`drift` still returns the value.
+        Batches with fewer non-missing values in a column are not checked for
+        drift in that column (PSI on a handful of rows is noise: 5 to 9 on four
+        rows drawn from the training data itself): ``transform`` and
+        :meth:`validate` report no drift there and :meth:`drift` returns NaN.
 
     Attributes
     ----------
@@ -190,19 +192,29 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     the rows (a fixed hash of the row position) and scores the other half, and
     vice versa, so an identifier cannot look predictive by memorising each row.
 
-    Validation at transform judges a batch against what sampling alone gives,
-    so that the folds of a cross-validation on data of one distribution do not
-    warn. Violations: a missing fraction more than three binomial standard errors
-    above the fitted one (so any missing value in a column that had none); more
-    values outside the fitted range, widened by ``range_tolerance``, than a batch
-    drawn like the training rows shows with probability 0.0001 (or one value more
-    than three range widths beyond it -- in a column positive at fit, also one
-    width beyond on the log scale); more rows of unseen categories than the
-    Good-Turing estimate (the share of training rows whose category was seen
-    once) plus three standard errors, or any unseen category when none was seen
-    once; a PSI above ``drift_threshold`` plus ``(k - 1) * (1 / m + 1 / n)``,
-    the PSI that sampling noise alone produces with ``k`` bins and ``m`` and
-    ``n`` non-missing values in the batch and at fit.
+    Validation at transform judges a batch of any size, down to one row,
+    against what sampling alone gives, so that single rows, small files and the
+    folds of a cross-validation on data of one distribution do not warn. Every
+    column of every batch is a test, with a false-alarm chance of 0.0001.
+    Violations: more missing values than a batch of that size shows with
+    probability 0.0001, the number of missing values being binomial with the
+    fitted missing fraction smoothed by Laplace's rule,
+    ``(n_missing + 1) / (n + 2)`` (one missing value in one row is then no
+    violation, except in a column with no missing value in 10,000 fitted rows
+    or more); more values outside the fitted range, widened by
+    ``range_tolerance``, than a batch drawn like the training rows shows with
+    probability 0.0001 (or one value more than three range widths beyond it --
+    in a column positive at fit, also one width beyond on the log scale); more
+    rows of unseen categories than the Good-Turing estimate (the share of
+    training rows whose category was seen once) plus three standard errors, or
+    any unseen category when none was seen once. Drift, in a column with at
+    least ``drift_min_samples`` non-missing values in the batch: a PSI above
+    ``drift_threshold`` plus ``(k - 1) * (1 / m + 1 / n)``, the PSI that
+    sampling noise alone produces on average with ``k`` bins and ``m`` and ``n``
+    non-missing values in the batch and at fit, and a chi-square test of
+    homogeneity of the batch's and the fitted rows' bin counts with p-value
+    below 0.0001 (PSI's noise has a long tail: a bin of 5% left empty by chance
+    adds 0.3).
 
     Columns that are missing, extra or reordered are violations too;
     with ``on_violation="raise"`` the error starts with scikit-learn's standard
@@ -533,12 +545,15 @@ n_features)
         Returns
         -------
         psi : Series
-            PSI per fitted column present in ``X`` (NaN where the batch has no
-            non-missing value or the column has no bins). Below 0.1 is usually
-            read as stable, above 0.2 as a significant shift.
+            PSI per fitted column present in ``X`` (NaN where the batch has
+            fewer than ``drift_min_samples`` non-missing values or the column
+            has no bins). Below 0.1 is usually read as stable, above 0.2 as a
+            significant shift; on a batch of ``m`` values sampling alone gives
+            about ``(k - 1) / m`` with ``k`` bins, and :meth:`validate` reports
+            drift only beyond that noise.
         """
         check_is_fitted(self)
-        return batch_drift(self._batch(X)[2])
+        return batch_drift(self._batch(X)[2], min_samples=self.drift_min_samples)
 
     def _violation_params(self):
         return {

@@ -163,7 +163,9 @@ def _is_object(col):
     return np.asarray(col).dtype.kind == "O"
 
 
-def read_column(label, name, col, *, encode=True, encode_numbers=False):
+def read_column(
+    label, name, col, *, encode=True, encode_numbers=False, categorical=False
+):
     """Turn one column into a :class:`ColumnData` (vectorised, one pass per array).
 
     With ``encode=False`` the column is not factorized (except a boolean one):
@@ -175,13 +177,17 @@ def read_column(label, name, col, *, encode=True, encode_numbers=False):
     Object columns are classified with ``pandas.api.types.infer_dtype`` (compiled,
     no Python loop); only columns that really mix Python types have their value
     types counted. Values that cannot be hashed (dicts, lists, arrays) make the
-    column ``"other"`` and are counted in ``n_unsupported``.
+    column ``"other"`` and are counted in ``n_unsupported``. With
+    ``categorical=True`` an object column of numbers or booleans is read as
+    categories (a batch checked against a column categorical at fit).
     """
     dtype = _dtype_name(col)
     if _is_object(col):
         values = _object_values(col)
         missing = np.asarray(pd.isna(values), dtype=bool)
         inferred = pd.api.types.infer_dtype(values, skipna=True)
+        if categorical and inferred in (*_NUMERIC_INFERRED, "boolean"):
+            inferred = "mixed"
         if inferred in _NUMERIC_INFERRED:
             data = ColumnData(label, name, "numeric", dtype, missing)
             data.values = to_float_array(values)

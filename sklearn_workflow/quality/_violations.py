@@ -6,13 +6,22 @@ and returns violation rows (plain dicts with the keys of ``VIOLATION_COLUMNS``):
 the schema (missing, extra or reordered columns), then per column its kind, its
 missing fraction, its range, its unseen categories and its drift (PSI).
 
-Each rule compares the batch with what sampling alone gives (``m`` non-missing
-values in the batch, ``n`` at fit):
+Each rule compares the batch with what sampling alone gives, so that it holds
+for a batch of any size, down to one row (``m`` values in the batch, ``n`` at
+fit). Every column of every batch is a test: the chance thresholds are
+``_ALPHA = 0.0001``.
 
-- missing: the batch's fraction ``q`` exceeds the fitted ``p`` by more than
-  ``3 sqrt(p (1 - p) / m)`` (so any missing value where there was none);
-- drift: ``PSI - (k - 1) (1 / m + 1 / n) > drift_threshold``, the second term
-  being the PSI that noise alone produces with ``k`` bins;
+- missing: ``P(K >= k) < 0.0001`` for the batch's ``k`` missing values of ``m``,
+  with ``K ~ Binomial(m, p)`` and ``p = (n_missing + 1) / (n + 2)`` the fitted
+  missing fraction smoothed by Laplace's rule of succession
+  (:func:`missing_chance`): one missing value in one row is a violation only
+  when the fitted rows make it that unlikely (a column without missing values
+  in 10,000 rows or more);
+- drift: only with ``drift_min_samples`` non-missing values or more; then
+  ``PSI - (k - 1) (1 / m + 1 / n) > drift_threshold``, the second term being
+  the PSI that noise alone produces with ``k`` bins, and a chi-square test of
+  homogeneity of the binned counts with p-value below 0.0001 (a shift both
+  large and real, see ``_drift``);
 - out_of_range: under exchangeability each new value lies above the fitted max,
   or below the min, with probability at most ``1 / (n + 1)``; the ``s`` values
   outside the range widened by ``range_tolerance`` are a violation when
@@ -31,10 +40,12 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from sklearn_workflow.quality._drift import (
     batch_bin_fractions,
     category_positions,
+    drift_alarm,
     population_stability_index,
 )
 from sklearn_workflow.quality._profile import read_column
@@ -47,6 +58,7 @@ __all__ = [
     "batch_drift",
     "batch_violations",
     "column_violations",
+    "missing_chance",
     "out_of_range_chance",
     "pair_frame_columns",
     "schema_violations",
@@ -74,7 +86,8 @@ VIOLATION_CHECKS = (
     "drift",
 )
 _MAX_LISTED = 5
-# Chance of a false out_of_range alarm on a batch drawn like the training data.
+# Chance of a false alarm (missing, out_of_range, drift) per column of a batch
+# drawn like the training data.
 _ALPHA = 1e-4
 # Range widths beyond the tolerated range where a single value is a violation
 # (one width is reached by sampling alone in lognormal columns).
@@ -183,11 +196,19 @@ def violations_message(violations):
 
 
 def read_batch_column(profile, col):
-    """The batch's column as ``ColumnData``, factorized only where a check needs it."""
-    encode = profile["kind"] == "categorical" and (
+    """The batch's column as ``ColumnData``, factorized only where a check needs it.
+
+    An object column categorical at fit stays categorical, whatever the types
+    of the batch's values: a few rows of a column that mixes numbers and
+    strings may hold numbers only.
+    """
+    categorical = profile["kind"] == "categorical"
+    encode = categorical and (
         not profile["high_cardinality"] or profile["n_drift_categories"] > 0
     )
-    return read_column(profile["label"], profile["name"], col, encode=encode)
+    return read_column(
+        profile["label"], profile["name"], col, encode=encode, categorical=categorical
+    )
 
 
 def batch_violations(pairs, schema_rows=(), **params):
@@ -221,8 +242,16 @@ def batch_violations(pairs, schema_rows=(), **params):
     return frame
 
 
-def batch_drift(pairs):
+def batch_drift(pairs, min_samples=1):
     """PSI of each paired column against its fitted bins (NaN where none).
+
+    Parameters
+    ----------
+    pairs : list of (dict, column)
+        Each fitted profile with the batch's column.
+    min_samples : int, default=1
+        Columns with fewer non-missing values in the batch get NaN: their PSI
+        would be sampling noise.
 
     Returns
     -------
@@ -234,7 +263,8 @@ def batch_drift(pairs):
         for profile, col in pairs:
             data = read_batch_column(profile, col)
             fractions = None
-            if data.kind == profile["kind"]:
+            n_present = data.missing.size - int(data.missing.sum())
+            if data.kind == profile["kind"] and n_present >= min_samples:
                 fractions = batch_bin_fractions(profile, data)
             values[profile["name"]] = (
                 np.nan if fractions is None else population_stability_index(*fractions)
@@ -273,7 +303,7 @@ def column_violations(
     if kind == "categorical" and not profile["high_cardinality"]:
         rows.extend(unseen_violations(profile, data))
     if m - n_missing >= drift_min_samples:
-        rows.extend(_drift_violations(profile, data, m - n_missing, drift_threshold))
+        rows.extend(_drift_violations(profile, data, drift_threshold))
     return rows
 
 
@@ -290,12 +320,38 @@ def _kind_violation(profile, data):
     )
 
 
+def missing_chance(k, m, n_missing, n):
+    """Chance of ``k`` or more missing values in ``m`` rows, given the fit's.
+
+    ``P(K >= k)`` for ``K ~ Binomial(m, p)``, with ``p = (n_missing + 1) /
+    (n + 2)`` (Laplace's rule of succession: the fitted fraction, never 0, so
+    that a column without missing values in a few fitted rows still allows one).
+
+    Examples
+    --------
+    >>> from sklearn_workflow.quality._violations import missing_chance
+    >>> missing_chance(1, 1, 99, 1998)  # one row: the smoothed fitted rate
+    0.05
+    >>> missing_chance(1, 1, 0, 100_000) < 1e-4  # none in 100,000 rows
+    True
+    >>> missing_chance(0, 5, 0, 10)
+    1.0
+    """
+    if k <= 0:
+        return 1.0
+    p = (n_missing + 1.0) / (n + 2.0)
+    return float(stats.binom.sf(k - 1, m, p))
+
+
 def _missing_violations(profile, n_missing, m):
-    """More missing values than three binomial standard errors above fit's share."""
-    p = profile["missing_fraction"]
-    q = n_missing / m if m else 0.0
-    if not n_missing or q <= p + 3.0 * np.sqrt(p * (1.0 - p) / m):
+    """More missing values than a batch of ``m`` rows shows by chance."""
+    if not n_missing:
         return []
+    chance = missing_chance(n_missing, m, profile["n_missing"], profile["n"])
+    if chance >= _ALPHA:
+        return []
+    p = profile["missing_fraction"]
+    q = n_missing / m
     name = profile["name"]
     return [
         violation(
@@ -304,23 +360,19 @@ def _missing_violations(profile, n_missing, m):
             "warning",
             q,
             f"{q:.2%}",
-            f"<= {p:.2%}",
-            f"{name} has {n_missing:,} missing values ({q:.2%}), {p:.2%} at fit",
+            f"{p:.2%} at fit",
+            f"{name} has {n_missing:,} missing values in {m:,} rows ({q:.2%}), "
+            f"{p:.2%} at fit (chance {chance:.1e})",
         )
     ]
 
 
-def _drift_violations(profile, data, m_present, drift_threshold):
-    """PSI beyond ``drift_threshold`` plus the PSI of sampling noise alone."""
-    fractions = batch_bin_fractions(profile, data)
-    if fractions is None:
+def _drift_violations(profile, data, drift_threshold):
+    """A shift both large and real: see :func:`~._drift.drift_alarm`."""
+    alarm = drift_alarm(profile, data, drift_threshold, _ALPHA)
+    if alarm is None or not alarm[2]:
         return []
-    expected, actual = fractions
-    psi = population_stability_index(expected, actual)
-    n_fit = profile["n"] - profile["n_missing"]
-    noise = (len(expected) - 1) * (1.0 / m_present + 1.0 / max(n_fit, 1))
-    if psi - noise <= drift_threshold:
-        return []
+    psi, noise, _ = alarm
     name = profile["name"]
     return [
         violation(

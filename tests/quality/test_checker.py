@@ -747,13 +747,123 @@ def test_missing_fraction_violation_respects_sampling_noise():
     assert "missing" in set(checker.validate(worse)["check"])
 
 
-def test_drift_on_small_batches_is_not_flagged():
+def test_drift_on_small_batches_is_not_computed():
+    # Below drift_min_samples non-missing values, PSI is noise: drift() gives
+    # NaN and neither validate() nor transform's warning speaks of drift.
     rng = np.random.default_rng(0)
-    X = pd.DataFrame({"a": rng.normal(size=5000)})
+    X = pd.DataFrame({"a": rng.normal(size=5000), "b": rng.normal(size=5000)})
     checker = DataQualityChecker().fit(X)
-    small = pd.DataFrame({"a": rng.normal(size=10)})
-    assert checker.drift(small)["a"] > 0.2  # noisy PSI ...
-    assert "drift" not in set(checker.validate(small)["check"])  # ... not flagged
+    small = pd.DataFrame({"a": rng.normal(size=49), "b": rng.normal(size=49)})
+    small.loc[0, "b"] = 100.0  # far out of range: a violation, not drift
+    assert checker.drift(small).isna().all()
+    assert "drift" not in set(checker.validate(small)["check"])
+    with pytest.warns(DataQualityWarning) as record:
+        checker.transform(small)
+    assert "out_of_range" in str(record[0].message)
+    assert "drift" not in str(record[0].message)
+    assert checker.set_params(drift_min_samples=40).drift(small).notna().all()
+    # One more row and drift is measured (and raw PSI is above 0.2 by chance).
+    enough = pd.DataFrame({"a": rng.normal(size=50), "b": rng.normal(size=50)})
+    assert checker.set_params(drift_min_samples=50).drift(enough).notna().all()
+
+
+def test_drift_min_samples_counts_non_missing_values():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=2000)})
+    checker = DataQualityChecker().fit(X)
+    batch = pd.DataFrame({"a": np.r_[rng.normal(size=60), [np.nan] * 40]})
+    assert np.isfinite(checker.drift(batch)["a"])
+    batch.loc[:20, "a"] = np.nan  # 39 values left
+    assert np.isnan(checker.drift(batch)["a"])
+
+
+def _messy_training_frame(rng, n=1500):
+    """Every kind of column, with missing values, rare and mixed-type values."""
+    mixed = np.array([1, 2, "x", "y", True], dtype=object)[rng.integers(0, 5, n)]
+    ints = pd.array(rng.integers(0, 50, n), dtype="Int64")
+    ints[rng.random(n) < 0.03] = pd.NA
+    income = rng.lognormal(10, 1, n)
+    income[rng.random(n) < 0.05] = np.nan
+    cities = np.array([f"c{i}" for i in range(300)], dtype=object)
+    weights = 1.0 / np.arange(1, 301)
+    return pd.DataFrame(
+        {
+            "income": income,
+            "ints": ints,
+            "flag": rng.random(n) < 0.3,
+            "mixed": mixed,
+            "city": cities[rng.choice(300, n, p=weights / weights.sum())],
+            "plan": rng.choice(["basic", "pro", "gold"], n, p=[0.6, 0.3, 0.1]),
+            "when": pd.Timestamp("2024-01-01", tz="UTC")
+            + pd.to_timedelta(rng.integers(0, 365, n), "D"),
+        }
+    )
+
+
+@pytest.mark.parametrize("m", [1, 4])
+def test_tiny_batches_of_the_training_data_never_violate(m, global_random_seed):
+    # Property: one row or four rows of the training data are the training
+    # data; neither a missing value (as frequent as at fit), a range, a
+    # category, a column kind nor drift may be reported.
+    rng = np.random.default_rng(global_random_seed)
+    X, _ = make_churn(1000, random_state=global_random_seed)
+    frames = [X, _messy_training_frame(rng)]
+    for frame in frames:
+        checker = DataQualityChecker().fit(frame)
+        for _ in range(150):
+            batch = frame.iloc[rng.choice(len(frame), m, replace=False)]
+            violations = checker.validate(batch)
+            assert violations.empty, violations
+            assert checker.drift(batch).isna().all()
+
+
+def test_one_row_with_a_missing_value_is_not_a_violation():
+    X, _ = make_churn(2000, random_state=0)
+    checker = DataQualityChecker().fit(X)
+    row = X[X["income"].isna()].head(1)
+    assert checker.validate(row).empty
+    # Four rows all missing income are unlikely at a 5% missing rate.
+    rows = X[X["income"].isna()].head(4)
+    v = checker.validate(rows)
+    assert list(zip(v["check"], v["column"])) == [("missing", "income")]
+
+
+def _false_alarms(frame, m, n_draws, rng):
+    checker = DataQualityChecker().fit(frame)
+    found = []
+    for _ in range(n_draws):
+        batch = frame.iloc[rng.choice(len(frame), m, replace=False)]
+        v = checker.validate(batch)
+        found.extend(zip(v["check"], v["column"]))
+    return found
+
+
+@pytest.mark.parametrize("m", [20, 100])
+def test_batches_of_the_training_data_rarely_violate(m, global_random_seed):
+    # Each column of each batch is a test at 0.0001: over 100 batches of 10 to
+    # 12 columns, about 0.1 false alarm is expected; at most 1 is allowed so
+    # that every seed passes.
+    rng = np.random.default_rng(global_random_seed)
+    X, _ = make_churn(2000, random_state=global_random_seed)
+    found = _false_alarms(X, m, 100, rng)
+    found += _false_alarms(_messy_training_frame(rng), m, 100, rng)
+    assert len(found) <= 1, found
+
+
+def test_a_shifted_batch_of_100_rows_drifts():
+    # The 100 rows with the highest income (within the fitted range, so not
+    # out of range), and a contract mix that only has basic plans: drift.
+    X, _ = make_churn(2000, random_state=0)
+    checker = DataQualityChecker().fit(X)
+    batch = X.sample(100, random_state=0)
+    assert checker.validate(batch).empty
+    rich = X.nlargest(300, "income").sample(100, random_state=0)
+    v = checker.validate(rich)
+    assert ("drift", "income") in set(zip(v["check"], v["column"]))
+    assert "out_of_range" not in set(v["check"])
+    shifted = batch.assign(age=batch["age"] + 10)
+    v = checker.validate(shifted)
+    assert ("drift", "age") in set(zip(v["check"], v["column"]))
 
 
 def test_drift_matches_naive_psi():

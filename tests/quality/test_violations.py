@@ -11,6 +11,7 @@ from sklearn_workflow.quality._violations import (
     VIOLATION_COLUMNS,
     batch_violations,
     column_violations,
+    missing_chance,
     out_of_range_chance,
     schema_violations,
 )
@@ -50,17 +51,51 @@ def test_column_violations_kind_change_is_the_only_violation():
     ]
 
 
-@pytest.mark.parametrize("n_missing", [0, 1, 5, 20, 60])
-def test_missing_violation_matches_three_standard_errors(n_missing):
-    # Fitted with 10% missing; a batch of 100 with n_missing missing values.
+def _binomial_tail_naive(k, m, p):
+    from math import comb
+
+    return sum(comb(m, j) * p**j * (1 - p) ** (m - j) for j in range(k, m + 1))
+
+
+@pytest.mark.parametrize("n_missing", [0, 1, 5, 20, 24, 25, 60])
+def test_missing_violation_matches_the_binomial_tail(n_missing):
+    # Fitted with 10 of 100 missing; a batch of 100 with n_missing missing values
+    # is a violation when P(K >= n_missing) < 1e-4, K ~ Binomial(100, 11 / 102).
     fitted = pd.DataFrame({"a": np.r_[np.arange(90.0), [np.nan] * 10]})
     profile = DataQualityChecker().fit(fitted).contract_["columns"][0]
     values = np.r_[np.arange(100.0 - n_missing), [np.nan] * n_missing]
     data = read_column("a", "a", pd.Series(values))
     rows = column_violations(profile, data, **PARAMS)
-    p, q = 0.1, n_missing / 100
-    flagged = n_missing > 0 and q > p + 3 * (p * (1 - p) / 100) ** 0.5
+    chance = _binomial_tail_naive(n_missing, 100, 11 / 102)
+    assert missing_chance(n_missing, 100, 10, 100) == pytest.approx(chance, rel=1e-9)
+    flagged = n_missing > 0 and chance < 1e-4
     assert ("missing" in [r["check"] for r in rows]) == flagged
+    assert flagged == (n_missing >= 25)  # the boundary, not a vacuous rule
+
+
+@pytest.mark.parametrize(
+    "n_missing_fit, n_fit, k, m, flagged",
+    [
+        (5, 100, 1, 1, False),  # one missing value in one row: the fitted rate
+        (5, 100, 4, 4, True),  # four of four: (6 / 102) ** 4 < 1e-4
+        (0, 100, 1, 1, False),  # none at fit: 1 / 102 by Laplace's rule
+        (0, 100, 1, 20, False),
+        (0, 100, 3, 20, False),
+        (0, 100, 4, 20, True),
+        (0, 20_000, 1, 1, True),  # none in 20,000 rows: 1 / 20,002 < 1e-4
+    ],
+)
+def test_missing_violation_knows_the_batch_size(n_missing_fit, n_fit, k, m, flagged):
+    fitted = np.arange(float(n_fit))
+    fitted[:n_missing_fit] = np.nan
+    profile = (
+        DataQualityChecker().fit(pd.DataFrame({"a": fitted})).contract_["columns"][0]
+    )
+    values = np.r_[[np.nan] * k, np.arange(float(m - k)) + n_missing_fit]
+    rows = column_violations(
+        profile, read_column("a", "a", pd.Series(values)), **PARAMS
+    )
+    assert [r["check"] for r in rows] == ["missing"] * flagged
 
 
 def test_batch_violations_is_an_empty_typed_table_without_violations():
