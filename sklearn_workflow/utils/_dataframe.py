@@ -6,6 +6,7 @@ a pandas DataFrame, a polars DataFrame or a 2-D numpy array into such arrays
 kind each column is, and builds the output container that ``set_output`` asks for.
 
 polars is optional: it is only imported when a polars object is seen or requested.
+Reading table files lives in ``_files.py``; ``load_table`` is importable from here.
 """
 
 import sys
@@ -13,6 +14,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
+
+from sklearn_workflow.utils._files import load_table
 
 __all__ = [
     "column_kind",
@@ -790,61 +793,20 @@ def is_date_strings(col, share=DATE_PARSE_SHARE):
     >>> is_date_strings(pd.Series(["2024-07-01", "soon", "later"]))
     False
     """
-    values = pd.Series(to_object_array(col)).dropna()
-    if len(values) == 0:
+    present = np.flatnonzero(~missing_mask(col))
+    if present.size == 0:
         return False
-    sample = values.iloc[:: max(1, len(values) // 500)].astype(str)
+    # Only the sampled values are converted: converting a whole text column costs
+    # more than the check itself.
+    rows = present[:: max(1, present.size // 500)]
+    if isinstance(col, pd.Series):
+        col = col.iloc[rows]
+    elif _is_polars_series(col):
+        col = col.gather(rows)
+    else:
+        col = np.asarray(col)[rows]
+    sample = pd.Series(to_object_array(col)).astype(str)
     if not sample.str.contains(r"\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4}").mean() > 0.5:
         return False
     parsed = pd.to_datetime(sample, errors="coerce", format="ISO8601")
     return bool(parsed.notna().mean() >= share)
-
-
-def load_table(path):
-    """Read a CSV or Parquet file into a pandas DataFrame.
-
-    Text columns whose values are ISO-8601 dates (``2024-07-01``,
-    ``2024-07-01 12:30:00``; at least 95% of the non-missing values) are parsed
-    to datetimes, as a CSV cannot say they are dates; the ``run``, ``predict``
-    and ``check`` commands all read files this way, so a model sees the same
-    types at fit and at prediction time.
-
-    Parameters
-    ----------
-    path : str or Path
-
-    Returns
-    -------
-    frame : DataFrame
-
-    Raises
-    ------
-    BadInputError
-        The file does not exist, cannot be parsed, or has no rows or columns.
-    """
-    from pathlib import Path
-
-    from sklearn_workflow.exceptions import BadInputError
-
-    path = Path(path)
-    if not path.is_file():
-        raise BadInputError(f"cannot read {str(path)!r}: no such file")
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path)
-    except (OSError, ValueError, UnicodeDecodeError, ImportError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise BadInputError(
-            f"cannot read {str(path)!r} as a table: {type(exc).__name__}: {first_line}"
-        ) from exc
-    if frame.shape[0] == 0 or frame.shape[1] == 0:
-        raise BadInputError(
-            f"{str(path)!r} is empty: {frame.shape[0]} rows, {frame.shape[1]} columns"
-        )
-    for name in frame.columns:
-        col = frame[name]
-        if column_kind(col) == "categorical" and is_date_strings(col):
-            frame[name] = pd.to_datetime(col, errors="coerce", format="ISO8601")
-    return frame
