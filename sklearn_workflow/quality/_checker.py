@@ -20,8 +20,9 @@ from sklearn_workflow.quality._findings import (
     duplicate_findings,
     few_rows_findings,
     sort_findings,
+    target_order_findings,
 )
-from sklearn_workflow.quality._leakage import column_leakage
+from sklearn_workflow.quality._leakage import column_leakage, follows_row_order
 from sklearn_workflow.quality._profile import (
     iter_columns,
     profile_column,
@@ -158,9 +159,12 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         - ``outliers``: more than 1% of the values beyond 1.5 IQR;
         - ``correlation``: a pair with \\|r\\| above ``correlation_threshold``
           (``column`` names the second one, the one to drop);
-        - with ``y``: ``target_missing``, ``target_distribution``,
-          ``imbalance``, ``leakage`` (a column alone, or its missingness,
-          predicts y) and ``conflicting_labels`` (identical rows, different y).
+        - with ``y``: ``target_missing`` (error: rows without a target, value:
+          their count; they are left out of the other target checks),
+          ``target_distribution``, ``imbalance``, ``target_ordered`` (the rows
+          are ordered by the target, value: the runs test's z-score, see
+          Notes), ``leakage`` (a column alone, or its missingness, predicts y)
+          and ``conflicting_labels`` (identical rows, different y).
     report_ : QualityReport
         ``print(checker.report_)`` prints the data quality report; it also has
         ``to_dict()`` and ``to_html()``.
@@ -191,6 +195,15 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     their own. The target rate (or mean) per category is learned on one half of
     the rows (a fixed hash of the row position) and scores the other half, and
     vice versa, so an identifier cannot look predictive by memorising each row.
+
+    Row order: the target's values along the rows (classes, or the side of the
+    median for a continuous target) are compared with a random order by a runs
+    test. The rows are ordered by the target (``target_ordered``, on 20 rows at
+    least) when the target changes value at most half as often as a random
+    order gives and the one-sided p-value is below 0.0001. A row number then
+    predicts the target through the order alone: an integer column strictly
+    monotone along the rows is not screened for leakage (the finding names it;
+    whether it is missing still is).
 
     Validation at transform judges a batch of any size, down to one row,
     against what sampling alone gives, so that single rows, small files and the
@@ -367,6 +380,11 @@ n_features)
         rows.extend(self._table_findings(n_rows, n_groups, corr_names, corr_arrays))
         del corr_arrays
         if target is not None and target["y"] is not None:
+            rows.extend(
+                target_order_findings(
+                    target["order"], target["summary"]["name"], target["row_numbers"]
+                )
+            )
             keep = target["keep"]
             rows.extend(
                 conflicting_label_findings(
@@ -399,7 +417,9 @@ n_features)
 
         One column at a time: read, profile, check, screen for leakage, fold into
         the row key; only the numeric values stay (for the correlations). The
-        findings are appended to ``rows``.
+        findings are appended to ``rows``; on rows ordered by the target, the
+        names of the columns that follow the row order (not screened) to
+        ``target["row_numbers"]``.
         """
         params = {
             "missing_threshold": self.missing_threshold,
@@ -407,6 +427,9 @@ n_features)
             "max_categories": self.max_categories,
         }
         screen = target is not None and target["y"] is not None
+        ordered = screen and bool(target["order"] and target["order"]["ordered"])
+        if screen:
+            target["row_numbers"] = []
         profiles, corr_names, corr_arrays = [], [], []
         for label, name, col in iter_columns(X):
             data = read_column(label, name, col)
@@ -419,6 +442,9 @@ n_features)
             rows.extend(column_rows)
             if screen:
                 id_like = any(r["check"] == "id_like" for r in column_rows)
+                row_number = ordered and follows_row_order(data)
+                if row_number:
+                    target["row_numbers"].append(profile["name"])
                 rows.extend(
                     column_leakage(
                         data,
@@ -427,6 +453,7 @@ n_features)
                         target,
                         id_like=id_like,
                         threshold=self.leakage_threshold,
+                        row_number=row_number,
                     )
                 )
             if data.codes is not None:

@@ -26,6 +26,7 @@ __all__ = [
     "finding",
     "sort_findings",
     "target_findings",
+    "target_order_findings",
 ]
 
 FINDING_COLUMNS = ("check", "column", "severity", "value", "message", "suggestion")
@@ -50,6 +51,7 @@ CHECKS = (
     "target_missing",
     "target_distribution",
     "imbalance",
+    "target_ordered",
     "leakage",
     "conflicting_labels",
 )
@@ -582,6 +584,53 @@ def target_findings(target, *, name, task, labels, imbalance_ratio, n_missing):
                 )
             )
     return rows
+
+
+def target_order_findings(order, name, row_numbers=()):
+    """Rows ordered by the target: its values come in a few long runs.
+
+    Parameters
+    ----------
+    order : dict or None
+        The runs test of the target along the rows
+        (:func:`~sklearn_workflow.quality._target.target_order`).
+    name : str
+        The target's name.
+    row_numbers : sequence of str, default=()
+        Columns that follow the row order, left out of the leakage screen.
+    """
+    if order is None or not order["ordered"]:
+        return []
+    z, p = order["z"], order["p"]
+    p_text = "p < 1e-16" if p < 1e-16 else f"p = {p:.1e}"
+    message = (
+        f"The rows are ordered by the target {name}: it changes value "
+        f"{order['changes']:,} times along the rows, {order['expected']:,.0f} "
+        f"expected in a random order (runs test z = {z:.1f}, {p_text})."
+    )
+    if len(row_numbers) == 1:
+        message += (
+            f" {row_numbers[0]} follows the row order and predicts the target "
+            "through it alone: it is not reported as a leakage suspect."
+        )
+    elif row_numbers:
+        message += (
+            f" {', '.join(row_numbers)} follow the row order and predict the "
+            "target through it alone: they are not reported as leakage suspects."
+        )
+    return [
+        finding(
+            "target_ordered",
+            name,
+            "warning",
+            z,
+            message,
+            "Shuffle the rows before splitting (KFold(shuffle=True), "
+            "StratifiedKFold(shuffle=True); train_test_split shuffles): folds cut "
+            "from ordered rows miss whole classes or target ranges. If the order "
+            "is time, split by time instead (TimeSeriesSplit).",
+        )
+    ]
 
 
 def conflicting_label_findings(groups, n_groups, target_codes, n_labels, name):

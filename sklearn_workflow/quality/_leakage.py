@@ -6,6 +6,10 @@ per code is learned on one half of the rows and scores the other half
 (:func:`crossfit_table`), so an identifier cannot look predictive by memorising
 each row. Classification is scored by ROC-AUC, regression by the absolute
 correlation.
+
+On rows ordered by the target, a column that follows the row order (a row
+number, :func:`follows_row_order`) predicts the target through the order alone:
+it is not screened then (the ``target_ordered`` finding names it instead).
 """
 
 import numpy as np
@@ -16,6 +20,7 @@ from sklearn_workflow.quality._profile import N_LEAK_BINS, quantiles_from_sorted
 __all__ = [
     "column_leakage",
     "crossfit_table",
+    "follows_row_order",
     "leak_codes",
     "leakage_findings",
     "leakage_score",
@@ -189,16 +194,46 @@ def leakage_findings(name, score, missing_score, task, threshold):
     return rows
 
 
-def column_leakage(data, profile, sorted_values, target, *, id_like, threshold):
+def follows_row_order(data):
+    """Whether a column looks like a row number: integers, strictly monotone.
+
+    Its non-missing values are whole numbers that increase (or decrease) from
+    each row to the next.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_workflow.quality._leakage import follows_row_order
+    >>> from sklearn_workflow.quality._profile import read_column
+    >>> def check(values):
+    ...     return follows_row_order(read_column("c", "c", pd.Series(values)))
+    >>> check([3, 4, None, 9, 12]), check([5.0, 3.0, 1.0]), check([1, 3, 2])
+    (True, True, False)
+    >>> check([0.5, 1.5, 2.5])  # not integers: a measurement, not a row number
+    False
+    """
+    if data.kind != "numeric" or data.values is None:
+        return False
+    present = data.values[~data.missing]
+    if present.size < 2 or not np.all(present == np.floor(present)):
+        return False
+    steps = np.diff(present)
+    return bool(np.all(steps > 0) or np.all(steps < 0))
+
+
+def column_leakage(
+    data, profile, sorted_values, target, *, id_like, threshold, row_number=False
+):
     """Leakage findings of one column: it, or whether it is missing, predicts y.
 
     An identifier is unique per row: out of sample, it scores every row with the
-    prior, so its screen is skipped (its missingness is not).
+    prior, so its screen is skipped (its missingness is not); so is a row
+    number (``row_number=True``) on rows ordered by the target.
     """
     task, keep, y_target = target["coarse_task"], target["keep"], target["y"]
     missing = data.missing if target["all_kept"] else data.missing[keep]
     score = 0.0
-    if not (id_like and profile["kind"] == "categorical"):
+    if not (id_like and profile["kind"] == "categorical") and not row_number:
         coded = leak_codes(data, profile, sorted_values)
         if coded is not None:
             codes, n_codes = coded

@@ -119,6 +119,9 @@ def _frame_with(problem, rng):
     if problem == "imbalance":
         y = pd.Series((np.arange(n) % 20 == 0).astype(int), name="y")
         return X, y, "imbalance", "y"
+    if problem == "target_ordered":
+        y = pd.Series((np.arange(n) >= n // 2).astype(int), name="y")
+        return X, y, "target_ordered", "y"
     if problem == "leakage":
         X["e"] = y_bal.to_numpy() * 3.0 + rng.normal(0, 0.1, n)
         return X, y_bal, "leakage", "e"
@@ -157,6 +160,7 @@ PROBLEMS = [
     "correlation",
     "target_missing",
     "imbalance",
+    "target_ordered",
     "leakage",
     "leakage_categorical",
     "leakage_missingness",
