@@ -20,6 +20,7 @@ error.
 import argparse
 import sys
 import traceback
+import warnings
 from pathlib import Path
 
 from sklearn_workflow import __version__
@@ -234,7 +235,10 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     commands = {"run": _run, "predict": _predict, "check": _check}
     try:
-        return commands[args.command](args)
+        with warnings.catch_warnings():
+            if not args.debug:  # --debug keeps Python's own warning lines
+                warnings.showwarning = _show_warning
+            return commands[args.command](args)
     except (BadInputError, UntrustedTypesError, OSError) as exc:
         if args.debug:
             traceback.print_exc()
@@ -252,6 +256,11 @@ def main(argv=None):
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """A warning that reaches the command line: one line on stderr, no source."""
+    print(f"warning: {_one_line(message)}", file=sys.stderr)
 
 
 def _one_line(exc):
