@@ -1,3 +1,4 @@
+import importlib.util
 import json
 import re
 import sys
@@ -94,8 +95,19 @@ SAME_TABLE = [
 ]
 
 
+_NO_OPENPYXL = pytest.mark.skipif(
+    importlib.util.find_spec("openpyxl") is None, reason="needs openpyxl"
+)
+
+
 @pytest.mark.parametrize(
-    "name, write, said", SAME_TABLE, ids=[case[0] for case in SAME_TABLE]
+    "name, write, said",
+    [
+        pytest.param(*case, id=case[0], marks=_NO_OPENPYXL)
+        if case[0].endswith(".xlsx")
+        else pytest.param(*case, id=case[0])
+        for case in SAME_TABLE
+    ],
 )
 def test_load_table_reads_every_format_to_the_same_frame(tmp_path, name, write, said):
     path = tmp_path / name
