@@ -52,8 +52,14 @@ BOOLEAN_PAIRS = (("yes", "no"), ("y", "n"), ("true", "false"), ("t", "f"))
 TEXT_MIN_LENGTH = 25
 TEXT_MIN_WORDS = 3
 TEXT_UNIQUE_SHARE = 0.5
-# Names and row labels: 2-3 capitalised words on nearly every distinct row.
+# Names and row labels: 2-3 capitalised words (Latin capitals) on nearly every
+# distinct row.
 NAME_SHARE = 0.9
+# Spaces as a character class: pandas runs it in C++ on Arrow strings, where a
+# backslash class (\s) would send every value through Python's re.
+_SPACE = "[ \t\u00a0]"
+_CAPITALISED = f"(?:^|{_SPACE})[A-ZÀ-ÖØ-Þ]"
+_WORD = "[^ \t\u00a0]+"
 # The types a column is converted to; the others keep their values as written.
 CONVERTED_TYPES = ("numeric", "boolean", "datetime")
 CONVERSION_COLUMNS = (
@@ -69,14 +75,24 @@ CONVERSION_COLUMNS = (
 )
 REPORT_COLUMNS = ("column", "type", "n_converted", "n_markers", "n_invalid", "example")
 
-# A number as text: sign, currency prefix or suffix, thousands separators in groups
-# of three, decimals, exponent, trailing percent sign. ASCII digits only.
+# A number as text: an optional sign, one currency sign before (the sign on either
+# side of it) or after, thousands separators in groups of three, decimals, exponent,
+# a trailing percent sign. ASCII digits only; at least one digit.
+_DIGITS = r"(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)"
+_DIGITS += r"(?:[eE][-+]?[0-9]+)?"
 _NUMBER = (
-    r"^(?P<sign>[-+]?)(?P<pre>[$€£]?)\s*(?P<sign2>[-+]?)"
-    r"(?P<int>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?P<frac>\.[0-9]*)?"
-    r"(?P<exp>[eE][-+]?[0-9]+)?\s*(?P<post>[$€£]?)\s*(?P<pct>%?)$"
+    rf"^(?:(?:[-+]?[$€£]|[$€£]{_SPACE}*[-+]){_SPACE}*{_DIGITS}{_SPACE}*%?"
+    rf"|[-+]?{_DIGITS}{_SPACE}*(?:[$€£]{_SPACE}*)?%?)$"
 )
+# What float() reads once the currency, separators, spaces and percent are gone.
+_NOT_IN_FLOAT = r"[^0-9eE.+-]"
 _TO = {"numeric": "float64", "boolean": "boolean"}
+try:  # Arrow strings: the .str methods and the regular expressions run in C++
+    import pyarrow  # noqa: F401
+
+    _STRINGS = "string[pyarrow]"
+except ImportError:  # pragma: no cover - pyarrow comes with pandas 3
+    _STRINGS = object
 
 
 def parse_numbers(strings):
@@ -106,32 +122,24 @@ def parse_numbers(strings):
     >>> flags["percent"]
     array([False,  True, False, False])
     """
-    strings = pd.Series(strings, dtype=object).reset_index(drop=True)
-    matched = strings.str.match(_NUMBER).fillna(False).to_numpy(dtype=bool)
-    parts = strings.str.extract(_NUMBER).fillna("")
-    has_digit = (parts["int"] != "") | (parts["frac"].str.len() > 1)
-    one_sign = (parts["sign"] == "") | (parts["sign2"] == "")
-    one_currency = (parts["pre"] == "") | (parts["post"] == "")
-    ok = matched & (has_digit & one_sign & one_currency).to_numpy(dtype=bool)
-    text = (
-        parts["sign"]
-        + parts["sign2"]
-        + parts["int"].str.replace(",", "", regex=False)
-        + parts["frac"]
-        + parts["exp"]
-    )
+    strings = pd.Series(strings, dtype=_STRINGS).reset_index(drop=True)
+    ok = strings.str.match(_NUMBER).to_numpy(dtype=bool, na_value=False)
+    text = strings[ok].str.replace(_NOT_IN_FLOAT, "", regex=True)
     values = np.full(len(strings), np.nan)
     # float() of each string (numpy's cast calls it): correctly rounded.
-    values[ok] = text.to_numpy(dtype=object)[ok].astype(np.float64)
+    values[ok] = text.to_numpy(dtype=object).astype(np.float64)
     values[~np.isfinite(values)] = np.nan
     ok = ~np.isnan(values)
     flags = {
-        "separator": parts["int"].str.contains(",", regex=False).to_numpy(bool),
-        "currency": ((parts["pre"] != "") | (parts["post"] != "")).to_numpy(bool),
-        "percent": (parts["pct"] != "").to_numpy(bool),
-        "leading_zero": parts["int"].str.match(r"0[0-9]").to_numpy(bool),
+        "separator": strings.str.contains(",", regex=False),
+        "currency": strings.str.contains("[$€£]"),
+        "percent": strings.str.endswith("%"),
+        "leading_zero": strings.str.match(f"^[-+$€£]*{_SPACE}*[-+]?0[0-9]"),
     }
-    return values, {key: flag & ok for key, flag in flags.items()}
+    return values, {
+        key: flag.to_numpy(dtype=bool, na_value=False) & ok
+        for key, flag in flags.items()
+    }
 
 
 class _Distinct:
@@ -149,7 +157,8 @@ class _Distinct:
         self.counts = np.bincount(present, minlength=len(uniques))
         self.all_strings = pd.api.types.infer_dtype(uniques) in ("string", "empty")
         self.raw = pd.Series(uniques, dtype=object)
-        self.stripped = self.raw.astype(str).str.strip()
+        text = self.raw if self.all_strings else self.raw.astype(str)
+        self.stripped = pd.Series(text, dtype=_STRINGS).str.strip()
         self.key = self.stripped.str.lower()
         self.marker = self.key.isin(markers).to_numpy(dtype=bool)
 
@@ -198,7 +207,10 @@ def _convert(distinct, kind, param):
 
 def _boolean_pair(distinct):
     """The (true, false) words the column's non-marker values use, or None."""
-    words = set(distinct.key[~distinct.marker])
+    words = distinct.key[~distinct.marker].unique()
+    if len(words) > 2:
+        return None
+    words = set(words)
     for pair in BOOLEAN_PAIRS:
         if words and words <= set(pair):
             return pair
@@ -214,12 +226,12 @@ def _text_kind(distinct):
     stats = {"n": n, "n_unique": n_unique, "unique_share": n_unique / max(n, 1)}
     if n < ID_LIKE_MIN_ROWS:
         return "categorical", stats
-    words = values.str.split().str.len().to_numpy(dtype=np.float64)
-    initials = values.str.replace(r"(?:^|\s+)(\S)\S*", r"\1", regex=True)
-    is_name = initials.str.isupper().to_numpy(bool) & (words >= 2) & (words <= 3)
+    words = values.str.count(_WORD).to_numpy(dtype=np.float64)
+    capitalised = values.str.count(_CAPITALISED).to_numpy(dtype=np.float64)
+    is_name = (capitalised == words) & (words >= 2) & (words <= 3)
     stats["length"] = float(values.str.len().to_numpy() @ counts / n)
     stats["words"] = float(words @ counts / n)
-    spaced = float(values.str.contains(r"\s").to_numpy(bool) @ counts / n)
+    spaced = float(values.str.contains(_SPACE).to_numpy(bool) @ counts / n)
     if (
         stats["unique_share"] >= NAME_SHARE
         and float(is_name @ counts / n) >= NAME_SHARE
@@ -404,9 +416,9 @@ class TableCleaner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     boolean_values_ : dict of str to tuple of str
         The (true, false) words of each "boolean" column.
     n_features_in_ : int
-        Number of input columns.
+        Number of columns seen at fit.
     feature_names_in_ : ndarray of str
-        Input column names, when X has string column names.
+        Their names, when X is a DataFrame whose column names are all strings.
 
     See Also
     --------
