@@ -145,7 +145,7 @@ def _run(args):
                 f"its target is {y.name!r}"
             )
     else:
-        frame = load_table(args.data)
+        frame = load_table(args.data, say=_say(args))
         target = args.target
         spec = args.spec
         if target is None and spec is not None:
@@ -182,7 +182,7 @@ def _predict(args):
         model = load(model_path)
     except ValueError as exc:  # not a skops file, or a pickle suffix
         raise BadInputError(str(exc)) from exc
-    frame = load_table(args.data)
+    frame = load_table(args.data, say=_say(args))
     predictions, _ = predict_table(
         model, frame, verbose=not args.quiet, strict=args.strict
     )
@@ -198,7 +198,7 @@ def _check(args):
     from sklearn_workflow.report import html_page, section, table_to_html
     from sklearn_workflow.workflow._runner import check_data, load_table, split_target
 
-    frame = load_table(args.data)
+    frame = load_table(args.data, say=_say(args))
     if args.target is not None:
         X, y = split_target(frame, args.target, args.data)
     else:
@@ -256,6 +256,11 @@ def main(argv=None):
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+
+
+def _say(args):
+    """Where a command reports what it read: stdout, or nowhere with --quiet."""
+    return None if args.quiet else print
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
