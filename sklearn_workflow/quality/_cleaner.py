@@ -200,7 +200,8 @@ def _convert(distinct, kind, param):
         values = np.where(distinct.key == true, 1.0, np.nan)
         values[(distinct.key == false).to_numpy()] = 0.0
     else:
-        values = parse_datetime_column(distinct.stripped, param).array
+        # one resolution whichever parser ran (pandas' or Arrow's fixed-width ISO)
+        values = parse_datetime_column(distinct.stripped, param).array.as_unit("us")
     valid = ~np.asarray(pd.isna(values)) & ~distinct.marker
     return values, valid, flags
 
@@ -440,7 +441,7 @@ class TableCleaner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
 
     **Output types.** pandas: numeric columns are float64, boolean columns
     pandas' nullable ``"boolean"`` (missing stays ``pd.NA``), date columns
-    ``datetime64``. polars: Float64 (missing as null), Boolean, Datetime. numpy:
+    ``datetime64[us]``. polars: Float64 (missing as null), Boolean, Datetime. numpy:
     an array of float64 when every column is numeric or boolean (booleans as
     1.0/0.0, missing as NaN), otherwise of objects; a numeric array passes
     through unchanged.
