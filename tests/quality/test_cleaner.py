@@ -481,3 +481,33 @@ def test_parse_numbers_agrees_with_float(strings):
             assert value == plain, text
         if not np.isnan(value):  # what we read is the number without its signs
             assert value == float(re.sub(r"[,$€%\s]", "", text)), text
+
+
+def test_table_cleaner_on_a_csv_read_by_pandas(tmp_path, rng):
+    # What `run DATA` sees: read_csv keeps TotalCharges as text for 11 blank cells.
+    X = telco_table(rng, n=120)
+    path = tmp_path / "telco.csv"
+    X.to_csv(path, index=False)
+    read = pd.read_csv(path)
+    assert read["TotalCharges"].dtype != np.float64
+    out = TableCleaner().fit_transform(read)
+    expected = pd.to_numeric(X["TotalCharges"].str.replace(",", ""), errors="coerce")
+    np.testing.assert_array_equal(out["TotalCharges"], expected)
+    assert out["TotalCharges"].isna().sum() == 11
+    assert out["Churn"].dtype == "boolean"
+    assert out["tenure"].dtype == read["tenure"].dtype
+
+
+def test_table_cleaner_leaves_non_text_columns_alone():
+    X = pd.DataFrame(
+        {
+            "levels": pd.Series([1, 2, 3, 1], dtype="category"),
+            "mixed": pd.Series(["1", 2, "3", None], dtype=object),
+            "flag": [True, False, True, True],
+            "when": pd.to_datetime(["2024-01-01"] * 4),
+        }
+    )
+    cleaner = TableCleaner().fit(X)
+    assert set(cleaner.column_types_.values()) == {"unchanged"}
+    assert cleaner.conversions_.empty
+    pd.testing.assert_frame_equal(cleaner.transform(X), X)
