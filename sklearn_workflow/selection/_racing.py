@@ -400,6 +400,17 @@ class Race:
         Refit the last racer left beside its remaining folds.
     verbose : int
         Print each drop.
+    max_time : float or None, default=None
+        The wall-clock limit of the race, in seconds (see :meth:`run`).
+    clock : callable or None, default=None
+        ``clock()``: the seconds elapsed since the cross-validation began;
+        needed with ``max_time``.
+    n_workers : int, default=1
+        How many (candidate, fold) fits run at once, for the time projections.
+    say : callable, default=print
+        Writes a line (each drop, with ``verbose``).
+    on_step : callable or None, default=None
+        ``on_step(race)`` after rung 0 and after each step of full-size folds.
 
     Attributes
     ----------
@@ -409,6 +420,13 @@ class Race:
         ``{candidate: fold}``: 0 for rung 0, else the number of folds done.
     over_budget : set
         The candidates the budget dropped.
+    out_of_time : set
+        The candidates ``max_time`` dropped.
+    stopped : dict
+        ``{leader: folds run}`` when ``max_time`` left out the leader's last
+        folds; else empty.
+    finished : bool
+        Whether :meth:`run` has ended.
     rung0 : dict or None
         The subsample rung: ``racers``, their ``scores`` (n_racers, n_folds0),
         ``fit_time`` and ``share``; None when it did not run.
@@ -428,9 +446,17 @@ class Race:
     seed: object
     refit: bool
     verbose: int
+    max_time: float = None
+    clock: object = None
+    n_workers: int = 1
+    say: object = print
+    on_step: object = None
     outcomes: dict = field(default_factory=dict, init=False)
     dropped: dict = field(default_factory=dict, init=False)
     over_budget: set = field(default_factory=set, init=False)
+    out_of_time: set = field(default_factory=set, init=False)
+    stopped: dict = field(default_factory=dict, init=False)
+    finished: bool = field(default=False, init=False)
     rung0: dict = field(default=None, init=False)
     early_refit: tuple = field(default=None, init=False)
 
@@ -444,21 +470,52 @@ class Race:
         self.alive = list(range(len(self.names)))
 
     def run(self):
-        """Rung 0, then the full-size folds; returns self."""
+        """Rung 0, then the full-size folds; returns self.
+
+        With ``max_time``, after rung 0 and after each full-size fold the
+        projected end of the next fold (every candidate still racing, at its
+        mean fold time so far, on ``n_workers``) is compared with the limit:
+        past it, the racers but the leader are dropped (``out_of_time``). The
+        leader then runs as many of its remaining folds as are projected to end
+        within the limit (at least one full-size fold in all); the folds left
+        out are recorded in ``stopped``.
+        """
         sub_splits = self._rung0_splits()
         if sub_splits:
             self._run_rung0(sub_splits)
+            self._check_time(0)
+            self._step_done()
         # the racers that went on from rung 0 are compared at each look
         self.n_compared = len(self.racers) - 1
         n_folds = len(self.splits)
         for f in range(n_folds):
-            if len(self._run_folds(f)) > 1:
+            batch = self._run_folds(f)
+            if len(batch) != 1:  # the last batch, or none left in time
                 break
             if f == 0 and sub_splits == []:
                 self._screen_first_fold()  # rung 0 is this first full-size fold
             if f + 1 < n_folds:
                 self._test(f + 1)
+                self._check_time(f + 1)
+            self._step_done()
+        self._record_stopped()
+        self.finished = True
+        self._step_done()
         return self
+
+    def _step_done(self):
+        if self.on_step is not None:
+            self.on_step(self)
+
+    def planned_fits(self):
+        """The (candidate, fold) fits still planned: the folds not yet run by
+        the candidates still in the race (and the baseline)."""
+        if self.finished:
+            return 0
+        n_folds = len(self.splits)
+        return sum(
+            1 for c in self.alive for f in range(n_folds) if (c, f) not in self.outcomes
+        )
 
     def _competing(self):
         return [c for c in self.alive if c in self.racers]
@@ -588,16 +645,20 @@ class Race:
                 if over_budget
                 else f"more than {margin:.4f} behind the leader"
             )
-            print(f"[ModelSelector] {self.names[c]} dropped {where}: {why}")
+            self.say(f"[ModelSelector] {self.names[c]} dropped {where}: {why}")
 
     # -- the full-size folds ----------------------------------------------------
     def _run_folds(self, f):
         """Run fold ``f``, or every fold from ``f`` on once the race is decided."""
         competing = self._competing()
-        n_folds = len(self.splits)
         # once fewer than two racers are left the race is decided: the
-        # remaining folds run as one batch (in parallel with n_jobs)
-        batch = range(f, n_folds) if len(competing) < 2 else [f]
+        # remaining folds run as one batch (in parallel with n_jobs), as many
+        # as end within max_time
+        batch = [f]
+        if len(competing) < 2:
+            batch = range(f, f + self._folds_in_time(f))
+        if not batch:
+            return batch
         jobs = [(c, g) for g in batch for c in self.alive]
         # the last racer left is the winner (if its folds do not fail): its
         # refit on all the rows can run beside its remaining folds
@@ -643,7 +704,88 @@ class Race:
                 self.alive.remove(c)
                 self.dropped[c] = k
                 if self.verbose:
-                    print(
+                    self.say(
                         f"[ModelSelector] {self.names[c]} dropped after fold "
                         f"{k}: significantly behind the leader"
                     )
+
+    # -- the time limit -----------------------------------------------------------
+    def _fold_time(self, c):
+        """Candidate ``c``'s mean fit and score time of one full-size fold (from
+        rung 0 when it ran no full-size fold yet, 0 when unknown)."""
+        times = [
+            r["fit_time"] + r["score_time"]
+            for (d, _), r in self.outcomes.items()
+            if d == c
+        ]
+        if times:
+            return float(np.mean(times))
+        if self.rung0 is not None and c in self.rung0["racers"]:
+            k = self.rung0["racers"].index(c)
+            n_folds0 = self.rung0["scores"].shape[1]
+            return float(self.rung0["fit_time"][k] / n_folds0 / self.rung0["share"])
+        return 0.0
+
+    def _projected(self, candidates, n_folds):
+        """The projected wall time of ``n_folds`` folds of ``candidates``."""
+        per_fold = sum(self._fold_time(c) for c in candidates)
+        return float(np.ceil(n_folds / max(self.n_workers, 1))) * per_fold
+
+    def _folds_in_time(self, f):
+        """How many of the folds from ``f`` on end within ``max_time``."""
+        n_left = len(self.splits) - f
+        if self.max_time is None:
+            return n_left
+        left = self.max_time - self.clock()
+        fits = [
+            m for m in range(1, n_left + 1) if self._projected(self.alive, m) <= left
+        ]
+        # at least one full-size fold: the scores are full-size fold scores
+        return max(fits, default=0) or int(f == 0)
+
+    def _check_time(self, k):
+        """After rung 0 (``k=0``) or fold ``k``: past ``max_time``, the racers
+        but the leader are dropped."""
+        competing = self._competing()
+        if self.max_time is None or len(competing) < 2:
+            return
+        end = self.clock() + self._projected(self.alive, 1)
+        if end <= self.max_time:
+            return
+        leader = competing[int(np.argmax([self._mean_so_far(c, k) for c in competing]))]
+        for c in competing:
+            if c == leader:
+                continue
+            self.alive.remove(c)
+            self.dropped[c] = k
+            self.out_of_time.add(c)
+            if self.verbose:
+                where = "at rung 0" if k == 0 else f"after fold {k}"
+                self.say(
+                    f"[ModelSelector] {self.names[c]} dropped {where}: out of "
+                    f"time (max_time={self.max_time:g}s)"
+                )
+
+    def _mean_so_far(self, c, k):
+        """``c``'s mean primary score at rung 0 (``k=0``) or over ``k`` folds;
+        -inf when it has none."""
+        if k == 0:
+            scores = self.rung0["scores"][self.rung0["racers"].index(c)]
+        else:
+            scores = [
+                self.outcomes[c, g]["scores"][self.score]
+                if self.outcomes[c, g]["error"] is None
+                else np.nan
+                for g in range(k)
+            ]
+        scores = np.asarray(scores, dtype=float)
+        scores = scores[np.isfinite(scores)]
+        return float(scores.mean()) if scores.size else -np.inf
+
+    def _record_stopped(self):
+        """The racer left whose last folds ``max_time`` left out."""
+        n_folds = len(self.splits)
+        for c in self._competing():
+            ran = sum(1 for f in range(n_folds) if (c, f) in self.outcomes)
+            if ran < n_folds:
+                self.stopped[c] = ran

@@ -83,7 +83,17 @@ def fold_results(outcomes, n_candidates, n_folds, score_names, error_score):
     }
 
 
-def candidate_status(names, errors, dropped, over_budget, baseline=None):
+def candidate_status(
+    names,
+    errors,
+    dropped,
+    over_budget,
+    baseline=None,
+    *,
+    out_of_time=frozenset(),
+    stopped=None,
+    not_run=frozenset(),
+):
     """What became of each candidate, as ``results_["status"]`` says it.
 
     Parameters
@@ -98,21 +108,47 @@ def candidate_status(names, errors, dropped, over_budget, baseline=None):
         The candidates the racing budget dropped.
     baseline : str or None, default=None
         The name of the baseline row; None: no baseline.
+    out_of_time : set, default=frozenset()
+        The dropped candidates that ``max_time`` dropped.
+    stopped : dict or None, default=None
+        ``{candidate: folds run}``: the leader whose last folds ``max_time``
+        left out.
+    not_run : set, default=frozenset()
+        The candidates ``max_time`` left out before they started.
 
     Returns
     -------
     status : list of str
         ``"failed"``, ``"dropped at rung 0"``, ``"dropped at fold k"`` (either
-        followed by ``" (budget)"``), ``"baseline"`` or ``"completed"``.
+        followed by ``" (budget)"`` or ``" (time)"``), ``"stopped at fold k
+        (time)"``, ``"not run (time)"``, ``"baseline"`` or ``"completed"``.
+
+    Examples
+    --------
+    >>> from sklearn_workflow.selection._results import candidate_status
+    >>> status = candidate_status(
+    ...     ["tree", "logit", "forest", "Baseline"], [None] * 4, {0: 1}, set(),
+    ...     baseline="Baseline", out_of_time={0}, stopped={1: 1}, not_run={2},
+    ... )
+    >>> status[:2]
+    ['dropped at fold 1 (time)', 'stopped at fold 1 (time)']
+    >>> status[2:]
+    ['not run (time)', 'baseline']
     """
+    stopped = stopped or {}
     status = []
     for c, name in enumerate(names):
         if errors[c] is not None:
             status.append("failed")
         elif c in dropped:
             where = "rung 0" if dropped[c] == 0 else f"fold {dropped[c]}"
-            budget = " (budget)" if c in over_budget else ""
-            status.append(f"dropped at {where}{budget}")
+            why = " (budget)" if c in over_budget else ""
+            why = " (time)" if c in out_of_time else why
+            status.append(f"dropped at {where}{why}")
+        elif c in stopped:
+            status.append(f"stopped at fold {stopped[c]} (time)")
+        elif c in not_run:
+            status.append("not run (time)")
         elif baseline is not None and name == baseline:
             status.append("baseline")
         else:
@@ -185,8 +221,9 @@ def _rung0_means(rung0):
 def select_winner(table, score, selection="best"):
     """The position of the winning row of a comparison table.
 
-    Only ``"completed"`` rows with a finite mean can win (never the baseline,
-    a dropped or a failed candidate). ``"best"``: the highest mean, the first
+    Only ``"completed"`` rows, and a leader ``"stopped at fold k (time)"``, with
+    a finite mean can win (never the baseline, a dropped, a failed or a
+    not-run candidate). ``"best"``: the highest mean, the first
     row among equal means. ``"one_se"``: the first row whose mean is within one
     standard error (of the fold scores of the highest mean) of the highest mean.
 
@@ -224,9 +261,7 @@ def select_winner(table, score, selection="best"):
     mean = table[f"mean_{score}"].to_numpy(dtype=float)
     status = table["status"].to_numpy()
     eligible = [
-        c
-        for c in range(len(table))
-        if status[c] == "completed" and np.isfinite(mean[c])
+        c for c in range(len(table)) if _can_win(status[c]) and np.isfinite(mean[c])
     ]
     if not eligible:
         return None
@@ -241,12 +276,16 @@ def select_winner(table, score, selection="best"):
     return best
 
 
+def _can_win(status):
+    return status == "completed" or status.startswith("stopped at")
+
+
 def rank_order(table, score, dropped, rung0, winner):
     """The order of the rows of ``results_``.
 
-    Completed candidates (and the baseline) by mean, then the dropped ones
-    (latest drop first; those dropped at rung 0 by their rung-0 mean), then
-    the failed ones; the winner first.
+    Completed (or stopped) candidates and the baseline by mean, then the
+    dropped ones (latest drop first; those dropped at rung 0 by their rung-0
+    mean), then the failed and the not-run ones; the winner first.
 
     Parameters
     ----------
@@ -271,7 +310,7 @@ def rank_order(table, score, dropped, rung0, winner):
     mean = table[f"mean_{score}"].to_numpy(dtype=float)
 
     def sort_key(c):
-        if status[c] in ("completed", "baseline"):
+        if status[c] == "baseline" or _can_win(status[c]):
             group, later = 0, 0
         elif c in dropped and not failed[c]:
             group, later = 1, -dropped[c]

@@ -24,6 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from sklearn_workflow.problem._task import infer_task, is_classification
 from sklearn_workflow.selection._catalog import default_candidates, find_entry
+from sklearn_workflow.selection._progress import FitProgress
 from sklearn_workflow.selection._racing import Race, check_racing_params
 from sklearn_workflow.selection._results import (
     candidate_status,
@@ -35,6 +36,7 @@ from sklearn_workflow.selection._results import (
 )
 from sklearn_workflow.utils._param_validation import (
     HasMethods,
+    Interval,
     StrOptions,
     _fit_context,
 )
@@ -154,12 +156,17 @@ class _FoldJobs:
     ``strategy="racing"`` calls it once per step of the race.
     """
 
-    def __init__(self, selector, X, y, candidates, multi, primary):
+    def __init__(self, selector, X, y, candidates, multi, primary, progress):
         self.selector = selector
         self.X, self.y = X, y
         self.candidates = candidates
         self.multi, self.primary = multi, primary
-        self.start = time.perf_counter()  # for the progress lines
+        self.progress = progress
+        self.start = time.perf_counter()  # for max_time and the progress lines
+
+    def elapsed(self):
+        """Seconds since the cross-validation began."""
+        return time.perf_counter() - self.start
 
     def __call__(self, jobs, splits, blocks=None, rung=None, refit=None):
         """Run ``jobs`` [(candidate index, fold index)]: ``(results, refitted)``.
@@ -199,19 +206,20 @@ class _FoldJobs:
         out = {}
         for (c, f), result in zip(jobs, results):
             out[c, f] = result
-            if self.selector.verbose:
+            self.progress.done(c, result, rung)
+            if self.selector.verbose >= 2:
                 self._report(c, f, len(splits), result, rung)
         return out, refitted
 
     def _report(self, c, f, n_folds, result, rung):
-        elapsed = time.perf_counter() - self.start
+        elapsed = self.elapsed()
         score_name = self.selector.scorer_names_[0]
         if result["error"] is None:
             what = f"{score_name}={result['scores'][score_name]:.4f}"
         else:
             what = f"failed ({result['error']})"
         where = "rung 0 " if rung == 0 else ""
-        print(
+        self.progress.say(
             f"[ModelSelector] {self.candidates[c][0]} {where}fold {f + 1}/"
             f"{n_folds}: {what}, fit {result['fit_time']:.2f}s, "
             f"elapsed {elapsed:.1f}s"
@@ -324,8 +332,10 @@ class ModelSelector(BaseEstimator):
         Seeds the folds (for an int ``cv``), the candidates of the catalog and the
         racing blocks.
     verbose : int, default=0
-        0 prints nothing; 1 prints one line per (candidate, fold): score, fit
-        time, elapsed time, and each racing drop.
+        0 prints nothing; 1 shows a progress bar on stderr (the (candidate,
+        fold) fits done out of those planned, and the current leader) and prints
+        each racing drop; 2 also prints one line per (candidate, fold): score,
+        fit time, elapsed time.
     error_score : "raise" or float, default=np.nan
         The score of a fold whose candidate fails to fit or score; the failure
         is recorded in ``results_`` and warned about. ``"raise"`` raises it. If
@@ -362,6 +372,22 @@ class ModelSelector(BaseEstimator):
         dropped at rung 0 (or at fold 1), marked ``(budget)`` when only the
         budget stopped them -- a screen whose error nothing bounds (see Notes).
         ``"subsample": None`` skips rung 0. Ignored by ``strategy="full"``.
+    max_time : float or None, default=None
+        A wall-clock limit, in seconds, on the cross-validation (not on the
+        refit). ``strategy="racing"``: after rung 0 and after each full-size
+        fold, when the elapsed time plus the projected time of the next fold
+        (each candidate still racing at its mean fold time so far) passes
+        ``max_time``, the race stops: the candidates still racing but the
+        leader are dropped (status ``"dropped at rung 0 (time)"`` or
+        ``"dropped at fold k (time)"``), and the leader runs only as many of
+        its remaining folds as are projected to end within the limit -- at
+        least one full-size fold. If that leaves folds out, its status is
+        ``"stopped at fold k (time)"``, its scores are the means of the ``k``
+        folds it ran (``n_folds`` in ``results_``, ``best_n_folds_``), and it
+        can win. ``strategy="full"``: the candidates run one at a time and the
+        ones not started when the elapsed time passes ``max_time`` are left
+        out (``"not run (time)"``); the first one always runs. The winner is
+        refitted as usual. None: no limit.
 
     Attributes
     ----------
@@ -376,7 +402,9 @@ class ModelSelector(BaseEstimator):
         meaningful for R², whose baseline is about 0), ``n_folds``, ``status``
         (``"completed"``, ``"baseline"``, ``"dropped at rung 0"``,
         ``"dropped at fold k"``, either followed by ``" (budget)"`` when the
-        racing budget stopped it, or ``"failed"``) and ``error``. With
+        racing budget stopped it or ``" (time)"`` when ``max_time`` did,
+        ``"stopped at fold k (time)"``, ``"not run (time)"``, or
+        ``"failed"``) and ``error``. With
         ``strategy="racing"`` also ``rung0_mean`` (the mean rung-0 primary
         score, on subsamples; NaN when rung 0 was the first full-size fold) and
         ``rung0_fit_time``; the mean, std and fold columns only ever hold
@@ -392,7 +420,10 @@ class ModelSelector(BaseEstimator):
         The selected candidate (with its preprocessing) refitted on all the data;
         only with ``refit=True``.
     best_score_ : float
-        Its mean cross-validated primary score.
+        Its mean cross-validated primary score, over ``best_n_folds_`` folds.
+    best_n_folds_ : int
+        The number of folds ``best_score_`` averages: ``n_splits_``, unless
+        ``max_time`` stopped the winner earlier.
     scorer_names_ : list of str
         The names of the scores; the first one selects.
     task_ : {"classification", "regression"}
@@ -497,6 +528,7 @@ class ModelSelector(BaseEstimator):
             )
         ],
         "racing_params": [dict, None],
+        "max_time": [Interval(Real, 0, None, closed="neither"), None],
     }
 
     def __init__(
@@ -517,6 +549,7 @@ class ModelSelector(BaseEstimator):
         error_score=np.nan,
         task="auto",
         racing_params=None,
+        max_time=None,
     ):
         store_params(self, locals())
 
@@ -701,14 +734,24 @@ class ModelSelector(BaseEstimator):
         candidates = self._candidate_list(seed)
         splits = self._splits(X, y, groups, seed)
         self.n_splits_ = len(splits)
-        run = _FoldJobs(self, X, y, candidates, multi, primary)
-        if self.strategy == "full":
-            jobs = [(c, f) for c in range(len(candidates)) for f in range(len(splits))]
-            outcomes, race = run(jobs, splits)[0], None
-        else:
-            race = self._race(y, candidates, splits, params, run, seed)
-            outcomes = race.outcomes
-        self._tabulate(candidates, outcomes, race)
+        progress = FitProgress(
+            [name for name, _, _ in candidates],
+            self.scorer_names_[0],
+            len(candidates) * len(splits),
+            self.verbose,
+            baseline=len(candidates) - 1 if self.baseline else None,
+        )
+        run = _FoldJobs(self, X, y, candidates, multi, primary, progress)
+        try:
+            if self.strategy == "full":
+                outcomes, not_run = self._run_full(run, len(candidates), splits)
+                race = None
+            else:
+                race = self._race(y, candidates, splits, params, run, seed)
+                outcomes, not_run = race.outcomes, set()
+        finally:
+            progress.close()
+        self._tabulate(candidates, outcomes, race, not_run)
         early = race.early_refit if race is not None else None
         if self.refit and early is not None and early[0] == self.best_name_:
             self.best_estimator_ = early[1]
@@ -753,11 +796,43 @@ class ModelSelector(BaseEstimator):
             seed=seed,
             refit=self.refit,
             verbose=self.verbose,
+            max_time=self.max_time,
+            clock=run.elapsed,
+            n_workers=max(1, effective_n_jobs(self.n_jobs)),
+            say=run.progress.say,
+            on_step=lambda race: run.progress.plan(
+                race.planned_fits(), [c for c in race.alive if c in race.racers]
+            ),
         ).run()
 
+    def _run_full(self, run, n_candidates, splits):
+        """``strategy="full"``: every candidate on every fold.
+
+        Returns the outcomes and the candidates ``max_time`` left out: with it,
+        the candidates run one at a time (each on its folds in parallel, the
+        baseline beside the first), and one starts only while the elapsed time
+        is under ``max_time``.
+        """
+        folds = range(len(splits))
+        if self.max_time is None:
+            jobs = [(c, f) for c in range(n_candidates) for f in folds]
+            return run(jobs, splits)[0], set()
+        groups = [[c] for c in range(n_candidates - self.baseline)]
+        if self.baseline:
+            groups[0].append(n_candidates - 1)
+        outcomes, not_run = {}, set()
+        for group in groups:
+            if outcomes and run.elapsed() >= self.max_time:
+                not_run.update(group)
+                continue
+            outcomes.update(run([(c, f) for c in group for f in folds], splits)[0])
+        run.progress.plan(0)
+        return outcomes, not_run
+
     # -- results ------------------------------------------------------------------
-    def _tabulate(self, candidates, outcomes, race):
-        """Set ``results_``, ``cv_results_``, ``best_name_`` and ``best_score_``."""
+    def _tabulate(self, candidates, outcomes, race, not_run):
+        """Set ``results_``, ``cv_results_``, ``best_name_``, ``best_score_`` and
+        ``best_n_folds_``."""
         names = [name for name, _, _ in candidates]
         score = self.scorer_names_[0]
         error_score = np.nan if isinstance(self.error_score, str) else self.error_score
@@ -772,6 +847,9 @@ class ModelSelector(BaseEstimator):
             dropped,
             race.over_budget if race is not None else set(),
             baseline=BASELINE_NAME if self.baseline else None,
+            out_of_time=race.out_of_time if race is not None else set(),
+            stopped=race.stopped if race is not None else None,
+            not_run=not_run,
         )
         errors = folds["errors"]
         failed = [c for c in range(len(names)) if errors[c] is not None]
@@ -801,6 +879,7 @@ class ModelSelector(BaseEstimator):
             raise ValueError(f"Every candidate of ModelSelector failed. {detail}")
         self.best_name_ = names[winner]
         self.best_score_ = float(table[f"mean_{score}"].iloc[winner])
+        self.best_n_folds_ = int(table["n_folds"].iloc[winner])
         order = rank_order(table, score, dropped, rung0, winner)
         rank = np.empty(len(names), dtype=int)
         rank[order] = np.arange(1, len(names) + 1)

@@ -486,6 +486,8 @@ def test_all_candidates_failing_lists_each_exception():
             ValueError,
             r"racing_params\['budget'\] must be a float > 0 or None, got 0",
         ),
+        ({"max_time": 0}, ValueError, "max_time"),
+        ({"max_time": "60"}, ValueError, "max_time"),
     ],
 )
 def test_invalid_parameters(params, err_type, err_msg):
@@ -993,23 +995,136 @@ def test_a_decided_race_refits_its_winner_beside_the_last_folds(monkeypatch, n_j
 
 def test_racing_reports_progress_and_drops(capsys):
     X, y, candidates = _racing_problem(0)
-    ModelSelector(
-        candidates,
-        strategy="racing",
-        verbose=1,
-        random_state=0,
-        racing_params={"subsample": None},
-    ).fit(X, y)
+    kwargs = {"strategy": "racing", "random_state": 0}
+    kwargs["racing_params"] = {"subsample": None}
+    # verbose=1: the progress bar on stderr, each drop on stdout
+    race = ModelSelector(candidates, verbose=1, **kwargs).fit(X, y)
+    captured = capsys.readouterr()
+    assert "constant dropped after fold 1" in captured.out
+    assert "fold 1/5" not in captured.out
+    # the bar ends at the fits run (the planned ones shrank with the drops)
+    n_fits = int(race.results_["n_folds"].sum())
+    assert f"{n_fits}/{n_fits}" in captured.err
+    assert f"leader: {race.best_name_} " in captured.err
+    # verbose=2: one line per (candidate, fold) too
+    ModelSelector(candidates, verbose=2, **kwargs).fit(X, y)
     out = capsys.readouterr().out
     assert re.search(r"\[ModelSelector\] logit fold 1/5: accuracy=0\.\d{4}", out)
     assert "constant dropped after fold 1" in out
     assert "elapsed" in out
 
 
-def test_verbose_zero_prints_nothing(capsys):
+@pytest.mark.parametrize("strategy", ["full", "racing"])
+def test_verbose_zero_prints_nothing(capsys, strategy):
     X, y = _clf_data(0)
-    ModelSelector(_candidates(), cv=3).fit(X, y)
-    assert capsys.readouterr().out == ""
+    ModelSelector(_candidates(), cv=3, strategy=strategy).fit(X, y)
+    assert capsys.readouterr() == ("", "")
+
+
+# -- max_time ----------------------------------------------------------------------
+class _SlowLogit(LogisticRegression):
+    """A logistic regression that sleeps in fit, and counts its fits."""
+
+    fits = 0
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).fits += 1
+        time.sleep(0.01)
+        return super().fit(X, y, sample_weight)
+
+
+def _time_problem():
+    # "slow" scores exactly as "logit" (the same model): a tie the racing test
+    # never breaks, so only max_time can stop it
+    X, y = _clf_data(3, n=400)
+    candidates = {"logit": LogisticRegression(), "slow": _SlowLogit()}
+    return X, y, candidates
+
+
+_TINY = 1e-9  # passed by the time the first fold ends
+
+
+def test_max_time_stops_the_race_after_the_first_fold():
+    X, y, candidates = _time_problem()
+    kwargs = {"strategy": "racing", "random_state": 0, "preprocessing": None}
+    kwargs["racing_params"] = {"subsample": None}
+    _SlowLogit.fits = 0
+    race = ModelSelector(candidates, max_time=_TINY, **kwargs).fit(X, y)
+    rows = race.results_.set_index("name")
+    assert rows.loc["slow", "status"] == "dropped at fold 1 (time)"
+    assert rows.loc["logit", "status"] == "stopped at fold 1 (time)"
+    assert rows["n_folds"].tolist() == [1, 1, 1]
+    assert _SlowLogit.fits == 1  # its first fold, no refit
+    # the winner's score is its one fold, the same as without a limit
+    full = ModelSelector(candidates, **kwargs).fit(X, y).results_.set_index("name")
+    assert full["status"].tolist() == ["completed", "completed", "baseline"]
+    assert race.best_name_ == "logit" and race.best_n_folds_ == 1
+    assert race.best_score_ == full.loc["logit", "fold_1"]
+    assert np.isnan(rows.loc["logit", "fold_2"])
+    assert rows.loc["Baseline", "fold_1"] == full.loc["Baseline", "fold_1"]
+    # refitted on all the rows as usual
+    reference = clone(race.best_estimator_).fit(X, y)
+    np.testing.assert_array_equal(race.predict(X), reference.predict(X))
+
+
+def test_max_time_drops_at_rung_0_and_runs_one_full_size_fold(capsys):
+    X, y, candidates = _time_problem()
+    racing_params = {"keep": 1, "min_rows": 0, "budget": None, "tolerance": 1.0}
+    _SlowLogit.fits = 0
+    race = ModelSelector(
+        candidates,
+        strategy="racing",
+        random_state=0,
+        preprocessing=None,
+        racing_params=racing_params,
+        max_time=_TINY,
+        verbose=1,
+    ).fit(X, y)
+    rows = race.results_.set_index("name")
+    assert rows.loc["slow", "status"] == "dropped at rung 0 (time)"
+    captured = capsys.readouterr()
+    assert "slow dropped at rung 0: out of time (max_time=1e-09s)" in captured.out
+    # 2 x 3 rung-0 fits, then fold 1 of logit and the baseline
+    assert "8/8" in captured.err
+    assert rows.loc["logit", "status"] == "stopped at fold 1 (time)"
+    assert _SlowLogit.fits == 3  # the three rung-0 folds only
+    assert rows.loc["slow", "n_folds"] == 0 and rows.loc["logit", "n_folds"] == 1
+    assert race.best_n_folds_ == 1 and race.n_splits_ == 5
+
+
+def test_max_time_full_strategy_skips_candidates_not_started(capsys):
+    X, y, candidates = _time_problem()
+    candidates = {"logit": candidates["logit"], "tree": DecisionTreeClassifier()}
+    candidates["slow"] = _SlowLogit()
+    _SlowLogit.fits = 0
+    full = ModelSelector(
+        candidates, cv=3, random_state=0, max_time=_TINY, verbose=1
+    ).fit(X, y)
+    rows = full.results_.set_index("name")
+    assert rows["status"].to_dict() == {
+        "logit": "completed",
+        "Baseline": "baseline",
+        "tree": "not run (time)",
+        "slow": "not run (time)",
+    }
+    assert rows["n_folds"].tolist() == [3, 3, 0, 0]
+    assert _SlowLogit.fits == 0
+    assert full.best_name_ == "logit" and full.best_n_folds_ == 3
+    # the bar ends at the fits run: the planned ones shrank
+    assert "6/6" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("strategy", ["full", "racing"])
+def test_a_generous_max_time_changes_nothing(strategy):
+    X, y, candidates = _racing_problem(0)
+    # no racing budget: it reads the measured fit times
+    kwargs = {"strategy": strategy, "random_state": 0}
+    kwargs["racing_params"] = {"budget": None}
+    free = ModelSelector(candidates, **kwargs).fit(X, y)
+    timed = ModelSelector(candidates, max_time=1e9, **kwargs).fit(X, y)
+    columns = [c for c in free.results_.columns if "time" not in c]
+    pd.testing.assert_frame_equal(free.results_[columns], timed.results_[columns])
+    assert free.best_n_folds_ == timed.best_n_folds_ == 5
 
 
 # -- delegation, refit ---------------------------------------------------------------
