@@ -72,6 +72,11 @@ THIRD_PARTY_TYPES = (
     "lightgbm.sklearn.LGBMRegressor",
     "lightgbm.basic.Booster",
     "collections.OrderedDict",
+    # The workflow's text encoder of free-text columns (skrub's StringEncoder and
+    # the step that turns its input to strings): scikit-learn vectorizer and SVD
+    # state, no code.
+    "skrub._string_encoder.StringEncoder",
+    "skrub._to_str.ToStr",
 )
 
 

@@ -543,7 +543,8 @@ class TableCleaner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
             elif kind == "datetime":
                 self.datetime_formats_[name] = param
             rows.append(self._conversion_row(name, col, distinct, kind, param, note))
-        self.conversions_ = pd.DataFrame(rows, columns=list(CONVERSION_COLUMNS))
+        # Plain rows, not a DataFrame: the fitted state stays savable with skops.
+        self._conversions = [tuple(row[c] for c in CONVERSION_COLUMNS) for row in rows]
 
     def _conversion_row(self, name, col, distinct, kind, param, note):
         dtype = str(col.dtype)
@@ -590,6 +591,13 @@ class TableCleaner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         X, positions, converted, report = self._apply(X)
         self._signal(report)
         return self._assemble(X, positions, converted)
+
+    @property
+    def conversions_(self):
+        """One row per text column: its type, the counts converted and made
+        missing, an example and the message (a DataFrame)."""
+        check_is_fitted(self)
+        return pd.DataFrame(self._conversions, columns=list(CONVERSION_COLUMNS))
 
     def fit_transform(self, X, y=None):
         """Fit, then convert ``X`` (without warning: see :attr:`conversions_`).

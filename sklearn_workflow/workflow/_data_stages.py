@@ -51,6 +51,12 @@ MIN_TEST_CLASS_ROWS = 5
 # Quality findings (check name -> why) whose column is dropped before modelling.
 DROPPED_BY_CHECK = {"id_like": "ID-like", "constant": "constant"}
 LEAKAGE_CHECK = "leakage"
+# The feature steps of the column plan, in the order of the ColumnTransformer.
+FEATURE_STEPS = ("dates", "target", "onehot", "text", "numeric", "boolean")
+# The cleaner's column types that change what a column is (said and noted).
+RETYPED = ("numeric", "boolean", "datetime", "text", "id_like")
+# Dimensions of the text encoding of a free-text column.
+TEXT_COMPONENTS = 30
 # TargetEncoder's target_type for each task.
 _ENCODER_TARGET = {
     "binary_classification": "binary",
@@ -261,8 +267,9 @@ def _threshold_params(spec):
 # --------------------------------------------------------------- 2 data quality
 @dataclass
 class QualityResult:
-    """Stage 2: the held-out split, the fitted checker, the columns kept."""
+    """Stage 2: the held-out split, the fitted cleaner and checker, the columns."""
 
+    cleaner: object
     checker: object
     train_idx: np.ndarray
     test_idx: np.ndarray
@@ -283,7 +290,7 @@ class QualityResult:
 
 def check_quality(X, y, problem, *, keep_suspects, random_state, say):
     """Stage 2: hold out the test rows, fit the checker, decide the columns."""
-    from sklearn_workflow.quality import DataQualityChecker
+    from sklearn_workflow.quality import DataQualityChecker, TableCleaner
 
     notes = []
     if problem.is_classification:
@@ -297,17 +304,26 @@ def check_quality(X, y, problem, *, keep_suspects, random_state, say):
         f"({'stratified, ' if problem.is_classification else ''}"
         "duplicates kept together); nothing below sees them"
     )
+    cleaner = TableCleaner(on_invalid="ignore").fit(X_train)
+    X_clean = cleaner.transform(X_train)
+    _say_conversions(cleaner, say, notes)
     checker = DataQualityChecker(on_violation="ignore", task=problem.task)
-    findings = checker.fit(X_train, y_train).findings_
+    findings = checker.fit(X_clean, y_train).findings_
     severities = findings["severity"].value_counts().to_dict()
     say(
         "      findings: "
         + ", ".join(f"{n} {s}" for s, n in sorted(severities.items()))
     )
     suspects = _flagged_columns(findings, {LEAKAGE_CHECK})
-    plan, dropped = plan_columns(X_train, findings, drop_suspects=not keep_suspects)
+    plan, dropped = plan_columns(
+        X_clean,
+        findings,
+        drop_suspects=not keep_suspects,
+        types=cleaner.column_types_,
+    )
     kept = [c for c in X.columns if c not in dropped]
     result = QualityResult(
+        cleaner=cleaner,
         checker=checker,
         train_idx=train_idx,
         test_idx=test_idx,
@@ -323,6 +339,17 @@ def check_quality(X, y, problem, *, keep_suspects, random_state, say):
     )
     _say_quality(result, len(X), say)
     return result
+
+
+def _say_conversions(cleaner, say, notes):
+    """Each column the cleaner retyped (numbers or booleans stored as text, date
+    strings, free text, identifiers), with its count and an example."""
+    for row in cleaner.conversions_.itertuples(index=False):
+        if row.type not in RETYPED:
+            continue
+        message = f"{row.column}: {row.message}"
+        say(f"      {message}")
+        notes.append(f"`{row.column}`: {row.message}")
 
 
 def _drop_single_row_classes(X, y, say, notes):
@@ -447,18 +474,21 @@ def _flagged_columns(findings, checks):
     return flagged
 
 
-def plan_columns(X, findings, *, drop_suspects):
+def plan_columns(X, findings, *, drop_suspects, types=None):
     """What happens to each column: dropped (with why), or its feature step.
 
     Columns with an ID-like or constant finding are dropped, and leakage
-    suspects when ``drop_suspects``; the others go to the feature step of their
-    kind, unless every value is missing or the kind is not supported.
+    suspects when ``drop_suspects``; so are the columns that
+    :class:`~sklearn_workflow.quality.TableCleaner` typed ``"id_like"`` (names,
+    row labels) when ``types`` (its ``column_types_``) is given, and its
+    ``"text"`` columns go to the text encoder. The others go to the feature step
+    of their kind, unless every value is missing or the kind is not supported.
 
     Returns
     -------
     plan : dict of {step: list of str}
-        ``dates``, ``target`` (target encoding), ``onehot``, ``numeric`` and
-        ``boolean`` columns.
+        ``dates``, ``target`` (target encoding), ``onehot``, ``text`` (a text
+        encoder), ``numeric`` and ``boolean`` columns.
     dropped : dict of {str: str}
         Dropped column -> the reason.
     """
@@ -470,12 +500,16 @@ def plan_columns(X, findings, *, drop_suspects):
         for column, (check, message) in _flagged_columns(findings, reasons).items()
         if column in X.columns
     }
-    plan = {"dates": [], "target": [], "onehot": [], "numeric": [], "boolean": []}
+    types = types or {}
+    for name in X.columns:
+        if types.get(name) == "id_like" and name not in dropped:
+            dropped[name] = "ID-like (mostly distinct labels: names or row labels)"
+    plan = {step: [] for step in FEATURE_STEPS}
     for name in X.columns:
         if name in dropped:
             continue
         col = X[name]
-        step = _feature_step(col)
+        step = "text" if types.get(name) == "text" else _feature_step(col)
         if col.isna().all():
             dropped[name] = "every training value is missing"
         elif step is None:
@@ -505,7 +539,7 @@ class ExplorationResult:
 
 def explore(X, quality):
     """Stage 3: the checker's overview figure of the training rows."""
-    X_train = X.iloc[quality.train_idx]
+    X_train = quality.cleaner.transform(X.iloc[quality.train_idx])
     return ExplorationResult(lambda: quality.checker.plot(X_train, quality.y_train))
 
 
@@ -519,7 +553,10 @@ class FeaturesResult:
 
 
 def engineer_features(quality, problem, *, random_state, say):
-    """Stage 4: date features, target and one-hot encoding, log of skewed columns."""
+    """Stage 4: date features, target and one-hot encoding, text encoding (skrub's
+    StringEncoder: character n-grams and a truncated SVD), log of skewed columns."""
+    from skrub import StringEncoder
+
     from sklearn_workflow.features import (
         DateFeatureExtractor,
         LogTransformer,
@@ -548,14 +585,24 @@ def engineer_features(quality, problem, *, random_state, say):
             OneHotEncoder(handle_unknown="ignore", sparse_output=False),
             plan["onehot"],
         ),
+        *[
+            (f"text_{name}", StringEncoder(n_components=TEXT_COMPONENTS), name)
+            for name in plan["text"]
+        ],
         ("log_skewed", LogTransformer(), plan["numeric"]),
         ("boolean", "passthrough", plan["boolean"]),
     ]
-    steps = [(name, step, list(cols)) for name, step, cols in candidates if cols]
+    steps = [
+        (name, step, cols if isinstance(cols, str) else list(cols))
+        for name, step, cols in candidates
+        if len(cols)
+    ]
     if not steps:
         raise BadInputError("no usable feature column left after the quality checks")
     features = ColumnTransformer(steps, remainder="drop").set_output(transform="pandas")
-    routes = {name: cols for name, _, cols in steps}
+    routes = {
+        name: [cols] if isinstance(cols, str) else cols for name, _, cols in steps
+    }
     for name, cols in routes.items():
         say(f"      {name}: {', '.join(map(str, cols))}")
     return FeaturesResult(features, routes)

@@ -39,7 +39,6 @@ class SelectionResult:
 
 def select_model(quality, features, problem, *, fast_only, random_state, say):
     """Stage 5: race the candidates at the end of checker + features."""
-    from sklearn_workflow.quality import DataQualityChecker
     from sklearn_workflow.selection import ModelSelector
     from sklearn_workflow.selection._catalog import filter_candidates
 
@@ -61,7 +60,7 @@ def select_model(quality, features, problem, *, fast_only, random_state, say):
     )
     pipeline = Pipeline(
         [
-            ("quality", DataQualityChecker(on_violation="warn", task=problem.task)),
+            *_door(quality, problem),
             ("features", features.features),
             ("model", selector),
         ]
@@ -72,6 +71,17 @@ def select_model(quality, features, problem, *, fast_only, random_state, say):
         f"(cross-validated {problem.ranked_by} {selector.best_score_:.4f})"
     )
     return SelectionResult(pipeline, reason)
+
+
+def _door(quality, problem):
+    """The first steps of every pipeline: the cleaner types the columns as at
+    fit, the checker validates them against the training contract."""
+    from sklearn_workflow.quality import DataQualityChecker
+
+    return [
+        ("clean", clone(quality.cleaner).set_params(on_invalid="warn")),
+        ("quality", DataQualityChecker(on_violation="warn", task=problem.task)),
+    ]
 
 
 # ---------------------------------------------------------- 6 training and tuning
@@ -106,6 +116,7 @@ def train_and_tune(quality, features, selection, problem, *, random_state, say):
         steps = selection.pipeline.named_steps
         model = Pipeline(
             [
+                ("clean", steps["clean"]),
                 ("quality", steps["quality"]),
                 ("features", steps["features"].set_output(transform="default")),
                 ("model", selection.selector.best_estimator_),
@@ -132,7 +143,6 @@ def _tuned_model(quality, features, selection, problem, random_state, say):
     Refitted from the raw training rows: the tuner must learn on the out-of-fold
     encodings that ``fit_transform`` gives, as the selector did.
     """
-    from sklearn_workflow.quality import DataQualityChecker
     from sklearn_workflow.thresholds import ThresholdTunedClassifier
 
     tuned = ThresholdTunedClassifier(
@@ -143,7 +153,7 @@ def _tuned_model(quality, features, selection, problem, random_state, say):
     )
     model = Pipeline(
         [
-            ("quality", DataQualityChecker(on_violation="warn", task=problem.task)),
+            *_door(quality, problem),
             ("features", clone(features.features)),
             ("model", tuned),
         ]
@@ -159,6 +169,7 @@ def _learning_curve(quality, features, selection, problem, random_state, say):
     selector = selection.selector
     pipeline = Pipeline(
         [
+            ("clean", clone(quality.cleaner)),
             ("features", clone(features.features)),
             ("model", clone(selector.best_estimator_)),
         ]

@@ -40,6 +40,7 @@ from sklearn_workflow.report import format_value, to_jsonable, verdict_word
 from sklearn_workflow.utils._dataframe import load_table
 from sklearn_workflow.workflow import _data_stages as data_stages
 from sklearn_workflow.workflow import _model_stages as model_stages
+from sklearn_workflow.workflow._door import check_data, predict_table
 from sklearn_workflow.workflow._render import render_report, selection_table
 
 __all__ = [
@@ -429,70 +430,3 @@ def _summary(metrics, verdict, report_path):
         spent += f" (budget {budget:.0f} s{over})"
     lines += [spent, f"  report:    {report_path}"]
     return "\n".join(lines)
-
-
-# ---------------------------------------------------------------- check, predict
-def check_data(X, y=None, *, verbose=1):
-    """Fit a DataQualityChecker on a whole table and return it (``check``)."""
-    from sklearn_workflow.quality import DataQualityChecker
-
-    if len(X) == 0:
-        raise BadInputError("the data has no rows")
-    checker = DataQualityChecker(on_violation="ignore").fit(X, y)
-    if verbose:
-        print(str(checker.report_))
-    return checker
-
-
-def predict_table(model, X, *, verbose=1, strict=False):
-    """Validate ``X`` with the model's DataQualityChecker, then predict.
-
-    Returns
-    -------
-    predictions : DataFrame
-        ``prediction`` and, for classifiers, ``proba_<class>`` columns.
-    violations : DataFrame or None
-    """
-    expected = getattr(model, "feature_names_in_", None)
-    if expected is not None:
-        missing = [c for c in expected if c not in X.columns]
-        if missing:
-            raise BadInputError(f"the data lacks the model's input columns {missing}")
-        extra = [c for c in X.columns if c not in set(expected)]
-        if extra and verbose:
-            print(f"ignoring columns the model does not use: {extra}")
-        X = X[list(expected)]
-    checker = model.steps[0][1] if hasattr(model, "steps") else None
-    violations = None
-    if checker is not None and hasattr(checker, "validate"):
-        violations = checker.validate(X)
-        drift = checker.drift(X)
-        if verbose:
-            if len(violations):
-                print(f"{len(violations)} contract violation(s):")
-                print(violations.to_string(index=False))
-            else:
-                print("no contract violation")
-            drifted = _drifted(drift, getattr(checker, "drift_threshold", 0.2))
-            if drifted:
-                print(f"drift (PSI above threshold): {drifted}")
-        if strict and len(violations):
-            raise BadInputError(
-                f"--strict: {len(violations)} contract violation(s) in the data"
-            )
-        model.set_params(**{f"{model.steps[0][0]}__on_violation": "ignore"})
-    result = pd.DataFrame({"prediction": model.predict(X)})
-    if hasattr(model, "predict_proba"):
-        proba = model.predict_proba(X)
-        for k, label in enumerate(model.classes_):
-            result[f"proba_{label}"] = proba[:, k]
-    return result, violations
-
-
-def _drifted(drift, threshold):
-    series = drift if isinstance(drift, pd.Series) else pd.Series(drift)
-    if isinstance(drift, pd.DataFrame):
-        column = "psi" if "psi" in drift.columns else drift.columns[-1]
-        series = drift.set_index(drift.columns[0])[column]
-    series = pd.to_numeric(series, errors="coerce")
-    return {str(k): round(float(v), 3) for k, v in series.items() if v > threshold}
