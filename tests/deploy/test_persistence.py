@@ -228,6 +228,11 @@ def _needs(name):
         return HistGradientBoostingRegressor(max_iter=2).fit(X, X[:, 0])
     if short == "dtype":  # the input dtype a SimpleImputer keeps from a frame
         return SimpleImputer().fit(pd.DataFrame({"a": [1.0, np.nan, 3.0]}))
+    if short in ("StringEncoder", "ToStr"):  # the workflow's free-text encoder
+        from skrub import StringEncoder
+
+        notes = pd.Series([f"note number {i} about the customer" for i in range(30)])
+        return StringEncoder(n_components=2).fit(notes)
     lightgbm = pytest.importorskip("lightgbm")
     if short in ("LGBMClassifier", "Booster", "OrderedDict"):
         return lightgbm.LGBMClassifier(n_estimators=2, verbose=-1).fit(X, y)

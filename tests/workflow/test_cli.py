@@ -79,16 +79,17 @@ def test_run_drops_the_leaky_column_and_reports_duplicates(churn_run):
 
 
 @pytest.mark.slow
-def test_run_saves_the_pipeline_with_the_quality_checker_first(churn_run):
+def test_run_saves_the_pipeline_with_the_cleaner_and_the_checker_first(churn_run):
     folder, frame, _ = churn_run
     from sklearn.pipeline import Pipeline
 
-    from sklearn_workflow.quality import DataQualityChecker
+    from sklearn_workflow.quality import DataQualityChecker, TableCleaner
     from sklearn_workflow.thresholds import ThresholdTunedClassifier
 
     model = load(folder / "out" / "model.skops")
     assert isinstance(model, Pipeline)
-    assert isinstance(model.steps[0][1], DataQualityChecker)
+    assert isinstance(model.steps[0][1], TableCleaner)
+    assert isinstance(model.steps[1][1], DataQualityChecker)
     # The card has a recall constraint: the threshold is tuned.
     assert isinstance(model.steps[-1][1], ThresholdTunedClassifier)
     metrics = json.loads((folder / "out" / "metrics.json").read_text())

@@ -181,9 +181,14 @@ def test_plan_columns_routes_and_drops_each_column():
         "dates": ["day"],
         "target": ["city"],
         "onehot": ["plan"],
+        "text": [],
         "numeric": ["amount"],
         "boolean": ["flag"],
     }
+    plan, dropped = plan_columns(
+        X, findings, drop_suspects=True, types={"city": "text", "plan": "id_like"}
+    )
+    assert plan["text"] == ["city"] and "plan" in dropped
     plan, dropped = plan_columns(X, findings, drop_suspects=False)
     assert "leak" not in dropped and plan["numeric"] == ["leak", "amount"]
 
