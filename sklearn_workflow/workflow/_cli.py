@@ -66,8 +66,10 @@ _COMMANDS = {
                  metavar="LABEL"),
             _arg("--out", "output folder", default="workflow-output"),
             _arg("--random-state", type=int, default=0),
-            _arg("--time-budget", "plan the run to take about this long (fewer "
-                 "folds below 60 s)", type=float, metavar="SECONDS"),
+            _arg("--time-budget", "seconds the run may take (default 60): large "
+                 "tables are subsampled for the model selection and the learning "
+                 "curve, and the race is stopped in time", type=float, default=60,
+                 metavar="SECONDS"),
             _arg("--keep-suspects", "keep leakage-suspect columns instead of "
                  "dropping them", action="store_true"),
         ],

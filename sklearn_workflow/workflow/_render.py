@@ -16,7 +16,6 @@ from sklearn_workflow.report import (
     table_to_html,
     verdict_word,
 )
-from sklearn_workflow.workflow._model_stages import LEARNING_CURVE_FOLDS
 
 __all__ = ["render_report", "selection_table"]
 
@@ -147,7 +146,8 @@ def _tuning(tuning, problem, figure):
     parts += [
         paragraph(
             f"Learning-curve diagnosis ({problem.ranked_by}, "
-            f"{LEARNING_CURVE_FOLDS} folds): ",
+            f"{curve.train_scores.shape[1]} folds, "
+            f"{int(curve.train_sizes[-1]):,} training rows at most): ",
             diagnosis,
             f". Fix: {curve.fix}. {curve.reason}",
             strong=(diagnosis,),
