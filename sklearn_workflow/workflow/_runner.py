@@ -268,13 +268,7 @@ def run_workflow(
     with progress.stage(4):
         features = data_stages.engineer_features(quality, problem, **seeded)
     with progress.stage(5):
-        plan = plan_run(
-            len(quality.y_train),
-            quality.X_train.shape[1],
-            problem.task,
-            NO_BUDGET_S if time_budget is None else time_budget,
-            n_classes=quality.y_train.nunique() if problem.is_classification else None,
-        )
+        plan = _plan(quality, problem, time_budget)
         selection = model_stages.select_model(
             quality, features, problem, plan, verbose=int(verbose > 0), **seeded
         )
@@ -311,6 +305,18 @@ def run_workflow(
         files=files,
         summary=summary,
         timings=progress.timings,
+    )
+
+
+def _plan(quality, problem, time_budget):
+    """Where the run's time goes, from the training table's size and the budget."""
+    y = quality.y_train
+    return plan_run(
+        len(y),
+        quality.X_train.shape[1],
+        problem.task,
+        NO_BUDGET_S if time_budget is None else time_budget,
+        n_classes=y.nunique() if problem.is_classification else None,
     )
 
 
