@@ -40,7 +40,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from sklearn_workflow.quality._drift import (
     batch_bin_fractions,
@@ -340,7 +340,7 @@ def missing_chance(k, m, n_missing, n):
     if k <= 0:
         return 1.0
     p = (n_missing + 1.0) / (n + 2.0)
-    return float(stats.binom.sf(k - 1, m, p))
+    return float(special.bdtrc(k - 1, m, p))
 
 
 def _missing_violations(profile, n_missing, m):

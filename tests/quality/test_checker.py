@@ -807,18 +807,21 @@ def _messy_training_frame(rng, n=1500):
 @pytest.mark.parametrize("m", [1, 4])
 def test_tiny_batches_of_the_training_data_never_violate(m, global_random_seed):
     # Property: one row or four rows of the training data are the training
-    # data; neither a missing value (as frequent as at fit), a range, a
-    # category, a column kind nor drift may be reported.
+    # data; a range, a category, a column kind or drift is never reported. A
+    # missing value as frequent as at fit is not either; four of four rows
+    # missing a 5% column (chance 0.05**4, 6e-6) is, so at most one is allowed.
     rng = np.random.default_rng(global_random_seed)
     X, _ = make_churn(1000, random_state=global_random_seed)
-    frames = [X, _messy_training_frame(rng)]
-    for frame in frames:
+    n_missing = 0
+    for frame in (X, _messy_training_frame(rng)):
         checker = DataQualityChecker().fit(frame)
         for _ in range(150):
             batch = frame.iloc[rng.choice(len(frame), m, replace=False)]
             violations = checker.validate(batch)
-            assert violations.empty, violations
+            assert set(violations["check"]) <= {"missing"}, violations
+            n_missing += len(violations)
             assert checker.drift(batch).isna().all()
+    assert n_missing <= 1
 
 
 def test_one_row_with_a_missing_value_is_not_a_violation():
@@ -833,25 +836,28 @@ def test_one_row_with_a_missing_value_is_not_a_violation():
 
 
 def _false_alarms(frame, m, n_draws, rng):
+    """The batches of ``m`` training rows with a violation, and the violations."""
     checker = DataQualityChecker().fit(frame)
     found = []
     for _ in range(n_draws):
         batch = frame.iloc[rng.choice(len(frame), m, replace=False)]
         v = checker.validate(batch)
-        found.extend(zip(v["check"], v["column"]))
+        if len(v):
+            found.append(list(zip(v["check"], v["column"])))
     return found
 
 
 @pytest.mark.parametrize("m", [20, 100])
 def test_batches_of_the_training_data_rarely_violate(m, global_random_seed):
-    # Each column of each batch is a test at 0.0001: over 100 batches of 10 to
-    # 12 columns, about 0.1 false alarm is expected; at most 1 is allowed so
-    # that every seed passes.
+    # Each column of each batch is a test at 0.0001: over 200 batches of 7 to
+    # 12 columns, about 0.2 batch with a false alarm is expected (correlated
+    # columns may alarm together); at most 2 are allowed so that every seed
+    # passes.
     rng = np.random.default_rng(global_random_seed)
     X, _ = make_churn(2000, random_state=global_random_seed)
     found = _false_alarms(X, m, 100, rng)
     found += _false_alarms(_messy_training_frame(rng), m, 100, rng)
-    assert len(found) <= 1, found
+    assert len(found) <= 2, found
 
 
 def test_a_shifted_batch_of_100_rows_drifts():
