@@ -11,7 +11,6 @@ import pandas as pd
 from sklearn_workflow.utils._dataframe import (
     column_kind,
     factorize,
-    get_column,
     missing_mask,
     to_float_array,
 )
@@ -63,7 +62,12 @@ def _as_column(y):
     if isinstance(y, pd.DataFrame) or (hasattr(y, "shape") and len(y.shape) == 2):
         if y.shape[1] != 1:
             raise ValueError(f"a target has one column; got shape {tuple(y.shape)}")
-        y = y.iloc[:, 0] if isinstance(y, pd.DataFrame) else get_column(y, 0)
+        if isinstance(y, pd.DataFrame):
+            y = y.iloc[:, 0]
+        elif hasattr(y, "columns"):  # a polars frame
+            y = y.get_column(y.columns[0])
+        else:
+            y = np.asarray(y)[:, 0]
     if isinstance(y, pd.Series) or hasattr(y, "to_numpy"):
         return y
     values = np.asarray(y)

@@ -137,6 +137,8 @@ def inspect_batch(model, X):
 
 
 def _judge_drift(checker, X, report):
+    """The columns the checker's own drift rule flags (PSI beyond its sampling
+    noise and a chi-square test), or why drift was not judged."""
     minimum = getattr(checker, "drift_min_samples", 0)
     if len(X) < minimum:
         report.drift_skipped = (
@@ -144,15 +146,15 @@ def _judge_drift(checker, X, report):
             "the checker needs (drift_min_samples)"
         )
         return
-    drift = checker.drift(X)
-    if isinstance(drift, pd.DataFrame):
-        column = "psi" if "psi" in drift.columns else drift.columns[-1]
-        drift = drift.set_index(drift.columns[0])[column]
-    values = pd.to_numeric(pd.Series(drift), errors="coerce")
-    threshold = getattr(checker, "drift_threshold", 0.2)
+    violations = report.violations
+    if violations is None or "check" not in violations:
+        return
+    drift = violations[violations["check"].astype(str) == "drift"]
     report.drift = {
-        str(k): round(float(v), 3) for k, v in values.items() if v > threshold
+        str(column): round(float(value), 3)
+        for column, value in zip(drift["column"], drift["value"])
     }
+    report.violations = violations[violations["check"].astype(str) != "drift"]
 
 
 def predict_table(model, X, *, verbose=1, strict=False):
