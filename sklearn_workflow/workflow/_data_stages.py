@@ -495,12 +495,14 @@ def plan_columns(X, findings, *, drop_suspects, types=None):
     reasons = dict(DROPPED_BY_CHECK)
     if drop_suspects:
         reasons[LEAKAGE_CHECK] = "leakage suspect"
+    types = types or {}
     dropped = {
         column: f"{reasons[check]} ({message})"
         for column, (check, message) in _flagged_columns(findings, reasons).items()
+        # free text is mostly distinct too, but it is encoded, not an identifier
         if column in X.columns
+        and not (check == "id_like" and types.get(column) == "text")
     }
-    types = types or {}
     for name in X.columns:
         if types.get(name) == "id_like" and name not in dropped:
             dropped[name] = "ID-like (mostly distinct labels: names or row labels)"

@@ -374,6 +374,8 @@ def _metrics(stages, source, time_budget):
         "n_test": int(quality.test_idx.size),
         "duplicate_rows": quality.n_duplicates,
         "dropped_columns": quality.dropped,
+        "converted_columns": _conversions(quality.cleaner),
+        "notes": problem.notes,
         "model": selector.best_name_,
         "threshold": stages["tuning"].threshold,
         "verdict": to_jsonable(evaluation.verdict.to_dict()),
@@ -387,6 +389,15 @@ def _metrics(stages, source, time_budget):
         "selection": to_jsonable(selection_table(selector.results_)),
         "time_budget_s": time_budget,
     }
+
+
+def _conversions(cleaner):
+    """``{column: what the cleaner did}`` for the columns it retyped."""
+    from sklearn_workflow.workflow._data_stages import RETYPED
+
+    frame = cleaner.conversions_
+    frame = frame[frame["type"].isin(RETYPED)]
+    return dict(zip(frame["column"], frame["message"]))
 
 
 def _numbers(mapping):
@@ -430,7 +441,13 @@ def _model_card(stages, metrics, source):
 
 def _summary(metrics, verdict, report_path):
     """The lines printed at the end of a run."""
-    lines = ["", "Summary", f"  model:     {metrics['model']}"]
+    lines = ["", "Summary"]
+    lines += [f"  note:      {note}" for note in metrics["notes"]]
+    for column, what in metrics["converted_columns"].items():
+        lines.append(f"  read:      {column}: {what}")
+    for column, why in metrics["dropped_columns"].items():
+        lines.append(f"  dropped:   {column}: {why}")
+    lines.append(f"  model:     {metrics['model']}")
     if metrics["threshold"] is not None:
         lines.append(f"  threshold: {metrics['threshold']:.4f}")
     for row in verdict.criteria:
