@@ -13,7 +13,9 @@ import importlib.util
 from dataclasses import dataclass, field
 
 import pandas as pd
+from scipy.stats import loguniform, randint, uniform
 
+from sklearn_workflow.selection._search import describe_space
 from sklearn_workflow.utils._param_validation import StrOptions, validate_params
 
 __all__ = [
@@ -48,6 +50,7 @@ class CatalogEntry:
     feature_scaling: str = "Not needed"
     interpretable: str = ""
     requires: str | None = None
+    search_space: dict = field(default_factory=dict)
 
     @property
     def needs_scaling(self):
@@ -71,6 +74,44 @@ _C, _R = "classification", "regression"
 # One thread each: ModelSelector parallelises over (candidate, fold) pairs.
 _LGBM = {"n_estimators": 100, "n_jobs": 1, "verbose": -1}
 _XGB = {"n_estimators": 100, "n_jobs": 1, "tree_method": "hist", "verbosity": 0}
+
+# The search space of each family (``ModelSelector(search="random")``): the few
+# parameters that matter most, on the estimator's own parameter names. Rates and
+# penalties are log-uniform (their effect is multiplicative); sizes are integers.
+# The ranges hold the usual good values, the defaults included where they are
+# inside a range.
+_BOOSTING_RATE = loguniform(0.02, 0.3)
+_SEARCH_SPACES = {
+    "Decision tree": {"max_depth": randint(2, 16), "min_samples_leaf": randint(1, 21)},
+    "Naive Bayes": {"var_smoothing": loguniform(1e-11, 1e-2)},
+    "Logistic regression": {"C": loguniform(1e-3, 1e2)},
+    "Ridge": {"alpha": loguniform(1e-3, 1e3)},
+    "KNN (k=5)": {"n_neighbors": randint(3, 51), "weights": ["uniform", "distance"]},
+    "Random forest": {
+        "max_features": uniform(0.1, 0.9),
+        "min_samples_leaf": randint(1, 11),
+    },
+    "Gradient boosting": {
+        "max_leaf_nodes": randint(8, 65),
+        "learning_rate": _BOOSTING_RATE,
+        "l2_regularization": loguniform(1e-4, 10.0),
+        "min_samples_leaf": randint(5, 61),
+    },
+    "LightGBM": {
+        "num_leaves": randint(8, 65),
+        "learning_rate": _BOOSTING_RATE,
+        "reg_lambda": loguniform(1e-4, 10.0),
+        "min_child_samples": randint(5, 61),
+        "max_depth": [-1, 4, 6, 8, 12],
+    },
+    "XGBoost": {
+        "max_depth": randint(3, 11),
+        "learning_rate": _BOOSTING_RATE,
+        "reg_lambda": loguniform(1e-3, 10.0),
+        "min_child_weight": loguniform(0.5, 20.0),
+    },
+    "SVM (RBF)": {"C": loguniform(1e-1, 1e3), "gamma": loguniform(1e-4, 1.0)},
+}
 
 # One row per family of algorithms: its name (or its classification and
 # regression names), module, classifier and regressor classes (None: not for that
@@ -111,7 +152,10 @@ def _family_entries(task):
         if classes[which] is None:
             continue
         name = names if isinstance(names, str) else names[which]
-        yield CatalogEntry(name, task, module, classes[which], params, *columns)
+        space = _SEARCH_SPACES[names if isinstance(names, str) else names[0]]
+        yield CatalogEntry(
+            name, task, module, classes[which], params, *columns, search_space=space
+        )
 
 
 _CATALOG = (*_family_entries(_C), *_family_entries(_R))
@@ -248,8 +292,10 @@ def candidate_table(task=None):
         ``ModelSelector(selection="one_se")`` uses, with the columns ``name``,
         ``task``, ``estimator`` (the class), ``training_speed``,
         ``prediction_speed``, ``handles_missing``, ``feature_scaling``,
-        ``interpretable`` and ``installed`` (False for LightGBM or XGBoost when
-        the package is missing; such candidates are left out of the defaults).
+        ``interpretable``, ``installed`` (False for LightGBM or XGBoost when
+        the package is missing; such candidates are left out of the defaults)
+        and ``search_space`` (the parameters ``ModelSelector(search="random")``
+        searches, and their distributions, as text).
 
     See Also
     --------
@@ -264,6 +310,8 @@ def candidate_table(task=None):
     0  Decision tree      Not needed
     1          Ridge        Required
     2      KNN (k=5)        Required
+    >>> print(table.loc[1, "search_space"])
+    alpha: log-uniform on [0.001, 1000]
     """
     rows = [
         {
@@ -276,6 +324,7 @@ def candidate_table(task=None):
             "feature_scaling": entry.feature_scaling,
             "interpretable": entry.interpretable,
             "installed": entry.available,
+            "search_space": describe_space(entry.search_space),
         }
         for entry in _CATALOG
         if task is None or entry.task == task

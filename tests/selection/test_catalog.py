@@ -1,7 +1,9 @@
 import importlib.util
 
+import numpy as np
 import pytest
 from sklearn.base import is_classifier, is_regressor
+from sklearn.linear_model import LogisticRegression
 
 from sklearn_workflow.selection import candidate_table
 from sklearn_workflow.selection._catalog import (
@@ -10,6 +12,11 @@ from sklearn_workflow.selection._catalog import (
     default_candidates,
     filter_candidates,
     find_entry,
+)
+from sklearn_workflow.selection._search import (
+    auto_n_configs,
+    check_space,
+    sample_configurations,
 )
 
 # The seed's algorithm comparison table (stage 5), the rows it has.
@@ -40,6 +47,7 @@ def test_candidate_table_has_the_seed_columns_and_rows():
         "estimator",
         *COLUMNS,
         "installed",
+        "search_space",
     ]
     by_name = table.set_index("name")
     for name, expected in SEED_TABLE.items():
@@ -177,3 +185,87 @@ def test_filter_candidates_fast_only_keeps_the_fast_ones(task, catalog_task):
 def test_filter_candidates_rejects_an_unknown_task():
     with pytest.raises(ValueError, match="task must be .* got 'clustering'"):
         filter_candidates("clustering", 10, fast_only=True)
+
+
+# -- search spaces ---------------------------------------------------------------------
+# The parameters each family searches (stage 6), by the estimator's own names.
+SEARCHED = {
+    "Decision tree": {"max_depth", "min_samples_leaf"},
+    "Naive Bayes": {"var_smoothing"},
+    "Logistic regression": {"C"},
+    "Ridge": {"alpha"},
+    "KNN (k=5)": {"n_neighbors", "weights"},
+    "Random forest": {"max_features", "min_samples_leaf"},
+    "Gradient boosting": {
+        "max_leaf_nodes",
+        "learning_rate",
+        "l2_regularization",
+        "min_samples_leaf",
+    },
+    "LightGBM": {
+        "num_leaves",
+        "learning_rate",
+        "reg_lambda",
+        "min_child_samples",
+        "max_depth",
+    },
+    "XGBoost": {"max_depth", "learning_rate", "reg_lambda", "min_child_weight"},
+    "SVM (RBF)": {"C", "gamma"},
+    "SVR (RBF)": {"C", "gamma"},
+}
+
+
+@pytest.mark.parametrize("entry", _CATALOG, ids=lambda e: f"{e.task}-{e.name}")
+def test_every_catalog_entry_has_a_search_space_on_its_own_parameters(entry):
+    assert set(entry.search_space) == SEARCHED[entry.name]
+    if not entry.available:
+        pytest.skip(f"{entry.requires or entry.module} is not installed")
+    estimator = entry.build(random_state=0)
+    space = check_space(entry.search_space, estimator, entry.name)
+    # every sampled configuration is accepted by the estimator and in the space
+    for params, point in sample_configurations(space, auto_n_configs(space), 0):
+        estimator.set_params(**params)
+        assert ((point >= 0) & (point <= 1)).all()
+        for param, value in params.items():
+            values = space[param]
+            if isinstance(values, tuple):
+                assert value in values
+            else:
+                low, high = values.support()
+                assert low <= value <= high
+
+
+def test_candidate_table_shows_each_search_space_as_text():
+    table = candidate_table("classification").set_index("name")
+    assert table.loc["Logistic regression", "search_space"] == (
+        "C: log-uniform on [0.001, 100]"
+    )
+    assert table.loc["KNN (k=5)", "search_space"] == (
+        "n_neighbors: integers in [3, 50]; weights: one of 'uniform', 'distance'"
+    )
+    for name, text in table["search_space"].items():
+        assert all(param in text for param in SEARCHED[name])
+
+
+def test_auto_n_configs_grows_with_the_space_between_4_and_8():
+    sizes = {
+        entry.name: auto_n_configs(entry.search_space)
+        for entry in _CATALOG
+        if entry.task == "classification"
+    }
+    assert sizes["Logistic regression"] == sizes["Naive Bayes"] == 4
+    assert sizes["Random forest"] == sizes["SVM (RBF)"] == 4
+    assert sizes["Gradient boosting"] == sizes["LightGBM"] == 8
+    assert set(sizes.values()) <= set(range(4, 9))
+
+
+def test_sample_configurations_is_reproducible_and_spreads_over_the_space():
+    space = find_entry(LogisticRegression()).search_space  # C only
+    first = sample_configurations(space, 8, seed=3)
+    again = sample_configurations(space, 8, seed=3)
+    other = sample_configurations(space, 8, seed=4)
+    assert [c for c, _ in first] == [c for c, _ in again]
+    assert [c for c, _ in first] != [c for c, _ in other]
+    # a low-discrepancy sample: one point in each eighth of the quantile range
+    points = np.sort([p[0] for _, p in first])
+    assert (np.floor(points * 8) == np.arange(8)).all()
