@@ -274,7 +274,7 @@ def _differences(rows, column):
 
 
 def _mean(values):
-    return float(np.mean(values)) if values else None
+    return f"{np.mean(values):+.4f}" if values else None
 
 
 def markdown(rows, budget):
