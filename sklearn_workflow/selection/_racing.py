@@ -354,6 +354,16 @@ def check_racing_params(given):
     return params
 
 
+def _mean_score(results, c, folds, score):
+    """Candidate ``c``'s mean ``score`` over ``folds`` of ``results`` (NaN when
+    one failed)."""
+    values = [
+        results[c, f]["scores"][score] if results[c, f]["error"] is None else np.nan
+        for f in folds
+    ]
+    return float(np.mean(values))
+
+
 def _is_int(value):
     return isinstance(value, Integral) and not isinstance(value, bool)
 
@@ -400,17 +410,24 @@ class Race:
         Refit the last racer left beside its remaining folds.
     verbose : int
         Print each drop.
-    max_time : float or None, default=None
+    time_budget : float or None, default=None
         The wall-clock limit of the race, in seconds (see :meth:`run`).
     clock : callable or None, default=None
         ``clock()``: the seconds elapsed since the cross-validation began;
-        needed with ``max_time``.
+        needed with ``time_budget``.
     n_workers : int, default=1
         How many (candidate, fold) fits run at once, for the time projections.
     say : callable, default=print
         Writes a line (each drop, with ``verbose``).
     on_step : callable or None, default=None
         ``on_step(race)`` after rung 0 and after each step of full-size folds.
+    refine : callable or None, default=None
+        ``refine(means)``, called once at the first screen (after rung 0, or
+        after the first full-size fold when there is no subsample rung) with
+        ``{racer: mean primary score there}`` (NaN for a failure): it adds
+        candidates (configurations near the leaders) to the lists that ``names``
+        and ``run_jobs`` read, and returns their indices. They then run the same
+        rung (or fold) and are screened with the others.
 
     Attributes
     ----------
@@ -421,9 +438,9 @@ class Race:
     over_budget : set
         The candidates the budget dropped.
     out_of_time : set
-        The candidates ``max_time`` dropped.
+        The candidates ``time_budget`` dropped.
     stopped : dict
-        ``{leader: folds run}`` when ``max_time`` left out the leader's last
+        ``{leader: folds run}`` when ``time_budget`` left out the leader's last
         folds; else empty.
     finished : bool
         Whether :meth:`run` has ended.
@@ -446,11 +463,12 @@ class Race:
     seed: object
     refit: bool
     verbose: int
-    max_time: float = None
+    time_budget: float = None
     clock: object = None
     n_workers: int = 1
     say: object = print
     on_step: object = None
+    refine: object = None
     outcomes: dict = field(default_factory=dict, init=False)
     dropped: dict = field(default_factory=dict, init=False)
     over_budget: set = field(default_factory=set, init=False)
@@ -468,11 +486,12 @@ class Race:
         ]
         self.ratio = float(np.mean([len(te) / len(tr) for tr, te in self.splits]))
         self.alive = list(range(len(self.names)))
+        self.n_compared = len(self.racers) - 1
 
     def run(self):
         """Rung 0, then the full-size folds; returns self.
 
-        With ``max_time``, after rung 0 and after each full-size fold the
+        With ``time_budget``, after rung 0 and after each full-size fold the
         projected end of the next fold (every candidate still racing, at its
         mean fold time so far, on ``n_workers``) is compared with the limit:
         past it, the racers but the leader are dropped (``out_of_time``). The
@@ -492,6 +511,8 @@ class Race:
             batch = self._run_folds(f)
             if len(batch) != 1:  # the last batch, or none left in time
                 break
+            if f == 0 and not sub_splits:
+                self._refine_first_fold()  # no subsample rung: refine here
             if f == 0 and sub_splits == []:
                 self._screen_first_fold()  # rung 0 is this first full-size fold
             if f + 1 < n_folds:
@@ -554,9 +575,19 @@ class Race:
 
     def _run_rung0(self, sub_splits):
         """Every racer on a subsample of each training fold, then the screen."""
-        racers, n_folds0 = self.racers, len(sub_splits)
-        jobs = [(c, f) for c in racers for f in range(n_folds0)]
+        n_folds0 = len(sub_splits)
+        jobs = [(c, f) for c in self.racers for f in range(n_folds0)]
         results, _ = self.run_jobs(jobs, sub_splits, rung=0)
+        added = self._extend(
+            {
+                c: _mean_score(results, c, range(n_folds0), self.score)
+                for c in self.racers
+            }
+        )
+        if added:
+            jobs = [(c, f) for c in added for f in range(n_folds0)]
+            results.update(self.run_jobs(jobs, sub_splits, rung=0)[0])
+        racers = self.racers
         scores = np.array(
             [
                 [
@@ -584,6 +615,30 @@ class Race:
             if not on:
                 self._drop(c, 0, out, margin)
         self.racers = [c for c in racers if c in self.alive]
+
+    def _extend(self, means):
+        """The candidates ``refine`` adds at the first screen, now racing."""
+        if self.refine is None:
+            return []
+        added = list(self.refine(means))
+        self.racers += added
+        self.alive += added
+        self.n_compared += len(added)
+        return added
+
+    def _refine_first_fold(self):
+        """Without a subsample rung: refine after the first full-size fold, and
+        run the configurations added on that fold."""
+        competing = self._competing()
+        added = self._extend(
+            {c: _mean_score(self.outcomes, c, [0], self.score) for c in competing}
+        )
+        if added:
+            results, _ = self.run_jobs(
+                [(c, 0) for c in added], self.splits, self.blocks
+            )
+            self.outcomes.update(results)
+            self._drop_failures(added, [0])
 
     def _screen_first_fold(self):
         """Rung 0 on the first full-size fold: its scores, spread from blocks."""
@@ -653,7 +708,7 @@ class Race:
         competing = self._competing()
         # once fewer than two racers are left the race is decided: the
         # remaining folds run as one batch (in parallel with n_jobs), as many
-        # as end within max_time
+        # as end within time_budget
         batch = [f]
         if len(competing) < 2:
             batch = range(f, f + self._folds_in_time(f))
@@ -667,12 +722,18 @@ class Race:
         if refit is not None:
             self.early_refit = (self.names[refit], refitted)
         self.outcomes.update(results)
-        for g in batch:
-            for c in list(self.alive):
-                if self.outcomes[c, g]["error"] is not None and c in self.racers:
+        self._drop_failures(list(self.alive), batch)
+        return batch
+
+    def _drop_failures(self, candidates, folds):
+        """Racers among ``candidates`` that failed on one of ``folds`` leave the
+        race (dropped at that fold)."""
+        for g in folds:
+            for c in candidates:
+                failed = self.outcomes[c, g]["error"] is not None
+                if failed and c in self.racers and c in self.alive:
                     self.alive.remove(c)
                     self.dropped[c] = g + 1
-        return batch
 
     def _test(self, k):
         """After ``k`` folds: drop the racers significantly behind the leader."""
@@ -732,11 +793,11 @@ class Race:
         return float(np.ceil(n_folds / max(self.n_workers, 1))) * per_fold
 
     def _folds_in_time(self, f):
-        """How many of the folds from ``f`` on end within ``max_time``."""
+        """How many of the folds from ``f`` on end within ``time_budget``."""
         n_left = len(self.splits) - f
-        if self.max_time is None:
+        if self.time_budget is None:
             return n_left
-        left = self.max_time - self.clock()
+        left = self.time_budget - self.clock()
         fits = [
             m for m in range(1, n_left + 1) if self._projected(self.alive, m) <= left
         ]
@@ -744,13 +805,13 @@ class Race:
         return max(fits, default=0) or int(f == 0)
 
     def _check_time(self, k):
-        """After rung 0 (``k=0``) or fold ``k``: past ``max_time``, the racers
+        """After rung 0 (``k=0``) or fold ``k``: past ``time_budget``, the racers
         but the leader are dropped."""
         competing = self._competing()
-        if self.max_time is None or len(competing) < 2:
+        if self.time_budget is None or len(competing) < 2:
             return
         end = self.clock() + self._projected(self.alive, 1)
-        if end <= self.max_time:
+        if end <= self.time_budget:
             return
         leader = competing[int(np.argmax([self._mean_so_far(c, k) for c in competing]))]
         for c in competing:
@@ -763,7 +824,7 @@ class Race:
                 where = "at rung 0" if k == 0 else f"after fold {k}"
                 self.say(
                     f"[ModelSelector] {self.names[c]} dropped {where}: out of "
-                    f"time (max_time={self.max_time:g}s)"
+                    f"time (time_budget={self.time_budget:g}s)"
                 )
 
     def _mean_so_far(self, c, k):
@@ -783,7 +844,7 @@ class Race:
         return float(scores.mean()) if scores.size else -np.inf
 
     def _record_stopped(self):
-        """The racer left whose last folds ``max_time`` left out."""
+        """The racer left whose last folds ``time_budget`` left out."""
         n_folds = len(self.splits)
         for c in self._competing():
             ran = sum(1 for f in range(n_folds) if (c, f) in self.outcomes)

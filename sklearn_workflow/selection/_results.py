@@ -13,7 +13,10 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "best_configurations",
     "candidate_status",
+    "configuration_columns",
+    "describe_params",
     "cv_results",
     "fold_results",
     "rank_order",
@@ -109,12 +112,12 @@ def candidate_status(
     baseline : str or None, default=None
         The name of the baseline row; None: no baseline.
     out_of_time : set, default=frozenset()
-        The dropped candidates that ``max_time`` dropped.
+        The dropped candidates that ``time_budget`` dropped.
     stopped : dict or None, default=None
-        ``{candidate: folds run}``: the leader whose last folds ``max_time``
+        ``{candidate: folds run}``: the leader whose last folds ``time_budget``
         left out.
     not_run : set, default=frozenset()
-        The candidates ``max_time`` left out before they started.
+        The candidates ``time_budget`` left out before they started.
 
     Returns
     -------
@@ -218,7 +221,7 @@ def _rung0_means(rung0):
         return np.nanmean(rung0["scores"], axis=1)
 
 
-def select_winner(table, score, selection="best"):
+def select_winner(table, score, selection="best", preference=None):
     """The position of the winning row of a comparison table.
 
     Only ``"completed"`` rows, and a leader ``"stopped at fold k (time)"``, with
@@ -237,6 +240,9 @@ def select_winner(table, score, selection="best"):
         The primary score.
     selection : {"best", "one_se"}, default="best"
         The rule.
+    preference : list of int or None, default=None
+        The positions in order of preference (for ``"one_se"``); None: the row
+        order.
 
     Returns
     -------
@@ -260,9 +266,8 @@ def select_winner(table, score, selection="best"):
     """
     mean = table[f"mean_{score}"].to_numpy(dtype=float)
     status = table["status"].to_numpy()
-    eligible = [
-        c for c in range(len(table)) if _can_win(status[c]) and np.isfinite(mean[c])
-    ]
+    preference = range(len(table)) if preference is None else preference
+    eligible = [c for c in preference if _can_win(status[c]) and np.isfinite(mean[c])]
     if not eligible:
         return None
     best = max(eligible, key=lambda c: mean[c])
@@ -366,3 +371,86 @@ def cv_results(names, folds, status):
             results[f"std_{what}"] = np.nanstd(folds[what], axis=1)
     results["status"] = np.array(status, dtype=object)
     return results
+
+
+def describe_params(params):
+    """Parameters as short text.
+
+    Examples
+    --------
+    >>> from sklearn_workflow.selection._results import describe_params
+    >>> describe_params({"C": 0.012345, "weights": "distance", "max_depth": None})
+    "C=0.01235, weights='distance', max_depth=None"
+    """
+    return ", ".join(
+        f"{name}={value:.4g}" if isinstance(value, float) else f"{name}={value!r}"
+        for name, value in params.items()
+    )
+
+
+def best_configurations(table, order, configurations):
+    """``results_`` of ``search="random"``: each candidate's best configuration.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per configuration, from :func:`results_table`.
+    order : list of int
+        The rows in rank order (:func:`rank_order`); a candidate's first row in
+        it is its best configuration.
+    configurations : list of Configuration
+        The configuration of each row.
+
+    Returns
+    -------
+    results : pandas.DataFrame
+        One row per candidate, ranked, with ``config`` (the number of the
+        configuration), ``n_configs`` (how many of the candidate's raced) and
+        ``params`` (its searched parameters, as text).
+    """
+    rows, counts = {}, {}
+    for i in order:
+        candidate = configurations[i].candidate
+        rows.setdefault(candidate, i)
+        counts[candidate] = counts.get(candidate, 0) + 1
+    best = list(rows.values())
+    results = table.iloc[best].reset_index(drop=True)
+    results.insert(0, "rank", np.arange(1, len(best) + 1))
+    results["name"] = list(rows)
+    results.insert(2, "config", [configurations[i].k for i in best])
+    results.insert(3, "n_configs", [counts[name] for name in rows])
+    results["params"] = [describe_params(configurations[i].params) for i in best]
+    return results
+
+
+def configuration_columns(configurations):
+    """The ``cv_results_`` columns that say which configuration each row is.
+
+    ``candidate``, ``config`` (its number), ``params`` (the dict of its searched
+    parameters) and one ``param_<name>`` per parameter searched by any
+    candidate, NaN where it does not apply.
+
+    Examples
+    --------
+    >>> from sklearn_workflow.selection._results import configuration_columns
+    >>> from sklearn_workflow.selection._search import Configuration
+    >>> columns = configuration_columns([
+    ...     Configuration("logit", 1, {"C": 1.0}), Configuration("Baseline", 1, {})
+    ... ])
+    >>> list(columns), columns["param_C"].tolist()
+    (['candidate', 'config', 'params', 'param_C'], [1.0, nan])
+    """
+    n = len(configurations)
+    columns = {
+        "candidate": np.array([c.candidate for c in configurations], dtype=object),
+        "config": np.array([c.k for c in configurations]),
+        "params": np.empty(n, dtype=object),
+    }
+    for i, config in enumerate(configurations):
+        columns["params"][i] = dict(config.params)
+    names = dict.fromkeys(p for config in configurations for p in config.params)
+    for name in names:
+        column = np.empty(n, dtype=object)
+        column[:] = [config.params.get(name, np.nan) for config in configurations]
+        columns[f"param_{name}"] = column
+    return columns

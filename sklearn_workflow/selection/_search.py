@@ -20,8 +20,11 @@ from numbers import Integral
 import numpy as np
 from scipy import stats
 from scipy.stats import qmc
+from sklearn.base import clone
 
 __all__ = [
+    "CandidatePool",
+    "Configuration",
     "ConfigurationSearch",
     "auto_n_configs",
     "check_space",
@@ -235,13 +238,15 @@ def sample_configurations(space, n, seed=None, *, centre=None, width=1.0):
 
 
 def _child_seed(seed, *keys):
+    # the initial sample of candidate ``p`` is ``(seed, p)``, the samples around
+    # its configuration ``k`` ``(seed, p, k)``
     """A seed for one draw, derived from the selector's seed (None: random)."""
     if seed is None:
         return None
     return np.random.default_rng([int(seed), *keys])
 
 
-@dataclass
+@dataclass(eq=False)
 class Configuration:
     """One configuration of a candidate: its ``k`` (1 is the candidate as
     given), its parameters and its point in quantile space (None when the
@@ -335,7 +340,7 @@ class ConfigurationSearch:
         Parameters
         ----------
         means : dict
-            ``{position in configurations: mean score}`` (NaN: failed).
+            ``{Configuration: mean score}`` (NaN: failed).
 
         Returns
         -------
@@ -343,21 +348,107 @@ class ConfigurationSearch:
         """
         ranked = sorted(
             (
-                i
-                for i, mean in means.items()
-                if np.isfinite(mean) and self.configurations[i].point is not None
+                c
+                for c, mean in means.items()
+                if np.isfinite(mean) and c.point is not None
             ),
-            key=lambda i: -means[i],
+            key=lambda c: -means[c],
         )
         positions = list(self.spaces)
         added = []
-        for i in ranked[:_N_LEADERS]:
-            leader = self.configurations[i]
+        for leader in ranked[:_N_LEADERS]:
             space = self.spaces[leader.candidate]
             n = max(1, self._n_of(space) // 4)
-            seed = _child_seed(self.seed, positions.index(leader.candidate), 1, i)
+            position = positions.index(leader.candidate)
+            seed = _child_seed(self.seed, position, leader.k)
             drawn = sample_configurations(
                 space, n, seed, centre=leader.point, width=_NARROW_WIDTH
             )
             added += self._add(leader.candidate, drawn, limit=n)
         return added
+
+
+@dataclass(eq=False)
+class CandidatePool:
+    """The candidates of one ``ModelSelector`` fit, one per configuration.
+
+    What the fold jobs, the progress bar and the race read (``items``,
+    ``names``, shared lists), and what the search adds to.
+
+    Parameters
+    ----------
+    raw : dict
+        ``{candidate: (estimator, catalog entry or None)}``, unwrapped.
+    wrap : callable
+        ``wrap(estimator, entry)``: the estimator inside the preprocessing it
+        needs.
+    search : ConfigurationSearch or None
+        The search, whose configurations the pool starts with; None: one
+        configuration per candidate, as given.
+    baseline : tuple or None, default=None
+        ``(name, estimator)`` of the baseline, after the candidates.
+
+    Attributes
+    ----------
+    items : list of (str, estimator, entry)
+        Each configuration's name, wrapped estimator and catalog entry.
+    names : list of str
+        The names.
+    configurations : list of Configuration
+        Each item's configuration.
+    """
+
+    raw: dict
+    wrap: object
+    search: object
+    baseline: tuple = None
+    items: list = field(default_factory=list, init=False)
+    names: list = field(default_factory=list, init=False)
+    configurations: list = field(default_factory=list, init=False)
+
+    def __post_init__(self):
+        if self.search is None:
+            configs = [Configuration(name, 1, {}) for name in self.raw]
+        else:
+            configs = self.search.initial()
+        for config in configs:
+            self._append(config)
+        if self.baseline is not None:
+            name, estimator = self.baseline
+            self.raw[name] = (estimator, None)
+            self._append(Configuration(name, 1, {}))
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self):
+        return len(self.items)
+
+    def _append(self, config):
+        estimator, entry = self.raw[config.candidate]
+        if config.params:
+            estimator = clone(estimator).set_params(**config.params)
+        self.items.append((config.name, self.wrap(estimator, entry), entry))
+        self.names.append(config.name)
+        self.configurations.append(config)
+
+    def preference(self):
+        """The positions in order of preference: by candidate, then by
+        configuration number."""
+        position = {name: p for p, name in enumerate(self.raw)}
+        configs = self.configurations
+        return sorted(
+            range(len(configs)),
+            key=lambda i: (position[configs[i].candidate], configs[i].k),
+        )
+
+    def refine(self, means):
+        """Add the configurations near the leaders (:meth:`ConfigurationSearch.
+        refine`); ``means`` ``{index: mean score}``. Returns their indices."""
+        if self.search is None:
+            return []
+        start = len(self.items)
+        by_config = {self.configurations[c]: mean for c, mean in means.items()}
+        for config in self.search.refine(by_config):
+            self._append(config)
+        return list(range(start, len(self.items)))

@@ -25,14 +25,21 @@ from threadpoolctl import threadpool_limits
 from sklearn_workflow.problem._task import infer_task, is_classification
 from sklearn_workflow.selection._catalog import default_candidates, find_entry
 from sklearn_workflow.selection._progress import FitProgress
-from sklearn_workflow.selection._racing import Race, check_racing_params
+from sklearn_workflow.selection._racing import Race, _mean_score, check_racing_params
 from sklearn_workflow.selection._results import (
+    best_configurations,
     candidate_status,
+    configuration_columns,
     cv_results,
     fold_results,
     rank_order,
     results_table,
     select_winner,
+)
+from sklearn_workflow.selection._search import (
+    CandidatePool,
+    ConfigurationSearch,
+    check_space,
 )
 from sklearn_workflow.utils._param_validation import (
     HasMethods,
@@ -162,7 +169,7 @@ class _FoldJobs:
         self.candidates = candidates
         self.multi, self.primary = multi, primary
         self.progress = progress
-        self.start = time.perf_counter()  # for max_time and the progress lines
+        self.start = time.perf_counter()  # for time_budget and the progress lines
 
     def elapsed(self):
         """Seconds since the cross-validation began."""
@@ -372,12 +379,12 @@ class ModelSelector(BaseEstimator):
         dropped at rung 0 (or at fold 1), marked ``(budget)`` when only the
         budget stopped them -- a screen whose error nothing bounds (see Notes).
         ``"subsample": None`` skips rung 0. Ignored by ``strategy="full"``.
-    max_time : float or None, default=None
+    time_budget : float or None, default=None
         A wall-clock limit, in seconds, on the cross-validation (not on the
         refit). ``strategy="racing"``: after rung 0 and after each full-size
         fold, when the elapsed time plus the projected time of the next fold
         (each candidate still racing at its mean fold time so far) passes
-        ``max_time``, the race stops: the candidates still racing but the
+        ``time_budget``, the race stops: the candidates still racing but the
         leader are dropped (status ``"dropped at rung 0 (time)"`` or
         ``"dropped at fold k (time)"``), and the leader runs only as many of
         its remaining folds as are projected to end within the limit -- at
@@ -385,9 +392,38 @@ class ModelSelector(BaseEstimator):
         ``"stopped at fold k (time)"``, its scores are the means of the ``k``
         folds it ran (``n_folds`` in ``results_``, ``best_n_folds_``), and it
         can win. ``strategy="full"``: the candidates run one at a time and the
-        ones not started when the elapsed time passes ``max_time`` are left
+        ones not started when the elapsed time passes ``time_budget`` are left
         out (``"not run (time)"``); the first one always runs. The winner is
-        refitted as usual. None: no limit.
+        refitted as usual. None: no limit. ``racing_params["budget"]`` is
+        another cap, a share of the fit time of ``"full"`` planned at rung 0;
+        both apply, so the one that stops first wins.
+    search : {"none", "random"}, default="none"
+        ``"none"``: each candidate races as given. ``"random"``: each candidate
+        with a search space (see ``search_spaces``) races as several
+        configurations: the candidate as given (configuration 1), then a
+        scrambled Halton sample of its space (a low-discrepancy sample from
+        ``scipy.stats.qmc``, mapped through each parameter's quantile function,
+        seeded by ``random_state``). At the first screen (after rung 0, or
+        after the first fold; with ``strategy="full"``, after all folds), a few
+        more configurations are sampled near the two best ones, in a box a
+        quarter of the width of each parameter's range (in quantiles) around
+        each: ``max(1, n // 4)`` for a candidate of ``n`` configurations. The
+        configurations race like candidates (rung 0, the sequential test, the
+        budget and ``time_budget``).
+    n_configs : "auto" or int, default="auto"
+        The configurations per candidate before the race, the one as given
+        included. ``"auto"``: twice the number of parameters searched, between
+        4 and 8, and never more than a finite space holds (4 for logistic
+        regression, the SVM or the random forest, 8 for the boosting models).
+        Ignored by ``search="none"``.
+    search_spaces : "default" or dict, default="default"
+        ``"default"``: the catalog's space for each candidate whose class is in
+        the catalog (see :func:`candidate_table`), none for the others. A dict
+        ``{candidate name: {parameter: distribution or list}}`` replaces the
+        space of the candidates it names (``{}``: no search for that one); the
+        parameters are the candidate's own (for a pipeline candidate, its
+        ``step__parameter`` names), the distributions frozen ``scipy.stats``
+        ones. Ignored by ``search="none"``.
 
     Attributes
     ----------
@@ -402,20 +438,33 @@ class ModelSelector(BaseEstimator):
         meaningful for R², whose baseline is about 0), ``n_folds``, ``status``
         (``"completed"``, ``"baseline"``, ``"dropped at rung 0"``,
         ``"dropped at fold k"``, either followed by ``" (budget)"`` when the
-        racing budget stopped it or ``" (time)"`` when ``max_time`` did,
+        racing budget stopped it or ``" (time)"`` when ``time_budget`` did,
         ``"stopped at fold k (time)"``, ``"not run (time)"``, or
         ``"failed"``) and ``error``. With
         ``strategy="racing"`` also ``rung0_mean`` (the mean rung-0 primary
         score, on subsamples; NaN when rung 0 was the first full-size fold) and
         ``rung0_fit_time``; the mean, std and fold columns only ever hold
-        full-size fold scores (NaN for a candidate dropped at rung 0).
+        full-size fold scores (NaN for a candidate dropped at rung 0). With
+        ``search="random"``, the row of each candidate is that of its best
+        configuration (the first of its configurations in the ranking of
+        ``cv_results_``), with ``config`` (its number), ``n_configs`` (how
+        many of the candidate's configurations raced) and ``params`` (its
+        searched parameters, as text).
     cv_results_ : dict of ndarray
         scikit-learn style: ``candidate``, ``split<k>_test_<score>``,
         ``mean_test_<score>``, ``std_test_<score>``, ``rank_test_<score>``,
         ``mean_fit_time``, ``std_fit_time``, ``mean_score_time``,
-        ``std_score_time``, ``status``, in candidate order.
+        ``std_score_time``, ``status``, in candidate order. With
+        ``search="random"``, one row per (candidate, configuration), in the
+        order they were raced (the configurations added near the leaders
+        last), with ``config``, ``params`` (a dict) and one ``param_<name>``
+        column per parameter searched (NaN where it does not apply); the
+        statuses say which configurations the race dropped.
     best_name_ : str
         Name of the selected candidate.
+    best_params_ : dict
+        ``{"candidate": best_name_, **its searched parameters}``
+        (``{"candidate": best_name_}`` with ``search="none"``).
     best_estimator_ : estimator
         The selected candidate (with its preprocessing) refitted on all the data;
         only with ``refit=True``.
@@ -423,7 +472,7 @@ class ModelSelector(BaseEstimator):
         Its mean cross-validated primary score, over ``best_n_folds_`` folds.
     best_n_folds_ : int
         The number of folds ``best_score_`` averages: ``n_splits_``, unless
-        ``max_time`` stopped the winner earlier.
+        ``time_budget`` stopped the winner earlier.
     scorer_names_ : list of str
         The names of the scores; the first one selects.
     task_ : {"classification", "regression"}
@@ -528,7 +577,10 @@ class ModelSelector(BaseEstimator):
             )
         ],
         "racing_params": [dict, None],
-        "max_time": [Interval(Real, 0, None, closed="neither"), None],
+        "time_budget": [Interval(Real, 0, None, closed="neither"), None],
+        "search": [StrOptions({"none", "random"})],
+        "n_configs": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "search_spaces": [StrOptions({"default"}), dict],
     }
 
     def __init__(
@@ -549,7 +601,10 @@ class ModelSelector(BaseEstimator):
         error_score=np.nan,
         task="auto",
         racing_params=None,
-        max_time=None,
+        time_budget=None,
+        search="none",
+        n_configs="auto",
+        search_spaces="default",
     ):
         store_params(self, locals())
 
@@ -628,7 +683,8 @@ class ModelSelector(BaseEstimator):
         return scorers
 
     def _candidate_list(self, seed):
-        """[(name, estimator, catalog entry or None)] in order of preference."""
+        """The :class:`CandidatePool`: [(name, estimator, catalog entry or None)]
+        in order of preference, one per configuration, then the baseline."""
         if isinstance(self.candidates, str):
             listed = [
                 (name, est, entry)
@@ -645,6 +701,7 @@ class ModelSelector(BaseEstimator):
                         f"{est!r}."
                     )
                 listed.append((str(name), clone(est), find_entry(est, self.task_)))
+        baseline = None
         if self.baseline:
             if any(name == BASELINE_NAME for name, _, _ in listed):
                 raise ValueError(
@@ -656,11 +713,33 @@ class ModelSelector(BaseEstimator):
                 if self.task_ == "classification"
                 else DummyRegressor()
             )
-            listed.append((BASELINE_NAME, dummy, None))
-        return [
-            (name, self._with_preprocessing(est, entry), entry)
-            for name, est, entry in listed
-        ]
+            baseline = (BASELINE_NAME, dummy)
+        return CandidatePool(
+            {name: (est, entry) for name, est, entry in listed},
+            self._with_preprocessing,
+            self._search(listed, seed),
+            baseline,
+        )
+
+    def _search(self, listed, seed):
+        """The :class:`ConfigurationSearch` of ``search="random"``, else None."""
+        if self.search == "none":
+            return None
+        user = {} if isinstance(self.search_spaces, str) else self.search_spaces
+        names = [name for name, _, _ in listed]
+        unknown = [name for name in user if name not in names]
+        if unknown:
+            raise ValueError(
+                f"search_spaces names {unknown}, which are not candidates; the "
+                f"candidates are {names}, got {user!r}."
+            )
+        spaces, given = {}, {}
+        for name, est, entry in listed:
+            space = user.get(name, entry.search_space if entry is not None else {})
+            spaces[name] = check_space(space, est, name)
+            params = est.get_params(deep=True)
+            given[name] = {param: params[param] for param in spaces[name]}
+        return ConfigurationSearch(spaces, given, self.n_configs, seed)
 
     def _with_preprocessing(self, estimator, entry):
         steps = []
@@ -731,32 +810,32 @@ class ModelSelector(BaseEstimator):
         primary = scorers[self.scorer_names_[0]]
         multi = check_scoring(scoring=scorers, raise_exc=True)
         params = check_racing_params(self.racing_params)  # whatever the strategy
-        candidates = self._candidate_list(seed)
+        pool = self._candidate_list(seed)
         splits = self._splits(X, y, groups, seed)
         self.n_splits_ = len(splits)
         progress = FitProgress(
-            [name for name, _, _ in candidates],
+            pool.names,
             self.scorer_names_[0],
-            len(candidates) * len(splits),
+            len(pool) * len(splits),
             self.verbose,
-            baseline=len(candidates) - 1 if self.baseline else None,
+            baseline=pool.names.index(BASELINE_NAME) if self.baseline else None,
         )
-        run = _FoldJobs(self, X, y, candidates, multi, primary, progress)
+        run = _FoldJobs(self, X, y, pool.items, multi, primary, progress)
         try:
             if self.strategy == "full":
-                outcomes, not_run = self._run_full(run, len(candidates), splits)
+                outcomes, not_run = self._run_full(run, pool, splits)
                 race = None
             else:
-                race = self._race(y, candidates, splits, params, run, seed)
+                race = self._race(y, pool, splits, params, run, seed)
                 outcomes, not_run = race.outcomes, set()
         finally:
             progress.close()
-        self._tabulate(candidates, outcomes, race, not_run)
+        winner = self._tabulate(pool, outcomes, race, not_run)
         early = race.early_refit if race is not None else None
-        if self.refit and early is not None and early[0] == self.best_name_:
+        if self.refit and early is not None and early[0] == pool.names[winner]:
             self.best_estimator_ = early[1]
         elif self.refit:
-            best = dict((name, est) for name, est, _ in candidates)[self.best_name_]
+            best = pool.items[winner][1]
             n_threads = max(1, effective_n_jobs(self.n_jobs))
             with threadpool_limits(limits=n_threads):
                 self.best_estimator_ = clone(best).fit(X, y)
@@ -780,12 +859,11 @@ class ModelSelector(BaseEstimator):
             )
         return y
 
-    def _race(self, y, candidates, splits, params, run, seed):
+    def _race(self, y, pool, splits, params, run, seed):
         """``strategy="racing"``: the run :class:`Race`."""
-        names = [name for name, _, _ in candidates]
-        racers = [c for c, name in enumerate(names) if name != BASELINE_NAME]
+        racers = [c for c, name in enumerate(pool.names) if name != BASELINE_NAME]
         return Race(
-            names,
+            pool.names,
             racers,
             y,
             splits,
@@ -796,44 +874,66 @@ class ModelSelector(BaseEstimator):
             seed=seed,
             refit=self.refit,
             verbose=self.verbose,
-            max_time=self.max_time,
+            time_budget=self.time_budget,
             clock=run.elapsed,
             n_workers=max(1, effective_n_jobs(self.n_jobs)),
             say=run.progress.say,
             on_step=lambda race: run.progress.plan(
                 race.planned_fits(), [c for c in race.alive if c in race.racers]
             ),
+            refine=pool.refine,
         ).run()
 
-    def _run_full(self, run, n_candidates, splits):
+    def _run_full(self, run, pool, splits):
         """``strategy="full"``: every candidate on every fold.
 
-        Returns the outcomes and the candidates ``max_time`` left out: with it,
-        the candidates run one at a time (each on its folds in parallel, the
+        Returns the outcomes and the candidates ``time_budget`` left out: with
+        it, the candidates run one at a time (each on its folds in parallel, the
         baseline beside the first), and one starts only while the elapsed time
-        is under ``max_time``.
+        is under ``time_budget``. With ``search="random"``, the configurations
+        near the two leaders (by their mean over the folds) then run too.
         """
-        folds = range(len(splits))
-        if self.max_time is None:
-            jobs = [(c, f) for c in range(n_candidates) for f in folds]
-            return run(jobs, splits)[0], set()
-        groups = [[c] for c in range(n_candidates - self.baseline)]
-        if self.baseline:
-            groups[0].append(n_candidates - 1)
+        base = pool.names.index(BASELINE_NAME) if self.baseline else None
+        groups = [[c] for c in range(len(pool)) if c != base]
+        if base is not None:
+            groups[0].append(base)
         outcomes, not_run = {}, set()
-        for group in groups:
-            if outcomes and run.elapsed() >= self.max_time:
-                not_run.update(group)
-                continue
-            outcomes.update(run([(c, f) for c in group for f in folds], splits)[0])
+        self._run_groups(run, groups, splits, outcomes, not_run)
+        if self.time_budget is None or run.elapsed() < self.time_budget:
+            score, folds = self.scorer_names_[0], range(len(splits))
+            means = {
+                c: _mean_score(outcomes, c, folds, score)
+                for c in range(len(pool))
+                if c not in not_run and c != base
+            }
+            added = pool.refine(means)
+            run.progress.plan(len(added) * len(splits))
+            self._run_groups(run, [[c] for c in added], splits, outcomes, not_run)
         run.progress.plan(0)
         return outcomes, not_run
 
+    def _run_groups(self, run, groups, splits, outcomes, not_run):
+        """Run the ``groups`` of candidates on every fold: in one batch, or,
+        with ``time_budget``, one group after the other while in time (the
+        first group of the fit always runs)."""
+        folds = range(len(splits))
+        if self.time_budget is None:
+            groups = [sorted(c for group in groups for c in group)]
+        for group in groups:
+            if not group:
+                continue
+            late = self.time_budget is not None and run.elapsed() >= self.time_budget
+            if outcomes and late:
+                not_run.update(group)
+                continue
+            outcomes.update(run([(c, f) for c in group for f in folds], splits)[0])
+
     # -- results ------------------------------------------------------------------
-    def _tabulate(self, candidates, outcomes, race, not_run):
-        """Set ``results_``, ``cv_results_``, ``best_name_``, ``best_score_`` and
-        ``best_n_folds_``."""
-        names = [name for name, _, _ in candidates]
+    def _tabulate(self, pool, outcomes, race, not_run):
+        """Set ``results_``, ``cv_results_``, ``best_name_``, ``best_params_``,
+        ``best_score_`` and ``best_n_folds_``; returns the winner's position in
+        ``pool``."""
+        names = pool.names
         score = self.scorer_names_[0]
         error_score = np.nan if isinstance(self.error_score, str) else self.error_score
         folds = fold_results(
@@ -851,16 +951,7 @@ class ModelSelector(BaseEstimator):
             stopped=race.stopped if race is not None else None,
             not_run=not_run,
         )
-        errors = folds["errors"]
-        failed = [c for c in range(len(names)) if errors[c] is not None]
-        if failed:
-            warnings.warn(
-                "Some candidates failed and got error_score="
-                f"{self.error_score!r}: "
-                + "; ".join(f"{names[c]} ({errors[c]})" for c in failed),
-                FitFailedWarning,
-                stacklevel=3,
-            )
+        self._warn_failures(names, folds["errors"])
         table = results_table(
             names,
             folds,
@@ -869,23 +960,45 @@ class ModelSelector(BaseEstimator):
             rung0=rung0,
             racing=self.strategy == "racing",
         )
-        winner = select_winner(table, score, self.selection)
+        winner = select_winner(table, score, self.selection, pool.preference())
         if winner is None:
             detail = "; ".join(
                 f"{name}: {error or state}"
-                for name, error, state in zip(names, errors, status)
+                for name, error, state in zip(names, folds["errors"], status)
                 if state != "baseline"
             )
             raise ValueError(f"Every candidate of ModelSelector failed. {detail}")
-        self.best_name_ = names[winner]
+        config = pool.configurations[winner]
+        self.best_name_ = config.candidate
+        self.best_params_ = {"candidate": config.candidate, **config.params}
         self.best_score_ = float(table[f"mean_{score}"].iloc[winner])
         self.best_n_folds_ = int(table["n_folds"].iloc[winner])
         order = rank_order(table, score, dropped, rung0, winner)
-        rank = np.empty(len(names), dtype=int)
-        rank[order] = np.arange(1, len(names) + 1)
-        table.insert(0, "rank", rank)
-        self.results_ = table.iloc[order].reset_index(drop=True)
         self.cv_results_ = cv_results(names, folds, status)
+        if self.search == "none":
+            rank = np.empty(len(names), dtype=int)
+            rank[order] = np.arange(1, len(names) + 1)
+            table.insert(0, "rank", rank)
+            self.results_ = table.iloc[order].reset_index(drop=True)
+            return winner
+        self.results_ = best_configurations(table, order, pool.configurations)
+        self.cv_results_ = {
+            **configuration_columns(pool.configurations),
+            **{k: v for k, v in self.cv_results_.items() if k != "candidate"},
+        }
+        return winner
+
+    def _warn_failures(self, names, errors):
+        """A ``FitFailedWarning`` naming the candidates that failed."""
+        failed = [c for c in range(len(names)) if errors[c] is not None]
+        if failed:
+            warnings.warn(
+                "Some candidates failed and got error_score="
+                f"{self.error_score!r}: "
+                + "; ".join(f"{names[c]} ({errors[c]})" for c in failed),
+                FitFailedWarning,
+                stacklevel=4,
+            )
 
     # -- persistence ----------------------------------------------------------------
     def __getstate__(self):

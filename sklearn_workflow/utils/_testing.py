@@ -111,6 +111,18 @@ def all_estimator_instances():
             cv=3,
             random_state=0,
         ),
+        # random search: two candidates, two configurations each from the
+        # catalog's spaces (and one more near each of the two leaders)
+        ModelSelector(
+            {
+                "logit": LogisticRegression(),
+                "tree": DecisionTreeClassifier(max_depth=3),
+            },
+            cv=3,
+            search="random",
+            n_configs=2,
+            random_state=0,
+        ),
     ]
     return instances
 

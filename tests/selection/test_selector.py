@@ -42,6 +42,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 import sklearn_workflow
 from sklearn_workflow.problem import infer_task
 from sklearn_workflow.selection import ModelSelector
+from sklearn_workflow.selection._catalog import find_entry
 from sklearn_workflow.selection._racing import (
     make_blocks,
     racing_drops,
@@ -486,8 +487,30 @@ def test_all_candidates_failing_lists_each_exception():
             ValueError,
             r"racing_params\['budget'\] must be a float > 0 or None, got 0",
         ),
-        ({"max_time": 0}, ValueError, "max_time"),
-        ({"max_time": "60"}, ValueError, "max_time"),
+        ({"time_budget": 0}, ValueError, "time_budget"),
+        ({"time_budget": "60"}, ValueError, "time_budget"),
+        ({"search": "grid"}, ValueError, "search"),
+        ({"search": "random", "n_configs": 0}, ValueError, "n_configs"),
+        (
+            {"search": "random", "search_spaces": {"forest": {}}},
+            ValueError,
+            r"search_spaces names \['forest'\], which are not candidates",
+        ),
+        (
+            {"search": "random", "search_spaces": {"logit": {"alpha": [1.0]}}},
+            ValueError,
+            "names 'alpha', which is not a parameter of LogisticRegression",
+        ),
+        (
+            {"search": "random", "search_spaces": {"logit": {"C": []}}},
+            ValueError,
+            r"search_spaces\['logit'\]\['C'\] must be a scipy.stats distribution",
+        ),
+        (
+            {"search": "random", "search_spaces": {"logit": [("C", [1.0])]}},
+            ValueError,
+            r"search_spaces\['logit'\] must be a dict",
+        ),
     ],
 )
 def test_invalid_parameters(params, err_type, err_msg):
@@ -1021,7 +1044,7 @@ def test_verbose_zero_prints_nothing(capsys, strategy):
     assert capsys.readouterr() == ("", "")
 
 
-# -- max_time ----------------------------------------------------------------------
+# -- time_budget ----------------------------------------------------------------------
 class _SlowLogit(LogisticRegression):
     """A logistic regression that sleeps in fit, and counts its fits."""
 
@@ -1035,7 +1058,7 @@ class _SlowLogit(LogisticRegression):
 
 def _time_problem():
     # "slow" scores exactly as "logit" (the same model): a tie the racing test
-    # never breaks, so only max_time can stop it
+    # never breaks, so only time_budget can stop it
     X, y = _clf_data(3, n=400)
     candidates = {"logit": LogisticRegression(), "slow": _SlowLogit()}
     return X, y, candidates
@@ -1044,12 +1067,12 @@ def _time_problem():
 _TINY = 1e-9  # passed by the time the first fold ends
 
 
-def test_max_time_stops_the_race_after_the_first_fold():
+def test_time_budget_stops_the_race_after_the_first_fold():
     X, y, candidates = _time_problem()
     kwargs = {"strategy": "racing", "random_state": 0, "preprocessing": None}
     kwargs["racing_params"] = {"subsample": None}
     _SlowLogit.fits = 0
-    race = ModelSelector(candidates, max_time=_TINY, **kwargs).fit(X, y)
+    race = ModelSelector(candidates, time_budget=_TINY, **kwargs).fit(X, y)
     rows = race.results_.set_index("name")
     assert rows.loc["slow", "status"] == "dropped at fold 1 (time)"
     assert rows.loc["logit", "status"] == "stopped at fold 1 (time)"
@@ -1067,7 +1090,7 @@ def test_max_time_stops_the_race_after_the_first_fold():
     np.testing.assert_array_equal(race.predict(X), reference.predict(X))
 
 
-def test_max_time_drops_at_rung_0_and_runs_one_full_size_fold(capsys):
+def test_time_budget_drops_at_rung_0_and_runs_one_full_size_fold(capsys):
     X, y, candidates = _time_problem()
     racing_params = {"keep": 1, "min_rows": 0, "budget": None, "tolerance": 1.0}
     _SlowLogit.fits = 0
@@ -1077,13 +1100,13 @@ def test_max_time_drops_at_rung_0_and_runs_one_full_size_fold(capsys):
         random_state=0,
         preprocessing=None,
         racing_params=racing_params,
-        max_time=_TINY,
+        time_budget=_TINY,
         verbose=1,
     ).fit(X, y)
     rows = race.results_.set_index("name")
     assert rows.loc["slow", "status"] == "dropped at rung 0 (time)"
     captured = capsys.readouterr()
-    assert "slow dropped at rung 0: out of time (max_time=1e-09s)" in captured.out
+    assert "slow dropped at rung 0: out of time (time_budget=1e-09s)" in captured.out
     # 2 x 3 rung-0 fits, then fold 1 of logit and the baseline
     assert "8/8" in captured.err
     assert rows.loc["logit", "status"] == "stopped at fold 1 (time)"
@@ -1092,13 +1115,13 @@ def test_max_time_drops_at_rung_0_and_runs_one_full_size_fold(capsys):
     assert race.best_n_folds_ == 1 and race.n_splits_ == 5
 
 
-def test_max_time_full_strategy_skips_candidates_not_started(capsys):
+def test_time_budget_full_strategy_skips_candidates_not_started(capsys):
     X, y, candidates = _time_problem()
     candidates = {"logit": candidates["logit"], "tree": DecisionTreeClassifier()}
     candidates["slow"] = _SlowLogit()
     _SlowLogit.fits = 0
     full = ModelSelector(
-        candidates, cv=3, random_state=0, max_time=_TINY, verbose=1
+        candidates, cv=3, random_state=0, time_budget=_TINY, verbose=1
     ).fit(X, y)
     rows = full.results_.set_index("name")
     assert rows["status"].to_dict() == {
@@ -1115,13 +1138,13 @@ def test_max_time_full_strategy_skips_candidates_not_started(capsys):
 
 
 @pytest.mark.parametrize("strategy", ["full", "racing"])
-def test_a_generous_max_time_changes_nothing(strategy):
+def test_a_generous_time_budget_changes_nothing(strategy):
     X, y, candidates = _racing_problem(0)
     # no racing budget: it reads the measured fit times
     kwargs = {"strategy": strategy, "random_state": 0}
     kwargs["racing_params"] = {"budget": None}
     free = ModelSelector(candidates, **kwargs).fit(X, y)
-    timed = ModelSelector(candidates, max_time=1e9, **kwargs).fit(X, y)
+    timed = ModelSelector(candidates, time_budget=1e9, **kwargs).fit(X, y)
     columns = [c for c in free.results_.columns if "time" not in c]
     pd.testing.assert_frame_equal(free.results_[columns], timed.results_[columns])
     assert free.best_n_folds_ == timed.best_n_folds_ == 5
@@ -1342,3 +1365,186 @@ def test_racing_block_scores_equal_scoring_each_block(scoring):
     expected = [scorer(model, X[test][b], y[test][b]) for b in blocks]
     np.testing.assert_allclose(result["block_scores"], expected)
     assert result["scores"]["s"] == pytest.approx(scorer(model, X[test], y[test]))
+
+
+# -- search="random" ---------------------------------------------------------------
+def _searched(**kwargs):
+    X, y = _clf_data(0)
+    params = {"cv": 3, "search": "random", "random_state": 0, **kwargs}
+    return ModelSelector(_candidates(), **params).fit(X, y)
+
+
+def _configs(selector):
+    """``cv_results_`` as a frame: one row per (candidate, configuration)."""
+    return pd.DataFrame(
+        {k: v for k, v in selector.cv_results_.items() if not k.startswith("split")}
+    )
+
+
+def test_search_none_has_one_row_per_candidate_and_no_params():
+    selector = ModelSelector(_candidates(), cv=3, random_state=0).fit(*_clf_data(0))
+    assert selector.best_params_ == {"candidate": selector.best_name_}
+    assert not any(k.startswith("param") for k in selector.cv_results_)
+    assert "params" not in selector.results_.columns
+    assert list(selector.cv_results_["candidate"]) == ["logit", "tree", "Baseline"]
+
+
+def test_search_random_configurations_are_reproducible_with_a_seed():
+    first = _configs(_searched(random_state=3))
+    again = _configs(_searched(random_state=3))
+    other = _configs(_searched(random_state=4))
+    assert first["params"].tolist() == again["params"].tolist()
+    pd.testing.assert_series_equal(
+        first["mean_test_accuracy"], again["mean_test_accuracy"]
+    )
+    assert first["params"].tolist() != other["params"].tolist()
+
+
+def test_search_random_configurations_lie_in_the_catalog_spaces():
+    selector = _searched(n_configs=4)
+    configs = _configs(selector)
+    logit = find_entry(LogisticRegression()).search_space
+    tree = find_entry(DecisionTreeClassifier()).search_space
+    # configuration 1 is the candidate as given; the others are samples
+    first = configs[configs["config"] == 1].set_index("candidate")["params"]
+    assert first["logit"] == {"C": 1.0}
+    assert first["tree"] == {"max_depth": 3, "min_samples_leaf": 1}
+    sampled = configs[configs["config"] > 1]
+    for candidate, space in (("logit", logit), ("tree", tree)):
+        rows = sampled[sampled["candidate"] == candidate]
+        assert len(rows) >= 3  # n_configs - 1, and any added near a leader
+        for params in rows["params"]:
+            assert set(params) == set(space)
+            for name, value in params.items():
+                low, high = space[name].support()
+                assert low <= value <= high
+        assert rows["params"].map(str).nunique() == len(rows)
+
+
+def test_search_random_auto_gives_four_configurations_to_a_one_parameter_space():
+    selector = _searched(strategy="full")
+    configs = _configs(selector)
+    initial = configs[configs["config"] <= 4]
+    # the catalog's spaces: C (logistic regression), max_depth and
+    # min_samples_leaf (tree): 4 configurations each
+    sizes = initial.groupby("candidate").size().to_dict()
+    assert sizes == {"Baseline": 1, "logit": 4, "tree": 4}
+    # then one more near each of the two leaders (max(1, 4 // 4))
+    assert len(configs) == 1 + 4 + 4 + 2
+
+
+def test_search_random_param_columns_are_nan_where_a_parameter_does_not_apply():
+    configs = _configs(_searched())
+    is_logit = configs["candidate"] == "logit"
+    assert configs.loc[is_logit, "param_max_depth"].isna().all()
+    assert configs.loc[~is_logit, "param_C"].isna().all()
+    assert configs.loc[is_logit, "param_C"].notna().all()
+    for _, row in configs.iterrows():
+        for name, value in row["params"].items():
+            assert row[f"param_{name}"] == value
+
+
+def test_search_random_best_params_are_the_refitted_estimators():
+    selector = _searched()
+    best = selector.best_params_
+    assert best["candidate"] == selector.best_name_
+    model = selector.best_estimator_
+    model = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    for name, value in best.items():
+        if name != "candidate":
+            assert model.get_params()[name] == value
+    # the winner's row in cv_results_ has best_score_ and these params
+    configs = _configs(selector)
+    params = {k: v for k, v in best.items() if k != "candidate"}
+    mine = (configs["candidate"] == best["candidate"]) & (
+        configs["params"].map(lambda p: p == params)
+    )
+    assert mine.sum() == 1
+    assert configs.loc[mine, "mean_test_accuracy"].iloc[0] == selector.best_score_
+
+
+def test_search_random_results_have_one_row_per_candidate_its_best_configuration():
+    selector = _searched(strategy="full")
+    results = selector.results_
+    assert sorted(results["name"]) == ["Baseline", "logit", "tree"]
+    assert list(results["rank"]) == [1, 2, 3]
+    assert results["n_configs"].sum() == len(selector.cv_results_["candidate"])
+    configs = _configs(selector)
+    for _, row in results.iterrows():
+        mine = configs[configs["candidate"] == row["name"]]
+        # with "full" every configuration completed: the best is the top mean
+        assert row["mean_accuracy"] == mine["mean_test_accuracy"].max()
+        assert row["config"] in set(mine["config"])
+    assert results.loc[0, "name"] == selector.best_name_
+
+
+def test_search_random_the_race_drops_configurations_like_candidates():
+    # a user space replaces the default: C is 1 (the candidate as given) or
+    # 1e-5, which predicts about the prior on these standardised features
+    X, y = _clf_data(0)
+    selector = ModelSelector(
+        {"logit": LogisticRegression()},
+        search="random",
+        search_spaces={"logit": {"C": [1e-5, 1.0]}},
+        strategy="racing",
+        random_state=0,
+    ).fit(X, y)
+    configs = _configs(selector)
+    assert configs["param_C"].tolist()[:2] == [1.0, 1e-5]
+    status = configs["status"].tolist()
+    assert status[0] == "completed" and status[2] == "baseline"
+    assert re.fullmatch(r"dropped at fold [1-4]", status[1])
+    assert selector.best_params_ == {"candidate": "logit", "C": 1.0}
+    assert selector.results_["n_configs"].tolist() == [2, 1]
+    assert selector.results_["params"].tolist() == ["C=1", ""]
+
+
+def test_search_random_configurations_race_through_the_subsample_rung():
+    X, y = _clf_data(0, n=600)
+    selector = ModelSelector(
+        _candidates(),
+        search="random",
+        strategy="racing",
+        racing_params={"min_rows": 0, "budget": None},
+        random_state=0,
+    ).fit(X, y)
+    configs = _configs(selector)
+    statuses = set(configs["status"])
+    assert "dropped at rung 0" in statuses and "completed" in statuses
+    # the configurations added near the leaders (numbered after the 4 of each
+    # candidate) ran rung 0 too: their rung-0 means are in the race's table
+    assert (configs["config"] > 4).sum() == 2
+    assert selector.best_name_ in ("logit", "tree")
+
+
+def test_search_random_space_of_a_user_estimator_outside_the_catalog():
+    X, y = _clf_data(0)
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression())
+    selector = ModelSelector(
+        {"pipe": pipeline, "tree": DecisionTreeClassifier(random_state=0)},
+        search="random",
+        n_configs=3,
+        search_spaces={
+            "pipe": {"logisticregression__C": stats.loguniform(1e-2, 1e2)},
+            "tree": {},
+        },
+        strategy="full",
+        cv=3,
+        random_state=0,
+    ).fit(X, y)
+    configs = _configs(selector)
+    counts = configs.groupby("candidate").size().to_dict()
+    assert counts["tree"] == 1 and counts["pipe"] >= 3
+    assert configs.loc[configs["candidate"] == "tree", "params"].tolist() == [{}]
+
+
+def test_search_random_composes_with_grid_search_and_nested_cv():
+    X, y = _clf_data(1)
+    selector = ModelSelector(
+        _candidates(), cv=3, search="random", n_configs=2, random_state=0
+    )
+    grid = GridSearchCV(selector, {"search": ["none", "random"]}, cv=3).fit(X, y)
+    assert grid.best_params_["search"] in ("none", "random")
+    assert "candidate" in grid.best_estimator_.best_params_
+    scores = cross_val_score(selector, X, y, cv=3)
+    assert scores.shape == (3,) and np.isfinite(scores).all()
