@@ -1217,10 +1217,12 @@ def test_last_step_of_a_pipeline_in_grid_search_and_nested_cv():
     assert nested.shape == (3,) and (nested > 0.5).all()
 
 
-def test_pickle_and_skops_round_trip(tmp_path):
+@pytest.mark.parametrize("search", ["none", "random"])
+def test_pickle_and_skops_round_trip(tmp_path, search):
     sio = pytest.importorskip("skops.io")
     X, y = _clf_data(16)
-    selector = ModelSelector(_candidates(), cv=3, random_state=0).fit(X, y)
+    selector = ModelSelector(_candidates(), cv=3, random_state=0, search=search)
+    selector.fit(X, y)
     loaded = pickle.loads(pickle.dumps(selector))
     np.testing.assert_array_equal(loaded.predict(X), selector.predict(X))
     path = tmp_path / "selector.skops"
@@ -1229,6 +1231,7 @@ def test_pickle_and_skops_round_trip(tmp_path):
     loaded = sio.load(path, trusted=untrusted)
     np.testing.assert_array_equal(loaded.predict(X), selector.predict(X))
     pd.testing.assert_frame_equal(loaded.results_, selector.results_)
+    assert loaded.best_params_ == selector.best_params_
 
 
 def test_top_level_export():
