@@ -665,7 +665,7 @@ n_features)
         """
         from sklearn_workflow.quality._plot import plot_eda
 
-        return plot_eda(X, y)
+        return plot_eda(X, y, task=getattr(self, "task_", None))
 
     def _is_fitted(self):
         return hasattr(self, "contract_")

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from sklearn_workflow.problem._task import infer_task
 from sklearn_workflow.quality._findings import correlation_matrix
 from sklearn_workflow.quality._profile import iter_columns, read_column
 from sklearn_workflow.utils._dataframe import is_dataframe
@@ -13,7 +14,7 @@ _MAX_HEATMAP = 20
 _MAX_BOXES = 6
 
 
-def plot_eda(X, y=None, *, max_points=_MAX_POINTS, random_state=0):
+def plot_eda(X, y=None, *, task=None, max_points=_MAX_POINTS, random_state=0):
     """Draw the exploratory-analysis overview of a table, one figure, six panels.
 
     Panels: the target distribution (bars for classes, a histogram for a continuous
@@ -27,6 +28,12 @@ def plot_eda(X, y=None, *, max_points=_MAX_POINTS, random_state=0):
     ----------
     X : pandas or polars DataFrame, or array-like of shape (n_samples, n_features)
     y : array-like of shape (n_samples,), default=None
+    task : {"binary_classification", "multiclass_classification", "regression"} \
+or None, default=None
+        Whether ``y`` holds classes (bars, boxes per class) or a number (a
+        histogram, a scatter); None reads it with
+        :func:`~sklearn_workflow.problem.infer_task`. An integer price is a
+        number: drawn as classes, its thousands of values would take minutes.
     max_points : int, default=5000
         At most this many rows are drawn in the scatter panel (a random subset).
     random_state : int, default=0
@@ -60,7 +67,7 @@ def plot_eda(X, y=None, *, max_points=_MAX_POINTS, random_state=0):
     numeric = [
         d for d in columns if d.kind in ("numeric", "boolean") and _has_spread(d.values)
     ]
-    target = _Target(y)
+    target = _Target(y, task)
     fig = Figure(figsize=(15, 10))
     axes = fig.subplots(2, 3)
     _plot_target(axes[0, 0], target)
@@ -83,7 +90,7 @@ def plot_eda(X, y=None, *, max_points=_MAX_POINTS, random_state=0):
 class _Target:
     """The target as floats (class codes for labels), its name and its kind."""
 
-    def __init__(self, y):
+    def __init__(self, y, task=None):
         self.values, self.name, self.classes, self.data = None, "target", None, None
         if y is None:
             return
@@ -91,7 +98,9 @@ class _Target:
         self.data = read_column(self.name, self.name, np.asarray(y))
         if self.data.kind in ("numeric", "boolean"):
             self.values = self.data.values
-            self.classes = self.data.n_unique <= 10
+            if task is None:
+                task = infer_task(self.values)
+            self.classes = task != "regression"
         elif self.data.codes is not None:
             codes = self.data.codes
             self.values = np.where(codes >= 0, codes, np.nan).astype(float)

@@ -2,7 +2,7 @@
 
 :func:`plan_run` decides, from the size of the training table and the budget, on
 how many rows and folds the model selection runs, which candidates race, how
-long the race may take (``ModelSelector(max_time=...)``), and how big the
+long the race may take (``ModelSelector(time_budget=...)``), and how big the
 learning curve and the threshold tuning are, leaving time for what no plan can
 shrink: the winner's refit on all the training rows and the evaluation on the
 held-out rows. :func:`stratified_subsample` draws the rows the selection sees.
@@ -105,7 +105,7 @@ class RunPlan:
     fast_only : bool
         Race only the catalog's fast candidates.
     selection_time : float
-        ``ModelSelector(max_time=...)``: the seconds the race may take.
+        ``ModelSelector(time_budget=...)``: the seconds the race may take.
     curve_rows : int
         Rows of the learning curve's subsample.
     curve_folds : int

@@ -19,6 +19,7 @@ from sklearn.preprocessing import OneHotEncoder
 
 from sklearn_workflow.exceptions import BadInputError
 from sklearn_workflow.problem._task import (
+    MAX_CLASSES,
     infer_task,
     is_classification,
     minority_class,
@@ -35,6 +36,7 @@ __all__ = [
     "check_quality",
     "define_problem",
     "drop_missing_target",
+    "read_target_numbers",
     "engineer_features",
     "explore",
     "holdout_split",
@@ -51,6 +53,8 @@ MIN_TEST_CLASS_ROWS = 5
 # Quality findings (check name -> why) whose column is dropped before modelling.
 DROPPED_BY_CHECK = {"id_like": "ID-like", "constant": "constant"}
 LEAKAGE_CHECK = "leakage"
+# Share of a many-valued text target that must parse as numbers to be read as one.
+TARGET_NUMERIC_SHARE = 0.8
 # The feature steps of the column plan, in the order of the ColumnTransformer.
 FEATURE_STEPS = ("dates", "target", "onehot", "text", "numeric", "boolean")
 # The cleaner's column types that change what a column is (said and noted).
@@ -113,7 +117,16 @@ class ProblemResult:
 
 
 def define_problem(
-    X, y, *, spec, task, source, say, positive_class=None, n_missing_target=0
+    X,
+    y,
+    *,
+    spec,
+    task,
+    source,
+    say,
+    positive_class=None,
+    n_missing_target=0,
+    target_note=None,
 ):
     """Stage 1: the problem card, the task, the positive class, the objective.
 
@@ -135,6 +148,8 @@ def define_problem(
         )
     params = _threshold_params(spec)
     notes = _problem_notes(y, spec, task, inferred=how != "from the spec")
+    if target_note:
+        notes.insert(0, target_note)
     if n_missing_target:
         notes.insert(
             0,
@@ -165,6 +180,31 @@ def define_problem(
         "threshold tuning": params or "none",
     }
     return ProblemResult(spec, how != "from the spec", params, notes, fields)
+
+
+def read_target_numbers(y, say):
+    """A target of numbers stored as text (``"1,234.5"``, blanks) read as numbers,
+    by the rule :class:`~sklearn_workflow.quality.TableCleaner` applies to columns;
+    with more distinct values than classes can have, 80% of numbers suffice (the
+    values that are not numbers become missing, and their rows are dropped).
+
+    Returns the target and a note (None when it was left as it is).
+    """
+    from sklearn_workflow.quality import TableCleaner
+
+    if column_kind(y) != "categorical" or isinstance(y.dtype, pd.CategoricalDtype):
+        return y, None
+    frame = y.to_frame()
+    # Labels are few; a text target with more distinct values than a task of
+    # classes has is a number typed by hand when most of it parses as one.
+    share = TARGET_NUMERIC_SHARE if y.nunique() > MAX_CLASSES else 0.95
+    cleaner = TableCleaner(on_invalid="ignore", numeric_share=share).fit(frame)
+    if cleaner.column_types_.get(y.name) != "numeric":
+        return y, None
+    message = cleaner.conversions_["message"].iloc[0]
+    note = f"Target {y.name!r}: {message}"
+    say(f"      {note}")
+    return cleaner.transform(frame)[y.name], note
 
 
 def drop_missing_target(X, y, say):

@@ -67,7 +67,7 @@ def select_model(quality, features, problem, plan, *, random_state, say, verbose
         random_state=random_state,
         # Worker processes cost seconds to start: worth it on larger data only.
         n_jobs=-1 if len(y) >= PARALLEL_MIN_ROWS else None,
-        max_time=plan.selection_time,
+        time_budget=plan.selection_time,
         verbose=verbose,
     )
     pipeline = Pipeline(

@@ -248,6 +248,7 @@ def run_workflow(
     progress = _Progress(verbose)
     seeded = {"random_state": random_state, "say": progress.say}
     with progress.stage(1):
+        y, target_note = data_stages.read_target_numbers(y, progress.say)
         X, y, n_missing = data_stages.drop_missing_target(X, y, progress.say)
         problem = data_stages.define_problem(
             X,
@@ -256,6 +257,7 @@ def run_workflow(
             task=task,
             positive_class=positive_class,
             n_missing_target=n_missing,
+            target_note=target_note,
             source=source,
             say=progress.say,
         )

@@ -1086,3 +1086,15 @@ def test_unusual_targets_do_not_crash(y):
     assert report["n_rows"] == 4
     name = y.name if isinstance(y, pd.Series) else y.columns[0]
     assert report["target"]["name"] == name
+
+
+def test_plot_draws_an_integer_price_as_a_number_not_as_classes():
+    # An integer target with thousands of values is a regression: a histogram and a
+    # scatter, not a bar and a box per value.
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"carat": rng.uniform(0.2, 3, 3000)})
+    price = pd.Series((X["carat"] * 4000 + rng.integers(0, 500, 3000)).astype(int))
+    fig = DataQualityChecker().fit(X, price).plot(X, price)
+    target_ax, _, top_ax = fig.axes[:3]
+    assert len(target_ax.patches) == 50  # histogram bins
+    assert len(top_ax.collections) == 1 and len(top_ax.lines) == 0  # one scatter

@@ -21,6 +21,7 @@ from sklearn_workflow.workflow._data_stages import (
     holdout_split,
     max_folds,
     plan_columns,
+    read_target_numbers,
 )
 
 
@@ -292,3 +293,19 @@ def test_check_quality_drops_single_row_classes_and_keeps_rare_ones_in_training(
     assert max_folds(quality.y_train, True, 5) == 2
     assert max_folds(quality.y_train, False, 5) == 5
     assert not set(quality.X_train.index) & set(quality.X_test.index)
+
+
+def test_read_target_numbers_reads_a_text_target_of_numbers():
+    said = []
+    y = pd.Series([f"{v:,}" for v in range(1_000, 41_000, 1_000)] + [" "], name="price")
+    typed, note = read_target_numbers(y, said.append)
+    assert typed.dtype == np.float64 and typed.iloc[0] == 1000.0
+    assert np.isnan(typed.iloc[-1]) and "numbers stored as text" in note
+    labels = pd.Series(["yes", "no", "yes"], name="churn")
+    assert read_target_numbers(labels, said.append) == (labels, None)
+    # many hand-typed values, most of them numbers: the rest become missing
+    heights = pd.Series(
+        [str(v) for v in range(150, 190)] + ["5' 4\"", "tall"], name="h"
+    )
+    typed, note = read_target_numbers(heights, said.append)
+    assert typed.notna().sum() == 40 and "do not parse made missing" in note
