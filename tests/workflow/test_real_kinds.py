@@ -10,6 +10,7 @@ import pytest
 
 from sklearn_workflow.workflow import run_workflow
 from sklearn_workflow.workflow._cli import main
+from sklearn_workflow.workflow._runner import OUTPUT_FILES
 
 
 def telco_like(n=600, seed=0):
@@ -47,14 +48,7 @@ def telco_like(n=600, seed=0):
 def _run(tmp_path, X, y, **kwargs):
     result = run_workflow(X, y, out=tmp_path, verbose=0, time_budget=15, **kwargs)
     metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert set(result.files) == {
-        "report.html",
-        "model.skops",
-        "metrics.json",
-        "model_card.md",
-        "findings.csv",
-        "test_predictions.csv",
-    }
+    assert sorted(result.files) == sorted(OUTPUT_FILES)
     return result, metrics
 
 
