@@ -619,9 +619,12 @@ def test_racing_drops_clear_losers_and_keeps_the_full_winner(global_random_seed)
     X, y, candidates = _racing_problem(global_random_seed)
     kwargs = {"cv": 5, "random_state": global_random_seed}
     full = ModelSelector(candidates, **kwargs).fit(X, y)
-    # the sequential test alone (no subsample rung)
+    # the sequential test alone (no subsample rung, no budget: fit times vary)
     race = ModelSelector(
-        candidates, strategy="racing", racing_params={"subsample": None}, **kwargs
+        candidates,
+        strategy="racing",
+        racing_params={"subsample": None, "budget": None},
+        **kwargs,
     ).fit(X, y)
     status = race.results_.set_index("name")["status"]
     assert status["constant"] == "dropped at fold 1"
@@ -905,8 +908,11 @@ def test_racing_winner_and_survivor_scores_equal_full(
     kwargs = {"cv": 5, "random_state": 0}
     full = ModelSelector(candidates, **kwargs).fit(X, y)
     # these data sets are small: by default rung 0 is the first full-size fold;
-    # min_rows=0 forces the subsample rung
-    params = None if min_rows is None else {"min_rows": min_rows}
+    # min_rows=0 forces the subsample rung. The budget rule reads measured fit
+    # times, which a loaded machine changes: it is off here.
+    params = {"budget": None}
+    if min_rows is not None:
+        params["min_rows"] = min_rows
     race = ModelSelector(
         candidates, strategy="racing", racing_params=params, **kwargs
     ).fit(X, y)
