@@ -13,6 +13,7 @@ point in that *quantile space*; the samples "around a leader" are drawn in a box
 quarter of the width of each parameter's range, centred on the leader's point.
 """
 
+import inspect
 import math
 from dataclasses import dataclass, field
 from numbers import Integral
@@ -223,7 +224,7 @@ def sample_configurations(space, n, seed=None, *, centre=None, width=1.0):
     [True, True]
     """
     params = list(space)
-    unit = qmc.Halton(d=len(params), scramble=True, rng=seed).random(n)
+    unit = _halton(len(params), seed).random(n)
     low, high = np.zeros(len(params)), np.ones(len(params))
     if centre is not None:
         centre = np.asarray(centre, dtype=float)
@@ -452,3 +453,10 @@ class CandidatePool:
         for config in self.search.refine(by_config):
             self._append(config)
         return list(range(start, len(self.items)))
+
+
+def _halton(d, seed):
+    """A scrambled Halton sampler; SciPy names its seed ``rng`` from 1.15 on."""
+    if "rng" in inspect.signature(qmc.Halton).parameters:
+        return qmc.Halton(d=d, scramble=True, rng=seed)
+    return qmc.Halton(d=d, scramble=True, seed=seed)
