@@ -16,6 +16,7 @@ from sklearn_workflow.report import (
     table_to_html,
     verdict_word,
 )
+from sklearn_workflow.workflow._data_stages import RETYPED
 
 __all__ = ["render_report", "selection_table"]
 
@@ -93,9 +94,13 @@ def _quality(quality):
         f"Exact duplicate rows in the whole table: {quality.n_duplicates:,}. "
         f"Dropped columns: {'' if quality.dropped else 'none.'}"
     )
+    retyped = quality.cleaner.conversions_
+    retyped = retyped[retyped["type"].isin(RETYPED)][["column", "type", "message"]]
+    read = [paragraph("Columns read by their values:"), table_to_html(retyped)]
     return [
         intro,
         bullet_list(quality.dropped.items()) if quality.dropped else "",
+        *(read if len(retyped) else []),
         table_to_html(quality.findings),
         details("Text report", str(quality.checker.report_)),
     ]

@@ -63,6 +63,8 @@ def test_run_workflow_reads_a_crm_export_as_typed_columns(tmp_path):
     assert "booleans" in converted["Partner"]
     assert "free text" in converted["agent_notes"]
     assert "customerID" in metrics["dropped_columns"]
+    report = (tmp_path / "report.html").read_text()
+    assert "Columns read by their values" in report and "TotalCharges" in report
     assert metrics["task"] == "binary_classification"
     assert result.metrics["evaluation"]["positive_class"] == "Yes"
     assert (
