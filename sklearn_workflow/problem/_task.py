@@ -31,7 +31,8 @@ MAX_CLASSES = 20
 # From this many distinct integer values on, reading them as classes is a close
 # call: the workflow's report says which task was chosen and how to change it.
 AMBIGUOUS_FROM = 10
-_ALIASES = {"classification": "classification", "regression": "regression"}
+# The short names ModelSelector also takes.
+_ALIASES = ("classification", "regression")
 
 
 def _read_target(y):
