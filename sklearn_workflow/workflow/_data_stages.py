@@ -29,6 +29,7 @@ from sklearn_workflow.problem._task import (
 from sklearn_workflow.utils._dataframe import (
     column_kind,
     is_date_strings,
+    row_hashes,
     to_float_array,
 )
 
@@ -381,12 +382,18 @@ def check_quality(X, y, problem, *, keep_suspects, random_state, say):
     return result
 
 
+def retyped_columns(cleaner):
+    """The cleaner's conversions that change what a column is: ``column``,
+    ``type`` and ``message`` of the numbers, booleans and dates read from text,
+    the free text and the identifiers."""
+    frame = cleaner.conversions_
+    return frame[frame["type"].isin(RETYPED)][["column", "type", "message"]]
+
+
 def _say_conversions(cleaner, say, notes):
     """Each column the cleaner retyped (numbers or booleans stored as text, date
     strings, free text, identifiers), with its count and an example."""
-    for row in cleaner.conversions_.itertuples(index=False):
-        if row.type not in RETYPED:
-            continue
+    for row in retyped_columns(cleaner).itertuples(index=False):
         message = f"{row.column}: {row.message}"
         say(f"      {message}")
         notes.append(f"`{row.column}`: {row.message}")
@@ -464,9 +471,9 @@ def holdout_split(X, y, *, stratify, random_state):
     n_duplicates : int
         Rows that repeat an earlier row exactly (features and target).
     """
-    both = X.copy()
-    both["__target__"] = y.to_numpy()
-    hashed = pd.util.hash_pandas_object(both, index=False).to_numpy()
+    # one hash per row of features and target, without copying the frame
+    target_hash = pd.util.hash_array(y.to_numpy(dtype=object))
+    hashed = row_hashes(X) ^ (target_hash * np.uint64(0x9E3779B97F4A7C15))
     codes, _ = pd.factorize(hashed)
     first = np.unique(codes, return_index=True)[1]
     group_y = y.to_numpy()[first]

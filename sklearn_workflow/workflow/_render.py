@@ -16,7 +16,7 @@ from sklearn_workflow.report import (
     table_to_html,
     verdict_word,
 )
-from sklearn_workflow.workflow._data_stages import RETYPED
+from sklearn_workflow.workflow._data_stages import retyped_columns
 
 __all__ = ["render_report", "selection_table"]
 
@@ -94,8 +94,7 @@ def _quality(quality):
         f"Exact duplicate rows in the whole table: {quality.n_duplicates:,}. "
         f"Dropped columns: {'' if quality.dropped else 'none.'}"
     )
-    retyped = quality.cleaner.conversions_
-    retyped = retyped[retyped["type"].isin(RETYPED)][["column", "type", "message"]]
+    retyped = retyped_columns(quality.cleaner)
     read = [paragraph("Columns read by their values:"), table_to_html(retyped)]
     return [
         intro,

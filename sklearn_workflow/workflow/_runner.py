@@ -395,10 +395,7 @@ def _metrics(stages, source, time_budget):
 
 def _conversions(cleaner):
     """``{column: what the cleaner did}`` for the columns it retyped."""
-    from sklearn_workflow.workflow._data_stages import RETYPED
-
-    frame = cleaner.conversions_
-    frame = frame[frame["type"].isin(RETYPED)]
+    frame = data_stages.retyped_columns(cleaner)
     return dict(zip(frame["column"], frame["message"]))
 
 
