@@ -332,11 +332,11 @@ def _reasons(n_rows, budget, binary, plan, choice):
     return reasons
 
 
-def stratified_subsample(y, n, random_state=None):
+def stratified_subsample(y, n, random_state=None, task=None):
     """Positions of ``n`` rows of ``y``, stratified on the classes.
 
     Each class gets its share of ``n`` (largest remainders), and at least one
-    row, so every class is kept; a regression target (by the package's rule,
+    row, so every class is kept; a regression target (``task``, else read by
     :func:`~sklearn_workflow.problem.infer_task`) gets a plain random draw.
     All the rows when ``n`` is not smaller.
 
@@ -348,6 +348,8 @@ def stratified_subsample(y, n, random_state=None):
         The rows to draw.
     random_state : int, RandomState instance or None, default=None
         Seeds the draw.
+    task : str or None, default=None
+        The task of ``y``; None reads it from ``y``.
 
     Returns
     -------
@@ -374,7 +376,7 @@ def stratified_subsample(y, n, random_state=None):
     )
     if n >= size:
         return np.arange(size)
-    if infer_task(y) == "regression":
+    if (task or infer_task(y)) == "regression":
         return np.sort(rng.choice(size, size=n, replace=False))
     classes, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
     take = _shares(counts, n)

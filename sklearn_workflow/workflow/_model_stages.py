@@ -8,7 +8,6 @@ object. The candidates are chosen in ``selection/``, the verdict is the card's o
 import warnings
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
@@ -53,9 +52,7 @@ def select_model(quality, features, problem, plan, *, random_state, say, verbose
     rows = None
     if plan.selection_rows < n_train:
         rows = stratified_subsample(
-            quality.y_train if problem.is_classification else np.zeros(n_train),
-            plan.selection_rows,
-            random_state,
+            quality.y_train, plan.selection_rows, random_state, task=problem.task
         )
     X, y = _rows(quality, rows)
     selector = ModelSelector(
@@ -214,8 +211,9 @@ def _learning_curve(quality, features, selection, problem, plan, say):
     rows = None
     n_train = len(quality.y_train)
     if plan.curve_rows < n_train:
-        strata = quality.y_train if problem.is_classification else np.zeros(n_train)
-        rows = stratified_subsample(strata, plan.curve_rows, selector.random_state)
+        rows = stratified_subsample(
+            quality.y_train, plan.curve_rows, selector.random_state, task=problem.task
+        )
     X, y = _rows(quality, rows)
     curve, _ = record_warnings(
         diagnose_learning_curve,
