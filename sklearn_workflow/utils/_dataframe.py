@@ -33,7 +33,6 @@ __all__ = [
     "make_output",
     "missing_mask",
     "n_rows",
-    "select_columns",
     "to_datetime64",
     "to_float_array",
     "to_object_array",
@@ -170,15 +169,6 @@ def _polars_kind(dtype):
     if dtype == pl.Null:
         return "categorical"
     return "other"
-
-
-def select_columns(X, kinds):
-    """Names (DataFrames) or positions (arrays) of the columns of the given kinds."""
-    kinds = {kinds} if isinstance(kinds, str) else set(kinds)
-    if is_dataframe(X):
-        return [name for name in X.columns if column_kind(get_column(X, name)) in kinds]
-    X = np.asarray(X)
-    return [i for i in range(X.shape[1]) if column_kind(X[:, i]) in kinds]
 
 
 def missing_mask(col):

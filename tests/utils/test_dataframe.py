@@ -8,7 +8,6 @@ from sklearn_workflow.utils._dataframe import (
     factorize,
     make_output,
     missing_mask,
-    select_columns,
     to_datetime64,
     to_float_array,
     to_object_array,
@@ -64,12 +63,6 @@ def test_column_kind_of_numpy_and_object_columns():
     assert column_kind(np.array(["2024-01-01"], dtype="datetime64[D]")) == "datetime"
 
 
-def test_select_columns_by_kind():
-    assert select_columns(_frame(), "categorical") == ["text", "obj", "cat"]
-    assert select_columns(np.zeros((2, 3)), ("numeric",)) == [0, 1, 2]
-
-
-@pytest.mark.parametrize("library", ["pandas", "polars"])
 def test_to_float_array_turns_every_missing_value_into_nan(library):
     X = _frame() if library == "pandas" else pl.from_pandas(_frame())
     for name in ("num", "int", "flag"):
