@@ -63,6 +63,7 @@ def test_column_kind_of_numpy_and_object_columns():
     assert column_kind(np.array(["2024-01-01"], dtype="datetime64[D]")) == "datetime"
 
 
+@pytest.mark.parametrize("library", ["pandas", "polars"])
 def test_to_float_array_turns_every_missing_value_into_nan(library):
     X = _frame() if library == "pandas" else pl.from_pandas(_frame())
     for name in ("num", "int", "flag"):
