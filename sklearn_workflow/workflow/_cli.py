@@ -99,6 +99,18 @@ _COMMANDS = {
 }
 # fmt: on
 
+# Commands defined in their own modules: command name -> module. Each module has
+# ``COMMAND = (help line, description, [(flag, options), ...])`` and
+# ``handle(args) -> exit code``, and imports nothing heavy at module level (the
+# parser imports it to list the command).
+_PLUGGED = {}
+
+
+def _plugged_commands():
+    from importlib import import_module
+
+    return {name: import_module(module) for name, module in _PLUGGED.items()}
+
 
 def _parser():
     parser = _Parser(
@@ -114,7 +126,9 @@ def _parser():
         "--debug", action="store_true", help="show tracebacks of errors"
     )
     common.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    for name, (help_line, description, arguments) in _COMMANDS.items():
+    specs = dict(_COMMANDS)
+    specs.update({name: m.COMMAND for name, m in _plugged_commands().items()})
+    for name, (help_line, description, arguments) in specs.items():
         command = commands.add_parser(
             name, parents=[common], help=help_line, description=description
         )
@@ -236,6 +250,7 @@ def main(argv=None):
     """
     args = _parser().parse_args(argv)
     commands = {"run": _run, "predict": _predict, "check": _check}
+    commands.update({name: m.handle for name, m in _plugged_commands().items()})
     try:
         with warnings.catch_warnings():
             if not args.debug:  # --debug keeps Python's own warning lines
