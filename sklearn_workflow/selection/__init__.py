@@ -10,10 +10,12 @@ from sklearn_workflow.selection._learning_curve import (
     diagnose_learning_curve,
 )
 from sklearn_workflow.selection._selector import ModelSelector
+from sklearn_workflow.selection._time_split import TimeSplitter
 
 __all__ = [
     "LearningCurveDiagnosis",
     "ModelSelector",
+    "TimeSplitter",
     "candidate_table",
     "diagnose_learning_curve",
 ]
