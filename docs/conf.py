@@ -1,0 +1,176 @@
+"""Sphinx configuration of the sklearn_workflow documentation site.
+
+The user guide is the Markdown pages of this folder (myst-parser), the API reference
+is generated from the ``__all__`` lists of the package (autosummary and numpydoc),
+and the gallery runs the scripts of ``examples/`` (sphinx-gallery). The build needs
+no network: intersphinx is off (no inventories of scikit-learn, pandas and numpy ship
+offline), so references to those libraries are written as plain code.
+"""
+
+import importlib
+import os
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+sys.path.insert(0, str(ROOT))
+
+import sklearn_workflow  # noqa: E402
+
+project = "sklearn_workflow"
+author = "the sklearn_workflow developers"
+copyright = "the sklearn_workflow developers"
+release = sklearn_workflow.__version__
+version = release
+
+extensions = [
+    "myst_parser",
+    "numpydoc",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx_gallery.gen_gallery",
+]
+
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+root_doc = "index"
+exclude_patterns = ["_build", "_templates", "Thumbs.db", ".DS_Store"]
+templates_path = ["_templates"]
+
+# ------------------------------------------------------------------ user guide
+myst_enable_extensions = ["colon_fence", "deflist"]
+myst_heading_anchors = 3
+suppress_warnings = [
+    # The pages link the package's own files on the repository, outside the site.
+    "myst.xref_missing",
+]
+
+# --------------------------------------------------------------- API reference
+# The stages, in the order of the workflow; each subpackage's ``__all__`` is its API.
+API_MODULES = (
+    "problem",
+    "quality",
+    "features",
+    "selection",
+    "thresholds",
+    "evaluation",
+    "deploy",
+    "monitor",
+    "datasets",
+    "workflow",
+    "report",
+    "exceptions",
+)
+
+
+def api_page():
+    """The text of ``api.rst``: one autosummary table per public module."""
+    lines = [
+        ".. This page is written by conf.py from the package's __all__ lists.",
+        "",
+        "API reference",
+        "=============",
+        "",
+        "Every public object of the package, one stage per section. The five",
+        "central objects are also importable from ``sklearn_workflow`` itself.",
+        "",
+    ]
+    for name in API_MODULES:
+        try:
+            module = importlib.import_module(f"sklearn_workflow.{name}")
+        except ImportError:  # a stage that this version does not have
+            continue
+        public = sorted(getattr(module, "__all__", ()))
+        if not public:
+            continue
+        title = f":mod:`sklearn_workflow.{name}`"
+        lines += [
+            title,
+            "-" * len(title),
+            "",
+            f".. automodule:: sklearn_workflow.{name}",
+            "   :no-members:",
+            "   :no-index:",
+            "",
+            f".. currentmodule:: sklearn_workflow.{name}",
+            "",
+            ".. autosummary::",
+            "   :toctree: generated/",
+            "   :template: object.rst",
+            "",
+        ]
+        lines += [f"   {obj}" for obj in public]
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _write_if_changed(path, text):
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+_write_if_changed(DOCS / "api.rst", api_page())
+
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_typehints = "none"
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_attributes_as_param_list = True
+numpydoc_xref_param_type = False
+
+# --------------------------------------------------------------------- gallery
+sphinx_gallery_conf = {
+    "examples_dirs": str(ROOT / "examples"),
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "doc_module": ("sklearn_workflow",),
+    "backreferences_dir": "generated/backreferences",
+    "reference_url": {"sklearn_workflow": None},
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "matplotlib_animations": False,
+    "within_subsection_order": "FileNameSortKey",
+    "abort_on_example_error": True,
+    "show_memory": False,
+    "min_reported_time": 10,
+    "image_scrapers": ("matplotlib",),
+    "plot_gallery": os.environ.get("SKW_DOCS_GALLERY", "True"),
+}
+
+# ------------------------------------------------------------------------ HTML
+html_theme = "pydata_sphinx_theme"
+html_title = f"sklearn_workflow {release}"
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
+html_show_sourcelink = False
+html_copy_source = False
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "navbar_align": "left",
+    "header_links_before_dropdown": 6,
+    "secondary_sidebar_items": ["page-toc"],
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version"],
+}
+
+
+def _skip_member(app, what, name, obj, skip, options):
+    """Leave out scikit-learn's generated metadata-routing setters.
+
+    ``set_fit_request``, ``set_score_request``, ... are written by scikit-learn
+    for every estimator; their docstrings point into scikit-learn's own site.
+    """
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return skip
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_member)
