@@ -9,9 +9,11 @@ from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.metrics import classification_report, confusion_matrix
 from sklearn.model_selection import cross_val_score
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from sklearn_workflow.evaluation._report import EvaluationReport
+from sklearn_workflow.evaluation._weighted import bootstrap_weights, weighted_metric
 from sklearn_workflow.exceptions import DataQualityWarning
 from sklearn_workflow.problem._metrics import METRICS, resolve_metric
 from sklearn_workflow.problem._task import TASK_TYPES, infer_task, normalize_task
@@ -75,6 +77,9 @@ _WARMUP_CALLS = 3
         "y_train": [None, "array-like"],
         "cv": [None, "cv_object"],
         "latency_calls": [Interval(Integral, 0, None, closed="left")],
+        "sample_weight": [None, "array-like"],
+        "n_bootstrap": [Interval(Integral, 0, None, closed="left")],
+        "random_state": ["random_state"],
     },
     prefer_skip_nested_validation=True,
 )
@@ -89,6 +94,9 @@ def evaluate(
     y_train=None,
     cv=None,
     latency_calls=50,
+    sample_weight=None,
+    n_bootstrap=200,
+    random_state=0,
 ):
     """Evaluate a fitted model on held-out data: metrics, baselines, verdict.
 
@@ -140,11 +148,25 @@ def evaluate(
     latency_calls : int, default=50
         Number of timed single-row ``predict`` calls (after 3 warm-up calls);
         0 skips the latency measurement.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the test rows. Every test metric, the confusion matrix, the
+        classification report and the bootstrap intervals are weighted by
+        them (as scikit-learn's metrics weight by ``sample_weight``), and so
+        are the baselines' metrics; the baselines and the cross-validation
+        are fitted without weights.
+    n_bootstrap : int, default=200
+        Number of bootstrap replicates of the test rows (drawn with
+        replacement) behind the 95% interval of every test metric
+        (``report.intervals``); 0 skips the intervals.
+    random_state : int, RandomState instance or None, default=0
+        Draws the bootstrap replicates. The default gives the same intervals
+        for the same predictions.
 
     Returns
     -------
     report : EvaluationReport
-        ``report.metrics``, ``report.baselines``, ``report.verdict`` (None
+        ``report.metrics``, ``report.intervals``, ``report.baselines``,
+        ``report.verdict`` (None
         without a card), ``to_dict()``, ``to_markdown()``, ``to_html()``,
         ``plot()``.
 
@@ -167,6 +189,13 @@ def evaluate(
     present) are None in ``to_dict()``. Latency is wall-clock time of
     ``predict`` on the first test row, in milliseconds; the verdict compares its
     95th percentile with the card's ``constraints.latency_ms``.
+
+    The 95% interval of a metric is the percentile bootstrap: the 2.5th and
+    97.5th percentiles of the metric over ``n_bootstrap`` test sets of the
+    same size drawn with replacement from the test rows (the model is not
+    refitted; it says how much the score depends on which rows were held
+    out). A replicate on which the metric is undefined (one class only) is
+    left out.
 
     Examples
     --------
@@ -195,6 +224,24 @@ def evaluate(
     training rows; ``evaluate`` warned about it and counted them:
 
     >>> report.contamination["n_test_rows_in_train"] > 0
+    True
+
+    Every test metric has a 95% bootstrap interval around it:
+
+    >>> low, high = report.intervals["recall"]
+    >>> bool(low < report.metrics["recall"] < high)
+    True
+
+    Test rows can weigh differently (``sample_weight``); a row of weight 0 is a
+    row that is not there:
+
+    >>> import numpy as np
+    >>> weights = np.r_[np.zeros(100), np.ones(len(y_test) - 100)]
+    >>> weighted = evaluate(model, X_test, y_test, sample_weight=weights,
+    ...                     latency_calls=0, n_bootstrap=0)
+    >>> kept = evaluate(model, X_test[100:], y_test[100:], latency_calls=0,
+    ...                 n_bootstrap=0)
+    >>> bool(np.isclose(weighted.metrics["roc_auc"], kept.metrics["roc_auc"]))
     True
 
     The task comes from the estimator before the target: support tickets take
@@ -234,6 +281,7 @@ def evaluate(
             f"cv={cv!r} cross-validates on the training data; pass X_train and "
             "y_train too"
         )
+    sample_weight = _weights(sample_weight, y_test.shape[0])
     task = _task(estimator, y_test, spec, task)
     report = EvaluationReport(
         task=task,
@@ -245,11 +293,15 @@ def evaluate(
     if X_train is not None:
         report.contamination = _contamination(X_train, X_test)
     if task == "regression":
-        _evaluate_regression(report, estimator, X_test, y_test, spec, y_train)
+        _evaluate_regression(report, estimator, X_test, y_test, spec, sample_weight)
     else:
-        _evaluate_classification(report, estimator, X_test, y_test, spec)
+        _evaluate_classification(report, estimator, X_test, y_test, spec, sample_weight)
+    if n_bootstrap:
+        report.intervals = _intervals(
+            report, sample_weight, n_bootstrap, check_random_state(random_state)
+        )
     report.baselines = _baselines(
-        report, estimator, X_test, y_test, spec, X_train, y_train
+        report, X_test, y_test, spec, X_train, y_train, sample_weight
     )
     if task == "regression":
         _regression_improvement(report)
@@ -269,6 +321,21 @@ def _target(y, name):
     if y.shape[0] == 0:
         raise ValueError(f"{name} is empty; got 0 rows")
     return y
+
+
+def _weights(sample_weight, n):
+    if sample_weight is None:
+        return None
+    weights = column_or_1d(np.asarray(sample_weight, dtype=np.float64), warn=False)
+    if weights.shape[0] != n:
+        raise ValueError(
+            f"sample_weight has {weights.shape[0]} values for {n} test rows"
+        )
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError("sample_weight must be finite and non-negative")
+    if not weights.sum() > 0:
+        raise ValueError("sample_weight sums to 0: no test row counts")
+    return weights
 
 
 def _task(estimator, y_test, spec, task):
@@ -322,19 +389,46 @@ def _responses(estimator, X, task, pos_label):
     return y_pred, score, proba
 
 
-def _metric_values(names, y_true, y_pred, score, proba, pos_label, task):
+def _metric_output(name, y_pred, score, proba, task):
+    """What the metric is computed from: predictions, score or probabilities."""
+    response = METRICS[name].response
+    if response == "predict":
+        return y_pred
+    if response == "score":
+        return score
+    if task == "binary_classification":
+        return None if proba is None else score  # the positive class's proba
+    return proba
+
+
+def _metric_values(
+    names,
+    y_true,
+    y_pred,
+    score,
+    proba,
+    pos_label,
+    task,
+    sample_weight=None,
+    labels=None,
+):
     values = {}
     for name in names:
         metric = METRICS[name]
-        if metric.response == "predict":
-            out = y_pred
-        elif metric.response == "score":
-            out = score
-        elif task == "binary_classification":
-            out = None if proba is None else score  # the positive class's proba
-        else:
-            out = proba
+        out = _metric_output(name, y_pred, score, proba, task)
         if out is None:
+            continue
+        if sample_weight is not None:
+            values[name] = float(
+                weighted_metric(
+                    name,
+                    sample_weight,
+                    y_true,
+                    out,
+                    pos_label=pos_label,
+                    labels=labels,
+                )[0]
+            )
             continue
         try:
             with warnings.catch_warnings():
@@ -370,13 +464,21 @@ def _positive_class(estimator, y_test, spec, task):
     return last.item() if isinstance(last, np.generic) else last
 
 
-def _evaluate_classification(report, estimator, X_test, y_test, spec):
+def _evaluate_classification(report, estimator, X_test, y_test, spec, weights):
     task = report.task
     pos_label = _positive_class(estimator, y_test, spec, task)
     y_pred, score, proba = _responses(estimator, X_test, task, pos_label)
     report.positive_class = pos_label
     report.metrics = _metric_values(
-        _metric_names(task, spec), y_test, y_pred, score, proba, pos_label, task
+        _metric_names(task, spec),
+        y_test,
+        y_pred,
+        score,
+        proba,
+        pos_label,
+        task,
+        weights,
+        estimator.classes_,
     )
     labels = np.asarray(estimator.classes_)
     if task == "binary_classification":
@@ -384,22 +486,24 @@ def _evaluate_classification(report, estimator, X_test, y_test, spec):
             [labels[labels != pos_label][0], labels[labels == pos_label][0]],
             dtype=labels.dtype,
         )
-    matrix = confusion_matrix(y_test, y_pred, labels=labels)
+    matrix = confusion_matrix(y_test, y_pred, labels=labels, sample_weight=weights)
+    if weights is not None:
+        matrix = np.round(matrix, 6)
     report.confusion_matrix = {"labels": labels.tolist(), "matrix": matrix.tolist()}
     if task == "binary_classification":
-        tn, fp, fn, tp = (int(v) for v in matrix.ravel())
+        cast = int if weights is None else float
+        tn, fp, fn, tp = (cast(v) for v in matrix.ravel())
         report.confusion_matrix.update({"tn": tn, "fp": fp, "fn": fn, "tp": tp})
+    kwargs = {"labels": labels, "zero_division": 0.0, "sample_weight": weights}
     report.classification_report = classification_report(
-        y_test, y_pred, labels=labels, output_dict=True, zero_division=0.0
+        y_test, y_pred, output_dict=True, **kwargs
     )
-    report.classification_report_text = classification_report(
-        y_test, y_pred, labels=labels, zero_division=0.0
-    )
+    report.classification_report_text = classification_report(y_test, y_pred, **kwargs)
     report._arrays = {"y_true": y_test, "y_pred": y_pred, "score": score}
-    report._arrays["proba"] = proba
+    report._arrays.update(proba=proba, labels=np.asarray(estimator.classes_))
 
 
-def _evaluate_regression(report, estimator, X_test, y_test, spec, y_train):
+def _evaluate_regression(report, estimator, X_test, y_test, spec, weights):
     y_pred = np.asarray(estimator.predict(X_test), dtype=np.float64)
     y_true = y_test.astype(np.float64)
     report.metrics = _metric_values(
@@ -410,11 +514,42 @@ def _evaluate_regression(report, estimator, X_test, y_test, spec, y_train):
         None,
         None,
         "regression",
+        weights,
     )
-    report._arrays = {"y_true": y_true, "y_pred": y_pred}
+    report._arrays = {"y_true": y_true, "y_pred": y_pred, "score": None}
+    report._arrays.update(proba=None, labels=None)
 
 
-def _baselines(report, estimator, X_test, y_test, spec, X_train, y_train):
+def _intervals(report, weights, n_bootstrap, rng):
+    """The 95% percentile-bootstrap interval of every test metric."""
+    arrays = report._arrays
+    y_true = arrays["y_true"]
+    W = bootstrap_weights(y_true.shape[0], n_bootstrap, rng)
+    if weights is not None:
+        W *= weights
+    intervals = {}
+    for name in report.metrics:
+        out = _metric_output(
+            name, arrays["y_pred"], arrays["score"], arrays["proba"], report.task
+        )
+        values = weighted_metric(
+            name,
+            W,
+            y_true,
+            out,
+            pos_label=report.positive_class,
+            labels=arrays["labels"],
+        )
+        values = values[np.isfinite(values)]
+        if values.size:
+            low, high = np.percentile(values, [2.5, 97.5])
+            intervals[name] = (float(low), float(high))
+        else:
+            intervals[name] = (float("nan"), float("nan"))
+    return intervals
+
+
+def _baselines(report, X_test, y_test, spec, X_train, y_train, weights):
     task = report.task
     fit_on = "train" if y_train is not None else "test"
     X_fit, y_fit = (X_train, y_train) if y_train is not None else (X_test, y_test)
@@ -440,14 +575,29 @@ def _baselines(report, estimator, X_test, y_test, spec, X_train, y_train):
         if task == "regression":
             y_pred = np.asarray(baseline.predict(X_test), dtype=np.float64)
             values = _metric_values(
-                names, y_test.astype(np.float64), y_pred, None, None, None, task
+                names,
+                y_test.astype(np.float64),
+                y_pred,
+                None,
+                None,
+                None,
+                task,
+                weights,
             )
         else:
             y_pred, score, proba = _responses(
                 baseline, X_test, task, report.positive_class
             )
             values = _metric_values(
-                names, y_test, y_pred, score, proba, report.positive_class, task
+                names,
+                y_test,
+                y_pred,
+                score,
+                proba,
+                report.positive_class,
+                task,
+                weights,
+                baseline.classes_,
             )
         rows.append({"name": name, "source": source, "fit_on": fit_on, **values})
     return rows

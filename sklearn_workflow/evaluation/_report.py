@@ -43,6 +43,9 @@ class EvaluationReport:
         The positive class of a binary problem (None otherwise).
     metrics : dict of str to float
         The model's test-set metrics; NaN where undefined.
+    intervals : dict of str to tuple of float, or None
+        The 95% bootstrap interval ``(low, high)`` of each test metric (None
+        with ``n_bootstrap=0``).
     baselines : list of dict
         One row per baseline: ``name``, ``source`` ("dummy" or "problem card"
         for the card's rule), ``fit_on`` ("train", or "test" when no training
@@ -77,6 +80,7 @@ class EvaluationReport:
     spec: dict | None = None
     positive_class: object = None
     metrics: dict = field(default_factory=dict)
+    intervals: dict | None = None
     baselines: list = field(default_factory=list)
     confusion_matrix: dict | None = None
     classification_report: dict | None = None
@@ -103,6 +107,9 @@ class EvaluationReport:
                 "positive_class": self.positive_class,
                 "success_metric": self.success_metric,
                 "metrics": self.metrics,
+                "intervals": None
+                if self.intervals is None
+                else {k: list(v) for k, v in self.intervals.items()},
                 "baselines": self.baselines,
                 "confusion_matrix": self.confusion_matrix,
                 "classification_report": self.classification_report,
@@ -121,6 +128,23 @@ class EvaluationReport:
         for row in self.baselines:
             data[row["name"]] = [row.get(name, np.nan) for name in self.metrics]
         return pd.DataFrame(data)
+
+    def intervals_frame(self):
+        """Each test metric with its 95% bootstrap interval, one row per metric.
+
+        Columns ``metric``, ``value``, ``low`` and ``high`` (NaN bounds without
+        intervals).
+        """
+        intervals = self.intervals or {}
+        bounds = [intervals.get(name, (np.nan, np.nan)) for name in self.metrics]
+        return pd.DataFrame(
+            {
+                "metric": list(self.metrics),
+                "value": list(self.metrics.values()),
+                "low": [low for low, _ in bounds],
+                "high": [high for _, high in bounds],
+            }
+        )
 
     # ----------------------------------------------------- document contents
     def _tables(self):
@@ -330,7 +354,29 @@ def _say_instead(ax, text):
 
 
 def _metrics_frame(report):
-    return report.metrics_frame()
+    """The metrics table, with the model's 95% interval beside its value."""
+    frame = report.metrics_frame()
+    if report.intervals:
+        spans = [
+            format_interval(report.intervals.get(name)) for name in frame["metric"]
+        ]
+        frame.insert(2, "95% interval", spans)
+    return frame
+
+
+def format_interval(bounds):
+    """``"[low, high]"`` with four significant digits; "-" when undefined.
+
+    Examples
+    --------
+    >>> format_interval((0.71234, 0.80411))
+    '[0.7123, 0.8041]'
+    >>> format_interval((float("nan"), float("nan")))
+    '-'
+    """
+    if bounds is None or not np.all(np.isfinite(bounds)):
+        return "-"
+    return f"[{format_value(bounds[0])}, {format_value(bounds[1])}]"
 
 
 def _verdict_frame(verdict):

@@ -187,7 +187,8 @@ def test_evaluate_regression_baseline_and_improvement(global_random_seed):
     assert report.cv["mean"] == pytest.approx(expected_cv.mean())
     assert report.confusion_matrix is None
     markdown = report.to_markdown()
-    assert f"| rmse | {rmse:.4g} | {baseline_rmse:.4g} |" in markdown
+    assert f"| rmse | {rmse:.4g} | [" in markdown  # then the 95% interval
+    assert f"] | {baseline_rmse:.4g} |" in markdown
     assert f"{(1 - rmse / baseline_rmse) * 100:.4g}% better" in markdown
     matplotlib.pyplot.close(report.plot())
 
@@ -554,3 +555,101 @@ def test_evaluate_report_shows_a_verdict_that_is_not_met(binary):
     html = report.to_html(plots=False)
     assert "<h2>Verdict: NOT MET</h2>" in html and "NOT met</td>" in html
     assert repr(report).endswith("verdict=NOT met)")
+
+
+def test_evaluate_sample_weight_weights_every_metric(binary):
+    model, X_train, X_test, y_train, y_test = binary
+    weights = np.random.default_rng(0).random(y_test.shape[0]) * 2
+    report = evaluate(
+        model,
+        X_test,
+        y_test,
+        X_train=X_train,
+        y_train=y_train,
+        sample_weight=weights,
+        latency_calls=0,
+        n_bootstrap=0,
+    )
+    y_pred = model.predict(X_test)
+    proba = model.predict_proba(X_test)[:, 1]
+    expected = {
+        "accuracy": accuracy_score(y_test, y_pred, sample_weight=weights),
+        "precision": precision_score(y_test, y_pred, sample_weight=weights),
+        "recall": recall_score(y_test, y_pred, sample_weight=weights),
+        "f1": f1_score(y_test, y_pred, sample_weight=weights),
+        "roc_auc": roc_auc_score(y_test, proba, sample_weight=weights),
+        "average_precision": average_precision_score(
+            y_test, proba, sample_weight=weights
+        ),
+        "brier_score": brier_score_loss(y_test, proba, sample_weight=weights),
+    }
+    for name, value in expected.items():
+        assert report.metrics[name] == pytest.approx(value), name
+    assert report.intervals is None
+    cm = report.confusion_matrix
+    assert cm["tp"] == pytest.approx(weights[(y_test == 1) & (y_pred == 1)].sum())
+    assert report.classification_report["1"]["support"] == pytest.approx(
+        weights[y_test == 1].sum()
+    )
+    # The baselines are scored with the same weights.
+    dummy = DummyClassifier(strategy="prior").fit(X_train, y_train)
+    assert report.baselines[0]["roc_auc"] == pytest.approx(
+        roc_auc_score(y_test, dummy.predict_proba(X_test)[:, 1], sample_weight=weights)
+    )
+
+
+def test_evaluate_sample_weight_regression_matches_scikit_learn():
+    X, y = make_regression(n_samples=200, n_features=3, noise=5.0, random_state=0)
+    model = LinearRegression().fit(X[:100], y[:100])
+    weights = np.linspace(0.1, 2.0, 100)
+    report = evaluate(
+        model, X[100:], y[100:], sample_weight=weights, latency_calls=0, n_bootstrap=0
+    )
+    y_pred = model.predict(X[100:])
+    assert report.metrics["mae"] == pytest.approx(
+        mean_absolute_error(y[100:], y_pred, sample_weight=weights)
+    )
+    assert report.metrics["r2"] == pytest.approx(
+        r2_score(y[100:], y_pred, sample_weight=weights)
+    )
+
+
+@pytest.mark.parametrize(
+    "weights, err_msg",
+    [
+        (np.ones(99), "sample_weight has 99 values for 100 test rows"),
+        (np.r_[-1.0, np.ones(99)], "finite and non-negative"),
+        (np.zeros(100), "sums to 0"),
+    ],
+)
+def test_evaluate_sample_weight_errors(binary, weights, err_msg):
+    model, _, X_test, _, y_test = binary
+    with pytest.raises(ValueError, match=err_msg):
+        evaluate(model, X_test, y_test, sample_weight=weights, latency_calls=0)
+
+
+def test_evaluate_bootstrap_intervals_match_a_naive_bootstrap(binary):
+    model, X_train, X_test, y_train, y_test = binary
+    report = evaluate(
+        model, X_test, y_test, latency_calls=0, n_bootstrap=60, random_state=3
+    )
+    # The same replicates, drawn and scored one by one with scikit-learn.
+    draws = np.random.RandomState(3).randint(0, y_test.shape[0], size=(60, 100))
+    y_pred = model.predict(X_test)
+    proba = model.predict_proba(X_test)[:, 1]
+    recall = [recall_score(y_test[d], y_pred[d]) for d in draws]
+    auc = [roc_auc_score(y_test[d], proba[d]) for d in draws]
+    assert report.intervals["recall"] == pytest.approx(
+        tuple(np.percentile(recall, [2.5, 97.5]))
+    )
+    assert report.intervals["roc_auc"] == pytest.approx(
+        tuple(np.percentile(auc, [2.5, 97.5]))
+    )
+    assert set(report.intervals) == set(report.metrics)
+    frame = report.intervals_frame()
+    assert list(frame.columns) == ["metric", "value", "low", "high"]
+    assert (frame["low"] <= frame["high"]).all()
+    assert "95% interval" in report.to_markdown()
+    assert json.loads(json.dumps(report.to_dict()))["intervals"]["recall"] == list(
+        report.intervals["recall"]
+    )
