@@ -1,0 +1,66 @@
+"""The Dask adapter: fit as per-partition tasks plus a tree of merges.
+
+Dask is imported inside the functions only (``pip install "sklearn-workflow[dask]"``),
+so importing the package never needs it.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from sklearn_workflow.scale._optional import import_optional
+
+__all__ = ["fit_dask", "is_dask_collection", "transform_dask"]
+
+_PURPOSE = "Fitting on a Dask DataFrame"
+
+
+def is_dask_collection(data):
+    """True for a Dask DataFrame (or Series): checked without importing Dask."""
+    module = type(data).__module__ or ""
+    return module.split(".")[0] == "dask" and hasattr(data, "to_delayed")
+
+
+def fit_dask(estimator, data, target, fit_partition, merge_fitted, split_every):
+    """One ``fit_partition`` task per partition, merged ``split_every`` at a time.
+
+    The graph runs on Dask's current scheduler: the ``distributed.Client`` in
+    use, or the local threads.
+    """
+    dask = import_optional("dask", "dask", _PURPOSE)
+    if split_every < 2:
+        raise ValueError(f"split_every must be at least 2, got {split_every!r}.")
+    fit = dask.delayed(fit_partition, pure=True)
+    merge = dask.delayed(merge_fitted, pure=True)
+    level = [fit(estimator, part, target) for part in data.to_delayed()]
+    while len(level) > 1:
+        level = [
+            merge(*level[i : i + split_every])
+            for i in range(0, len(level), split_every)
+        ]
+    (fitted,) = dask.compute(level[0])
+    return fitted
+
+
+def _transform_partition(partition, estimator, select_features):
+    out = estimator.transform(select_features(estimator, partition))
+    if isinstance(out, pd.DataFrame):
+        out.index = partition.index
+        return out
+    names = estimator.get_feature_names_out()
+    return pd.DataFrame(np.asarray(out), columns=names, index=partition.index)
+
+
+def transform_dask(estimator, data, select_features):
+    """``map_partitions`` of ``transform``; the output schema from a few rows."""
+    import_optional("dask.dataframe", "dask", "Transforming a Dask DataFrame")
+    with warnings.catch_warnings():  # "fewer rows than asked" on a short partition
+        warnings.simplefilter("ignore", UserWarning)
+        sample = data.head(16)  # computes the first partition only
+    if len(sample) == 0:
+        sample = data._meta_nonempty
+    meta = _transform_partition(sample, estimator, select_features).iloc[:0]
+    return data.map_partitions(
+        _transform_partition, estimator, select_features, meta=meta
+    )

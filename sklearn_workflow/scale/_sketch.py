@@ -1,0 +1,342 @@
+"""Mergeable sketches: KLL quantiles, HLL distinct counts, exact duplicate rows.
+
+Quantiles and distinct counts cannot be merged exactly in bounded memory, so they
+are kept in Apache DataSketches' sketches (``pip install "sklearn-workflow[sketch]"``)
+with a stated error bound. Duplicate rows are exact: each state keeps the sorted
+distinct 64-bit hashes of its rows, and two states merge by merging sorted arrays.
+"""
+
+import numpy as np
+import pandas as pd
+
+from sklearn_workflow.scale._moments import as_float_columns
+from sklearn_workflow.scale._optional import import_optional
+from sklearn_workflow.utils._dataframe import (
+    column_names,
+    get_column,
+    is_dataframe,
+    missing_mask,
+    row_hashes,
+    to_object_array,
+)
+
+__all__ = ["DistinctSketch", "QuantileSketch", "RowHashState"]
+
+
+def _datasketches(purpose):
+    return import_optional("datasketches", "sketch", purpose)
+
+
+class QuantileSketch:
+    """Quantiles of numeric columns in KLL sketches, mergeable across partitions.
+
+    One ``kll_doubles_sketch`` per column holds the non-missing values (infinite
+    values included); its memory is ``O(k log(n / k))`` whatever the number of
+    rows. A state pickles (the sketches are serialised), so it crosses processes.
+
+    ``update`` adds a chunk in place and returns the state; ``merge`` returns a new
+    state and leaves both inputs unchanged.
+
+    Parameters
+    ----------
+    n_columns : int, default=None
+        Number of columns; None takes it from the first chunk.
+    k : int, default=200
+        Size of the sketch: the normalised rank error is about ``1.65 / k**0.97``
+        (1.33 % at 200, at 99 % confidence; ``rank_error``).
+
+    Notes
+    -----
+    A quantile returned for the rank ``q`` is a value of the data whose true
+    normalised rank is within ``rank_error`` of ``q`` (with 99 % confidence).
+    While a column holds at most ``k`` values the sketch keeps them all and the
+    answer is exact. The minimum and the maximum are always exact. Different
+    partitionings give different, equally accurate, sketches.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_workflow.scale._sketch import QuantileSketch
+    >>> x = np.arange(1000.0)[:, None]
+    >>> left, right = QuantileSketch().update(x[:500]), QuantileSketch().update(x[500:])
+    >>> sketch = left.merge(right)
+    >>> sketch.n
+    array([1000])
+    >>> low, median, high = sketch.quantiles([0.0, 0.5, 1.0])[0]
+    >>> float(low), bool(abs(median - 500) <= sketch.rank_error * 1000), float(high)
+    (0.0, True, 999.0)
+    """
+
+    def __init__(self, n_columns=None, k=200):
+        self.k = int(k)
+        self.n_columns = None
+        self.sketches = []
+        if n_columns is not None:
+            self._allocate(n_columns)
+
+    def _allocate(self, n_columns):
+        ds = _datasketches("QuantileSketch")
+        self.n_columns = n_columns
+        self.sketches = [ds.kll_doubles_sketch(self.k) for _ in range(n_columns)]
+
+    def update(self, chunk):
+        """Add the non-missing values of ``chunk`` (columns as in MomentState)."""
+        values = as_float_columns(chunk)
+        if self.n_columns is None:
+            self._allocate(values.shape[0])
+        if values.shape[0] != self.n_columns:
+            raise ValueError(
+                f"The chunk has {values.shape[0]} columns, the sketch {self.n_columns}."
+            )
+        for sketch, column in zip(self.sketches, values):
+            present = column[~np.isnan(column)]
+            if present.size:
+                sketch.update(present)
+        return self
+
+    def merge(self, other):
+        """A new sketch holding the values of both sketches."""
+        if self.n_columns is None:
+            return other._copy()
+        out = self._copy()
+        if other.n_columns is None:
+            return out
+        if other.n_columns != self.n_columns or other.k != self.k:
+            raise ValueError(
+                "Cannot merge sketches of different shapes: "
+                f"({self.n_columns}, k={self.k}) and ({other.n_columns}, k={other.k})."
+            )
+        for mine, theirs in zip(out.sketches, other.sketches):
+            mine.merge(theirs)
+        return out
+
+    def _copy(self):
+        out = QuantileSketch(k=self.k)
+        out.__setstate__(self.__getstate__())
+        return out
+
+    @property
+    def n(self):
+        """Number of values of each column."""
+        return np.array([s.n for s in self.sketches], dtype=np.int64)
+
+    @property
+    def rank_error(self):
+        """Normalised rank error bound of a quantile (99 % confidence)."""
+        ds = _datasketches("QuantileSketch")
+        return float(ds.kll_doubles_sketch.get_normalized_rank_error(self.k, False))
+
+    def quantiles(self, q):
+        """Values at the normalised ranks ``q``, shape (n_columns, len(q)).
+
+        Rank 0 is the exact minimum, rank 1 the exact maximum; NaN for a
+        column without values.
+        """
+        q = np.asarray(q, dtype=np.float64)
+        out = np.full((len(self.sketches), q.size), np.nan)
+        for j, sketch in enumerate(self.sketches):
+            if sketch.is_empty():
+                continue
+            out[j] = sketch.get_quantiles(q, True)
+            out[j, q <= 0] = sketch.get_min_value()
+            out[j, q >= 1] = sketch.get_max_value()
+        return out
+
+    def cdf(self, edges):
+        """Fraction of the values of each column below each edge: ``P(x < e)``."""
+        edges = np.asarray(edges, dtype=np.float64)
+        out = np.full((len(self.sketches), edges.size), np.nan)
+        for j, sketch in enumerate(self.sketches):
+            if not sketch.is_empty():
+                out[j] = sketch.get_cdf(edges, False)[:-1]
+        return out
+
+    def __getstate__(self):
+        return {
+            "k": self.k,
+            "n_columns": self.n_columns,
+            "sketches": [s.serialize() for s in self.sketches],
+        }
+
+    def __setstate__(self, state):
+        self.k = state["k"]
+        self.n_columns = state["n_columns"]
+        if state["sketches"]:
+            ds = _datasketches("QuantileSketch")
+            read = ds.kll_doubles_sketch.deserialize
+            self.sketches = [read(blob) for blob in state["sketches"]]
+        else:
+            self.sketches = []
+
+
+def _value_hashes(col):
+    """64-bit hashes (as int64) of the distinct non-missing values of a column."""
+    present = to_object_array(col)[~missing_mask(col)]
+    uniques = pd.unique(present)
+    return pd.util.hash_array(np.asarray(uniques, dtype=object)).view(np.int64)
+
+
+class DistinctSketch:
+    """Distinct non-missing values of columns in HLL sketches, mergeable.
+
+    One ``hll_sketch`` per column; each chunk adds the hashes of its distinct
+    values, so the work per chunk is one hash pass plus one update per distinct
+    value. A state pickles (the sketches are serialised).
+
+    ``update`` adds a chunk in place and returns the state; ``merge`` returns a new
+    state and leaves both inputs unchanged.
+
+    Parameters
+    ----------
+    lg_k : int, default=12
+        Log2 of the number of HLL buckets: the relative standard error is about
+        ``1.04 / sqrt(2**lg_k)`` (1.6 % at 12); ``relative_error`` gives the
+        library's bound.
+
+    Notes
+    -----
+    Values are hashed by value (``pandas.util.hash_array`` of the objects), so
+    ``"a"`` in an object, ``str`` or category column is the same value.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_workflow.scale._sketch import DistinctSketch
+    >>> a = DistinctSketch().update(pd.DataFrame({"city": ["Paris", "Rome", None]}))
+    >>> b = DistinctSketch().update(pd.DataFrame({"city": ["Rome", "Oslo"]}))
+    >>> a.merge(b).estimate().round()
+    array([3.])
+    """
+
+    def __init__(self, lg_k=12):
+        self.lg_k = int(lg_k)
+        self.n_columns = None
+        self.sketches = []
+
+    def update(self, chunk):
+        """Add the values of ``chunk``: a DataFrame, or a 2-D array (columns)."""
+        if is_dataframe(chunk):
+            columns = [get_column(chunk, name) for name in column_names(chunk)]
+        else:
+            values = np.asarray(chunk, dtype=object)
+            columns = list(values[:, None].T if values.ndim == 1 else values.T)
+        if self.n_columns is None:
+            ds = _datasketches("DistinctSketch")
+            self.n_columns = len(columns)
+            self.sketches = [ds.hll_sketch(self.lg_k) for _ in columns]
+        if len(columns) != self.n_columns:
+            raise ValueError(
+                f"The chunk has {len(columns)} columns, the sketch {self.n_columns}."
+            )
+        for sketch, col in zip(self.sketches, columns):
+            for value in _value_hashes(col).tolist():
+                sketch.update(value)
+        return self
+
+    def merge(self, other):
+        """A new sketch holding the values of both sketches."""
+        if self.n_columns is None or other.n_columns is None:
+            return (other if self.n_columns is None else self)._copy()
+        if other.n_columns != self.n_columns:
+            raise ValueError(
+                f"Cannot merge sketches of {self.n_columns} and {other.n_columns} "
+                "columns."
+            )
+        ds = _datasketches("DistinctSketch")
+        out = DistinctSketch(self.lg_k)
+        out.n_columns = self.n_columns
+        for mine, theirs in zip(self.sketches, other.sketches):
+            union = ds.hll_union(self.lg_k)
+            union.update(mine)
+            union.update(theirs)
+            out.sketches.append(union.get_result())
+        return out
+
+    def _copy(self):
+        out = DistinctSketch(self.lg_k)
+        out.__setstate__(self.__getstate__())
+        return out
+
+    def estimate(self):
+        """Estimated number of distinct values of each column."""
+        return np.array([s.get_estimate() for s in self.sketches])
+
+    def bounds(self, num_std_dev=2):
+        """Lower and upper bounds of each estimate at 1, 2 or 3 standard errors."""
+        lower = np.array([s.get_lower_bound(num_std_dev) for s in self.sketches])
+        upper = np.array([s.get_upper_bound(num_std_dev) for s in self.sketches])
+        return lower, upper
+
+    def __getstate__(self):
+        blobs = [s.serialize_compact() for s in self.sketches]
+        return {"lg_k": self.lg_k, "n_columns": self.n_columns, "sketches": blobs}
+
+    def __setstate__(self, state):
+        self.lg_k = state["lg_k"]
+        self.n_columns = state["n_columns"]
+        self.sketches = []
+        if state["sketches"]:
+            read = _datasketches("DistinctSketch").hll_sketch.deserialize
+            self.sketches = [read(blob) for blob in state["sketches"]]
+
+
+class RowHashState:
+    """Exact count of duplicate rows from the sorted distinct 64-bit row hashes.
+
+    ``update`` hashes each row (``row_hashes``: equal rows, equal hashes) and keeps
+    the sorted distinct hashes and the number of rows; ``merge`` merges the two
+    sorted arrays (a linear pass). The number of duplicate rows is the number of
+    rows minus the number of distinct hashes, exact up to hash collisions (a
+    probability below ``n**2 / 2**65``: 7e-5 for 50 million distinct rows).
+    The memory is 8 bytes per distinct row.
+
+    ``update`` adds a chunk in place and returns the state; ``merge`` returns a new
+    state and leaves both inputs unchanged.
+
+    Parameters
+    ----------
+    columns : list, default=None
+        Columns to hash, in this order (DataFrames); None hashes every column of
+        each chunk in its order. Every chunk must have the same dtypes: a column
+        read as integers in one chunk and as floats in another hashes apart.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_workflow.scale._sketch import RowHashState
+    >>> a = RowHashState().update(pd.DataFrame({"id": [1, 2], "city": ["x", None]}))
+    >>> b = RowHashState().update(pd.DataFrame({"id": [2, 2], "city": [None, "y"]}))
+    >>> merged = a.merge(b)
+    >>> merged.n_rows, merged.n_duplicates
+    (4, 1)
+    """
+
+    def __init__(self, columns=None):
+        self.columns = columns
+        self.n_rows = 0
+        self.hashes = np.empty(0, dtype=np.uint64)
+
+    def update(self, chunk):
+        """Add the rows of ``chunk``; returns self."""
+        hashes = np.unique(row_hashes(chunk, self.columns))
+        merged = self.merge(_hash_state(self.columns, len(chunk), hashes))
+        self.n_rows, self.hashes = merged.n_rows, merged.hashes
+        return self
+
+    def merge(self, other):
+        """A new state holding the rows of both states."""
+        both = np.sort(np.concatenate([self.hashes, other.hashes]), kind="stable")
+        keep = np.ones(both.size, dtype=bool)
+        keep[1:] = both[1:] != both[:-1]
+        return _hash_state(self.columns, self.n_rows + other.n_rows, both[keep])
+
+    @property
+    def n_duplicates(self):
+        """Number of rows equal to an earlier row."""
+        return int(self.n_rows - self.hashes.size)
+
+
+def _hash_state(columns, n_rows, hashes):
+    state = RowHashState(columns)
+    state.n_rows, state.hashes = int(n_rows), hashes
+    return state
