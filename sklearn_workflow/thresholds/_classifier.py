@@ -5,6 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+from sklearn import get_config
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -14,17 +15,24 @@ from sklearn.base import (
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit, check_cv
 from sklearn.utils import get_tags
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    process_routing,
+)
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, column_or_1d, indexable
 
 from sklearn_workflow.exceptions import InfeasibleConstraintWarning
+from sklearn_workflow.quality._cleaner import BOOLEAN_PAIRS
 from sklearn_workflow.thresholds._objectives import (
     OBJECTIVES,
     clopper_pearson,
     confusion_counts,
     constraint_metric,
+    effective_proportion,
     expected_cost,
     objective_scores,
     parse_constraints,
@@ -35,6 +43,7 @@ from sklearn_workflow.utils._param_validation import (
     Interval,
     RealNotInt,
     StrOptions,
+    _check_sample_weight,
     _fit_context,
     _safe_indexing,
 )
@@ -44,6 +53,36 @@ __all__ = ["ThresholdTunedClassifier"]
 
 # Relative tolerance under which two objective values count as a tie.
 _TIE_RTOL = 1e-12
+# Text labels whose positive class is obvious, (positive, negative), compared
+# after strip() and lower(): the boolean words and "1"/"0".
+_OBVIOUS_PAIRS = (*BOOLEAN_PAIRS, ("1", "0"))
+# Objectives that swapping the two classes leaves unchanged: without a
+# constraint, they need no positive class.
+_SYMMETRIC_OBJECTIVES = ("balanced_accuracy", "accuracy", "mcc", "youden", "gmean")
+
+
+def _default_pos_label(classes, needed):
+    """The positive class of two sorted labels when ``pos_label`` is None.
+
+    Numbers and booleans: the greater label (1, True). Text: the positive word
+    of an obvious pair (yes/no, true/false, y/n, t/f, 1/0, any case); any
+    other pair of texts is an error, as in scikit-learn, when the result
+    depends on which class is positive (``needed``), else the greater label.
+    """
+    values = classes.tolist()
+    if all(isinstance(v, Real) for v in values):
+        return classes[-1]
+    words = [str(v).strip().lower() for v in values]
+    for positive, negative in _OBVIOUS_PAIRS:
+        if sorted(words) == sorted((positive, negative)):
+            return classes[words.index(positive)]
+    if not needed:
+        return classes[-1]
+    raise ValueError(
+        f"y takes the values {values!r} and pos_label is not specified: no "
+        "class is obviously the positive one (only yes/no, true/false, y/n, t/f "
+        f"and 1/0 are), so pass pos_label, one of {values!r}."
+    )
 
 
 def _n_rows(X):
@@ -81,7 +120,7 @@ def _delegated(method, summary, returns, description):
     """The method ``method`` of ThresholdTunedClassifier: the estimator's own."""
 
     def delegate(self, X):
-        check_is_fitted(self, "threshold_")
+        check_is_fitted(self, "best_threshold_")
         return getattr(self.estimator_, method)(X)
 
     delegate.__name__ = method
@@ -186,16 +225,19 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         A binary classifier with ``predict_proba`` or ``decision_function``, for
         instance a :class:`~sklearn.pipeline.Pipeline`. Cloned, unless
         ``cv="prefit"``.
-    objective : {"f1", "fbeta", "precision", "recall", "specificity", \
+    objective : {"auto", "f1", "fbeta", "precision", "recall", "specificity", \
             "balanced_accuracy", "mcc", "youden", "gmean", "accuracy", "cost"} \
-            or callable, default="f1"
+            or callable, default="auto"
         What to maximise among the thresholds that satisfy every constraint.
+        "auto" is "cost" when ``cost`` is given, else "f1".
         "youden" is recall + specificity - 1, "gmean" the geometric mean of recall
         and specificity, "mcc" Matthews' correlation coefficient. A callable gets
         the four arrays of confusion counts ``(tp, fp, tn, fn)`` (one value per
         candidate threshold, float arrays) and returns one score per threshold;
         write it with array operations. Undefined ratios (0 / 0) count as 0.
-        "cost" minimises the expected cost of ``cost``.
+        "cost" minimises the expected cost of ``cost``. Any objective but
+        "auto" and "cost" together with ``cost`` is an error: one quantity is
+        optimised, the others are bounded with ``constraint``.
     beta : float, default=1.0
         Weight of recall in the F-beta score (``objective="fbeta"``).
     constraint : dict or None, default=None
@@ -209,13 +251,19 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         Cost per row of each outcome, keys among "tp", "fp", "tn", "fn" (missing
         ones cost 0; a gain is a negative cost), e.g. ``{"fp": 1, "fn": 5}``. When
         given, the threshold minimises the expected cost per row, and
-        ``objective`` must be "cost" or left at its default.
+        ``objective`` must be "auto" or "cost". A 2 x 2 matrix is refused, with
+        the dict it stands for in scikit-learn's confusion-matrix layout.
     alert_rate : float in [0, 1] or None, default=None
         Review budget: flag at most this fraction of rows as positive (the same
         as ``constraint={"alert_rate": ...}``).
     pos_label : int, float, bool, str or None, default=None
-        The positive class; None means the greater of the two labels (1 for 0/1
-        labels, True for booleans, "yes" for "no"/"yes").
+        The positive class. None means the greater of two numeric or boolean
+        labels (1 for 0/1, True for booleans), or the positive word of a yes/no,
+        true/false, y/n, t/f or "1"/"0" pair of texts (any case). Other text
+        labels need ``pos_label`` (an error names the classes, as in
+        scikit-learn), unless the objective treats both classes alike
+        ("balanced_accuracy", "accuracy", "mcc", "youden", "gmean") with no
+        constraint; the greater label is then ``pos_label_``.
     response_method : {"auto", "predict_proba", "decision_function"}, \
             default="auto"
         The score thresholded; "auto" uses ``predict_proba`` when the estimator
@@ -238,7 +286,9 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         on the positives; the upper bound for "fpr" and the alert rate), not the
         point estimate alone. The constraint then keeps holding on new data
         about that often. Every constraint metric is a proportion, so each has
-        such a bound.
+        such a bound. With ``sample_weight``, the bound uses the effective
+        number of rows (see Notes). Without a constraint it would have no
+        effect, so it is an error.
     on_infeasible : {"warn", "raise"}, default="warn"
         When no threshold satisfies the constraints: "warn" keeps the threshold
         closest to satisfying them (smallest total shortfall) and emits an
@@ -257,15 +307,16 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
 
     Attributes
     ----------
-    threshold_ : float
+    best_threshold_ : float
         Decision threshold: ``predict`` returns the positive class where the score
         is at least this value. ``inf`` (nothing flagged) or ``-inf`` (everything
         flagged) when the best feasible point lies beyond the scores.
+        ``threshold_`` is the same value.
     best_score_ : float
-        Out-of-fold objective at ``threshold_`` (the negative expected cost per
-        row for a cost objective).
+        Out-of-fold objective at ``best_threshold_`` (the negative expected
+        cost per row for a cost objective).
     constraint_satisfied_ : bool
-        Whether ``threshold_`` satisfies every constraint (True without
+        Whether ``best_threshold_`` satisfies every constraint (True without
         constraints).
     curve_ : pandas.DataFrame
         One row per candidate threshold, increasing: threshold, tp, fp, tn, fn,
@@ -310,8 +361,19 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
     to reach 0.80, which holds on new data in at least about 90% of them (the
     bound is exact for a fixed threshold, and conservative).
 
-    Fit parameters (``sample_weight``, ...) are passed to the estimator's ``fit``,
-    indexed by fold; the confusion counts are unweighted.
+    With ``sample_weight`` the confusion counts are sums of weights, so the
+    curve, the constraints, the costs and the alert budget are all weighted,
+    and integer weights tune the same threshold as rows repeated that many
+    times (on the same folds). Rows of weight 0 are left out of the curve. The
+    Clopper-Pearson bounds of ``confidence`` read weights as survey or
+    importance weights rather than repeated rows: a weighted proportion over
+    rows of weights ``w`` is as precise as one over ``(sum w)**2 / sum(w**2)``
+    rows (Kish's effective sample size), which is the number of rows with unit
+    weights and less with unequal ones.
+
+    Rows that no validation set holds (the first block of ``TimeSeriesSplit``)
+    get no out-of-fold score: the threshold is tuned on the other rows. The
+    estimator is refit on all of them.
 
     Examples
     --------
@@ -331,7 +393,7 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
     ... ).fit(X, y)
     >>> bool(clf.constraint_satisfied_)
     True
-    >>> row = clf.curve_.set_index("threshold").loc[clf.threshold_]
+    >>> row = clf.curve_.set_index("threshold").loc[clf.best_threshold_]
     >>> print(f"recall {row.recall:.3f}, precision {row.precision:.3f}")
     recall 0.809, precision 0.366
 
@@ -344,7 +406,7 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
     ...     constraint={"recall": 0.8},
     ...     confidence=0.9,
     ... ).fit(X, y)
-    >>> row = sure.curve_.set_index("threshold").loc[sure.threshold_]
+    >>> row = sure.curve_.set_index("threshold").loc[sure.best_threshold_]
     >>> print(f"recall {row.recall:.3f}, its lower bound {row.recall_bound:.3f}")
     recall 0.841, its lower bound 0.805
 
@@ -359,6 +421,18 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
     ...     ).fit(X, y)
     >>> bool(budget.constraint_satisfied_), caught[0].category.__name__
     (False, 'InfeasibleConstraintWarning')
+
+    Text labels other than yes/no need ``pos_label``:
+
+    >>> import numpy as np
+    >>> species = np.where(y == 1, "Adelie", "other")
+    >>> ThresholdTunedClassifier(LogisticRegression()).fit(X, species)
+    Traceback (most recent call last):
+    ...
+    ValueError: y takes the values ['Adelie', 'other'] and pos_label is not ...
+    >>> clf = ThresholdTunedClassifier(LogisticRegression(), pos_label="Adelie")
+    >>> clf.fit(X, species).predict(X[:3]).tolist()
+    ['Adelie', 'other', 'other']
     """
 
     _parameter_constraints: dict = {
@@ -366,10 +440,11 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
             HasMethods(["fit", "predict_proba"]),
             HasMethods(["fit", "decision_function"]),
         ],
-        "objective": [StrOptions(set(OBJECTIVES)), callable],
+        "objective": [StrOptions({"auto", *OBJECTIVES}), callable],
         "beta": [Interval(Real, 0, None, closed="neither")],
         "constraint": [dict, None],
-        "cost": [dict, None],
+        # a matrix is refused in fit, with the dict it may mean
+        "cost": [dict, "array-like", None],
         "alert_rate": [Interval(Real, 0, 1, closed="both"), None],
         "pos_label": [Real, str, "boolean", None],
         "response_method": [StrOptions({"auto", "predict_proba", "decision_function"})],
@@ -390,7 +465,7 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         self,
         estimator,
         *,
-        objective="f1",
+        objective="auto",
         beta=1.0,
         constraint=None,
         cost=None,
@@ -410,40 +485,60 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
     # -- fitting -----------------------------------------------------------------
 
     def _check_params(self):
-        if self.cost is not None and self.objective not in ("f1", "cost"):
+        """The objective, the parsed costs and constraints; errors for a
+        parameter that the others would leave without effect."""
+        if self.cost is not None and self.objective not in ("auto", "cost"):
             raise ValueError(
                 "cost is set, so the threshold minimises the expected cost; leave "
-                f"objective at its default or set it to 'cost', got "
-                f"objective={self.objective!r}."
+                "objective='auto' or set it to 'cost' (a constraint bounds the "
+                f"other metrics), got objective={self.objective!r}."
             )
         if self.objective == "cost" and self.cost is None:
             raise ValueError(
                 "objective='cost' needs the costs of the outcomes, e.g. "
                 "cost={'fp': 1, 'fn': 5}; got cost=None."
             )
-        objective = "cost" if self.cost is not None else self.objective
+        if (
+            self.confidence is not None
+            and not self.constraint
+            and (self.alert_rate is None)
+        ):
+            raise ValueError(
+                "confidence applies to the constraints (their Clopper-Pearson "
+                "bounds), and there is none: set constraint or alert_rate, or "
+                f"leave confidence=None; got confidence={self.confidence!r}."
+            )
+        if self.cost is not None:
+            objective = "cost"
+        else:
+            objective = "f1" if self.objective == "auto" else self.objective
         cost = parse_cost(self.cost)
         constraints = parse_constraints(self.constraint, self.alert_rate)
         return objective, cost, constraints
 
-    def _splits(self, X, y):
-        """The cross-validation splits, or None for cv='prefit'."""
+    def _splitter(self):
+        """The cross-validation splitter, or None for cv='prefit'."""
         if isinstance(self.cv, str) and self.cv == "prefit":
             return None
         if isinstance(self.cv, Real) and not isinstance(self.cv, Integral):
-            cv = StratifiedShuffleSplit(
+            return StratifiedShuffleSplit(
                 n_splits=1, test_size=self.cv, random_state=self.random_state
             )
-        elif isinstance(self.cv, Integral):
+        if isinstance(self.cv, Integral):
             shuffle = self.random_state is not None
-            cv = StratifiedKFold(
+            return StratifiedKFold(
                 n_splits=self.cv,
                 shuffle=shuffle,
                 random_state=self.random_state if shuffle else None,
             )
-        else:
-            cv = check_cv(self.cv, y, classifier=True)
-        splits = list(cv.split(X, y))
+        return check_cv(self.cv, classifier=True)
+
+    def _splits(self, X, y, split_params):
+        """The cross-validation splits, or None for cv='prefit'."""
+        splitter = self._splitter()
+        if splitter is None:
+            return None
+        splits = list(splitter.split(X, y, **split_params))
         if not self.refit and len(splits) != 1:
             raise ValueError(
                 "refit=False keeps the model fitted on the training part of a "
@@ -452,11 +547,28 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
             )
         return splits
 
+    def _route(self, sample_weight, params):
+        """Fit parameters of the estimator and of the splitter's ``split``.
+
+        With metadata routing enabled, scikit-learn's ``process_routing`` sends
+        each parameter where it is requested. Without it, every parameter but
+        ``groups`` goes to the estimator's fit (``sample_weight`` too) and
+        ``groups`` to the splitter, as in ``GridSearchCV``.
+        """
+        if get_config()["enable_metadata_routing"]:
+            routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
+            return routed.estimator.fit, routed.splitter.split
+        params = dict(params)
+        groups = params.pop("groups", None)
+        if sample_weight is not None:
+            params["sample_weight"] = sample_weight
+        return params, ({} if groups is None else {"groups": groups})
+
     @_fit_context(
         # the estimator is validated by its own fit
         prefer_skip_nested_validation=False
     )
-    def fit(self, X, y, **fit_params):
+    def fit(self, X, y, sample_weight=None, **params):
         """Fit the estimator and tune the decision threshold.
 
         Parameters
@@ -465,9 +577,16 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
             Training data, as the estimator accepts it.
         y : array-like of shape (n_samples,)
             Binary target.
-        **fit_params : dict
-            Passed to the estimator's ``fit`` (indexed by fold when they have one
-            value per row).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights. The confusion counts of the threshold
+            curve are sums of weights; the weights also go to the estimator's
+            fit (with metadata routing, where it requests them).
+        **params : dict
+            Without metadata routing: ``groups`` goes to the splitter's
+            ``split``, the rest to the estimator's ``fit`` (indexed by fold
+            when they have one value per row). With
+            ``sklearn.set_config(enable_metadata_routing=True)``: each goes
+            where it is requested (see :meth:`get_metadata_routing`).
 
         Returns
         -------
@@ -477,12 +596,18 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         objective, cost, constraints = self._check_params()
         X, y = indexable(X, y)
         y = column_or_1d(y, warn=True)
-        pos_label = self._positive_label(y)
-        splits = self._splits(X, y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, np.empty((len(y), 0)), ensure_non_negative=True
+            )
+        fit_params, split_params = self._route(sample_weight, params)
+        needed = bool(constraints) or objective not in _SYMMETRIC_OBJECTIVES
+        pos_label = self._positive_label(y, sample_weight, needed)
+        splits = self._splits(X, y, split_params)
         if splits is None:
-            scores, method, y_eval = self._prefit_scores(X, y, pos_label)
+            scores, method, rows = self._prefit_scores(X, pos_label)
         else:
-            scores, method, y_eval = self._out_of_fold_scores(
+            scores, method, rows = self._out_of_fold_scores(
                 X, y, splits, fit_params, pos_label
             )
         if not np.all(np.isfinite(scores)):
@@ -493,17 +618,18 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         self.classes_ = np.asarray(self.estimator_.classes_)
         self.pos_label_ = pos_label
         self.response_method_ = method
-        self._tune(
-            np.asarray(y_eval) == pos_label, scores, objective, cost, constraints
-        )
+        positive = np.asarray(_safe_indexing(y, rows)) == pos_label
+        weights = None if sample_weight is None else sample_weight[rows]
+        self._tune(positive, scores, weights, objective, cost, constraints)
         if hasattr(self.estimator_, "n_features_in_"):
             self.n_features_in_ = self.estimator_.n_features_in_
         if hasattr(self.estimator_, "feature_names_in_"):
             self.feature_names_in_ = self.estimator_.feature_names_in_
         return self
 
-    def _positive_label(self, y):
-        """The positive class: ``pos_label``, else the greater of the two classes."""
+    def _positive_label(self, y, sample_weight, needed):
+        """The positive class: ``pos_label``, else the obvious one of the two
+        (``needed``: whether the objective and constraints depend on it)."""
         y_type = type_of_target(y, input_name="y", raise_unknown=True)
         if y_type != "binary":
             raise ValueError(
@@ -516,8 +642,17 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
                 "The target has one class only, got classes "
                 f"{classes.tolist()!r}; a threshold needs both classes."
             )
+        if sample_weight is not None:
+            weights = [sample_weight[y == label].sum() for label in classes]
+            if min(weights) <= 0:
+                empty = classes.tolist()[int(np.argmin(weights))]
+                raise ValueError(
+                    f"sample_weight gives the class {empty!r} a total weight of 0; "
+                    "a threshold needs both classes, got classes "
+                    f"{classes.tolist()!r}."
+                )
         if self.pos_label is None:
-            pos_label = classes[-1]
+            pos_label = _default_pos_label(classes, needed)
         else:
             pos_label = self.pos_label
             if not np.any(classes == pos_label):
@@ -527,8 +662,8 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
                 )
         return pos_label.item() if hasattr(pos_label, "item") else pos_label
 
-    def _prefit_scores(self, X, y, pos_label):
-        """``cv="prefit"``: the fitted estimator's scores on ``X``."""
+    def _prefit_scores(self, X, pos_label):
+        """``cv="prefit"``: the fitted estimator's scores on every row of ``X``."""
         try:
             check_is_fitted(self.estimator, "classes_")
         except NotFittedError as exc:
@@ -540,10 +675,15 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         scores, method = _positive_scores(
             self.estimator_, X, self.response_method, pos_label
         )
-        return scores, method, y
+        return scores, method, np.arange(_n_rows(X))
 
     def _out_of_fold_scores(self, X, y, splits, fit_params, pos_label):
-        """Out-of-fold scores (and the refit on all the rows), in parallel."""
+        """Out-of-fold scores (and the refit on all the rows), in parallel.
+
+        Returns the scores, the response method and the row of each score: the
+        validation rows of every split, in order. Rows in no validation set
+        (the first block of ``TimeSeriesSplit``) have no score.
+        """
         jobs = [
             delayed(_fit_and_score)(
                 clone(self.estimator),
@@ -568,12 +708,46 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         else:
             self.estimator_ = results[0][2]
         scores = np.concatenate([result[0] for result in results])
-        y_eval = _safe_indexing(y, np.concatenate([test for _, test in splits]))
-        return scores, results[0][1], y_eval
+        rows = np.concatenate([np.asarray(test) for _, test in splits])
+        return scores, results[0][1], rows
 
-    def _tune(self, positive, scores, objective, cost, constraints):
+    def get_metadata_routing(self):
+        """How fit parameters are routed, with metadata routing enabled.
+
+        ``fit`` uses ``sample_weight`` itself (the weighted confusion counts;
+        request it with ``set_fit_request(sample_weight=True)``), passes to the
+        estimator's ``fit`` what the estimator requests, and to the splitter's
+        ``split`` what it requests (``groups`` for a group splitter).
+
+        Returns
+        -------
+        routing : MetadataRouter
+            A :class:`~sklearn.utils.metadata_routing.MetadataRouter`.
+        """
+        router = MetadataRouter(owner=self).add_self_request(self)
+        router.add(
+            estimator=self.estimator,
+            method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+        )
+        splitter = self._splitter()
+        if splitter is not None:
+            router.add(
+                splitter=splitter,
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+        return router
+
+    def _tune(self, positive, scores, weights, objective, cost, constraints):
         """Choose the threshold on the out-of-fold scores; set the attributes."""
-        thresholds, tp, fp, tn, fn = confusion_counts(positive, scores)
+        squared = None
+        if weights is not None:
+            # Rows of weight 0 are as good as absent: they do not separate
+            # thresholds either.
+            kept = weights > 0
+            positive, scores, weights = positive[kept], scores[kept], weights[kept]
+            if self.confidence is not None:
+                squared = confusion_counts(positive, scores, weights * weights)[1:]
+        thresholds, tp, fp, tn, fn = confusion_counts(positive, scores, weights)
         n = tp + fp + tn + fn
         values = objective_scores(objective, tp, fp, tn, fn, beta=self.beta, cost=cost)
         curve = {
@@ -599,6 +773,10 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
             if name not in curve:
                 extra[name] = value
             if self.confidence is not None:
+                if squared is not None:
+                    successes, trials = effective_proportion(
+                        name, (tp, fp, tn, fn), squared
+                    )
                 value = clopper_pearson(successes, trials, self.confidence, kind)
                 extra[f"{name}_bound"] = value
             gap = bound - value if kind == "lower" else value - bound
@@ -620,7 +798,7 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         # thresholds decrease along the arrays: the first is the highest one.
         index = candidates[np.flatnonzero(values[candidates] >= best - tol)[0]]
 
-        self.threshold_ = float(thresholds[index])
+        self.best_threshold_ = float(thresholds[index])
         self.best_score_ = float(values[index])
         self.constraint_satisfied_ = bool(feasible[index])
         # Stored as arrays (increasing thresholds) so that the fitted model
@@ -632,7 +810,7 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
             self._report_infeasible(checked, index)
         if self.verbose:
             print(
-                f"[ThresholdTunedClassifier] threshold={self.threshold_:.6g} "
+                f"[ThresholdTunedClassifier] threshold={self.best_threshold_:.6g} "
                 f"objective={self.best_score_:.6g} "
                 f"constraint_satisfied={self.constraint_satisfied_}"
             )
@@ -675,7 +853,7 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
                 "keep the closest threshold."
             )
         warnings.warn(
-            message + f" Using threshold {self.threshold_:.6g}, the closest to "
+            message + f" Using threshold {self.best_threshold_:.6g}, the closest to "
             f"satisfying it ({reached}).",
             InfeasibleConstraintWarning,
             # _report_infeasible < _tune < fit < _fit_context wrapper < caller
@@ -685,15 +863,22 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
     # -- fitted attributes ---------------------------------------------------------
 
     @property
+    def threshold_(self):
+        """The tuned threshold, ``best_threshold_`` (the name scikit-learn's
+        ``TunedThresholdClassifierCV`` uses)."""
+        check_is_fitted(self, "best_threshold_")
+        return self.best_threshold_
+
+    @property
     def curve_(self):
         """Every candidate threshold with its confusion counts and metrics."""
-        check_is_fitted(self, "threshold_")
+        check_is_fitted(self, "best_threshold_")
         return pd.DataFrame(self._curve)
 
     # -- prediction ------------------------------------------------------------------
 
     def _scores(self, X):
-        check_is_fitted(self, "threshold_")
+        check_is_fitted(self, "best_threshold_")
         scores, _ = _positive_scores(
             self.estimator_, X, self.response_method_, self.pos_label_
         )
@@ -713,7 +898,7 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
             ``pos_label_`` where the score is at least ``threshold_``, the other
             class elsewhere.
         """
-        positive = self._scores(X) >= self.threshold_
+        positive = self._scores(X) >= self.best_threshold_
         neg_label = self.classes_[self.classes_ != self.pos_label_][0]
         pos_label = self.classes_[self.classes_ == self.pos_label_][0]
         return np.where(positive, pos_label, neg_label).astype(
@@ -785,14 +970,14 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
                 color="grey",
                 va="bottom",
             )
-        if np.isfinite(self.threshold_):
-            ax.axvline(self.threshold_, color="black", linewidth=1)
+        if np.isfinite(self.best_threshold_):
+            ax.axvline(self.best_threshold_, color="black", linewidth=1)
             ax.plot(
-                [self.threshold_],
+                [self.best_threshold_],
                 [self.best_score_],
                 marker="o",
                 color="black",
-                label=f"chosen threshold {self.threshold_:.3g}",
+                label=f"chosen threshold {self.best_threshold_:.3g}",
             )
         ax.set_xlabel(f"threshold on {self.response_method_}")
         ax.set_ylabel("out-of-fold value")

@@ -16,6 +16,7 @@ __all__ = [
     "clopper_pearson",
     "confusion_counts",
     "constraint_metric",
+    "effective_proportion",
     "expected_cost",
     "objective_scores",
     "parse_constraints",
@@ -60,7 +61,7 @@ OBJECTIVES = (
 _COST_KEYS = ("tp", "fp", "tn", "fn")
 
 
-def confusion_counts(y_true, y_score):
+def confusion_counts(y_true, y_score, sample_weight=None):
     """Confusion counts at every threshold that separates distinct scores.
 
     A row is predicted positive when its score is at least the threshold. The
@@ -75,26 +76,37 @@ def confusion_counts(y_true, y_score):
         Whether each row belongs to the positive class.
     y_score : ndarray of shape (n_samples,)
         The score of each row, higher meaning more likely positive. Finite.
+    sample_weight : ndarray of shape (n_samples,) or None, default=None
+        Weight of each row: the counts are sums of weights. Rows of weight 0
+        still separate thresholds; leave them out first if they should not.
 
     Returns
     -------
     thresholds : ndarray of shape (n_distinct + 1,)
         Decreasing candidate thresholds.
-    tp, fp, tn, fn : ndarray of shape (n_distinct + 1,), dtype=int64
-        The confusion counts at each threshold.
+    tp, fp, tn, fn : ndarray of shape (n_distinct + 1,)
+        The confusion counts at each threshold: int64 without weights, float64
+        sums of weights with them.
 
     Examples
     --------
     Two rows share the score 0.4, so no threshold separates them:
 
     >>> import numpy as np
-    >>> thresholds, tp, fp, tn, fn = confusion_counts(
-    ...     np.array([True, False, True, False]), np.array([0.9, 0.4, 0.4, 0.1])
-    ... )
+    >>> y_true = np.array([True, False, True, False])
+    >>> y_score = np.array([0.9, 0.4, 0.4, 0.1])
+    >>> thresholds, tp, fp, tn, fn = confusion_counts(y_true, y_score)
     >>> thresholds
     array([ inf, 0.65, 0.25, -inf])
     >>> tp, fp
     (array([0, 1, 2, 2]), array([0, 0, 1, 2]))
+
+    With weights the counts are sums of weights, as if each row were repeated
+    that many times:
+
+    >>> _, tp, fp, _, _ = confusion_counts(y_true, y_score, [1.0, 3.0, 2.0, 1.0])
+    >>> tp, fp
+    (array([0., 1., 3., 3.]), array([0., 0., 3., 4.]))
     """
     y_true = np.asarray(y_true, dtype=bool)
     y_score = np.asarray(y_score, dtype=np.float64)
@@ -106,11 +118,17 @@ def confusion_counts(y_true, y_score):
     # Index of the last row of each group of equal scores.
     ends = np.flatnonzero(scores[1:] != scores[:-1])
     ends = np.append(ends, n_samples - 1)
-    cum_tp = np.cumsum(positive, dtype=np.int64)
+    if sample_weight is None:
+        cum_tp = np.cumsum(positive, dtype=np.int64)
+        cum_all = ends + 1
+    else:
+        weight = np.asarray(sample_weight, dtype=np.float64)[order]
+        cum_tp = np.cumsum(np.where(positive, weight, 0.0))
+        cum_all = np.cumsum(weight)[ends]
     tp = np.concatenate(([0], cum_tp[ends]))
-    fp = np.concatenate(([0], ends + 1 - cum_tp[ends]))
+    fp = np.concatenate(([0], cum_all - cum_tp[ends]))
     n_pos = tp[-1]
-    n_neg = n_samples - n_pos
+    n_neg = fp[-1]
     fn = n_pos - tp
     tn = n_neg - fp
 
@@ -141,7 +159,7 @@ def _counts_expression(expression, tp, fp, tn, fn):
     total = 0
     for name in expression.split("+"):
         total = total + counts[name]
-    return np.asarray(total, dtype=np.int64)
+    return np.asarray(total)
 
 
 def constraint_metric(name, tp, fp, tn, fn):
@@ -151,13 +169,13 @@ def constraint_metric(name, tp, fp, tn, fn):
     ----------
     name : str
         A key of :data:`CONSTRAINT_METRICS`.
-    tp, fp, tn, fn : ndarray of int
-        Confusion counts.
+    tp, fp, tn, fn : ndarray
+        Confusion counts (sums of weights for weighted rows).
 
     Returns
     -------
-    successes, trials : ndarray of int64
-        The proportion's numerator and denominator.
+    successes, trials : ndarray
+        The proportion's numerator and denominator, of the counts' dtype.
     value : ndarray of float64
         ``successes / trials``, 0 where ``trials`` is 0.
     """
@@ -167,13 +185,59 @@ def constraint_metric(name, tp, fp, tn, fn):
     return successes, trials, _divide(successes, trials)
 
 
+def effective_proportion(name, counts, squared_counts):
+    """Effective successes and trials of a constraint metric with weighted rows.
+
+    A proportion of weighted rows is as precise as one of ``n_eff`` unweighted
+    rows, with ``n_eff = (sum w) ** 2 / sum(w ** 2)`` (Kish's effective sample
+    size) over the rows of its denominator; the effective successes are the
+    weighted proportion times ``n_eff``. With unit weights ``n_eff`` is the
+    number of rows, so the unweighted counts come back. Integer weights count
+    as survey or importance weights here, not as repeated rows: weights of 2
+    give the precision of the rows there are, not of twice as many.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`CONSTRAINT_METRICS`.
+    counts : tuple of 4 ndarray
+        ``(tp, fp, tn, fn)`` as sums of weights.
+    squared_counts : tuple of 4 ndarray
+        The same counts as sums of squared weights.
+
+    Returns
+    -------
+    successes, trials : ndarray of float64
+        Effective counts, to pass to :func:`clopper_pearson`.
+
+    Examples
+    --------
+    Recall of 3 positives of weights 1, 1 and 4, the first two caught: the
+    weighted recall is 2 / 6 and the effective number of positives 36 / 18 = 2.
+
+    >>> import numpy as np
+    >>> counts = tuple(np.array([v]) for v in (2.0, 0.0, 0.0, 4.0))
+    >>> squared = tuple(np.array([v]) for v in (2.0, 0.0, 0.0, 16.0))
+    >>> successes, trials = effective_proportion("recall", counts, squared)
+    >>> print(successes.round(4), trials)
+    [0.6667] [2.]
+    """
+    _, _, value = constraint_metric(name, *counts)
+    trials_expression = CONSTRAINT_METRICS[name][2]
+    total = _counts_expression(trials_expression, *counts)
+    squared = _counts_expression(trials_expression, *squared_counts)
+    trials = _divide(np.asarray(total, np.float64) ** 2, squared)
+    return value * trials, trials
+
+
 def clopper_pearson(successes, trials, confidence, side):
     """One-sided Clopper-Pearson (exact binomial) bound of a proportion.
 
     Parameters
     ----------
-    successes, trials : array-like of int
-        Observed successes out of trials.
+    successes, trials : array-like of float
+        Observed successes out of trials; real values (effective counts of
+        weighted rows) are read through the beta distribution as integers are.
     confidence : float in (0, 1)
         Probability that the bound holds (is below, or above, the true
         proportion) over repeated samples.
@@ -196,19 +260,25 @@ def clopper_pearson(successes, trials, confidence, side):
     """
     successes = np.asarray(successes, dtype=np.float64)
     trials = np.asarray(trials, dtype=np.float64)
-    if successes.ndim == 1 and successes.size > 64 and trials.max() < 2**26:
+    if successes.ndim == 1 and successes.size > 64:
         # Along a curve the same (successes, trials) pairs repeat (recall has
-        # one trials count): compute each distinct pair's quantile once. Counts
-        # are integers below 2**26, so one float key identifies a pair.
-        key = successes * 2.0**26 + trials
-        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        # one trials count): compute each distinct pair's quantile once.
+        pairs = np.column_stack([successes, trials])
+        first, inverse = np.unique(
+            pairs, axis=0, return_index=True, return_inverse=True
+        )[1:]
         bound = _clopper_pearson(successes[first], trials[first], confidence, side)
-        return bound[inverse]
+        return bound[inverse.ravel()]
     return _clopper_pearson(successes, trials, confidence, side)
 
 
 def _clopper_pearson(successes, trials, confidence, side):
+    # Effective counts of weighted rows are real numbers: rounding noise
+    # around 0 successes or 0 failures counts as exactly 0.
+    noise = 1e-9 * np.maximum(trials, 1.0)
+    successes = np.where(successes < noise, 0.0, successes)
     failures = trials - successes
+    failures = np.where(failures < noise, 0.0, failures)
     with np.errstate(invalid="ignore", divide="ignore"):
         if side == "lower":
             inside = successes > 0
@@ -308,11 +378,14 @@ def parse_cost(cost):
     """
     if cost is None:
         return {"tp": 0.0, "fp": 1.0, "tn": 0.0, "fn": 1.0}
+    if not isinstance(cost, dict):
+        raise ValueError(_cost_form_message(cost))
     unknown = sorted(set(cost) - set(_COST_KEYS), key=str)
     if unknown:
         raise ValueError(
             f"Unknown outcome {unknown[0]!r} in cost; expected keys among "
-            f"{list(_COST_KEYS)}, got {cost!r}."
+            f"{list(_COST_KEYS)} (true positive, false positive, true negative, "
+            f"false negative), got {cost!r}."
         )
     parsed = {}
     for key in _COST_KEYS:
@@ -327,6 +400,31 @@ def parse_cost(cost):
             )
         parsed[key] = float(value)
     return parsed
+
+
+def _cost_form_message(cost):
+    """Why a cost that is not a dict is refused, with the dict it may mean."""
+    message = (
+        "cost must be a dict of the cost of each outcome, with keys among 'tp', "
+        "'fp', 'tn' and 'fn' (true positive, false positive, true negative, false "
+        f"negative), e.g. {{'fp': 1, 'fn': 5}}; got cost={cost!r}."
+    )
+    matrix = np.asarray(cost, dtype=object)
+    if matrix.shape == (2, 2):
+        # scikit-learn's confusion_matrix layout: rows are the true class
+        # (negative, positive), columns the predicted class.
+        meant = {
+            key: matrix[row, col]
+            for key, (row, col) in zip(
+                ("tn", "fp", "fn", "tp"), ((0, 0), (0, 1), (1, 0), (1, 1))
+            )
+            if matrix[row, col] != 0
+        }
+        message += (
+            " Read as scikit-learn's confusion matrix (rows the true class, "
+            f"negative first; columns the predicted class), it is cost={meant!r}."
+        )
+    return message
 
 
 def parse_constraints(constraint, alert_rate=None):

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from scipy.special import logit
 from scipy.stats import norm
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.compose import make_column_transformer
 from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
@@ -16,6 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
     confusion_matrix,
     f1_score,
+    precision_recall_curve,
     precision_score,
     recall_score,
 )
@@ -423,6 +425,26 @@ def test_multiclass_target_raises():
             ValueError,
             r"cost is set.*got objective='precision'",
         ),
+        (
+            {"objective": "f1", "cost": {"fp": 1}},
+            ValueError,
+            r"cost is set.*got objective='f1'",
+        ),
+        (
+            {"cost": {"fp": 1}, "confidence": 0.9},
+            ValueError,
+            r"confidence applies to the constraints.*got confidence=0.9",
+        ),
+        (
+            {"objective": "precision", "confidence": 0.9},
+            ValueError,
+            r"set constraint or alert_rate",
+        ),
+        (
+            {"cost": [[0, 1], [5, 0]]},
+            ValueError,
+            r"keys among 'tp', 'fp', 'tn' and 'fn'.*it is cost=\{'fp': 1, 'fn': 5\}",
+        ),
         ({"objective": "cost"}, ValueError, r"objective='cost' needs.*got cost=None"),
         ({"constraint": {"auc": 0.8}}, ValueError, r"Unknown metric 'auc'"),
         ({"constraint": {"recall": 2}}, ValueError, r"bound of 'recall'.*got 2"),
@@ -606,3 +628,314 @@ def test_wraps_a_model_selector(in_pipeline):
     np.testing.assert_allclose(proba, clf.estimator_.predict_proba(X)[:, 1])
     row = clf.curve_.set_index("threshold").loc[clf.threshold_]
     assert clf.constraint_satisfied_ and row.recall >= 0.8
+
+
+# -- sample weights ------------------------------------------------------------------
+
+
+def _weighted_data(seed, n=80):
+    X, y = make_classification(
+        n, n_features=4, weights=[0.7, 0.3], flip_y=0.1, random_state=seed
+    )
+    weights = np.random.default_rng(seed).integers(0, 4, n)
+    weights[:2] = 1  # keep both classes weighted
+    weights[y == 1][:1] = 1
+    return X, y, weights
+
+
+def _repeated_splits(splits, weights):
+    """The folds of the data with each row repeated ``weights`` times: each copy
+    in its original row's fold."""
+    origin = np.repeat(np.arange(len(weights)), weights)
+    return [
+        (np.flatnonzero(np.isin(origin, train)), np.flatnonzero(np.isin(origin, test)))
+        for train, test in splits
+    ]
+
+
+WEIGHTED_SETTINGS = [
+    {},
+    {"objective": "precision", "constraint": {"recall": 0.6}},
+    {"cost": {"fp": 1, "fn": 4, "tp": -0.5}},
+    {"objective": "recall", "alert_rate": 0.3},
+    {"objective": "mcc", "constraint": {"fpr": 0.2}},
+]
+
+
+@pytest.mark.parametrize("params", WEIGHTED_SETTINGS)
+def test_integer_weights_tune_the_threshold_of_repeated_rows(
+    params, global_random_seed
+):
+    from sklearn.naive_bayes import GaussianNB
+
+    X, y, weights = _weighted_data(global_random_seed)
+    # Without variance smoothing (which depends on the rows), GaussianNB fitted
+    # with integer weights equals GaussianNB fitted on the repeated rows.
+    model = GaussianNB(var_smoothing=0.0)
+    splits = list(StratifiedKFold(3).split(X, y))
+    weighted = ThresholdTunedClassifier(model, cv=splits, **params).fit(
+        X, y, sample_weight=weights
+    )
+    origin = np.repeat(np.arange(len(y)), weights)
+    repeated = ThresholdTunedClassifier(
+        model, cv=_repeated_splits(splits, weights), **params
+    ).fit(X[origin], y[origin])
+    np.testing.assert_allclose(
+        weighted.best_threshold_, repeated.best_threshold_, rtol=1e-9
+    )
+    np.testing.assert_allclose(weighted.best_score_, repeated.best_score_)
+    curve, expected = weighted.curve_, repeated.curve_
+    np.testing.assert_allclose(curve["threshold"], expected["threshold"], rtol=1e-9)
+    for column in ("tp", "fp", "tn", "fn", "objective", "alert_rate", "cost"):
+        np.testing.assert_allclose(curve[column], expected[column], atol=1e-9)
+
+
+@pytest.mark.parametrize("params", WEIGHTED_SETTINGS)
+def test_integer_weights_with_prefit_equal_repeated_rows(params, global_random_seed):
+    X, y, weights = _weighted_data(global_random_seed)
+    model = LogisticRegression().fit(X, y)
+    origin = np.repeat(np.arange(len(y)), weights)
+    weighted = ThresholdTunedClassifier(model, cv="prefit", **params).fit(
+        X, y, sample_weight=weights
+    )
+    repeated = ThresholdTunedClassifier(model, cv="prefit", **params).fit(
+        X[origin], y[origin]
+    )
+    assert weighted.best_threshold_ == repeated.best_threshold_
+    assert weighted.threshold_ == weighted.best_threshold_
+    np.testing.assert_allclose(weighted.best_score_, repeated.best_score_)
+
+
+def test_weighted_curve_matches_a_naive_weighted_loop(global_random_seed):
+    X, y, weights = _weighted_data(global_random_seed)
+    weights = weights * 0.37
+    model = LogisticRegression().fit(X, y)
+    clf = ThresholdTunedClassifier(model, cv="prefit").fit(X, y, sample_weight=weights)
+    scores = model.predict_proba(X)[:, 1]
+    for row in clf.curve_.itertuples():
+        flagged = scores >= row.threshold
+        assert row.tp == pytest.approx(weights[flagged & (y == 1)].sum())
+        assert row.fp == pytest.approx(weights[flagged & (y == 0)].sum())
+        assert row.fn == pytest.approx(weights[~flagged & (y == 1)].sum())
+        assert row.alert_rate == pytest.approx(weights[flagged].sum() / weights.sum())
+    # rows of weight 0 separate no threshold
+    kept = np.unique(scores[weights > 0]).size + 1
+    assert len(clf.curve_) == kept
+
+
+def test_confidence_with_weights_uses_the_effective_sample_size(global_random_seed):
+    X, y, _ = _weighted_data(global_random_seed, n=200)
+    model = LogisticRegression().fit(X, y)
+    params = {"objective": "precision", "constraint": {"recall": 0.6}}
+    unit = ThresholdTunedClassifier(model, cv="prefit", confidence=0.9, **params)
+    unit.fit(X, y, sample_weight=np.full(len(y), 3.0))
+    plain = ThresholdTunedClassifier(model, cv="prefit", confidence=0.9, **params)
+    plain.fit(X, y)
+    # Equal weights: as precise as the rows there are, whatever their value.
+    np.testing.assert_allclose(
+        unit.curve_["recall_bound"], plain.curve_["recall_bound"]
+    )
+    # Unequal weights: the bound follows Kish's effective number of positives.
+    weights = np.where(np.arange(len(y)) % 2, 1.0, 4.0)
+    clf = ThresholdTunedClassifier(model, cv="prefit", confidence=0.9, **params)
+    clf.fit(X, y, sample_weight=weights)
+    scores = model.predict_proba(X)[:, 1]
+    row = clf.curve_.iloc[len(clf.curve_) // 2]
+    positive = y == 1
+    caught = positive & (scores >= row.threshold)
+    n_eff = weights[positive].sum() ** 2 / (weights[positive] ** 2).sum()
+    recall = weights[caught].sum() / weights[positive].sum()
+    expected = clopper_pearson(recall * n_eff, n_eff, 0.9, "lower")
+    assert row.recall_bound == pytest.approx(float(expected))
+
+
+def test_a_class_of_zero_weight_is_an_error_naming_the_class():
+    X, y = _data(n=60)
+    with pytest.raises(ValueError, match=r"class 0 a total weight of 0"):
+        ThresholdTunedClassifier(LogisticRegression()).fit(
+            X, y, sample_weight=(y == 1).astype(float)
+        )
+
+
+# -- positive class of text labels ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "labels, expected",
+    [
+        (("No", "Yes"), "Yes"),
+        (("false", "TRUE"), "TRUE"),
+        (("0", "1"), "1"),
+        ((False, True), True),
+        ((1, 2), 2),
+    ],
+)
+def test_obvious_label_pairs_name_their_positive_class(labels, expected):
+    X, y = _data(n=60)
+    named = np.array(labels)[y]
+    clf = ThresholdTunedClassifier(LogisticRegression(), cv=3).fit(X, named)
+    assert clf.pos_label_ == expected
+
+
+def test_other_text_labels_need_pos_label_as_in_sklearn():
+    X, y = _data(n=60)
+    species = np.where(y == 1, "Adelie", "other")
+    with pytest.raises(ValueError, match=r"\['Adelie', 'other'\].*pass pos_label"):
+        ThresholdTunedClassifier(LogisticRegression()).fit(X, species)
+    # an objective that treats both classes alike needs no positive class
+    symmetric = ThresholdTunedClassifier(
+        LogisticRegression(), objective="balanced_accuracy"
+    ).fit(X, species)
+    assert symmetric.pos_label_ == "other"
+    with pytest.raises(ValueError, match="pass pos_label"):
+        ThresholdTunedClassifier(
+            LogisticRegression(),
+            objective="balanced_accuracy",
+            constraint={"recall": 0.5},
+        ).fit(X, species)
+    # scikit-learn's threshold curves raise on the same labels
+    with pytest.raises(ValueError, match="pos_label is not specified"):
+        precision_recall_curve(species, X[:, 0])
+
+
+# -- splitters that leave rows out ----------------------------------------------------
+
+
+class _FixedScores(ClassifierMixin, BaseEstimator):
+    """A fitted classifier whose positive score of row ``i`` is ``scores[i]``."""
+
+    def __init__(self, scores, classes):
+        self.scores = scores
+        self.classes = classes
+
+    def fit(self, X, y):
+        return self
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    @property
+    def classes_(self):
+        return self.classes
+
+    def predict_proba(self, X):
+        positive = self.scores[np.asarray(X)[:, 0].astype(int)]
+        return np.column_stack([1 - positive, positive])
+
+
+def test_time_series_split_tunes_on_the_rows_it_scores(global_random_seed):
+    from sklearn.model_selection import TimeSeriesSplit
+
+    X, y = _data(n=120, seed=global_random_seed)
+    cv = TimeSeriesSplit(3)
+    clf = ThresholdTunedClassifier(LogisticRegression(), cv=cv).fit(X, y)
+    scores, rows = [], []
+    for train, test in cv.split(X):
+        model = LogisticRegression().fit(X[train], y[train])
+        scores.append(model.predict_proba(X[test])[:, 1])
+        rows.append(test)
+    scores, rows = np.concatenate(scores), np.concatenate(rows)
+    assert len(rows) < len(y)  # the first block has no score
+    expected = ThresholdTunedClassifier(
+        _FixedScores(scores, np.array([0, 1])), cv="prefit"
+    ).fit(np.arange(len(rows))[:, None], y[rows])
+    assert clf.best_threshold_ == expected.best_threshold_
+    assert clf.curve_["tp"].iloc[0] + clf.curve_["fn"].iloc[0] == y[rows].sum()
+
+
+# -- metadata routing ------------------------------------------------------------------
+
+
+def _routing_data(seed=0):
+    X, y, weights = _weighted_data(seed, n=90)
+    groups = np.arange(len(y)) % 9
+    return X, y, weights.astype(float), groups
+
+
+def _reference(X, y, weights, groups):
+    """The threshold with the group folds and the weights given by hand."""
+    from sklearn.model_selection import GroupKFold
+
+    splits = list(GroupKFold(3).split(X, y, groups))
+    return ThresholdTunedClassifier(LogisticRegression(), cv=splits).fit(
+        X, y, sample_weight=weights
+    )
+
+
+def _routed_tuner():
+    from sklearn.model_selection import GroupKFold
+
+    return ThresholdTunedClassifier(
+        LogisticRegression().set_fit_request(sample_weight=True), cv=GroupKFold(3)
+    ).set_fit_request(sample_weight=True)  # the tuner's own weighted counts
+
+
+def test_routing_sends_weights_and_groups_through_a_pipeline():
+    import sklearn
+    from sklearn.pipeline import Pipeline
+
+    X, y, weights, groups = _routing_data()
+    expected = _reference(X, y, weights, groups)
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = Pipeline([("tuner", _routed_tuner())])
+        pipe.fit(X, y, sample_weight=weights, groups=groups)
+        assert pipe[-1].best_threshold_ == expected.best_threshold_
+        np.testing.assert_allclose(pipe[-1].estimator_.coef_, expected.estimator_.coef_)
+        # a weight that the tuner did not request is refused, as in scikit-learn
+        unrequested = ThresholdTunedClassifier(LogisticRegression(), cv=3)
+        with pytest.raises(ValueError, match="sample_weight"):
+            Pipeline([("tuner", unrequested)]).fit(X, y, sample_weight=weights)
+
+
+def test_routing_through_grid_search_and_cross_validate():
+    import sklearn
+    from sklearn.model_selection import GroupKFold, cross_validate
+
+    X, y, weights, groups = _routing_data(1)
+    with sklearn.config_context(enable_metadata_routing=True):
+        tuner = _routed_tuner().set_score_request(sample_weight=False)
+        search = GridSearchCV(
+            tuner, {"objective": ["f1", "mcc"]}, cv=GroupKFold(3)
+        ).fit(X, y, sample_weight=weights, groups=groups)
+        result = cross_validate(
+            tuner,
+            X,
+            y,
+            cv=GroupKFold(3),
+            params={"sample_weight": weights, "groups": groups},
+            return_estimator=True,
+            return_indices=True,
+        )
+    best = search.best_estimator_
+    expected = ThresholdTunedClassifier(
+        LogisticRegression(),
+        objective=best.objective,
+        cv=list(GroupKFold(3).split(X, y, groups)),
+    ).fit(X, y, sample_weight=weights)
+    assert best.best_threshold_ == expected.best_threshold_
+    train = result["indices"]["train"][0]
+    inner = _reference(X[train], y[train], weights[train], groups[train])
+    assert result["estimator"][0].best_threshold_ == inner.best_threshold_
+
+
+def test_without_routing_groups_go_to_the_splitter_and_weights_everywhere():
+    from sklearn.model_selection import GroupKFold
+
+    X, y, weights, groups = _routing_data(2)
+    expected = _reference(X, y, weights, groups)
+    clf = ThresholdTunedClassifier(LogisticRegression(), cv=GroupKFold(3))
+    clf.fit(X, y, sample_weight=weights, groups=groups)
+    assert clf.best_threshold_ == expected.best_threshold_
+    refit = LogisticRegression().fit(X, y, sample_weight=weights)
+    np.testing.assert_allclose(clf.estimator_.coef_, refit.coef_)
+    # inside a pipeline, by step name as before
+    pipe = make_pipeline(
+        ThresholdTunedClassifier(LogisticRegression(), cv=GroupKFold(3))
+    )
+    pipe.fit(
+        X,
+        y,
+        thresholdtunedclassifier__sample_weight=weights,
+        thresholdtunedclassifier__groups=groups,
+    )
+    assert pipe[-1].best_threshold_ == expected.best_threshold_

@@ -20,6 +20,7 @@ from sklearn_workflow.thresholds._objectives import (
     clopper_pearson,
     confusion_counts,
     constraint_metric,
+    effective_proportion,
     expected_cost,
     objective_scores,
     parse_constraints,
@@ -51,6 +52,35 @@ def test_confusion_counts_match_a_naive_loop_with_sklearn(global_random_seed):
     assert np.all(np.diff(thresholds) < 0)
     for i, threshold in enumerate(thresholds):
         assert (tp[i], fp[i], tn[i], fn[i]) == _naive_counts(y, score, threshold)
+
+
+def test_weighted_confusion_counts_match_sklearn_weighted_matrix(global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
+    y, score = _scores_with_ties(rng)
+    weights = rng.random(y.size) * 3
+    thresholds, tp, fp, tn, fn = confusion_counts(y == 1, score, weights)
+    assert thresholds.shape == (np.unique(score).size + 1,)
+    for i, threshold in enumerate(thresholds):
+        y_pred = (score >= threshold).astype(int)
+        expected = confusion_matrix(
+            y, y_pred, labels=[0, 1], sample_weight=weights
+        ).ravel()
+        np.testing.assert_allclose([tn[i], fp[i], fn[i], tp[i]], expected)
+
+
+@pytest.mark.parametrize("name", sorted(CONSTRAINT_METRICS))
+def test_effective_proportion_of_unit_weights_is_the_plain_count(
+    name, global_random_seed
+):
+    rng = np.random.default_rng(global_random_seed)
+    y, score = _scores_with_ties(rng)
+    counts = confusion_counts(y == 1, score)[1:]
+    weighted = confusion_counts(y == 1, score, np.full(y.size, 2.5))[1:]
+    squared = confusion_counts(y == 1, score, np.full(y.size, 6.25))[1:]
+    successes, trials, _ = constraint_metric(name, *counts)
+    effective = effective_proportion(name, weighted, squared)
+    np.testing.assert_allclose(effective[0], successes, atol=1e-9)
+    np.testing.assert_allclose(effective[1], trials)
 
 
 def test_confusion_counts_thresholds_are_midpoints_of_distinct_scores():
@@ -267,6 +297,12 @@ def test_parse_cost_defaults_and_fills_missing_outcomes():
         ({"false_positive": 1}, r"Unknown outcome 'false_positive' in cost"),
         ({"fp": "1"}, r"cost of 'fp' must be a finite real number, got '1'"),
         ({"fn": np.inf}, r"cost of 'fn' must be a finite real number, got inf"),
+        (
+            [[1, 2], [3, 4]],
+            r"keys among 'tp', 'fp', 'tn' and 'fn'.*"
+            r"it is cost=\{'tn': 1, 'fp': 2, 'fn': 3, 'tp': 4\}",
+        ),
+        ([1, 2], r"keys among 'tp', 'fp', 'tn' and 'fn'.*got cost=\[1, 2\]\.$"),
     ],
 )
 def test_parse_cost_errors(cost, err_msg):
