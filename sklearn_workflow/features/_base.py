@@ -17,6 +17,7 @@ Every error about a column starts with the parameter and the value received,
 ``"<param>=<value>: "``, then names the column and what is wrong with it.
 """
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -111,6 +112,7 @@ class _ColumnTransformerMixin:
         self : object
             Fitted transformer.
         """
+        self._warn_deprecated_keep_original()
         self._learn(self._check_input(X, reset=True))
         return self
 
@@ -301,14 +303,32 @@ class _ColumnTransformerMixin:
                 "the input column or drop it first."
             )
 
+    def _warn_deprecated_keep_original(self):
+        if getattr(self, "keep_original", "deprecated") != "deprecated":
+            warnings.warn(
+                f"{type(self).__name__}: keep_original is deprecated and will be "
+                "removed; use drop_original (keep_original="
+                f"{self.keep_original!r} is drop_original="
+                f"{not self.keep_original!r}).",
+                FutureWarning,
+                stacklevel=4,
+            )
+
+    def _drops_original(self):
+        """``drop_original``, or the opposite of the deprecated ``keep_original``
+        when that is set."""
+        keep = getattr(self, "keep_original", "deprecated")
+        return self.drop_original if keep == "deprecated" else not keep
+
     def _in_place(self, original, replaced):
         """One entry per input column, ``original(position)``, where the lists
         ``replaced[position]`` of the transformed columns take its place (or
-        follow it, with ``keep_original``)."""
+        follow it, unless ``drop_original``)."""
         out = []
+        keep = not self._drops_original()
         for position in range(self.n_features_in_):
             new = replaced.get(position)
-            if new is None or self.keep_original:
+            if new is None or keep:
                 out.append(original(position))
             if new is not None:
                 out.extend(new)

@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn_workflow.features._base import _ColumnTransformerMixin
 from sklearn_workflow.utils._dataframe import is_polars
 from sklearn_workflow.utils._param_validation import (
+    Hidden,
     Interval,
     StrOptions,
     get_output_container,
@@ -83,9 +84,12 @@ class Binner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     closed : {"right", "left"}, default="right"
         Which side of each bin is closed: ``"right"`` gives ``(a, b]`` as
         ``pandas.cut`` does, ``"left"`` gives ``[a, b)`` as ``numpy.digitize``.
-    keep_original : bool, default=False
-        Keep each binned column next to its bins; by default the bins replace it,
-        at the same position.
+    drop_original : bool, default=True
+        Replace each binned column by its bins, at the same position; with
+        False the original is kept, followed by its bins.
+    keep_original : bool
+        Deprecated: use ``drop_original`` (``keep_original=True`` is
+        ``drop_original=False``). Setting it warns with a ``FutureWarning``.
 
     Attributes
     ----------
@@ -164,7 +168,8 @@ class Binner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         "labels": [None, "array-like"],
         "encode": [StrOptions({"ordinal", "onehot", "label"})],
         "closed": [StrOptions({"right", "left"})],
-        "keep_original": ["boolean"],
+        "drop_original": ["boolean"],
+        "keep_original": ["boolean", Hidden(StrOptions({"deprecated"}))],
     }
 
     def __init__(
@@ -176,7 +181,8 @@ class Binner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         labels=None,
         encode="ordinal",
         closed="right",
-        keep_original=False,
+        drop_original=True,
+        keep_original="deprecated",
     ):
         store_params(self, locals())
 

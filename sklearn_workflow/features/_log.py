@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from sklearn_workflow.features._base import _ColumnTransformerMixin
-from sklearn_workflow.utils._param_validation import Interval, StrOptions
+from sklearn_workflow.utils._param_validation import Hidden, Interval, StrOptions
 
 __all__ = ["LogTransformer"]
 
@@ -63,9 +63,12 @@ class LogTransformer(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         training column, so a column with negative values starts at 0 and a
         non-negative column is unchanged (plain ``log1p``). A number is used as
         is; ``fit`` raises if it leaves the training minimum negative.
-    keep_original : bool, default=False
-        Keep each transformed column next to its ``<column>_log``; by default the
-        log column replaces it, at the same position.
+    drop_original : bool, default=True
+        Replace each transformed column by its ``<column>_log``, at the same
+        position; with False the original is kept, followed by its log column.
+    keep_original : bool
+        Deprecated: use ``drop_original`` (``keep_original=True`` is
+        ``drop_original=False``). Setting it warns with a ``FutureWarning``.
 
     Attributes
     ----------
@@ -140,15 +143,23 @@ class LogTransformer(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         "columns": [None, str, Integral, "array-like"],
         "skew_threshold": [Interval(Real, None, None, closed="neither")],
         "offset": [StrOptions({"auto"}), Interval(Real, None, None, closed="neither")],
-        "keep_original": ["boolean"],
+        "drop_original": ["boolean"],
+        "keep_original": ["boolean", Hidden(StrOptions({"deprecated"}))],
     }
 
     def __init__(
-        self, columns=None, *, skew_threshold=1.0, offset="auto", keep_original=False
+        self,
+        columns=None,
+        *,
+        skew_threshold=1.0,
+        offset="auto",
+        drop_original=True,
+        keep_original="deprecated",
     ):
         self.columns = columns
         self.skew_threshold = skew_threshold
         self.offset = offset
+        self.drop_original = drop_original
         self.keep_original = keep_original
 
     def _learn(self, X):

@@ -198,9 +198,9 @@ def test_binner_constant_and_empty_columns_get_one_bin():
     np.testing.assert_array_equal(out.to_numpy(), np.zeros((3, 2)))
 
 
-def test_binner_keep_original_and_columns_none():
+def test_binner_drop_original_false_and_columns_none():
     X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": ["u", "v", "u", "v"]})
-    kept = Binner("a", bins=2, keep_original=True).fit(X)
+    kept = Binner("a", bins=2, drop_original=False).fit(X)
     assert list(kept.get_feature_names_out()) == ["a", "a_bin", "b"]
     out = kept.transform(X)
     np.testing.assert_array_equal(out["a"], X["a"])
@@ -316,3 +316,29 @@ def test_binner_bins_are_in_range_and_monotone(train, test, n_bins, strategy):
     assert ((out >= 0) & (out < binner.n_bins_[0])).all()
     order = np.argsort(test, kind="stable")
     assert (np.diff(out[order]) >= 0).all()
+
+
+@pytest.mark.parametrize("keep, drop", [(True, False), (False, True)])
+def test_keep_original_is_deprecated_for_drop_original(keep, drop):
+    from sklearn_workflow.features import LogTransformer
+
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 40.0], "b": ["u", "v", "u", "v"]})
+    for old, new in [
+        (
+            Binner("a", bins=2, keep_original=keep),
+            Binner("a", bins=2, drop_original=drop),
+        ),
+        (
+            LogTransformer("a", keep_original=keep),
+            LogTransformer("a", drop_original=drop),
+        ),
+    ]:
+        with pytest.warns(
+            FutureWarning,
+            match=r"keep_original is deprecated.*"
+            f"drop_original={drop}",
+        ):
+            old.fit(X)
+        assert list(old.get_feature_names_out()) == list(
+            new.fit(X).get_feature_names_out()
+        )

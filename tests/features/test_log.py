@@ -140,7 +140,7 @@ def test_log_transformer_names_positions_and_passthrough_dtypes():
     for col in ["city", "when", "kind"]:
         assert out[col].dtype == X[col].dtype
         pd.testing.assert_series_equal(out[col], X[col])
-    kept = LogTransformer(columns="amount", keep_original=True).fit(X)
+    kept = LogTransformer(columns="amount", drop_original=False).fit(X)
     assert list(kept.get_feature_names_out()) == [
         "city",
         "amount",
@@ -258,7 +258,7 @@ def test_log_transformer_errors(params, X, err_type, err_msg):
 def test_log_transformer_refuses_an_output_name_that_exists():
     X = pd.DataFrame({"x": [1.0, 2.0], "x_log": [0.0, 0.0]})
     with pytest.raises(ValueError, match=r"duplicate column names \['x_log'\]"):
-        LogTransformer(columns="x", keep_original=True).fit(X)
+        LogTransformer(columns="x", drop_original=False).fit(X)
 
 
 finite = st.floats(-1e6, 1e6, allow_nan=False)
