@@ -48,6 +48,7 @@ def make_model_card(
     verdict=None,
     limitations=(),
     intended_use=None,
+    identity=None,
 ):
     """Write the model card of a fitted model as Markdown.
 
@@ -90,6 +91,10 @@ def make_model_card(
         columns, diagnosis of the learning curve...).
     intended_use : str, default=None
         The decision the model supports.
+    identity : dict, default=None
+        The model's identity (:func:`~sklearn_workflow.deploy.model_identity`):
+        its version, training time, training-data fingerprint and package
+        versions are listed under "Identity".
 
     Returns
     -------
@@ -124,6 +129,16 @@ def make_model_card(
     >>> "| roc_auc | - |" in card, "Verdict: **NOT met**" in card
     (True, True)
     >>> "| recall >= 0.8 | >= 0.8 | 0.5 | NOT met |" in card
+    True
+
+    The identity stored with the saved model is listed at the end:
+
+    >>> from sklearn_workflow.deploy import model_identity
+    >>> identity = model_identity([[0], [1]], [0, 1], trained_at="2026-01-05")
+    >>> card = make_model_card(
+    ...     model, name="Churn", task="binary_classification", target="churned",
+    ...     data={}, metrics={}, identity=identity)
+    >>> "| trained at | 2026-01-05 |" in card
     True
     """
     out = [f"# Model card: {name}", ""]
@@ -177,7 +192,29 @@ def make_model_card(
     items = list(limitations) or ["None recorded."]
     out += [f"- {item}" for item in items]
     out.append("")
+    if identity:
+        out += [
+            "## Identity",
+            "",
+            markdown_table(_identity_rows(identity), ["", "value"]),
+        ]
+        out.append("")
     return "\n".join(out)
+
+
+def _identity_rows(identity):
+    """The identity's facts as table rows (the card itself left out)."""
+    rows = [
+        ("model version", identity.get("model_version")),
+        ("trained at", identity.get("trained_at")),
+    ]
+    data = identity.get("data") or {}
+    if data:
+        rows.append(("training data", f"{data.get('fingerprint')} "
+                     f"({format_value(data.get('n_rows'))} rows)"))  # fmt: skip
+    for name, version in (identity.get("versions") or {}).items():
+        rows.append((name, version))
+    return rows
 
 
 def _verdict_text(verdict):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import skops.io as sio
 
+from sklearn_workflow.deploy._identity import add_identity
 from sklearn_workflow.exceptions import UntrustedTypesError
 from sklearn_workflow.utils._param_validation import validate_params
 
@@ -141,10 +142,10 @@ def _type_name(value):
 
 
 @validate_params(
-    {"path": [str, os.PathLike]},
+    {"path": [str, os.PathLike], "identity": [dict, None]},
     prefer_skip_nested_validation=True,
 )
-def save(model, path):
+def save(model, path, *, identity=None):
     """Save a fitted model to a skops file.
 
     The file is a zip archive of typed nodes (no pickle inside), written
@@ -158,6 +159,12 @@ def save(model, path):
         Destination, conventionally ending in ``.skops``. Pickle suffixes
         (``.pkl``, ``.pickle``, ``.joblib``, ...) are refused with a
         ``ValueError``.
+    identity : dict, default=None
+        The model's identity (:func:`~sklearn_workflow.deploy.model_identity`:
+        package versions, training time, fingerprint of the training data,
+        card), stored as a JSON member of the archive;
+        :func:`~sklearn_workflow.deploy.read_identity` reads it back, and
+        ``serve`` shows it at ``GET /model``.
 
     Returns
     -------
@@ -196,6 +203,8 @@ def save(model, path):
     path = Path(path)
     _check_not_pickle(path, "save")
     data = sio.dumps(model, compression=zipfile.ZIP_DEFLATED)
+    if identity is not None:
+        data = add_identity(data, identity)
     untrusted = sorted(set(sio.get_untrusted_types(data=data)) - set(trusted_types()))
     if untrusted:
         warnings.warn(

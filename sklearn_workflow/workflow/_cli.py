@@ -4,9 +4,12 @@ Commands
 --------
 ``run [DATA] [--target COL] [--spec problem.toml] [--out DIR] ...``
     The whole workflow (see :func:`~sklearn_workflow.workflow.run_workflow`).
-``predict MODEL DATA [--out preds.csv] [--strict]``
+``predict MODEL DATA [--out preds.csv|preds.parquet] [--strict] [--chunksize N]``
     Load a saved model securely, validate DATA against its data contract, write
-    the predictions.
+    the predictions; with ``--chunksize`` (and always for Parquet input) the
+    file is scored chunk by chunk, in memory bounded by the chunk.
+``serve MODEL [--host H] [--port P] [--workers N] [--strict] [--token T] ...``
+    Serve the model over HTTP (see :func:`sklearn_workflow.deploy.serve`).
 ``check DATA [--target COL] [--out DIR]``
     The data quality report alone.
 
@@ -81,9 +84,14 @@ _COMMANDS = {
         [
             _arg("model", "a model.skops file written by run"),
             _arg("data", _TABLE),
-            _arg("--out", "output CSV", default="predictions.csv"),
+            _arg("--out", "output file: .csv, or .parquet (needs pyarrow)",
+                 default="predictions.csv"),
             _arg("--strict", "fail (exit 2) when the data violates the contract",
                  action="store_true"),
+            _arg("--chunksize", "score a CSV or Parquet file N rows at a time, "
+                 "in memory bounded by the chunk, with a progress bar and one "
+                 "contract line per chunk (a Parquet file is always read in "
+                 "chunks, 100,000 rows by default)", type=int, metavar="N"),
         ],
     ),
     "check": (
@@ -103,7 +111,7 @@ _COMMANDS = {
 # ``COMMAND = (help line, description, [(flag, options), ...])`` and
 # ``handle(args) -> exit code``, and imports nothing heavy at module level (the
 # parser imports it to list the command).
-_PLUGGED = {}
+_PLUGGED = {"serve": "sklearn_workflow.deploy._serve_cli"}
 
 
 def _plugged_commands():
@@ -198,15 +206,50 @@ def _predict(args):
         model = load(model_path)
     except ValueError as exc:  # not a skops file, or a pickle suffix
         raise BadInputError(str(exc)) from exc
+    if args.chunksize is not None and args.chunksize < 1:
+        raise BadInputError(f"--chunksize must be positive; got {args.chunksize}")
+    out = Path(args.out)
+    if args.chunksize is not None or _is_parquet(args.data):
+        return _predict_in_chunks(model, args, out)
     frame = load_table(args.data, say=_say(args))
     predictions, _ = predict_table(
         model, frame, verbose=not args.quiet, strict=args.strict
     )
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    predictions.to_csv(out, index=False)
+    if _is_parquet(out):
+        predictions.to_parquet(out, index=False)
+    else:
+        predictions.to_csv(out, index=False)
     if not args.quiet:
         print(f"{len(predictions):,} predictions written to {out}")
+    return EXIT_OK
+
+
+def _is_parquet(path):
+    return Path(path).suffix.lower() in (".parquet", ".pq")
+
+
+def _predict_in_chunks(model, args, out):
+    """``predict`` on a file read chunk by chunk (see ``deploy.score_file``)."""
+    from sklearn_workflow.deploy import score_file
+
+    data = Path(args.data)
+    if not data.is_file():
+        raise BadInputError(f"cannot read {str(data)!r}: no such file")
+    summary = score_file(
+        model,
+        data,
+        out,
+        chunksize=args.chunksize or 100_000,
+        strict=args.strict,
+        verbose=0 if args.quiet else 1,
+    )
+    if not args.quiet:
+        print(
+            f"{summary['n_rows']:,} predictions written to {out} "
+            f"({summary['n_chunks']:,} chunks, {summary['chunks_with_problems']:,} "
+            "with contract violations)"
+        )
     return EXIT_OK
 
 

@@ -14,14 +14,26 @@ fitted on the training rows; what they find is reported, never a crash:
 - with ``strict``, any of these is an error (exit 2) naming the column.
 """
 
+import re
 import warnings
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from sklearn_workflow.exceptions import BadInputError
+from sklearn_workflow.utils._dataframe import column_kind
 
-__all__ = ["BatchReport", "check_data", "inspect_batch", "predict_table"]
+__all__ = [
+    "BatchReport",
+    "check_data",
+    "conform_columns",
+    "inspect_batch",
+    "pass_door",
+    "predict_table",
+    "prediction_frame",
+    "row_problems",
+]
 
 
 @dataclass
@@ -114,6 +126,27 @@ def inspect_batch(model, X):
     BadInputError
         ``X`` lacks columns the model needs (named).
     """
+    X, _, report = pass_door(model, X)
+    return X, report
+
+
+def pass_door(model, X):
+    """:func:`inspect_batch`, also returning the rows as the cleaner typed them.
+
+    Columns whose values do not have the kind the model saw at fit (numbers
+    sent as text, dates as ISO strings, a JSON number in a text column) are
+    converted to that kind first (:func:`conform_columns`); what does not
+    convert is missing and counted in ``report.invalid``.
+
+    Returns
+    -------
+    X : DataFrame
+        The model's input columns, in its order, converted to their fitted kind.
+    clean : DataFrame
+        ``X`` after the model's cleaner (``X`` itself without one): what the
+        checker judged and what the steps after it receive.
+    report : BatchReport
+    """
     report = BatchReport(n_rows=len(X))
     expected = getattr(model, "feature_names_in_", None)
     if expected is not None:
@@ -123,17 +156,104 @@ def inspect_batch(model, X):
         report.extra_columns = [c for c in X.columns if c not in set(expected)]
         X = X[list(expected)]
     cleaner, checker = _pipeline_door(model)
+    X, invalid = conform_columns(model, X)
     clean = X
     if cleaner is not None:
         found = cleaner.transform_report(X)
-        report.invalid = found[found["n_invalid"] > 0].reset_index(drop=True)
+        invalid.append(found[found["n_invalid"] > 0])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # counted in report.invalid
             clean = cleaner.transform(X)
+    report.invalid = pd.concat(invalid, ignore_index=True) if invalid else None
     if checker is not None:
         report.violations = checker.validate(clean)
         _judge_drift(checker, clean, report)
-    return X, report
+    return X, clean, report
+
+
+def _fitted_kinds(model):
+    """``{column: kind}`` of the columns the model reads as they come.
+
+    The kind is the checker's (numeric, datetime, categorical, boolean) for the
+    columns the cleaner leaves as they are; the columns the cleaner parses
+    itself are left out (it counts their invalid values).
+    """
+    cleaner, checker = _pipeline_door(model)
+    if checker is None or not hasattr(checker, "contract_"):
+        return {}
+    parsed = {}
+    if cleaner is not None:
+        parsed = {
+            name
+            for name, kind in cleaner.column_types_.items()
+            if kind in ("numeric", "boolean", "datetime")
+        }
+    return {
+        p["label"]: (p["kind"], str(p.get("dtype")))
+        for p in checker.contract_["columns"]
+        if p["label"] not in parsed
+    }
+
+
+def conform_columns(model, X):
+    """Convert the columns of ``X`` to the kind the model saw at fit.
+
+    Text in a numeric column, text that is no ISO-8601 date in a datetime
+    column become missing; numbers in a text column become their text. A
+    column of the right kind is kept as it is (no copy).
+
+    Returns
+    -------
+    X : DataFrame
+    invalid : list of DataFrame
+        One table (``column``, ``type``, ``n_invalid``, ``example``) per batch
+        with values that did not convert; empty when all did.
+    """
+    converted, rows = {}, []
+    for name, (kind, dtype) in _fitted_kinds(model).items():
+        if name not in X.columns or column_kind(X[name]) == kind:
+            continue
+        col = X[name]
+        values = _convert(col, kind, dtype)
+        if values is None:
+            continue
+        lost = col.notna().to_numpy() & values.isna().to_numpy()
+        converted[name] = values
+        if lost.any():
+            example = col[lost].iloc[0]
+            rows.append((name, kind, int(lost.sum()), example))
+    if converted:
+        X = X.assign(**converted)
+    invalid = [pd.DataFrame(rows, columns=["column", "type", "n_invalid", "example"])]
+    return X, invalid if rows else []
+
+
+def _convert(col, kind, dtype):
+    """``col`` as ``kind`` (missing where a value does not convert), or None."""
+    if kind == "numeric":
+        numbers = pd.to_numeric(
+            col.where(~col.map(_is_bool, na_action="ignore")), errors="coerce"
+        )
+        return numbers.astype(np.float64)
+    if kind == "datetime":
+        aware = "," in dtype or "UTC" in dtype
+        text = col.astype(object).where(col.notna(), None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            values = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
+        zone = re.search(r", (.+)\]", dtype)
+        if aware and zone:
+            return values.dt.tz_convert(zone.group(1))
+        values = values.dt.tz_localize(None)
+        return values.astype(dtype) if dtype.startswith("datetime64[") else values
+    if kind == "categorical":
+        return col.map(str, na_action="ignore").astype(object)
+    return None
+
+
+def _is_bool(value):
+    """JSON true/false are not numbers."""
+    return isinstance(value, (bool, np.bool_))
 
 
 def _judge_drift(checker, X, report):
@@ -187,12 +307,19 @@ def predict_table(model, X, *, verbose=1, strict=False):
         raise BadInputError(f"--strict: column {column!r}: {what}{more}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the door has reported them
-        result = pd.DataFrame({"prediction": model.predict(X)})
-        if hasattr(model, "predict_proba"):
-            proba = model.predict_proba(X)
-            for k, label in enumerate(model.classes_):
-                result[f"proba_{label}"] = proba[:, k]
-    return result, report
+        predictions = model.predict(X)
+        proba = model.predict_proba(X) if hasattr(model, "predict_proba") else None
+    classes = getattr(model, "classes_", None)
+    return prediction_frame(predictions, proba, classes), report
+
+
+def prediction_frame(predictions, proba=None, classes=None):
+    """What ``predict`` writes: ``prediction``, then ``proba_<class>`` columns."""
+    result = pd.DataFrame({"prediction": predictions})
+    if proba is not None:
+        for k, label in enumerate(classes):
+            result[f"proba_{label}"] = proba[:, k]
+    return result
 
 
 def check_data(X, y=None, *, verbose=1):
@@ -209,3 +336,87 @@ def check_data(X, y=None, *, verbose=1):
     if verbose:
         print(str(checker.report_))
     return checker
+
+
+def row_problems(model, raw, clean, report):
+    """Which rows hold the values behind each problem the door found.
+
+    The door judges columns (a batch, a column: is this more than chance?);
+    a server answers per row. For every invalid column and every contract
+    violation of ``report``, the rows whose own value is the cause are listed:
+    a value that did not convert, a missing value (``missing``), one outside the
+    fitted range (``out_of_range``), a category not seen at fit
+    (``unseen_category``), an infinite number, a value of another kind
+    (``kind``). Drift concerns a batch, not a row: it is left out.
+
+    Parameters
+    ----------
+    model : Pipeline
+    raw : DataFrame
+        The rows as received (the model's columns, before conversion).
+    clean : DataFrame
+        The rows after the door (:func:`pass_door`).
+    report : BatchReport
+
+    Returns
+    -------
+    problems : list of list of dict
+        Per row, ``{"column", "kind", "value"}`` for each problem of the row.
+    """
+    rows = [[] for _ in range(len(raw))]
+
+    def add(column, kind, mask):
+        values = raw[column].to_numpy(dtype=object)
+        for i in np.flatnonzero(mask):
+            rows[i].append({"column": column, "kind": kind, "value": values[i]})
+
+    if report.invalid is not None:
+        for column in dict.fromkeys(report.invalid["column"]):
+            lost = raw[column].notna().to_numpy() & clean[column].isna().to_numpy()
+            add(column, "invalid", lost)
+    _, checker = _pipeline_door(model)
+    if report.violations is not None and checker is not None:
+        profiles = {p["name"]: p for p in checker.contract_["columns"]}
+        for check, column in zip(
+            report.violations["check"], report.violations["column"]
+        ):
+            profile = profiles.get(column)
+            if profile is not None and column in clean.columns:
+                mask = _offending(str(check), clean[column], profile, checker)
+                if mask is not None:
+                    add(column, _ROW_KINDS.get(str(check), str(check)), mask)
+    return rows
+
+
+_ROW_KINDS = {"unseen_categories": "unseen_category"}
+
+
+def _offending(check, col, profile, checker):
+    """The rows of ``col`` behind one violation ``check`` (None: not per row)."""
+    present = col.notna().to_numpy()
+    if check == "missing":
+        return ~present
+    if check == "kind":
+        return present
+    if check == "unseen_categories":
+        seen = set(profile.get("categories") or ())
+        return present & ~col.map(lambda v: v in seen, na_action="ignore").fillna(
+            True
+        ).to_numpy(dtype=bool)
+    if check not in ("out_of_range", "infinite"):
+        return None
+    if profile["kind"] == "datetime":
+        if getattr(col.dt, "tz", None) is not None:
+            col = col.dt.tz_convert("UTC").dt.tz_localize(None)
+        stamps = col.to_numpy(dtype="datetime64[us]").astype(np.int64)
+        values = np.where(present, stamps.astype(np.float64), np.nan)
+    else:
+        values = pd.to_numeric(col, errors="coerce").to_numpy(np.float64)
+    if check == "infinite":
+        return np.isinf(values)
+    width = profile["max"] - profile["min"]
+    tolerance = checker.range_tolerance * width
+    with np.errstate(invalid="ignore"):
+        return (values < profile["min"] - tolerance) | (
+            values > profile["max"] + tolerance
+        )
