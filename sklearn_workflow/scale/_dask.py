@@ -43,7 +43,9 @@ def fit_dask(estimator, data, target, fit_partition, merge_fitted, split_every):
     return fitted
 
 
-def _transform_partition(partition, estimator, select_features):
+def _transform_partition(partition, estimator, select_features, meta=None):
+    if meta is not None and len(partition) == 0:
+        return meta
     out = estimator.transform(select_features(estimator, partition))
     if isinstance(out, pd.DataFrame):
         out.index = partition.index
@@ -62,5 +64,5 @@ def transform_dask(estimator, data, select_features):
         sample = data._meta_nonempty
     meta = _transform_partition(sample, estimator, select_features).iloc[:0]
     return data.map_partitions(
-        _transform_partition, estimator, select_features, meta=meta
+        _transform_partition, estimator, select_features, meta, meta=meta
     )

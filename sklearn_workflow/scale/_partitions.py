@@ -253,8 +253,8 @@ def transform_partitions(estimator, data, *, batch_size=None):
     -------
     transformed : Dask DataFrame or iterator of DataFrames
         For a Dask DataFrame, ``map_partitions`` of ``transform`` (lazy, a
-        pandas DataFrame per partition); otherwise a generator of the
-        transformed partitions, in order.
+        pandas DataFrame per partition, empty for an empty partition);
+        otherwise a generator of the transformed non-empty partitions, in order.
 
     Examples
     --------
@@ -272,4 +272,5 @@ def transform_partitions(estimator, data, *, batch_size=None):
     return (
         estimator.transform(select_features(estimator, partition))
         for partition in iter_partitions(data, batch_size)
+        if n_rows(partition)
     )
