@@ -231,9 +231,8 @@ def conform_columns(model, X):
 def _convert(col, kind, dtype):
     """``col`` as ``kind`` (missing where a value does not convert), or None."""
     if kind == "numeric":
-        numbers = pd.to_numeric(
-            col.where(~col.map(_is_bool, na_action="ignore")), errors="coerce"
-        )
+        booleans = np.array([_is_bool(v) for v in col], dtype=bool)
+        numbers = pd.to_numeric(col.where(~booleans), errors="coerce")
         return numbers.astype(np.float64)
     if kind == "datetime":
         aware = "," in dtype or "UTC" in dtype
