@@ -12,6 +12,7 @@ from sklearn.model_selection import cross_val_score
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from sklearn_workflow.evaluation._diagnostics import metric_output
 from sklearn_workflow.evaluation._report import EvaluationReport
 from sklearn_workflow.evaluation._weighted import bootstrap_weights, weighted_metric
 from sklearn_workflow.exceptions import DataQualityWarning
@@ -389,18 +390,6 @@ def _responses(estimator, X, task, pos_label):
     return y_pred, score, proba
 
 
-def _metric_output(name, y_pred, score, proba, task):
-    """What the metric is computed from: predictions, score or probabilities."""
-    response = METRICS[name].response
-    if response == "predict":
-        return y_pred
-    if response == "score":
-        return score
-    if task == "binary_classification":
-        return None if proba is None else score  # the positive class's proba
-    return proba
-
-
 def _metric_values(
     names,
     y_true,
@@ -415,7 +404,7 @@ def _metric_values(
     values = {}
     for name in names:
         metric = METRICS[name]
-        out = _metric_output(name, y_pred, score, proba, task)
+        out = metric_output(name, y_pred, score, proba, task)
         if out is None:
             continue
         if sample_weight is not None:
@@ -529,7 +518,7 @@ def _intervals(report, weights, n_bootstrap, rng):
         W *= weights
     intervals = {}
     for name in report.metrics:
-        out = _metric_output(
+        out = metric_output(
             name, arrays["y_pred"], arrays["score"], arrays["proba"], report.task
         )
         values = weighted_metric(

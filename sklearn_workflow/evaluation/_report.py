@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sklearn_workflow.evaluation._diagnostics import metric_by_level, metric_output
 from sklearn_workflow.report import (
     figure_to_html,
     format_value,
@@ -128,6 +129,52 @@ class EvaluationReport:
         for row in self.baselines:
             data[row["name"]] = [row.get(name, np.nan) for name in self.metrics]
         return pd.DataFrame(data)
+
+    def metric_by_level(self, values, *, metric=None, max_levels=8):
+        """A test metric on the rows of each level of a categorical column.
+
+        Where the model errs: a level whose value is far below the whole test
+        set's is a slice of the data the model serves worse.
+
+        Parameters
+        ----------
+        values : array-like of shape (n_test,)
+            The column's values on the test rows, in the order given to
+            ``evaluate``; a missing value is the level ``"(missing)"``.
+        metric : str, default=None
+            A metric of ``metrics``; None: the card's success metric (the
+            first metric without a card).
+        max_levels : int, default=8
+            The most frequent levels get a row each, the others share one.
+
+        Returns
+        -------
+        table : DataFrame
+            ``level``, ``rows`` and the metric.
+        """
+        if not self._arrays:
+            raise ValueError(
+                "this report holds no predictions (it was not built by evaluate "
+                "in this session)"
+            )
+        metric = metric or self.success_metric or next(iter(self.metrics))
+        if metric not in self.metrics:
+            raise ValueError(
+                f"metric={metric!r} is not one of the report's metrics "
+                f"{sorted(self.metrics)}"
+            )
+        arrays = self._arrays
+        out = metric_output(
+            metric, arrays["y_pred"], arrays["score"], arrays["proba"], self.task
+        )
+        return metric_by_level(
+            np.asarray(values, dtype=object),
+            arrays["y_true"],
+            out,
+            metric,
+            pos_label=self.positive_class,
+            max_levels=max_levels,
+        )
 
     def intervals_frame(self):
         """Each test metric with its 95% bootstrap interval, one row per metric.

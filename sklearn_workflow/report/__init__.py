@@ -5,7 +5,8 @@ verdict's words (:func:`verdict_word`), Markdown tables (:func:`markdown_table`)
 self-contained HTML pages (:func:`html_page`, :func:`section`,
 :func:`table_to_html`, :func:`figure_to_html`, :func:`escape`, and the blocks
 :func:`paragraph`, :func:`bullet_list`, :func:`details`, :func:`preformatted`,
-:func:`fields_table`, :func:`draw_figure`, :func:`html_body`). The quality and
+:func:`fields_table`, :func:`draw_figure`, :func:`html_body`, :func:`folded`,
+:func:`facts`, :func:`table_of_contents`). The quality and
 evaluation reports, the model card and the workflow's report are built from them,
 so every document reads alike.
 """
@@ -14,7 +15,9 @@ from sklearn_workflow.report._blocks import (
     bullet_list,
     details,
     draw_figure,
+    facts,
     fields_table,
+    folded,
     html_body,
     paragraph,
     preformatted,
@@ -24,6 +27,7 @@ from sklearn_workflow.report._html import (
     figure_to_html,
     html_page,
     section,
+    table_of_contents,
     table_to_html,
 )
 from sklearn_workflow.report._markdown import markdown_table
@@ -34,7 +38,9 @@ __all__ = [
     "details",
     "draw_figure",
     "escape",
+    "facts",
     "fields_table",
+    "folded",
     "figure_to_html",
     "format_value",
     "html_body",
@@ -43,6 +49,7 @@ __all__ = [
     "paragraph",
     "preformatted",
     "section",
+    "table_of_contents",
     "table_to_html",
     "to_jsonable",
     "verdict_word",

@@ -12,7 +12,9 @@ __all__ = [
     "bullet_list",
     "details",
     "draw_figure",
+    "facts",
     "fields_table",
+    "folded",
     "html_body",
     "paragraph",
     "preformatted",
@@ -79,6 +81,34 @@ def details(summary, text):
     return (
         f"<details><summary>{escape(summary)}</summary>{preformatted(text)}</details>"
     )
+
+
+def folded(summary, html):
+    """A collapsed ``<details>`` block holding HTML (a wide table, say).
+
+    Examples
+    --------
+    >>> folded("All columns", "<table></table>")
+    '<details><summary>All columns</summary><table></table></details>'
+    """
+    return f"<details><summary>{escape(summary)}</summary>{html}</details>"
+
+
+def facts(pairs):
+    """A definition list of ``(label, text)`` pairs, text escaped.
+
+    A text given as ``("html", fragment)`` is a fragment that is already HTML.
+
+    Examples
+    --------
+    >>> print(facts([("model", "Random forest"), ("rows", "1 < 2")]))
+    <dl class="facts"><dt>model</dt><dd>Random forest</dd><dt>rows</dt><dd>1 &lt; 2...
+    """
+    items = []
+    for label, text in pairs:
+        body = text[1] if isinstance(text, tuple) else escape(text)
+        items.append(f"<dt>{escape(label)}</dt><dd>{body}</dd>")
+    return f'<dl class="facts">{"".join(items)}</dl>'
 
 
 def fields_table(mapping):

@@ -8,23 +8,70 @@ import base64
 import html
 import io
 
-__all__ = ["escape", "figure_to_html", "html_page", "section", "table_to_html"]
+__all__ = [
+    "escape",
+    "figure_to_html",
+    "html_page",
+    "section",
+    "table_of_contents",
+    "table_to_html",
+]
 
+# Nothing is wider than the page: a wide table or text block scrolls inside its
+# own box, long words wrap, images shrink. Printed, the folded details open and
+# the sections do not split their tables and figures across pages.
 _STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
-max-width:72rem;padding:0 1rem;color:#1b1b1b;line-height:1.45}
-h1{border-bottom:2px solid #444;padding-bottom:.3rem}
+*,*::before,*::after{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:1rem auto;
+max-width:72rem;padding:0 1rem;color:#1b1b1b;line-height:1.45;overflow-wrap:anywhere}
+h1{border-bottom:2px solid #444;padding-bottom:.3rem;margin:.5rem 0 1rem;
+font-size:1.6rem}
 h2{margin-top:2rem;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}
-th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}
+h3{margin-top:1.2rem}
+table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem;display:block;
+max-width:100%;overflow-x:auto}
+th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:right;
+overflow-wrap:normal}
 th{background:#f2f2f2}
-td.text,th.text{text-align:left}
+td.text,th.text{text-align:left;overflow-wrap:anywhere;min-width:6rem}
 .severity-error{color:#b00020;font-weight:600}
 .severity-warning{color:#a15c00}
 .severity-info{color:#555}
-pre{background:#f7f7f7;padding:.75rem;overflow-x:auto}
-img{max-width:100%}
+pre{background:#f7f7f7;padding:.75rem;overflow-x:auto;max-width:100%}
+img{max-width:100%;height:auto}
+details{margin:.5rem 0}
+summary{cursor:pointer;color:#174ea6}
+nav.toc{font-size:.95rem;margin:1rem 0}
+nav.toc ul{margin:.25rem 0;padding-left:1.2rem;columns:2 18rem}
+.summary{border:1px solid #bbb;border-radius:6px;padding:.25rem 1rem;
+background:#fafafa}
+.summary h2{margin-top:.5rem}
+.verdict{font-size:1.35rem;font-weight:700;margin:.25rem 0}
+.verdict.met{color:#0a7a2f}
+.verdict.not-met{color:#b00020}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;
+margin:.5rem 0}
+dl.facts dt{font-weight:600}
+dl.facts dd{margin:0}
+@media print{
+body{max-width:none;margin:0;font-size:10pt}
+nav.toc,summary{display:none}
+details>*{display:block}
+table{display:table;overflow:visible;font-size:8pt;page-break-inside:avoid}
+pre{white-space:pre-wrap;overflow:visible}
+section,img,.summary{page-break-inside:avoid}
+h2{page-break-after:avoid}
+a{color:inherit;text-decoration:none}
+}
 """
+
+
+# Printing opens the folded details, whose content a browser hides otherwise.
+_PRINT_SCRIPT = (
+    "<script>window.addEventListener('beforeprint',function(){"
+    "document.querySelectorAll('details').forEach(function(d){d.open=true;});"
+    "});</script>"
+)
 
 
 def escape(text):
@@ -96,28 +143,60 @@ def figure_to_html(figure, *, alt="figure", dpi=100):
     return f'<img alt="{escape(alt)}" src="data:image/png;base64,{data}">'
 
 
-def section(title, *parts):
+def section(title, *parts, anchor=None, css=None):
     """An ``<h2>`` section; parts are HTML fragments (already escaped).
+
+    ``anchor`` is the section's ``id`` (the target of a table of contents);
+    ``css`` its class.
 
     Examples
     --------
     >>> section("Data & target", "<p>5 rows</p>")
     '<section><h2>Data &amp; target</h2><p>5 rows</p></section>'
+    >>> section("Data", anchor="data")
+    '<section id="data"><h2>Data</h2></section>'
     """
-    return f"<section><h2>{escape(title)}</h2>{''.join(parts)}</section>"
+    attributes = "" if anchor is None else f' id="{escape(anchor)}"'
+    attributes += "" if css is None else f' class="{escape(css)}"'
+    return f"<section{attributes}><h2>{escape(title)}</h2>{''.join(parts)}</section>"
+
+
+def table_of_contents(entries):
+    """A ``<nav>`` listing ``(anchor, title)`` pairs as links, in order.
+
+    Examples
+    --------
+    >>> print(table_of_contents([("data", "1. Data & target")]))
+    <nav class="toc" ...><li><a href="#data">1. Data &amp; target</a></li></ul></nav>
+    """
+    items = "".join(
+        f'<li><a href="#{escape(anchor)}">{escape(title)}</a></li>'
+        for anchor, title in entries
+    )
+    return (
+        f'<nav class="toc" aria-label="Contents"><b>Contents</b><ul>{items}</ul></nav>'
+    )
 
 
 def html_page(title, *parts):
     """A complete, self-contained HTML document.
+
+    The page's style sheet keeps every part within the width of the page
+    (wide tables scroll inside their own box) and has print rules (folded
+    details open, no table or figure split across pages).
 
     Examples
     --------
     >>> page = html_page("Report", section("Data", "<p>5 rows</p>"))
     >>> page.startswith("<!DOCTYPE html>") and "<h2>Data</h2>" in page
     True
+    >>> "@media print" in page
+    True
     """
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
-        f"<body><h1>{escape(title)}</h1>{''.join(parts)}</body></html>\n"
+        f"<body><h1>{escape(title)}</h1>{''.join(parts)}{_PRINT_SCRIPT}"
+        "</body></html>\n"
     )
