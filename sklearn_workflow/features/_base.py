@@ -17,6 +17,7 @@ Every error about a column starts with the parameter and the value received,
 ``"<param>=<value>: "``, then names the column and what is wrong with it.
 """
 
+import sys
 import warnings
 from numbers import Integral
 
@@ -62,6 +63,19 @@ def as_column_list(columns):
     if isinstance(columns, str) or _is_position(columns):
         return [columns]
     return list(columns)
+
+
+def _caller_stacklevel():
+    """The stack level of the first caller outside this package and
+    scikit-learn (and joblib), so that a warning points at the user's line."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in (
+        "sklearn_workflow",
+        "sklearn",
+        "joblib",
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _shown_names(names, limit=20):
@@ -259,6 +273,16 @@ class _ColumnTransformerMixin:
             for position in range(self.n_features_in_)
             if column_kind(self._column(X, position)) in self._default_kinds
         ]
+
+    def _warn_left_alone(self, names, reason, fix):
+        """Warn at fit that the columns ``names`` pass through unchanged:
+        ``reason`` says why, ``fix`` (a sentence) which parameter changes it."""
+        warnings.warn(
+            f"{type(self).__name__} leaves the column(s) {_shown_names(names)} "
+            f"unchanged: {reason}. {fix}.",
+            UserWarning,
+            stacklevel=_caller_stacklevel(),
+        )
 
     # -- reading a column -------------------------------------------------------------
 

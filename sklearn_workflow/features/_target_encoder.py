@@ -36,6 +36,7 @@ from sklearn_workflow.utils._dataframe import (
     is_polars,
     make_output,
     n_rows,
+    to_float_array,
 )
 from sklearn_workflow.utils._param_validation import (
     Interval,
@@ -46,6 +47,22 @@ from sklearn_workflow.utils._param_validation import (
 from sklearn_workflow.utils._params import store_params
 
 __all__ = ["TargetEncoder"]
+
+# An integer column of at most this many distinct values that columns=None
+# leaves alone is named in a warning: it may be a category coded as numbers.
+_FEW_VALUES = 20
+
+
+def _few_integer_values(col):
+    """Whether a numeric column holds only integers, of few distinct values
+    (at most 20, and each value on two rows on average)."""
+    values = to_float_array(col)
+    values = values[~np.isnan(values)]
+    if values.size == 0 or not np.array_equal(values, np.floor(values)):
+        return False
+    _, uniques = factorize_codes(values)
+    return len(uniques) <= min(_FEW_VALUES, values.size // 2)
+
 
 # Splitters whose validation folds partition the rows, each with the complement as
 # training set: the fast "totals minus fold" path applies without checking.
@@ -75,9 +92,13 @@ class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         Columns to encode. None encodes every categorical column: pandas object,
         ``str``/string, category and boolean, polars String, Categorical, Enum and
         Boolean (integer or float columns are encoded only when named). "all"
-        encodes every column given (for instance inside a ``ColumnTransformer``).
-        A list names DataFrame columns, or gives positions for arrays. The other
-        columns pass through unchanged, in place.
+        encodes every column given, as scikit-learn's encoder does (use it
+        inside a ``ColumnTransformer`` that selects the columns). A list names
+        DataFrame columns, or gives positions for arrays. The other columns pass
+        through unchanged, in place; with None, ``fit`` warns about each
+        integer column of at most 20 distinct values (and half as many as
+        rows) that it leaves alone (a category coded as numbers, such as a
+        number of cylinders), naming it and ``columns``.
     smooth : "auto" or float, default="auto"
         Shrinkage toward the prior. "auto" is the empirical-Bayes estimate: a
         category with ``n`` rows (total weight ``n``), mean ``m`` and within-
@@ -92,8 +113,8 @@ class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         ``groups`` to ``fit_transform``), ``TimeSeriesSplit`` (each block is
         encoded with the blocks before it) or an iterable of (train, test) index
         arrays. A row may be in at most one validation fold; rows in none (the
-        first block of ``TimeSeriesSplit``) are encoded as NaN, since nothing can
-        encode them without their own target.
+        first block of ``TimeSeriesSplit``) get the prior (``target_mean_``), as
+        no fold encodes them without their own target.
     shuffle : bool, default=True
         Shuffle the rows before splitting when ``cv`` is an int.
     random_state : int, RandomState instance or None, default=None
@@ -222,7 +243,7 @@ class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         store_params(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Learn the encoding of every category from all the rows.
 
         Parameters
@@ -233,6 +254,10 @@ class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
             Target.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative row weights.
+        groups : array-like of shape (n_samples,), default=None
+            Unused by ``fit``, which learns from all the rows; accepted so that
+            metadata routing can send ``groups`` to ``fit_transform``
+            (``set_fit_request(groups=True)``), whose folds use it.
 
         Returns
         -------
@@ -256,7 +281,9 @@ class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
             Non-negative row weights, used as in ``fit``.
         groups : array-like of shape (n_samples,), default=None
             Group labels passed to the ``split`` of a group splitter given as
-            ``cv`` (``GroupKFold``, ``StratifiedGroupKFold``, ...).
+            ``cv`` (``GroupKFold``, ``StratifiedGroupKFold``, ...). With metadata
+            routing enabled, a ``Pipeline`` or ``ColumnTransformer`` passes it
+            here after ``set_fit_request(groups=True)``.
 
         Returns
         -------
@@ -374,8 +401,9 @@ class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
             categories.append(cats)
             encodings.append(full)
             codes_by_key[key] = (codes, n_cat)
+        # Rows in no validation fold keep the prior of all the rows.
         oof = {
-            key: np.full((n_samples, target.n_outputs), np.nan) for key in self.columns_
+            key: np.repeat(target.prior[0], n_samples, axis=0) for key in self.columns_
         }
         for train_idx, test_idx in splits:
             sub = target.subset(train_idx)
@@ -554,7 +582,7 @@ class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         An object column is classified from its distinct values, so it is
         factorized once here and the codes are kept for the fit.
         """
-        positions = []
+        positions, coded = [], []
         for position in range(self.n_features_in_):
             col = self._column(X, position)
             if getattr(col, "dtype", None) == np.dtype(object):
@@ -566,6 +594,17 @@ class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
                 kind = column_kind(col)
             if kind in self._default_kinds:
                 positions.append(position)
+            elif kind == "numeric" and _few_integer_values(col):
+                coded.append(position)
+        if coded:
+            names = self._input_names()
+            self._warn_left_alone(
+                [names[p] for p in coded],
+                f"integer column(s) of at most {_FEW_VALUES} distinct values, "
+                "which may be categories coded as numbers; columns=None encodes "
+                "categorical and boolean columns only",
+                "Name them in columns=[...] (or pass columns='all') to encode them",
+            )
         return positions
 
     def _output_suffixes(self):

@@ -70,10 +70,10 @@ def all_estimator_instances():
     instances.append(TableCleaner())
 
     # TargetEncoder with columns="all": the checks pass numeric arrays,
-    # which columns=None leaves alone.
+    # which columns=None leaves alone; and with default parameters.
     from sklearn_workflow.features import TargetEncoder
 
-    instances.append(TargetEncoder(columns="all", cv=3))
+    instances += [TargetEncoder(columns="all", cv=3), TargetEncoder()]
 
     # DateFeatureExtractor reads all-numeric input as epoch seconds.
     from sklearn_workflow.features import DateFeatureExtractor

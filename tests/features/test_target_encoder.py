@@ -20,6 +20,7 @@ from sklearn.model_selection import (
     ShuffleSplit,
     StratifiedKFold,
     TimeSeriesSplit,
+    cross_validate,
 )
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import TargetEncoder as SklearnTargetEncoder
@@ -450,8 +451,19 @@ def test_target_encoder_time_series_split_encodes_from_the_past(global_random_se
     out = TargetEncoder(cv=cv, smooth="auto").fit_transform(X, y)["city_te"]
     splits = list(cv.split(X))
     expected = naive_out_of_fold(list(X["city"]), y, [1.0] * len(X), "auto", splits)
-    assert np.isnan(out[: splits[0][1][0]]).all()  # the first block has no past
-    assert_allclose(out, expected, rtol=1e-10)
+    # the first block has no past: it gets the prior of all the rows
+    first = splits[0][1][0]
+    assert_allclose(out[:first], np.mean(y))
+    assert_allclose(out[first:], expected[first:], rtol=1e-10)
+
+
+def test_target_encoder_time_series_split_leaves_the_prior_for_a_class_target():
+    X = pd.DataFrame({"city": list("abcabcabcabc") * 3})
+    y = np.array(["no", "yes", "maybe"] * 12)
+    out = TargetEncoder(cv=TimeSeriesSplit(2)).fit_transform(X, y)
+    first = next(TimeSeriesSplit(2).split(X))[1][0]
+    assert_allclose(out.iloc[:first].to_numpy(), np.full((first, 3), 1 / 3))
+    assert not np.isnan(out.to_numpy()).any()
 
 
 @pytest.mark.parametrize(
@@ -681,3 +693,116 @@ def test_target_encoder_single_row_transform():
     full = enc.transform(X)
     for i in (0, 7, 42):
         assert_allclose(enc.transform(X.iloc[[i]]), full.iloc[[i]])
+
+
+# -- columns left alone ---------------------------------------------------------------
+
+
+def _cars(n=40):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        {
+            "Cylinders": rng.choice([4, 6, 8], n),
+            "Origin": rng.choice(["usa", "europe", "japan"], n),
+            "Weight": rng.normal(3000, 500, n),
+        }
+    )
+    return X, (rng.random(n) < 0.4).astype(int)
+
+
+def test_integer_categories_left_alone_are_named_in_a_warning():
+    X, y = _cars()
+    ct = make_column_transformer((TargetEncoder(cv=3), ["Cylinders", "Origin"]))
+    with pytest.warns(UserWarning, match=r"'Cylinders' unchanged.*columns=\[\.\.\.\]"):
+        out = ct.fit_transform(X, y)
+    assert_array_equal(out[:, 0], X["Cylinders"])
+
+
+@pytest.mark.parametrize("columns", ["all", ["Cylinders", "Origin"], ["Origin"], None])
+def test_named_columns_and_continuous_columns_raise_no_warning(columns):
+    import warnings
+
+    X, y = _cars()
+    X = X[["Cylinders", "Origin"]] if columns is not None else X[["Origin", "Weight"]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        enc = TargetEncoder(columns=columns, cv=3).fit(X, y)
+    if columns in ("all", ["Cylinders", "Origin"]):
+        assert enc.columns_ == ["Cylinders", "Origin"]
+
+
+# -- metadata routing -----------------------------------------------------------------
+
+
+def _grouped(n=60):
+    X, y = _cars(n)
+    groups = np.arange(n) % 6
+    return X[["Origin"]], y, groups
+
+
+def test_routing_sends_groups_to_the_folds_through_a_column_transformer():
+    X, y, groups = _grouped()
+    expected = TargetEncoder(cv=GroupKFold(3)).fit_transform(X, y, groups=groups)
+    with sklearn.config_context(enable_metadata_routing=True):
+        encoder = TargetEncoder(cv=GroupKFold(3)).set_fit_request(groups=True)
+        ct = make_column_transformer((encoder, ["Origin"]))
+        out = ct.fit_transform(X, y, groups=groups)
+        assert_allclose(out[:, 0], expected["Origin_te"])
+        # an unrequested group is refused, as scikit-learn does
+        with pytest.raises(ValueError, match="groups"):
+            make_column_transformer(
+                (TargetEncoder(cv=GroupKFold(3)), ["Origin"])
+            ).fit_transform(X, y, groups=groups)
+
+
+def test_routing_through_pipeline_grid_search_and_cross_validate():
+    X, y, groups = _grouped(90)
+    weights = np.random.default_rng(0).random(len(y)) + 0.5
+    with sklearn.config_context(enable_metadata_routing=True):
+        encoder = TargetEncoder(cv=GroupKFold(3)).set_fit_request(
+            groups=True, sample_weight=True
+        )
+        pipe = make_pipeline(
+            make_column_transformer((encoder, ["Origin"])),
+            LogisticRegression()
+            .set_fit_request(sample_weight=False)
+            .set_score_request(sample_weight=False),
+        )
+        pipe.fit(X, y, groups=groups, sample_weight=weights)
+        grouped = make_pipeline(
+            make_column_transformer(
+                (
+                    TargetEncoder(cv=GroupKFold(3)).set_fit_request(groups=True),
+                    ["Origin"],
+                )
+            ),
+            LogisticRegression(),
+        )
+        search = GridSearchCV(
+            grouped,
+            {"columntransformer__targetencoder__smooth": [1.0, "auto"]},
+            cv=GroupKFold(3),
+        ).fit(X, y, groups=groups)
+        result = cross_validate(
+            pipe,
+            X,
+            y,
+            cv=GroupKFold(3),
+            params={"groups": groups, "sample_weight": weights},
+            return_estimator=True,
+            return_indices=True,
+        )
+    fitted = pipe[0].named_transformers_["targetencoder"]
+    reference = TargetEncoder(cv=GroupKFold(3))
+    encoded = reference.fit_transform(X, y, sample_weight=weights, groups=groups)
+    assert_allclose(fitted.encodings_[0], reference.encodings_[0])
+    # the model learned on the out-of-fold encodings of the group folds
+    model = LogisticRegression().fit(encoded, y)
+    assert_allclose(pipe[-1].coef_, model.coef_)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    train = result["indices"]["train"][0]
+    inner = result["estimator"][0][0].named_transformers_["targetencoder"]
+    reference = TargetEncoder(cv=GroupKFold(3)).fit(
+        X.iloc[train], y[train], sample_weight=weights[train]
+    )
+    assert_allclose(inner.encodings_[0], reference.encodings_[0])
