@@ -446,7 +446,8 @@ class Race:
         Whether :meth:`run` has ended.
     rung0 : dict or None
         The subsample rung: ``racers``, their ``scores`` (n_racers, n_folds0),
-        ``fit_time`` and ``share``; None when it did not run.
+        ``fit_time``, ``share`` and ``rows`` (the mean rows of a subsample);
+        None when it did not run.
     early_refit : tuple or None
         ``(name, estimator)``: the last racer refitted beside its last folds.
     """
@@ -609,6 +610,7 @@ class Race:
             "scores": scores,
             "fit_time": fit_time,
             "share": share,
+            "rows": int(round(np.mean([len(s) for s, _ in sub_splits]))),
         }
         go_on, margin, budget_out = self._screen(scores, fit_time, share)
         for c, on, out in zip(racers, go_on, budget_out):

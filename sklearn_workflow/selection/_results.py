@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "add_ensemble_result",
+    "add_ensemble_row",
     "best_configurations",
     "candidate_status",
     "configuration_columns",
@@ -159,7 +161,9 @@ def candidate_status(
     return status
 
 
-def results_table(names, folds, status, *, baseline=None, rung0=None, racing=False):
+def results_table(
+    names, folds, status, *, baseline=None, rung0=None, racing=False, dropped=None
+):
     """The comparison table, one row per candidate in candidate order.
 
     Parameters
@@ -178,6 +182,8 @@ def results_table(names, folds, status, *, baseline=None, rung0=None, racing=Fal
         The subsample rung of the race (``racers``, ``scores``, ``fit_time``).
     racing : bool, default=False
         Add the ``rung0_mean`` and ``rung0_fit_time`` columns.
+    dropped : dict or None, default=None
+        ``{candidate: fold}`` of the race, for ``stopped_at``.
 
     Returns
     -------
@@ -199,12 +205,17 @@ def results_table(names, folds, status, *, baseline=None, rung0=None, racing=Fal
         table[f"std_{m}"] = folds["std"][m]
     for f in range(n_folds):
         table[f"fold_{f + 1}"] = folds["scores"][score_names[0]][:, f]
-    table["fit_time"] = np.nansum(folds["fit_time"], axis=1)
-    table["score_time"] = np.nansum(folds["score_time"], axis=1)
+    # NaN, not 0, for a candidate that ran no full-size fold
+    ran_any = folds["ran"].any(axis=1)
+    table["fit_time"] = np.where(ran_any, np.nansum(folds["fit_time"], axis=1), np.nan)
+    table["score_time"] = np.where(
+        ran_any, np.nansum(folds["score_time"], axis=1), np.nan
+    )
     table["improvement"] = improvement
     table["improvement_pct"] = pct
     table["n_folds"] = folds["ran"].sum(axis=1)
     table["status"] = status
+    table["stopped_at"] = stopped_at(status, folds["ran"], dropped or {}, rung0)
     table["error"] = [e or "" for e in folds["errors"]]
     if racing:
         table["rung0_mean"] = np.full(n_candidates, np.nan)
@@ -213,6 +224,40 @@ def results_table(names, folds, status, *, baseline=None, rung0=None, racing=Fal
             table["rung0_mean"][rung0["racers"]] = _rung0_means(rung0)
             table["rung0_fit_time"][rung0["racers"]] = rung0["fit_time"]
     return pd.DataFrame(table)
+
+
+def stopped_at(status, ran, dropped, rung0=None):
+    """Where each candidate stopped: ``""`` when it ran every fold.
+
+    ``"rung 0 (N rows)"`` for a candidate dropped on the subsamples of rung 0,
+    ``"fold k of K"`` for one dropped, stopped or failed after ``k`` full-size
+    folds, ``"not started"`` for one ``time_budget`` left out.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_workflow.selection._results import stopped_at
+    >>> ran = np.array([[True, True], [False, False], [True, False], [False, False]])
+    >>> stopped_at(
+    ...     ["completed", "dropped at rung 0", "dropped at fold 1", "not run (time)"],
+    ...     ran, {1: 0, 2: 1}, {"rows": 1200},
+    ... )
+    ['', 'rung 0 (1,200 rows)', 'fold 1 of 2', 'not started']
+    """
+    n_folds = ran.shape[1]
+    out = []
+    for c, state in enumerate(status):
+        done = int(ran[c].sum())
+        if state.startswith("not run"):
+            out.append("not started")
+        elif dropped.get(c) == 0:
+            rows = (rung0 or {}).get("rows")
+            out.append("rung 0" if rows is None else f"rung 0 ({rows:,} rows)")
+        elif done < n_folds:
+            out.append(f"fold {dropped.get(c, done)} of {n_folds}")
+        else:
+            out.append("")
+    return out
 
 
 def _rung0_means(rung0):
@@ -288,9 +333,9 @@ def _can_win(status):
 def rank_order(table, score, dropped, rung0, winner):
     """The order of the rows of ``results_``.
 
-    Completed (or stopped) candidates and the baseline by mean, then the
-    dropped ones (latest drop first; those dropped at rung 0 by their rung-0
-    mean), then the failed and the not-run ones; the winner first.
+    Completed (or stopped) candidates by mean, then the dropped ones (latest
+    drop first; those dropped at rung 0 by their rung-0 mean), then the failed
+    and the not-run ones, the baseline last; the winner first.
 
     Parameters
     ----------
@@ -315,7 +360,9 @@ def rank_order(table, score, dropped, rung0, winner):
     mean = table[f"mean_{score}"].to_numpy(dtype=float)
 
     def sort_key(c):
-        if status[c] == "baseline" or _can_win(status[c]):
+        if status[c] == "baseline":
+            group, later = 3, 0
+        elif _can_win(status[c]):
             group, later = 0, 0
         elif c in dropped and not failed[c]:
             group, later = 1, -dropped[c]
@@ -454,3 +501,114 @@ def configuration_columns(configurations):
         column[:] = [config.params.get(name, np.nan) for config in configurations]
         columns[f"param_{name}"] = column
     return columns
+
+
+def _ensemble_text(weights):
+    return ", ".join(f"{name}: {w:.4g}" for name, w in weights.items())
+
+
+def add_ensemble_row(cv_results, fold_scores, score, weights, status):
+    """``cv_results_`` with the ensemble's row last.
+
+    Its primary fold scores are ``fold_scores`` (each fold scored with weights
+    chosen on the other folds); the other scores and the times are NaN,
+    ``params`` is ``{"weights": weights}``; the ranks are recomputed.
+
+    Parameters
+    ----------
+    cv_results : dict of ndarray
+    fold_scores : ndarray of shape (n_folds,)
+    score : str
+        The primary score.
+    weights : dict
+        ``{member name: weight}``.
+    status : str
+
+    Returns
+    -------
+    cv_results : dict of ndarray
+    """
+    from sklearn_workflow.selection._ensemble import ENSEMBLE_NAME
+
+    values = {
+        "candidate": ENSEMBLE_NAME,
+        "config": 1,
+        "params": {"weights": dict(weights)},
+        "status": status,
+        "stopped_at": "",
+        f"mean_test_{score}": float(np.mean(fold_scores)),
+        f"std_test_{score}": float(np.std(fold_scores)),
+    }
+    values.update({f"split{f}_test_{score}": v for f, v in enumerate(fold_scores)})
+    out = {}
+    for key, column in cv_results.items():
+        value = values.get(key, np.nan)
+        if column.dtype == object:
+            extra = np.empty(1, dtype=object)
+            extra[0] = value
+        elif isinstance(value, int) and column.dtype.kind in "iu":
+            extra = np.array([value], dtype=column.dtype)
+        else:
+            extra = np.array([value], dtype=np.result_type(column.dtype, float))
+        out[key] = np.concatenate([column, extra])
+    for key in out:
+        if key.startswith("rank_test_"):
+            mean = out[f"mean_test_{key[len('rank_test_') :]}"].astype(float)
+            filled = np.where(np.isfinite(mean), mean, -np.inf)
+            out[key] = pd.Series(-filled).rank(method="min").to_numpy().astype(int)
+    return out
+
+
+def add_ensemble_result(results, fold_scores, score, weights, status, *, kept):
+    """``results_`` with the ensemble's row: first when kept, else after the
+    winner; ``rank`` renumbered.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+    fold_scores : ndarray of shape (n_folds,)
+    score : str
+        The primary score.
+    weights : dict
+        ``{member name: weight}``.
+    status : str
+    kept : bool
+
+    Returns
+    -------
+    results : pandas.DataFrame
+    """
+    from sklearn_workflow.selection._ensemble import ENSEMBLE_NAME
+
+    mean = float(np.mean(fold_scores))
+    row = {col: np.nan for col in results.columns}
+    row.update(
+        {
+            "name": ENSEMBLE_NAME,
+            f"mean_{score}": mean,
+            f"std_{score}": float(np.std(fold_scores)),
+            "n_folds": len(fold_scores),
+            "status": status,
+            "stopped_at": "",
+            "error": "",
+        }
+    )
+    row.update({f"fold_{f + 1}": v for f, v in enumerate(fold_scores)})
+    base = results.index[results["status"] == "baseline"]
+    if len(base):
+        base_mean = float(results.loc[base[0], f"mean_{score}"])
+        row["improvement"] = mean - base_mean
+        with np.errstate(divide="ignore", invalid="ignore"):
+            row["improvement_pct"] = np.float64(100.0 * (mean - base_mean)) / abs(
+                np.float64(base_mean)
+            )
+    if "params" in results.columns:
+        row.update(config=1, n_configs=1, params=_ensemble_text(weights))
+    if "rung0_fit_time" in results.columns:
+        row["rung0_fit_time"] = 0.0
+    at = 0 if kept else 1
+    frame = pd.concat(
+        [results.iloc[:at], pd.DataFrame([row]), results.iloc[at:]], ignore_index=True
+    )
+    frame["rank"] = np.arange(1, len(frame) + 1)
+    return frame.astype({"n_folds": int}) if "n_folds" in frame else frame

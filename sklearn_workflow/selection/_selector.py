@@ -7,6 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from joblib import effective_n_jobs
+from sklearn import config_context
 from sklearn.base import BaseEstimator, clone, is_classifier, is_regressor
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.exceptions import FitFailedWarning
@@ -24,9 +25,17 @@ from threadpoolctl import threadpool_limits
 
 from sklearn_workflow.problem._task import infer_task, is_classification
 from sklearn_workflow.selection._catalog import default_candidates, find_entry
+from sklearn_workflow.selection._ensemble import (
+    ENSEMBLE_NAME,
+    WeightedEnsemble,
+    offer_ensemble,
+    one_row_latency_ms,
+)
 from sklearn_workflow.selection._progress import FitProgress
 from sklearn_workflow.selection._racing import Race, _mean_score, check_racing_params
 from sklearn_workflow.selection._results import (
+    add_ensemble_result,
+    add_ensemble_row,
     best_configurations,
     candidate_status,
     configuration_columns,
@@ -41,10 +50,12 @@ from sklearn_workflow.selection._search import (
     ConfigurationSearch,
     check_space,
 )
+from sklearn_workflow.selection._weights import fit_weighted
 from sklearn_workflow.utils._param_validation import (
     HasMethods,
     Interval,
     StrOptions,
+    _check_sample_weight,
     _fit_context,
 )
 from sklearn_workflow.utils._params import store_params
@@ -56,31 +67,47 @@ BASELINE_NAME = "Baseline"
 _IMBALANCE_RATIO = 0.5
 
 
-def _refit_one_thread(estimator, X, y):
+def _refit_one_thread(estimator, X, y, sample_weight=None):
     """Fit on all the rows with one OpenMP/BLAS thread (beside other fits)."""
     with threadpool_limits(limits=1):
-        return estimator.fit(X, y)
+        return fit_weighted(estimator, X, y, sample_weight)
 
 
-def _fit_and_score(estimator, X, y, train, test, scorer, primary, blocks, error):
+def _fit_and_score(estimator, X, y, train, test, scoring, blocks, error):
     """Fit on ``train``, score on ``test`` (and on its blocks, for racing).
 
-    One OpenMP/BLAS thread per fit: the parallelism is over (candidate, fold)
-    pairs, and nested threads oversubscribe the cores.
+    ``scoring`` is a :class:`_Scoring`. One OpenMP/BLAS thread per fit: the
+    parallelism is over (candidate, fold) pairs, and nested threads
+    oversubscribe the cores.
     """
     with threadpool_limits(limits=1):
         return _fit_and_score_one_thread(
-            estimator, X, y, train, test, scorer, primary, blocks, error
+            estimator, X, y, train, test, scoring, blocks, error
         )
 
 
-def _fit_and_score_one_thread(
-    estimator, X, y, train, test, scorer, primary, blocks, error
-):
+class _Scoring:
+    """What a fold job needs to score: the scorers, the row weights, and whether
+    to keep the validation predictions (for the ensemble)."""
+
+    def __init__(self, multi, primary, sample_weight=None, keep_predictions=False):
+        self.multi, self.primary = multi, primary
+        self.sample_weight = sample_weight
+        self.keep_predictions = keep_predictions
+
+    def weights(self, rows):
+        """The ``sample_weight`` keyword of the scorers on ``rows``."""
+        if self.sample_weight is None:
+            return {}
+        return {"sample_weight": self.sample_weight[rows]}
+
+
+def _fit_and_score_one_thread(estimator, X, y, train, test, scoring, blocks, error):
     result = {"error": None, "block_scores": None, "score_time": 0.0}
     start = time.perf_counter()
+    weights = None if scoring.sample_weight is None else scoring.sample_weight[train]
     try:
-        estimator.fit(X[train], y[train])
+        fit_weighted(estimator, X[train], y[train], weights)
     except Exception as exc:
         if isinstance(error, str):
             raise
@@ -91,21 +118,19 @@ def _fit_and_score_one_thread(
     start = time.perf_counter()
     X_test, y_test = X[test], y[test]
     try:
-        result["scores"] = {
-            k: float(v) for k, v in scorer(estimator, X_test, y_test).items()
-        }
-        if blocks:
-            cache = {}
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                result["block_scores"] = np.array(
-                    [
-                        primary(
-                            _Replay(estimator, X_test, b, cache), X_test[b], y_test[b]
-                        )
-                        for b in blocks
-                    ],
-                    dtype=float,
+        cache = {}
+        if scoring.keep_predictions:
+            result["predictions"] = _predictions(estimator, X_test, cache)
+        with config_context(enable_metadata_routing=False):
+            result["scores"] = {
+                k: float(v)
+                for k, v in scoring.multi(
+                    estimator, X_test, y_test, **scoring.weights(test)
+                ).items()
+            }
+            if blocks:
+                result["block_scores"] = _block_scores(
+                    estimator, X_test, y_test, test, blocks, scoring, cache
                 )
     except Exception as exc:
         if isinstance(error, str):
@@ -113,6 +138,37 @@ def _fit_and_score_one_thread(
         result["error"] = f"{type(exc).__name__}: {exc}"
     result["score_time"] = time.perf_counter() - start
     return result
+
+
+def _predictions(estimator, X_test, cache):
+    """The validation predictions the ensemble blends: ``(classes, proba)`` of a
+    classifier with ``predict_proba``, ``(None, values)`` of a regressor, None
+    for a classifier without probabilities. Also seeds the scorers' cache."""
+    if is_classifier(estimator):
+        if not hasattr(estimator, "predict_proba"):
+            return None
+        cache["predict_proba"] = estimator.predict_proba(X_test)
+        return np.asarray(estimator.classes_), cache["predict_proba"]
+    cache["predict"] = estimator.predict(X_test)
+    return None, np.asarray(cache["predict"], dtype=float)
+
+
+def _block_scores(estimator, X_test, y_test, test, blocks, scoring, cache):
+    """The primary score of each racing block of a validation fold."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return np.array(
+            [
+                scoring.primary(
+                    _Replay(estimator, X_test, b, cache),
+                    X_test[b],
+                    y_test[b],
+                    **scoring.weights(test[b]),
+                )
+                for b in blocks
+            ],
+            dtype=float,
+        )
 
 
 _RESPONSE_METHODS = (
@@ -163,11 +219,15 @@ class _FoldJobs:
     ``strategy="racing"`` calls it once per step of the race.
     """
 
-    def __init__(self, selector, X, y, candidates, multi, primary, progress):
+    def __init__(self, selector, X, y, candidates, scoring, progress):
         self.selector = selector
         self.X, self.y = X, y
         self.candidates = candidates
-        self.multi, self.primary = multi, primary
+        self.scoring = scoring
+        # rung 0 (subsamples) keeps no validation predictions
+        self.rung0_scoring = _Scoring(
+            scoring.multi, scoring.primary, scoring.sample_weight
+        )
         self.progress = progress
         self.start = time.perf_counter()  # for time_budget and the progress lines
 
@@ -185,6 +245,7 @@ class _FoldJobs:
         """
         X, y, candidates = self.X, self.y, self.candidates
         error_score = np.nan if rung == 0 else self.selector.error_score
+        scoring = self.rung0_scoring if rung == 0 else self.scoring
         calls = [
             delayed(_fit_and_score)(
                 clone(candidates[c][1]),
@@ -192,8 +253,7 @@ class _FoldJobs:
                 y,
                 splits[f][0],
                 splits[f][1],
-                self.multi,
-                self.primary,
+                scoring,
                 blocks[f] if blocks else None,
                 error_score,
             )
@@ -201,7 +261,10 @@ class _FoldJobs:
         ]
         if refit is not None:
             calls.insert(
-                0, delayed(_refit_one_thread)(clone(candidates[refit][1]), X, y)
+                0,
+                delayed(_refit_one_thread)(
+                    clone(candidates[refit][1]), X, y, scoring.sample_weight
+                ),
             )
         # every call is built already: hand them all to the workers at once, so
         # that a free worker never waits for the next dispatch
@@ -300,8 +363,10 @@ class ModelSelector(BaseEstimator):
         imbalanced -- when the rarest class has less than half the count of the
         most frequent one.
     cv : int, cross-validation generator or iterable, default=5
-        An int gives that many shuffled folds (stratified for classification)
-        seeded with ``random_state``; anything else is used as
+        An int gives that many folds (stratified for classification): as in
+        scikit-learn, unshuffled -- the same folds on every fit -- when
+        ``random_state`` is None, shuffled and seeded with ``random_state``
+        otherwise; anything else is used as
         ``sklearn.model_selection.check_cv`` uses it.
     strategy : {"full", "racing"}, default="full"
         ``"full"`` runs every candidate on every fold. ``"racing"`` runs the
@@ -424,14 +489,30 @@ class ModelSelector(BaseEstimator):
         parameters are the candidate's own (for a pipeline candidate, its
         ``step__parameter`` names), the distributions frozen ``scipy.stats``
         ones. Ignored by ``search="none"``.
+    ensemble : "auto" or bool, default=False
+        ``"auto"`` (or True): after the race, offer a weighted soft vote of
+        the survivors (the candidates or configurations that ran every fold;
+        for classification, those with ``predict_proba``) as one more
+        candidate. Its weights come from Caruana's greedy selection with
+        replacement on their out-of-fold predictions (see Notes); it is kept
+        -- refitted as a :class:`WeightedEnsemble`, ``best_name_ ==
+        "Ensemble"`` -- only when a paired test on folds its weights were not
+        chosen on says it beats the best single candidate, and, with
+        ``latency_ms``, when its one-row latency meets it. False: no ensemble.
+    latency_ms : float or None, default=None
+        The most milliseconds a kept ensemble may take to predict one row (the
+        95th percentile of 21 calls of ``predict_proba``, or ``predict``, of the
+        refitted ensemble, preprocessing of its members included); over it,
+        the best single candidate is kept. None: no limit.
 
     Attributes
     ----------
     results_ : pandas.DataFrame
-        One row per candidate (and the baseline), sorted by rank: ``rank``,
-        ``name``, ``mean_<score>`` and ``std_<score>`` of every score, the primary
-        score of each fold (``fold_1``, ... NaN for a fold not run),
-        ``fit_time`` and ``score_time`` (seconds, summed over folds),
+        One row per candidate (and the baseline, last), sorted by rank:
+        ``rank``, ``name``, ``mean_<score>`` and ``std_<score>`` of every
+        score, the primary score of each fold (``fold_1``, ... NaN for a fold
+        not run), ``fit_time`` and ``score_time`` (seconds, summed over the
+        full-size folds; NaN for a candidate that ran none),
         ``improvement`` (mean primary score minus the baseline's) and
         ``improvement_pct`` (that gain relative to the magnitude of the
         baseline's score, "improves over baseline by X%"; not
@@ -440,7 +521,10 @@ class ModelSelector(BaseEstimator):
         ``"dropped at fold k"``, either followed by ``" (budget)"`` when the
         racing budget stopped it or ``" (time)"`` when ``time_budget`` did,
         ``"stopped at fold k (time)"``, ``"not run (time)"``, or
-        ``"failed"``) and ``error``. With
+        ``"failed"``, or ``"ensemble (kept)"`` / ``"ensemble (not kept)"`` for
+        the ensemble's row), ``stopped_at`` (where the race stopped it:
+        ``"rung 0 (N rows)"``, ``"fold k of K"``, ``"not started"``, ``""``
+        when it ran every fold) and ``error``. With
         ``strategy="racing"`` also ``rung0_mean`` (the mean rung-0 primary
         score, on subsamples; NaN when rung 0 was the first full-size fold) and
         ``rung0_fit_time``; the mean, std and fold columns only ever hold
@@ -454,17 +538,28 @@ class ModelSelector(BaseEstimator):
         scikit-learn style: ``candidate``, ``split<k>_test_<score>``,
         ``mean_test_<score>``, ``std_test_<score>``, ``rank_test_<score>``,
         ``mean_fit_time``, ``std_fit_time``, ``mean_score_time``,
-        ``std_score_time``, ``status``, in candidate order. With
+        ``std_score_time``, ``status``, ``stopped_at``, in candidate order
+        (the ensemble's row last, its scores only the primary one). With
         ``search="random"``, one row per (candidate, configuration), in the
         order they were raced (the configurations added near the leaders
         last), with ``config``, ``params`` (a dict) and one ``param_<name>``
         column per parameter searched (NaN where it does not apply); the
         statuses say which configurations the race dropped.
     best_name_ : str
-        Name of the selected candidate.
+        Name of the selected candidate (``"Ensemble"`` for a kept ensemble).
     best_params_ : dict
         ``{"candidate": best_name_, **its searched parameters}``
-        (``{"candidate": best_name_}`` with ``search="none"``).
+        (``{"candidate": best_name_}`` with ``search="none"``); for a kept
+        ensemble ``{"candidate": "Ensemble", "weights": {member: weight}}``.
+    ensemble_ : dict or None
+        With ``ensemble="auto"``, the ensemble offered: ``names`` and
+        ``members`` (positions in ``cv_results_``) of its members,
+        ``weights``, ``fold_scores`` (each fold scored with weights chosen on
+        the other folds), ``mean_difference`` and ``p_value`` of the paired
+        test against the best single candidate, ``better``, ``kept``,
+        ``latency_ms`` (measured, or None) and ``note`` (why it was kept or
+        not); None when no ensemble was offered (fewer than two survivors, or
+        ``ensemble=False``).
     best_estimator_ : estimator
         The selected candidate (with its preprocessing) refitted on all the data;
         only with ``refit=True``.
@@ -581,6 +676,8 @@ class ModelSelector(BaseEstimator):
         "search": [StrOptions({"none", "random"})],
         "n_configs": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "search_spaces": [StrOptions({"default"}), dict],
+        "ensemble": [StrOptions({"auto"}), "boolean"],
+        "latency_ms": [Interval(Real, 0, None, closed="neither"), None],
     }
 
     def __init__(
@@ -605,6 +702,8 @@ class ModelSelector(BaseEstimator):
         search="none",
         n_configs="auto",
         search_spaces="default",
+        ensemble=False,
+        latency_ms=None,
     ):
         store_params(self, locals())
 
@@ -767,13 +866,20 @@ class ModelSelector(BaseEstimator):
     def _splits(self, X, y, groups, seed):
         if isinstance(self.cv, Integral):
             splitter_cls = StratifiedKFold if self.task_ == "classification" else KFold
-            cv = splitter_cls(n_splits=self.cv, shuffle=True, random_state=seed)
+            # scikit-learn's convention: unshuffled folds, the same on every
+            # fit; shuffled only when a random_state is given
+            shuffle = self.random_state is not None
+            cv = splitter_cls(
+                n_splits=self.cv,
+                shuffle=shuffle,
+                random_state=seed if shuffle else None,
+            )
         else:
             cv = check_cv(self.cv, y, classifier=self.task_ == "classification")
         return list(cv.split(X, y, groups))
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, groups=None):
+    def fit(self, X, y, groups=None, sample_weight=None):
         """Cross-validate every candidate, select one and refit it.
 
         Parameters
@@ -784,6 +890,14 @@ class ModelSelector(BaseEstimator):
             Target: class labels or a continuous value.
         groups : array-like of shape (n_samples,) or None, default=None
             Group labels for a group-aware ``cv`` splitter.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Row weights: given to the ``fit`` of each candidate whose model
+            takes ``sample_weight`` (the last step of its pipeline; the others
+            are fitted unweighted), to the scores of every fold, to the
+            ensemble's weights and to the refit. Under
+            ``sklearn.set_config(enable_metadata_routing=True)``, request it
+            with ``set_fit_request(sample_weight=True)`` (and ``groups``
+            likewise) for a ``Pipeline`` or a search to route it here.
 
         Returns
         -------
@@ -801,18 +915,38 @@ class ModelSelector(BaseEstimator):
             y_numeric=False,
         )
         y = self._check_target(y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+            if self.sampler is not None:
+                raise ValueError(
+                    "sample_weight cannot be used with a sampler, which changes "
+                    f"the rows; got sampler={self.sampler!r}."
+                )
         if isinstance(self.random_state, Integral) or self.random_state is None:
             seed = self.random_state
         else:
             seed = int(self.random_state.randint(np.iinfo(np.int32).max))
         scorers = self._scorers(y)
         self.scorer_names_ = list(scorers)
-        primary = scorers[self.scorer_names_[0]]
-        multi = check_scoring(scoring=scorers, raise_exc=True)
+        scoring = _Scoring(
+            check_scoring(scoring=scorers, raise_exc=True),
+            scorers[self.scorer_names_[0]],
+            sample_weight,
+            keep_predictions=self.ensemble != False,  # noqa: E712
+        )
         params = check_racing_params(self.racing_params)  # whatever the strategy
         pool = self._candidate_list(seed)
         splits = self._splits(X, y, groups, seed)
         self.n_splits_ = len(splits)
+        winner, race, outcomes = self._cross_validate(
+            X, y, pool, splits, params, scoring, seed
+        )
+        self._refit_and_ensemble(X, y, pool, splits, outcomes, race, winner, scoring)
+        return self
+
+    def _cross_validate(self, X, y, pool, splits, params, scoring, seed):
+        """Run every fold (or the race) and tabulate: ``(winner, race,
+        outcomes)``."""
         progress = FitProgress(
             pool.names,
             self.scorer_names_[0],
@@ -820,7 +954,7 @@ class ModelSelector(BaseEstimator):
             self.verbose,
             baseline=pool.names.index(BASELINE_NAME) if self.baseline else None,
         )
-        run = _FoldJobs(self, X, y, pool.items, multi, primary, progress)
+        run = _FoldJobs(self, X, y, pool.items, scoring, progress)
         try:
             if self.strategy == "full":
                 outcomes, not_run = self._run_full(run, pool, splits)
@@ -831,6 +965,30 @@ class ModelSelector(BaseEstimator):
         finally:
             progress.close()
         winner = self._tabulate(pool, outcomes, race, not_run)
+        return winner, race, outcomes
+
+    def _refit_and_ensemble(self, X, y, pool, splits, outcomes, race, winner, scoring):
+        """Offer the ensemble (``ensemble="auto"``), then refit what won."""
+        weights = scoring.sample_weight
+        self.ensemble_ = None
+        if self.ensemble != False:  # noqa: E712
+            self.ensemble_ = self._offer_ensemble(
+                y, pool, splits, outcomes, winner, scoring
+            )
+        if self.ensemble_ is not None and self.ensemble_["kept"] and self.refit:
+            model = WeightedEnsemble(
+                [(pool.names[c], pool.items[c][1]) for c in self.ensemble_["members"]],
+                weights=tuple(self.ensemble_["weights"].tolist()),
+            )
+            n_threads = max(1, effective_n_jobs(self.n_jobs))
+            with threadpool_limits(limits=n_threads):
+                model.fit(X, y, sample_weight=weights)
+            if self._latency_ok(model, X):
+                self.best_estimator_ = model
+        if self.ensemble_ is not None:
+            self._record_ensemble(pool.names)
+        if hasattr(self, "best_estimator_"):
+            return
         early = race.early_refit if race is not None else None
         if self.refit and early is not None and early[0] == pool.names[winner]:
             self.best_estimator_ = early[1]
@@ -838,8 +996,101 @@ class ModelSelector(BaseEstimator):
             best = pool.items[winner][1]
             n_threads = max(1, effective_n_jobs(self.n_jobs))
             with threadpool_limits(limits=n_threads):
-                self.best_estimator_ = clone(best).fit(X, y)
-        return self
+                self.best_estimator_ = fit_weighted(clone(best), X, y, weights)
+
+    def _offer_ensemble(self, y, pool, splits, outcomes, winner, scoring):
+        """:func:`offer_ensemble` of the survivors; ``kept`` when it is better.
+
+        The race's validation predictions are dropped afterwards (they are
+        large and nothing else reads them).
+        """
+        score = self.scorer_names_[0]
+        means = self.cv_results_[f"mean_test_{score}"]
+        status = self.cv_results_["status"]
+        survivors = sorted(
+            (c for c in range(len(status)) if status[c] == "completed"),
+            key=lambda c: -means[c],
+        )
+        winner_scores = np.array(
+            [
+                self.cv_results_[f"split{f}_test_{score}"][winner]
+                for f in range(len(splits))
+            ]
+        )
+        try:
+            with config_context(enable_metadata_routing=False):
+                offer = offer_ensemble(
+                    outcomes,
+                    survivors,
+                    winner,
+                    winner_scores,
+                    splits,
+                    y,
+                    scorer=scoring.primary,
+                    like=pool.items[winner][1],
+                    classes=getattr(self, "classes_", None),
+                    sample_weight=scoring.sample_weight,
+                )
+        except Exception as exc:  # a scorer that cannot score blended predictions
+            warnings.warn(
+                f"ModelSelector could not score the ensemble: {exc}", stacklevel=4
+            )
+            offer = None
+        finally:
+            for result in outcomes.values():
+                result.pop("predictions", None)
+        if offer is not None:
+            offer["kept"] = offer["better"]
+            offer["names"] = [pool.names[c] for c in offer["members"]]
+            offer["latency_ms"] = None
+        return offer
+
+    def _latency_ok(self, model, X):
+        """Whether the fitted ensemble's one-row latency meets ``latency_ms``
+        (measured when it is set); records it in ``ensemble_``."""
+        if self.latency_ms is None:
+            return True
+        latency = one_row_latency_ms(model, X)
+        self.ensemble_["latency_ms"] = latency
+        if latency <= self.latency_ms:
+            return True
+        self.ensemble_["kept"] = False
+        self.ensemble_["note"] += (
+            f"; its one-row latency {latency:.1f} ms (95th percentile) is over "
+            f"latency_ms={self.latency_ms:g}"
+        )
+        return False
+
+    def _record_ensemble(self, names):
+        """The ensemble's rows in ``cv_results_`` and ``results_``; when kept,
+        ``best_name_``, ``best_params_``, ``best_score_`` describe it."""
+        offer = self.ensemble_
+        weights = {
+            names[c]: round(float(w), 4)
+            for c, w in zip(offer["members"], offer["weights"])
+            if w > 0
+        }
+        status = "ensemble (kept)" if offer["kept"] else "ensemble (not kept)"
+        self.cv_results_ = add_ensemble_row(
+            self.cv_results_,
+            offer["fold_scores"],
+            self.scorer_names_[0],
+            weights,
+            status,
+        )
+        self.results_ = add_ensemble_result(
+            self.results_,
+            offer["fold_scores"],
+            self.scorer_names_[0],
+            weights,
+            status,
+            kept=offer["kept"],
+        )
+        if offer["kept"]:
+            self.best_name_ = ENSEMBLE_NAME
+            self.best_params_ = {"candidate": ENSEMBLE_NAME, "weights": weights}
+            self.best_score_ = float(np.mean(offer["fold_scores"]))
+            self.best_n_folds_ = self.n_splits_
 
     def _check_target(self, y):
         """Set ``task_`` (and ``classes_``); the target as the candidates get it."""
@@ -959,6 +1210,7 @@ class ModelSelector(BaseEstimator):
             baseline=names.index(BASELINE_NAME) if self.baseline else None,
             rung0=rung0,
             racing=self.strategy == "racing",
+            dropped=dropped,
         )
         winner = select_winner(table, score, self.selection, pool.preference())
         if winner is None:
@@ -975,6 +1227,9 @@ class ModelSelector(BaseEstimator):
         self.best_n_folds_ = int(table["n_folds"].iloc[winner])
         order = rank_order(table, score, dropped, rung0, winner)
         self.cv_results_ = cv_results(names, folds, status)
+        self.cv_results_["stopped_at"] = np.array(
+            table["stopped_at"].tolist(), dtype=object
+        )
         if self.search == "none":
             rank = np.empty(len(names), dtype=int)
             rank[order] = np.arange(1, len(names) + 1)

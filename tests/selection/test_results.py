@@ -112,16 +112,16 @@ def test_candidate_status_and_rank_order():
         ]
     )
     rung0 = {"racers": [0, 1, 2, 3, 4], "scores": np.array([[0.6]] * 5)}
-    # completed and baseline by mean, then dropped (latest first), then failed
+    # completed by mean, then dropped (latest first), then failed; baseline last
     order = rank_order(table, "score", dropped, rung0, winner=1)
     assert [names[c] for c in order] == [
         "logit",
         "tree",
-        "Baseline",
         "forest",
         "knn",
         "svm",
+        "Baseline",
     ]
     # one_se picked the tree: it is ranked first, the rest keep their order
     order = rank_order(table, "score", dropped, rung0, winner=0)
-    assert [names[c] for c in order][:3] == ["tree", "logit", "Baseline"]
+    assert [names[c] for c in order][:3] == ["tree", "logit", "forest"]

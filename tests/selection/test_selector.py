@@ -414,7 +414,8 @@ def test_a_failing_candidate_is_recorded_not_fatal():
     assert row["status"] == "failed"
     assert "RuntimeError: boom" in row["error"]
     assert np.isnan(row["mean_accuracy"])
-    assert selector.results_["name"].iloc[-1] == "broken"
+    # the failed candidate ranks last, before the baseline
+    assert selector.results_["name"].tolist()[-2:] == ["broken", "Baseline"]
     assert selector.best_name_ in ("logit", "tree")
 
 
@@ -783,7 +784,9 @@ def test_racing_drops_a_bad_expensive_candidate_at_rung_0(global_random_seed):
     ).fit(X, y)
     row = race.results_.set_index("name").loc["noise forest"]
     assert row["status"] == "dropped at rung 0"
-    assert row["n_folds"] == 0 and row["fit_time"] == 0
+    # no full-size fold: no fit time, and where it stopped instead
+    assert row["n_folds"] == 0 and np.isnan(row["fit_time"])
+    assert re.fullmatch(r"rung 0 \(\d+ rows\)", row["stopped_at"])
     assert np.isnan(row["mean_accuracy"])
     assert row[[f"fold_{f}" for f in range(1, 6)]].isna().all()
     # its rung-0 cost is measured, and below its full-size cost
@@ -791,7 +794,8 @@ def test_racing_drops_a_bad_expensive_candidate_at_rung_0(global_random_seed):
     full_time = full.results_.set_index("name").loc["noise forest", "fit_time"]
     assert row["rung0_fit_time"] < full_time
     assert 0.4 < row["rung0_mean"] < 0.65
-    assert race.results_.iloc[-1]["name"] in ("noise forest", "tree")
+    assert race.results_.iloc[-2]["name"] in ("noise forest", "tree")
+    assert race.results_.iloc[-1]["name"] == "Baseline"
     assert race.best_name_ == full.best_name_
 
 
@@ -998,7 +1002,7 @@ def test_a_decided_race_refits_its_winner_beside_the_last_folds(monkeypatch, n_j
     refits = []
     early = _selector._refit_one_thread
 
-    def record(estimator, X, y):
+    def record(estimator, X, y, sample_weight=None):
         refits.append(type(estimator).__name__)
         return early(estimator, X, y)
 
@@ -1136,7 +1140,8 @@ def test_time_budget_full_strategy_skips_candidates_not_started(capsys):
         "tree": "not run (time)",
         "slow": "not run (time)",
     }
-    assert rows["n_folds"].tolist() == [3, 3, 0, 0]
+    assert rows["n_folds"].tolist() == [3, 0, 0, 3]
+    assert rows["stopped_at"].tolist() == ["", "not started", "not started", ""]
     assert _SlowLogit.fits == 0
     assert full.best_name_ == "logit" and full.best_n_folds_ == 3
     # the bar ends at the fits run: the planned ones shrank
@@ -1358,22 +1363,39 @@ def test_demo_data_racing_picks_a_sensible_model():
     assert results.loc[selector.best_name_, "status"] == "completed"
 
 
+@pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("scoring", ["accuracy", "neg_log_loss", "roc_auc", "f1"])
-def test_racing_block_scores_equal_scoring_each_block(scoring):
-    from sklearn_workflow.selection._selector import _fit_and_score
+def test_racing_block_scores_equal_scoring_each_block(scoring, weighted):
+    from sklearn_workflow.selection._selector import _fit_and_score, _Scoring
 
     X, y = _clf_data(20, n=200)
+    w = np.random.default_rng(0).uniform(0.2, 3, size=200) if weighted else None
     train, test = np.arange(120), np.arange(120, 200)
     blocks = make_blocks(y[test], True, seed=0)
     scorer = get_scorer(scoring)
+
+    def multi(est, X, y, **kwargs):
+        return {"s": scorer(est, X, y, **kwargs)}
+
     result = _fit_and_score(
         LogisticRegression(), X, y, train, test,
-        lambda est, X, y: {"s": scorer(est, X, y)}, scorer, blocks, np.nan,
+        _Scoring(multi, scorer, w, keep_predictions=True), blocks, np.nan,
     )  # fmt: skip
-    model = LogisticRegression().fit(X[train], y[train])
-    expected = [scorer(model, X[test][b], y[test][b]) for b in blocks]
+    fit_weights = {} if w is None else {"sample_weight": w[train]}
+    model = LogisticRegression().fit(X[train], y[train], **fit_weights)
+
+    def weights(rows):
+        return {} if w is None else {"sample_weight": w[test][rows]}
+
+    expected = [scorer(model, X[test][b], y[test][b], **weights(b)) for b in blocks]
     np.testing.assert_allclose(result["block_scores"], expected)
-    assert result["scores"]["s"] == pytest.approx(scorer(model, X[test], y[test]))
+    everything = np.arange(len(test))
+    assert result["scores"]["s"] == pytest.approx(
+        scorer(model, X[test], y[test], **weights(everything))
+    )
+    classes, proba = result["predictions"]
+    np.testing.assert_array_equal(classes, model.classes_)
+    np.testing.assert_allclose(proba, model.predict_proba(X[test]))
 
 
 # -- search="random" ---------------------------------------------------------------
