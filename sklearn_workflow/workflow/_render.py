@@ -318,7 +318,9 @@ def _drivers(stages, say):
             stages["tuning"].model,
             quality.X_test,
             quality.y_test,
-            problem.spec.scorer(),
+            problem.metric,
+            task=problem.task,
+            pos_label=stages["evaluation"].evaluation.positive_class,
         )
     except Exception as exc:  # a reading of the model must not cost the report
         say(f"      WARNING: permutation importance could not be computed: {exc}")
