@@ -4,9 +4,9 @@
 column and kind, keeps a latency histogram and the latest one-row latencies
 (for p50/p95/p99 against the card's ``constraints.latency_ms``) and the last
 1,000 rows served (for PSI against the fitted checker's bins). With several
-worker processes each writes its state to its own file in a shared folder, at
-most once a second and at each scrape; a scrape adds up the files of all
-workers (see ``docs/deploy.md``).
+worker processes each writes its state to its own file in a shared folder,
+every second while requests come in and at each scrape of its own; a scrape
+adds up the files of all workers (see ``docs/deploy.md``).
 
 :func:`latency_summary` and :func:`measure_latency` are the one definition of
 "one-row latency against the card" that ``serve`` and the report share.
@@ -31,6 +31,8 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 # One-row latencies kept for the percentiles, and rows kept for PSI.
 N_LATENCIES = 10_000
 N_RECENT_ROWS = 1_000
+# How often a worker writes its state for the others (seconds).
+FLUSH_SECONDS = 1.0
 
 
 def latency_summary(latencies_ms, limit_ms=None):
@@ -142,14 +144,18 @@ class ServerMetrics:
         None: this process alone.
     limit_ms : float, default=None
         The card's ``constraints.latency_ms``.
+    worker : str, default=None
+        This worker's name in the folder; its process id when None.
     """
 
-    def __init__(self, checker=None, folder=None, limit_ms=None):
+    def __init__(self, checker=None, folder=None, limit_ms=None, worker=None):
         self.checker = checker
+        self.worker = str(os.getpid()) if worker is None else str(worker)
         self.folder = None if folder is None else Path(folder)
         self.limit_ms = limit_ms
         self._lock = threading.Lock()
-        self._last_flush = 0.0
+        self._dirty = False
+        self._flusher = None
         self.state = {
             "requests": {},
             "rows": 0,
@@ -181,8 +187,18 @@ class ServerMetrics:
                     state["violations"][key] = state["violations"].get(key, 0) + 1
             if rows is not None:
                 state["recent"].extend(to_jsonable(rows.to_dict("records")))
-        if self.folder is not None and time.monotonic() - self._last_flush > 1.0:
-            self.flush()
+        if self.folder is not None:
+            self._dirty = True
+            if self._flusher is None:
+                self._flusher = threading.Thread(target=self._flush_often, daemon=True)
+                self._flusher.start()
+
+    def _flush_often(self):
+        """Write the state file once a second while requests come in."""
+        while True:
+            time.sleep(FLUSH_SECONDS)
+            if self._dirty:
+                self.flush()
 
     def _plain_state(self):
         with self._lock:
@@ -198,9 +214,9 @@ class ServerMetrics:
         """Write this worker's state to its file (no-op without a folder)."""
         if self.folder is None:
             return
-        self._last_flush = time.monotonic()
+        self._dirty = False
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"worker-{os.getpid()}.json"
+        path = self.folder / f"worker-{self.worker}.json"
         partial = path.with_name(path.name + ".partial")
         partial.write_text(json.dumps(self._plain_state(), default=str))
         os.replace(partial, path)
@@ -210,7 +226,7 @@ class ServerMetrics:
         states = [self._plain_state()]
         if self.folder is not None:
             self.flush()
-            own = f"worker-{os.getpid()}.json"
+            own = f"worker-{self.worker}.json"
             for path in sorted(self.folder.glob("worker-*.json")):
                 if path.name != own:
                     try:

@@ -399,3 +399,99 @@ def test_load_table_parses_iso_dates_only(tmp_path):
     assert frame["when"].dtype.kind == "M"
     assert frame["when"].isna().sum() == 10
     assert frame["code"].dtype.kind != "M"
+
+
+def _start_server(*args):
+    """``python -m sklearn_workflow serve ...`` in the background, and its port."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(os.environ, PYTHONPATH=str(ROOT), SKLEARN_WORKFLOW_TOKEN="t0k")
+    command = [sys.executable, "-m", "sklearn_workflow", "serve", *map(str, args)]
+    process = subprocess.Popen(
+        [*command, "--port", str(port), "--quiet"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return process, f"http://127.0.0.1:{port}"
+
+
+def _wait_until_up(process, url, httpx):
+    import time
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(process.stderr.read())
+        try:
+            return httpx.get(url + "/health", timeout=1).json()
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise AssertionError("the server did not start")
+
+
+@pytest.mark.slow
+def test_serve_command_two_workers_token_and_metrics_of_both(churn_run, tmp_path):
+    import time
+
+    httpx = pytest.importorskip("httpx")
+    pytest.importorskip("uvicorn")
+    folder, frame, _ = churn_run
+    model_path = folder / "out" / "model.skops"
+    rows = frame.drop(columns="churned").head(4)
+    process, url = _start_server(model_path, "--workers", "2")
+    try:
+        health = _wait_until_up(process, url, httpx)
+        assert health["status"] == "ok"
+        body = {
+            "records": json.loads(rows.to_json(orient="records", date_format="iso"))
+        }
+        assert httpx.post(url + "/predict", json=body).status_code == 401
+        auth = {"Authorization": "Bearer t0k"}
+        answers = [
+            httpx.post(url + "/predict", json=body, headers=auth, timeout=30)
+            for _ in range(12)
+        ]
+        assert {a.status_code for a in answers} == {200}
+        expected, _ = __import__(
+            "sklearn_workflow.workflow._door", fromlist=["predict_table"]
+        ).predict_table(load(model_path), load_table(folder / "churn.csv").head(4),
+                        verbose=0)  # fmt: skip
+        assert answers[0].json()["predictions"] == expected["prediction"].tolist()
+        time.sleep(2.5)  # each worker writes its counts every second
+        text = httpx.get(url + "/metrics", headers=auth, timeout=30).text
+        line = 'sklearn_workflow_requests_total{route="/predict",status="200"} 12'
+        assert line in text
+        assert "sklearn_workflow_rows_total 48" in text
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["missing.skops"], "cannot read model 'missing.skops': no such file"),
+        (["MODEL", "--challenger", "MODEL"], "--challenger and --shadow-log go"),
+        (["MODEL", "--workers", "0"], "--workers must be positive; got 0"),
+    ],
+)
+def test_serve_bad_arguments_exit_2(args, message, tmp_path, capsys):
+    from sklearn.dummy import DummyClassifier
+
+    from sklearn_workflow.deploy import save
+    from sklearn_workflow.workflow._cli import main
+
+    model = save(DummyClassifier().fit([[0], [1]], [0, 1]), tmp_path / "m.skops")
+    args = [str(model) if a == "MODEL" else a for a in args]
+    assert main(["serve", *args]) == 2
+    assert message in capsys.readouterr().err
