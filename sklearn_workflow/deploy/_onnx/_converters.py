@@ -23,8 +23,15 @@ from sklearn_workflow.deploy._onnx._graph import GraphBuilder
 __all__ = ["FLOAT", "register_converters", "tuned_threshold"]
 
 # The float type of the graph being converted (set by to_onnx).
-FLOAT = {"dtype": np.float64}
+FLOAT = {"dtype": np.float64, "join_after": set()}
 _PREFIX = "SklearnWorkflow"
+# scikit-learn's tree models (skl2onnx's converters).
+_TREES = {
+    f"{family}{task}"
+    for family in ("DecisionTree", "ExtraTree", "RandomForest", "ExtraTrees",
+                   "HistGradientBoosting")
+    for task in ("Classifier", "Regressor")
+}  # fmt: skip
 _ONNX_TYPES = {1: "float", 11: "float", 7: "int64", 8: "string", 9: "bool"}
 
 
@@ -251,8 +258,25 @@ def _feature_converter(scope, operator, container):
 
 # -- steps that hand their inputs on ---------------------------------------------------
 def _identity_parser(scope, model, inputs, custom_parsers=None):
-    """TableCleaner and DataQualityChecker: the typed inputs, unchanged."""
-    return list(inputs)
+    """TableCleaner and DataQualityChecker: the typed inputs, unchanged; joined
+    in one matrix when the next step is a scikit-learn estimator (in
+    ``FLOAT["join_after"]``), which takes one input."""
+    if id(model) not in FLOAT["join_after"] or len(inputs) == 1:
+        return list(inputs)
+    for variable in inputs:
+        elem = variable.type.to_onnx_type().tensor_type.elem_type
+        if elem not in (1, 11):
+            raise TypeError(
+                f"column {variable.raw_name!r} enters the ONNX graph as "
+                f"{_ONNX_TYPES.get(elem, elem)}, but the step after "
+                f"{type(model).__name__} takes numbers only: add a feature step "
+                "(a ColumnTransformer) that encodes it."
+            )
+    operator = scope.declare_local_operator("SklearnConcat")
+    operator.inputs = list(inputs)
+    joined = _float_tensor([None, len(inputs)])
+    operator.outputs.append(scope.declare_local_variable("joined", joined))
+    return operator.outputs
 
 
 def _selector_parser(scope, model, inputs, custom_parsers=None):
@@ -318,7 +342,10 @@ def _threshold_converter(scope, operator, container):
     g = GraphBuilder(scope, container, dtype)
     classes = model.classes_
     column = int(np.flatnonzero(classes == model.pos_label_)[0])
-    score = g.column(proba.onnx_name, column)
+    # The declared type: a tree ensemble may hand float32 on where float64
+    # was declared.
+    probabilities = g.op("Cast", proba.onnx_name, to=g.onnx_float)
+    score = g.column(probabilities, column)
     positive = g.op("GreaterOrEqual", score, g.const([tuned_threshold(model)]))
     labels = [classes[classes != model.pos_label_][0], classes[column]]
     if classes.dtype.kind in "OUS":
@@ -329,7 +356,77 @@ def _threshold_converter(scope, operator, container):
     g.output(
         g.op("Reshape", label, g.const([-1], np.int64)), operator.outputs[0].full_name
     )
-    g.output(proba.onnx_name, operator.outputs[1].full_name)
+    g.output(probabilities, operator.outputs[1].full_name)
+
+
+# -- the soft-voting ensemble of the selector -----------------------------------------
+def _ensemble_parser(scope, model, inputs, custom_parsers=None):
+    """WeightedEnsemble: each member's probabilities (predictions), then their
+    weighted mean."""
+    from skl2onnx._parse import _parse_sklearn
+    from skl2onnx.common.data_types import Int64TensorType, StringTensorType
+
+    members = [
+        _parse_sklearn(scope, member, inputs, custom_parsers)
+        for member in model.estimators_
+    ]
+    operator = scope.declare_local_operator(f"{_PREFIX}WeightedEnsemble", model)
+    if hasattr(model, "classes_"):
+        operator.inputs = [outputs[1] for outputs in members]
+        kind = (
+            StringTensorType if model.classes_.dtype.kind in "OUS" else Int64TensorType
+        )
+        operator.outputs.append(scope.declare_local_variable("label", kind()))
+        operator.outputs.append(
+            scope.declare_local_variable("probabilities", _float_tensor([None, None]))
+        )
+    else:
+        operator.inputs = [outputs[0] for outputs in members]
+        operator.outputs.append(
+            scope.declare_local_variable("variable", _float_tensor([None, 1]))
+        )
+    return operator.outputs
+
+
+def _ensemble_shape(operator):
+    n_rows = operator.inputs[0].type.shape[0]
+    model = operator.raw_operator
+    if hasattr(model, "classes_"):
+        label = operator.outputs[0].type.__class__([n_rows])
+        operator.outputs[0].type = label
+        operator.outputs[1].type = _float_tensor([n_rows, len(model.classes_)])
+    else:
+        operator.outputs[0].type = _float_tensor([n_rows, 1])
+
+
+def _ensemble_converter(scope, operator, container):
+    model = operator.raw_operator
+    g = GraphBuilder(scope, container, FLOAT["dtype"])
+    weights = np.asarray(model.weights_, dtype=np.float64)
+    weights = weights / weights.sum()
+    classes = getattr(model, "classes_", None)
+    total = None
+    for variable, member, weight in zip(operator.inputs, model.estimators_, weights):
+        if not weight:
+            continue
+        value = g.to_float(variable.onnx_name)
+        if classes is None:
+            value = g.op("Reshape", value, g.const([-1, 1], np.int64))
+        else:  # the member's columns moved to the ensemble's classes
+            align = (np.asarray(member.classes_)[:, None] == classes[None, :]) * 1.0
+            value = g.op("MatMul", value, g.const(align))
+        value = g.op("Mul", value, g.const([weight]))
+        total = value if total is None else g.op("Add", total, value)
+    if classes is None:
+        g.output(total, operator.outputs[0].full_name)
+        return
+    best = g.op("ArgMax", total, axis=1, keepdims=0)
+    if classes.dtype.kind in "OUS":
+        table = g.const(classes.astype(str), str)
+    else:
+        table = g.const(classes.astype(np.int64), np.int64)
+    g.output(g.op("Gather", table, best, axis=0), operator.outputs[0].full_name)
+    g.output(total, operator.outputs[1].full_name)
 
 
 def _imputer_converter(scope, operator, container):
@@ -360,6 +457,35 @@ def _imputer_converter(scope, operator, container):
         statistics = statistics[kept]
     filled = g.op("Where", g.op("IsNaN", x), g.const(statistics[None, :]), x)
     g.output(filled, operator.outputs[0].full_name)
+
+
+def _tree_converter(converter):
+    """A skl2onnx tree converter whose boolean list attributes are written as
+    0/1 integers.
+
+    skl2onnx 1.20 writes HistGradientBoosting's missing-value directions as
+    booleans, which onnx 1.17+ refuses in an integer attribute.
+    """
+
+    def convert(scope, operator, container):
+        add_node = container.add_node
+
+        def add_node_ints(op_type, inputs, outputs, *args, **attrs):
+            for key, value in attrs.items():
+                if isinstance(value, list) and any(
+                    isinstance(v, bool | np.bool_) for v in value
+                ):
+                    attrs[key] = [int(v) for v in value]
+            return add_node(op_type, inputs, outputs, *args, **attrs)
+
+        container.add_node = add_node_ints
+        try:
+            return converter(scope, operator, container)
+        finally:
+            del container.add_node
+
+    convert.wrapped = converter
+    return convert
 
 
 def tuned_threshold(model):
@@ -399,6 +525,21 @@ def register_converters():
         calculate_sklearn_imputer_output_shapes,
         _imputer_converter,
     )
+    from skl2onnx._supported_operators import sklearn_operator_name_map
+    from skl2onnx.common._registration import get_converter, get_shape_calculator
+
+    for cls, alias in list(sklearn_operator_name_map.items()):
+        if cls.__name__ not in _TREES:
+            continue
+        registered = get_converter(alias)
+        original = getattr(registered._fct, "wrapped", registered._fct)
+        update_registered_converter(
+            cls,
+            alias,
+            get_shape_calculator(alias),
+            _tree_converter(original),
+            options=registered.get_allowed_options(),
+        )
     for cls in (
         LogTransformer,
         Binner,
@@ -412,6 +553,19 @@ def register_converters():
             _feature_shape,
             _feature_converter,
             parser=_feature_parser,
+        )
+    try:
+        from sklearn_workflow.selection._ensemble import WeightedEnsemble
+    except ImportError:  # pragma: no cover - a package without ensembles
+        WeightedEnsemble = None
+    if WeightedEnsemble is not None:
+        update_registered_converter(
+            WeightedEnsemble,
+            f"{_PREFIX}WeightedEnsemble",
+            _ensemble_shape,
+            _ensemble_converter,
+            parser=_ensemble_parser,
+            options={"zipmap": [False, True], "nocl": [False, True]},
         )
     for cls, parser in (
         (TableCleaner, _identity_parser),

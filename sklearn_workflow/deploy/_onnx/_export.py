@@ -137,6 +137,8 @@ def _children(step):
         return [("estimator_", step.estimator_)]
     if name == "ModelSelector":
         return [("best_estimator_", step.best_estimator_)]
+    if name == "WeightedEnsemble":
+        return [(n, e) for (n, _), e in zip(step.estimators, step.estimators_)]
     if hasattr(step, "estimators_") and hasattr(step, "named_estimators_"):
         return list(step.named_estimators_.items())
     return []
@@ -269,7 +271,7 @@ def to_onnx(model, X_sample=None, *, target_opset=None, double=True):
     dtypes = {True: [np.float64], False: [np.float32], "auto": [np.float64, np.float32]}
     errors = []
     for dtype in dtypes[double]:
-        _converters.FLOAT["dtype"] = dtype
+        _converters.FLOAT.update(dtype=dtype, join_after=_join_after(model))
         try:
             onx = convert_sklearn(
                 model,
@@ -287,10 +289,22 @@ def to_onnx(model, X_sample=None, *, target_opset=None, double=True):
             errors.append(exc)
             continue
         finally:
-            _converters.FLOAT["dtype"] = np.float64
+            _converters.FLOAT.update(dtype=np.float64, join_after=set())
         _describe(onx, model, dtype)
         return onx
     raise errors[-1]
+
+
+def _join_after(model):
+    """The door step whose columns go to a scikit-learn estimator (one matrix)."""
+    door, steps = _door_steps(model), _steps(model)
+    if not door or len(door) == len(steps):
+        return set()
+    following = steps[len(door)][1]
+    ours = type(following).__module__.startswith("sklearn_workflow")
+    if ours or hasattr(following, "transformers"):
+        return set()
+    return {id(door[-1][1])}
 
 
 def _describe(onx, model, dtype):

@@ -213,7 +213,7 @@ def onnx_parity(model, onnx_model, X, *, n_calls=LATENCY_CALLS):
     )
 
 
-def export_onnx(model, path, X_sample=None, *, double=True):
+def export_onnx(model, path, X_sample=None, *, double="auto"):
     """Write ``model.onnx`` when every step converts and the graph agrees.
 
     The workflow's last stage calls it next to the saved skops file; it never
@@ -228,8 +228,9 @@ def export_onnx(model, path, X_sample=None, *, double=True):
         Held-out rows: the graph is written only when :func:`onnx_parity` on
         them passes (``max_abs_diff < 1e-5``, labels equal away from the
         threshold). None writes without checking.
-    double : bool or "auto", default=True
-        See :func:`to_onnx`.
+    double : bool or "auto", default="auto"
+        See :func:`to_onnx`: float64, or float32 where a step or onnxruntime
+        has no float64 kernel (scikit-learn's HistGradientBoosting).
 
     Returns
     -------
