@@ -132,7 +132,7 @@ def test_browser_check_sees_errors_broken_images_and_overflow(tmp_path, browser)
 
 
 @pytest.mark.slow
-def test_workflow_report_reads_well_in_a_browser_on_the_demo(churn_run, browser):
+def test_workflow_report_reads_well_in_a_browser_on_the_demo(browser, churn_run):
     folder, _, _ = churn_run
     _check_report(_open(browser, folder / "out" / "report.html"))
 
