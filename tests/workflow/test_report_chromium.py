@@ -52,7 +52,7 @@ def _find(*names):
     return None
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
     """A headless Chromium window of 1280 x 800, or a skip saying what is missing."""
     webdriver = pytest.importorskip("selenium.webdriver")
