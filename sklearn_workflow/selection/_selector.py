@@ -557,9 +557,13 @@ class ModelSelector(BaseEstimator):
         ``weights``, ``fold_scores`` (each fold scored with weights chosen on
         the other folds), ``mean_difference`` and ``p_value`` of the paired
         test against the best single candidate, ``better``, ``kept``,
-        ``latency_ms`` (measured, or None) and ``note`` (why it was kept or
-        not); None when no ensemble was offered (fewer than two survivors, or
+        ``latency_ms`` (measured, or None), ``single`` (the row of
+        ``cv_results_`` of the best single candidate it was tested against)
+        and ``note`` (why it was kept or not); None when no ensemble was offered (fewer than two survivors, or
         ``ensemble=False``).
+    best_index_ : int
+        The row of ``cv_results_`` selected (the ensemble's, last, when it is
+        kept).
     best_estimator_ : estimator
         The selected candidate (with its preprocessing) refitted on all the data;
         only with ``refit=True``.
@@ -1040,6 +1044,7 @@ class ModelSelector(BaseEstimator):
             for result in outcomes.values():
                 result.pop("predictions", None)
         if offer is not None:
+            offer["single"] = int(winner)
             offer["kept"] = offer["better"]
             offer["names"] = [pool.names[c] for c in offer["members"]]
             offer["latency_ms"] = None
@@ -1087,6 +1092,7 @@ class ModelSelector(BaseEstimator):
             kept=offer["kept"],
         )
         if offer["kept"]:
+            self.best_index_ = len(self.cv_results_["status"]) - 1
             self.best_name_ = ENSEMBLE_NAME
             self.best_params_ = {"candidate": ENSEMBLE_NAME, "weights": weights}
             self.best_score_ = float(np.mean(offer["fold_scores"]))
@@ -1221,6 +1227,7 @@ class ModelSelector(BaseEstimator):
             )
             raise ValueError(f"Every candidate of ModelSelector failed. {detail}")
         config = pool.configurations[winner]
+        self.best_index_ = int(winner)
         self.best_name_ = config.candidate
         self.best_params_ = {"candidate": config.candidate, **config.params}
         self.best_score_ = float(table[f"mean_{score}"].iloc[winner])

@@ -5,6 +5,7 @@ object. The candidates are chosen in ``selection/``, the verdict is the card's o
 (``problem/``).
 """
 
+import time
 import warnings
 from dataclasses import dataclass, field
 
@@ -19,6 +20,12 @@ __all__ = ["evaluate_model", "select_model", "train_and_tune"]
 
 # From this many training rows on, the candidates' folds run on every core.
 PARALLEL_MIN_ROWS = 2_000
+# The first race (the families as the catalog gives them) may take this share of
+# the plan's selection time; the search of the finalists gets the rest.
+SCREEN_SHARE = 0.6
+# The families whose parameters are searched, and the least time worth it.
+N_FINALISTS = 2
+MIN_SEARCH_S = 2.0
 
 
 # -------------------------------------------------------------- 5 model selection
@@ -29,6 +36,7 @@ class SelectionResult:
     pipeline: object
     reason: str
     rows: object = None  # positions in the training rows; None: all of them
+    screen: object = None  # the first race's selector (untuned families)
 
     @property
     def selector(self):
@@ -36,9 +44,16 @@ class SelectionResult:
 
 
 def select_model(quality, features, problem, plan, *, random_state, say, verbose=0):
-    """Stage 5: race the candidates at the end of cleaner + checker + features,
-    on the rows, folds, candidates and time the run's plan gives."""
-    from sklearn_workflow.selection import ModelSelector
+    """Stages 5 and 6: race the candidates at the end of cleaner + checker +
+    features, on the rows, folds, candidates and time the run's plan gives;
+    then race configurations of the two best families (``search="random"``)
+    with an ensemble of the survivors offered, in the time the first race left.
+
+    The first race compares the families as the catalog gives them (at most
+    ``SCREEN_SHARE`` of the plan's time); the second searches the two best and
+    keeps the ensemble only when it pays and meets the card's ``latency_ms``.
+    Its selector is the one shipped; the first one is ``SelectionResult.screen``.
+    """
     from sklearn_workflow.selection._catalog import filter_candidates
 
     n_train = len(quality.X_train)
@@ -55,7 +70,53 @@ def select_model(quality, features, problem, plan, *, random_state, say, verbose
             quality.y_train, plan.selection_rows, random_state, task=problem.task
         )
     X, y = _rows(quality, rows)
-    selector = ModelSelector(
+    start = time.perf_counter()
+    screen = _selector(
+        candidates, problem, plan, y, random_state, verbose,
+        time_budget=SCREEN_SHARE * plan.selection_time,
+    )  # fmt: skip
+    pipeline = Pipeline(
+        [*_door(quality, problem), ("features", features.features), ("model", screen)]
+    )
+    record_warnings(pipeline.fit, say, X, y)
+    say(
+        f"      untuned winner: {screen.best_name_} "
+        f"(cross-validated {problem.ranked_by} {screen.best_score_:.4f})"
+    )
+    left = plan.selection_time - (time.perf_counter() - start)
+    finalists = _finalists(screen, candidates, problem, random_state)
+    if left < MIN_SEARCH_S or not finalists:
+        say("      no time left to search the parameters: the untuned winner stays")
+        return SelectionResult(pipeline, reason, rows, screen=screen)
+    say(
+        f"      searching the parameters of {', '.join(finalists)} "
+        f"(and their ensemble) for {left:.0f} s"
+    )
+    tuned = _selector(
+        finalists, problem, plan, y, random_state, verbose, time_budget=left,
+        search="random", ensemble="auto",
+    )  # fmt: skip
+    searched = Pipeline(
+        [
+            *_door(quality, problem),
+            ("features", clone(features.features)),
+            ("model", tuned),
+        ]
+    )
+    record_warnings(searched.fit, say, X, y)
+    say(
+        f"      winner: {tuned.best_name_} {_params_text(tuned.best_params_)}"
+        f"(cross-validated {problem.ranked_by} {tuned.best_score_:.4f})"
+    )
+    return SelectionResult(searched, reason, rows, screen=screen)
+
+
+def _selector(candidates, problem, plan, y, random_state, verbose, **params):
+    """The run's ``ModelSelector``: racing, the card's scorer and latency."""
+    from sklearn_workflow.selection import ModelSelector
+
+    constraints = problem.spec.constraints or {}
+    return ModelSelector(
         candidates,
         scoring=problem.spec.scorer(problem.ranked_by),
         cv=max_folds(y, problem.is_classification, plan.folds),
@@ -64,18 +125,43 @@ def select_model(quality, features, problem, plan, *, random_state, say, verbose
         random_state=random_state,
         # Worker processes cost seconds to start: worth it on larger data only.
         n_jobs=-1 if len(y) >= PARALLEL_MIN_ROWS else None,
-        time_budget=plan.selection_time,
         verbose=verbose,
+        latency_ms=constraints.get("latency_ms"),
+        **params,
     )
-    pipeline = Pipeline(
-        [*_door(quality, problem), ("features", features.features), ("model", selector)]
-    )
-    record_warnings(pipeline.fit, say, X, y)
-    say(
-        f"      winner: {selector.best_name_} "
-        f"(cross-validated {problem.ranked_by} {selector.best_score_:.4f})"
-    )
-    return SelectionResult(pipeline, reason, rows)
+
+
+def _finalists(screen, candidates, problem, random_state):
+    """``{name: estimator}`` of the two best families of the first race (by
+    its ranking, failures left out) that have a search space."""
+    from sklearn_workflow.selection._catalog import default_candidates, find_entry
+
+    if isinstance(candidates, str):
+        task = "classification" if problem.is_classification else "regression"
+        candidates = {
+            name: est
+            for name, (est, _) in default_candidates(task, random_state).items()
+        }
+    results = screen.results_
+    ranked = results.loc[
+        ~results["status"].isin(["baseline", "failed", "not run (time)"]), "name"
+    ]
+    task = "classification" if problem.is_classification else "regression"
+    finalists = {}
+    for name in ranked:
+        entry = find_entry(candidates[name], task)
+        if entry is not None and entry.search_space:
+            finalists[name] = clone(candidates[name])
+        if len(finalists) == N_FINALISTS:
+            break
+    return finalists
+
+
+def _params_text(params):
+    from sklearn_workflow.selection._results import describe_params
+
+    text = describe_params({k: v for k, v in params.items() if k != "candidate"})
+    return f"({text}) " if text else ""
 
 
 def _rows(quality, rows):
@@ -99,12 +185,16 @@ def _door(quality, problem):
 # ---------------------------------------------------------- 6 training and tuning
 @dataclass
 class TuningResult:
-    """Stage 6: the model to ship, its tuned threshold, the learning curve."""
+    """Stage 6: the model to ship, its tuned threshold, the learning curve, and
+    ``comparison``: the untuned winner, the tuned model and the ensemble (when
+    one was offered), one row each (``model``, ``params``, ``cv_mean``,
+    ``cv_std``, ``kept``, ``note``)."""
 
     model: object
     tuned: object
     curve: object
     notes: list = field(default_factory=list)
+    comparison: pd.DataFrame = None
 
     @property
     def threshold(self):
@@ -127,14 +217,95 @@ def train_and_tune(quality, features, selection, problem, plan, *, random_state,
             "      no threshold objective in the problem card: the winner keeps "
             "its own decision rule"
         )
+    comparison = tuning_comparison(selection.selector, untuned=selection.screen)
+    say("      untuned winner, tuned model, ensemble (cross-validated):")
+    for line in comparison.to_string().splitlines():
+        say(f"        {line}")
     curve = _learning_curve(quality, features, selection, problem, plan, say)
     diagnosis, fix = str(curve.diagnosis), str(curve.fix)
     say(f"      learning curve ({problem.ranked_by}): {diagnosis} -> {fix}")
     say(f"        {curve.reason}")
     note = (
-        f"Learning-curve diagnosis of the winner: {diagnosis} (suggested fix: {fix})."
+        f"Learning-curve diagnosis of the final model ({selection.selector.best_name_}"
+        f"): {diagnosis} (suggested fix: {fix})."
     )
-    return TuningResult(model, tuned, curve, [note])
+    return TuningResult(model, tuned, curve, [note], comparison)
+
+
+def tuning_comparison(selector, untuned=None):
+    """The untuned winner, the tuned model and the ensemble, one row each.
+
+    Parameters
+    ----------
+    selector : ModelSelector
+        The selector whose model is shipped (``search="random"``: the tuned
+        configurations and the ensemble; otherwise the untuned race itself).
+    untuned : ModelSelector or None, default=None
+        The first race, over the families as the catalog gives them; None:
+        ``selector`` is that race and nothing was tuned.
+
+    Returns
+    -------
+    comparison : pandas.DataFrame
+        Indexed ``"untuned winner"``, ``"tuned"`` (absent when nothing was
+        tuned) and ``"ensemble"`` (when one was offered), with ``model``,
+        ``params``, ``cv_mean``, ``cv_std`` (of the fold scores), ``kept``
+        (the model shipped) and ``note``.
+    """
+    offer = getattr(selector, "ensemble_", None)
+    ensemble_kept = offer is not None and offer["kept"]
+    single = selector.best_index_ if offer is None else offer["single"]
+    rows = {}
+    if untuned is None:
+        note = "the race's winner, as the catalog gives it; no search"
+        rows["untuned winner"] = _comparison_row(
+            selector, single, not ensemble_kept, note
+        )
+    else:
+        tuned_row = _comparison_row(selector, single, not ensemble_kept, "")
+        first = _comparison_row(untuned, untuned.best_index_, False, "")
+        results = selector.cv_results_
+        same = results["candidate"][single] == untuned.best_name_ and (
+            results["config"][single] == 1
+        )
+        first["note"] = (
+            "the first race's winner, as the catalog gives it "
+            f"({untuned.cv_results_['status'][untuned.best_index_]})"
+        )
+        tuned_row["note"] = (
+            "the best configuration of the search "
+            f"({selector.cv_results_['status'][single]})"
+        )
+        if same:
+            tuned_row["note"] += "; the catalog's own parameters won"
+        rows["untuned winner"] = first
+        rows["tuned"] = tuned_row
+    if offer is not None:
+        last = len(selector.cv_results_["candidate"]) - 1
+        rows["ensemble"] = _comparison_row(selector, last, ensemble_kept, offer["note"])
+        rows["ensemble"]["params"] = ", ".join(
+            f"{name}: {w:.3g}"
+            for name, w in zip(offer["names"], offer["weights"])
+            if w > 0
+        )
+    return pd.DataFrame(list(rows.values()), index=list(rows))
+
+
+def _comparison_row(selector, i, kept, note):
+    """Row ``i`` of ``selector.cv_results_`` as a row of the comparison."""
+    from sklearn_workflow.selection._results import describe_params
+
+    results = selector.cv_results_
+    score = selector.scorer_names_[0]
+    params = results["params"][i] if "params" in results else {}
+    return {
+        "model": str(results["candidate"][i]),
+        "params": describe_params(params) or "defaults",
+        "cv_mean": float(results[f"mean_test_{score}"][i]),
+        "cv_std": float(results[f"std_test_{score}"][i]),
+        "kept": bool(kept),
+        "note": note,
+    }
 
 
 def _winner_model(quality, features, selection, problem, say):
