@@ -493,7 +493,7 @@ class DateFeatureExtractor(_ColumnTransformerMixin, TransformerMixin, BaseEstima
         elif self.features == "all":
             self.features_[name] = CALENDAR_FEATURES
         else:
-            local, _ = split_datetime_series(series, zone=self._zone(name))
+            local, _ = _split_series(series, zone=self._zone(name))
             ticks, ticks_per_day, missing = ticks_of(local)
             self.features_[name] = self._auto_features(ticks[~missing], ticks_per_day)
         if self.elapsed is not None:
@@ -639,7 +639,7 @@ class DateFeatureExtractor(_ColumnTransformerMixin, TransformerMixin, BaseEstima
                     f"at fit but is {'naive' if tz is None else 'tz-aware'} now; "
                     "localize or convert it the same way as the training data."
                 )
-            local, instants = split_datetime_series(
+            local, instants = _split_series(
                 series,
                 zone=self._zone(name),
                 utc=self.elapsed is not None or key in pair_keys,
@@ -654,24 +654,26 @@ class DateFeatureExtractor(_ColumnTransformerMixin, TransformerMixin, BaseEstima
                 holiday_table[key] = _holiday_features(column.table_days, holiday_days)
 
         block = np.empty((len(plan), n), dtype=np.float64)
+        gathers = []
         for row, (key, _, kind, argument) in enumerate(plan):
             column = columns[key]
-            out = block[row]
             if kind == "date":
                 holiday = holiday_table.get(key, (None,))[0]
                 values = _date_values(argument, column.table, holiday)
-                column.gather(values, out)
+                gathers.append((row, column.padded(values), column.day_index))
             elif kind == "time":
-                _time_values(argument, column, out)
+                gathers.append((row, _second_table(argument), column.second_index))
             elif kind == "holiday":
-                column.gather(holiday_table[key][argument], out)
+                values = column.padded(holiday_table[key][argument])
+                gathers.append((row, values, column.day_index))
             elif kind == "elapsed":
                 reference = np.array([self.elapsed_reference_[names[key]]])
-                out[:] = _elapsed(column.instants, reference, _UNITS[self.unit][1])
+                block[row] = _elapsed(column.instants, reference, _UNITS[self.unit][1])
             else:
-                out[:] = _elapsed(
+                block[row] = _elapsed(
                     column.instants, columns[argument].instants, _UNITS[self.unit][1]
                 )
+        _fill_rows(block, gathers)
 
         passthrough = {}
         dropped = set(self._positions_.values()) if self.drop_original else set()
@@ -758,11 +760,28 @@ class _DayTimeIndex:
             self._second_index = index
         return self._second_index
 
-    def gather(self, table_values, out):
+    def padded(self, table_values):
+        """The per-day values as float64, then NaN for the missing rows."""
         table = np.empty(self.table_days.size + 1, dtype=np.float64)
         table[:-1] = table_values
         table[-1] = np.nan
-        np.take(table, self.day_index, out=out, mode="clip")
+        return table
+
+
+# Rows gathered at a time: the slice of each index array stays in the cache
+# while every output row reads it.
+_CHUNK_ROWS = 1 << 15
+
+
+def _fill_rows(block, gathers):
+    """``block[row] = table[index]`` for each ``(row, table, index)``, by chunks of
+    rows, so that an index array is read from memory once for all the features
+    that share it, not once per feature."""
+    n = block.shape[1]
+    for start in range(0, n, _CHUNK_ROWS):
+        stop = min(start + _CHUNK_ROWS, n)
+        for row, table, index in gathers:
+            np.take(table, index[start:stop], out=block[row, start:stop], mode="clip")
 
 
 def _date_values(argument, calendar, holiday_mask):
@@ -783,10 +802,6 @@ def _second_table(argument):
     return table
 
 
-def _time_values(argument, column, out):
-    np.take(_second_table(argument), column.second_index, out=out, mode="clip")
-
-
 def _holiday_features(days, holiday_days):
     """is_holiday, days to the next and from the previous holiday (capped)."""
     days = days.astype(np.int64, copy=False)
@@ -804,6 +819,65 @@ def _holiday_features(days, holiday_days):
         np.minimum(to_next, HOLIDAY_HORIZON),
         np.minimum(from_prev, HOLIDAY_HORIZON),
     )
+
+
+def _split_series(series, zone=None, utc=False):
+    """Local wall-clock values of a datetime Series in ``zone``, and its UTC
+    instants when ``utc`` (see ``split_datetime_series``); a tz-aware Series is
+    converted by :func:`_wall_clock`."""
+    tz = datetime_timezone(series)
+    if tz is None:
+        return split_datetime_series(series, utc=utc)
+    instants = series.values  # the UTC instants, without a copy
+    local = _wall_clock(instants, str(tz) if zone is None else zone)
+    return local, (instants if utc else None)
+
+
+def _wall_clock(instants, zone):
+    """Wall-clock time in ``zone`` of UTC instants (datetime64, NaT kept).
+
+    A zone's offset from UTC changes only at its transitions (daylight saving
+    time, law changes), a few times a year. The offset is therefore computed
+    once per UTC day of the data's range, by converting the day starts (a few
+    thousand values), and gathered into the rows; only the rows of a day whose
+    offset changes are converted one by one (vectorised). Compared with a
+    conversion of every row (a search in the zone's transitions per row), this
+    is one gather and one addition per row. Data spread over far more days than
+    it has rows is converted row by row.
+    """
+    ticks, ticks_per_day, missing = ticks_of(instants)
+    unit = np.datetime_data(instants.dtype)[0]
+    n = ticks.shape[0]
+    index = ticks // ticks_per_day
+    any_missing = bool(missing.any())
+    present = index[~missing] if any_missing else index
+    if present.size == 0:
+        return instants.copy()
+    low, high = int(present.min()), int(present.max())
+    if ticks_per_day == 1 or high - low > 2 * n + 4096:
+        return _convert_rows(instants, zone)
+    starts = (np.arange(low, high + 2, dtype=np.int64) * ticks_per_day).view(
+        instants.dtype
+    )
+    offsets = _convert_rows(starts, zone).view(np.int64) - starts.view(np.int64)
+    changes = offsets[1:] != offsets[:-1]
+    index -= low
+    if any_missing:
+        index[missing] = 0
+    local = offsets.take(index)
+    local += ticks
+    moved = np.flatnonzero(changes.take(index))
+    if moved.size:
+        local[moved] = _convert_rows(instants[moved], zone).view(np.int64)
+    if any_missing:
+        local[missing] = np.iinfo(np.int64).min
+    return local.view(f"datetime64[{unit}]")
+
+
+def _convert_rows(instants, zone):
+    """Wall-clock time in ``zone`` of UTC instants, row by row (pandas)."""
+    index = pd.DatetimeIndex(instants).tz_localize("UTC").tz_convert(zone)
+    return index.tz_localize(None).to_numpy()
 
 
 def _split_instants(values):

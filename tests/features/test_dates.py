@@ -782,3 +782,25 @@ def test_date_feature_extractor_fixed_width_iso_strings_parse_as_pandas(fmt, bad
     np.testing.assert_array_equal(out["d_day"], expected.dt.day.astype(float))
     np.testing.assert_array_equal(out["d_hour"], expected.dt.hour.astype(float))
     np.testing.assert_array_equal(out["d_minute"], expected.dt.minute.astype(float))
+
+
+@pytest.mark.parametrize(
+    "zone",
+    ["America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu", "Europe/Dublin"],
+)
+@pytest.mark.parametrize("unit", ["s", "us", "ns"])
+def test_wall_clock_from_day_offsets_equals_pandas_conversion(zone, unit, rng):
+    from sklearn_workflow.features._dates import _wall_clock
+
+    # Lord Howe moves by 30 minutes at a half hour of UTC, Kathmandu changed
+    # from +5:30 to +5:45 in 1986: transitions off the UTC hour and day.
+    low = np.datetime64("1984-01-01", "s").astype(np.int64)
+    high = np.datetime64("1990-01-01", "s").astype(np.int64)
+    # about six rows a day: each side of a transition has rows
+    seconds = rng.integers(low, high, 12_000)
+    instants = seconds.astype("datetime64[s]").astype(f"datetime64[{unit}]")
+    instants[rng.random(instants.size) < 0.05] = np.datetime64("NaT")
+    expected = (
+        pd.DatetimeIndex(instants).tz_localize("UTC").tz_convert(zone).tz_localize(None)
+    )
+    np.testing.assert_array_equal(_wall_clock(instants, zone), expected.to_numpy())
