@@ -211,7 +211,7 @@ def conform_columns(model, X):
     """
     converted, rows = {}, []
     for name, (kind, dtype) in _fitted_kinds(model).items():
-        if name not in X.columns or column_kind(X[name]) == kind:
+        if name not in X.columns or _has_kind(X[name], kind):
             continue
         col = X[name]
         values = _convert(col, kind, dtype)
@@ -226,6 +226,15 @@ def conform_columns(model, X):
         X = X.assign(**converted)
     invalid = [pd.DataFrame(rows, columns=["column", "type", "n_invalid", "example"])]
     return X, invalid if rows else []
+
+
+def _has_kind(col, kind):
+    """Whether ``col`` is of ``kind`` (text: every value a string)."""
+    if column_kind(col) != kind:
+        return False
+    if kind != "categorical" or col.dtype != object:
+        return True
+    return pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty")
 
 
 def _convert(col, kind, dtype):
@@ -369,11 +378,15 @@ def row_problems(model, raw, clean, report):
         for i in np.flatnonzero(mask):
             rows[i].append({"column": column, "kind": kind, "value": values[i]})
 
+    cleaner, checker = _pipeline_door(model)
     if report.invalid is not None:
+        markers = _missing_markers(cleaner)
         for column in dict.fromkeys(report.invalid["column"]):
-            lost = raw[column].notna().to_numpy() & clean[column].isna().to_numpy()
+            col = raw[column]
+            lost = col.notna().to_numpy() & clean[column].isna().to_numpy()
+            text = col[lost].map(lambda v: str(v).strip().lower())
+            lost[lost] = ~(col[lost].map(type).eq(str) & text.isin(markers)).to_numpy()
             add(column, "invalid", lost)
-    _, checker = _pipeline_door(model)
     if report.violations is not None and checker is not None:
         profiles = {p["name"]: p for p in checker.contract_["columns"]}
         for check, column in zip(
@@ -385,6 +398,16 @@ def row_problems(model, raw, clean, report):
                 if mask is not None:
                     add(column, _ROW_KINDS.get(str(check), str(check)), mask)
     return rows
+
+
+def _missing_markers(cleaner):
+    """The strings the cleaner reads as missing (not invalid values)."""
+    from sklearn_workflow.quality._profile import NULL_LIKE
+
+    markers = getattr(cleaner, "missing_markers", None)
+    if markers is None:
+        return set(NULL_LIKE)
+    return {str(m).strip().lower() for m in markers}
 
 
 _ROW_KINDS = {"unseen_categories": "unseen_category"}

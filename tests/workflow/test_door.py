@@ -104,3 +104,63 @@ def test_door_reports_an_unseen_category(model, table):
     assert any(column == "plan" for column, _ in report.problems)
     lines = report.lines()
     assert "contract violation(s) in 60 row(s)" in lines[0]
+
+
+def test_conform_columns_reads_json_values_as_the_fitted_kinds():
+    from sklearn_workflow.workflow._door import conform_columns
+
+    X = pd.DataFrame(
+        {
+            "n": [1.5, 2.0, 3.0, 4.0] * 5,
+            "when": pd.to_datetime(["2024-01-01", "2024-02-01"] * 10).as_unit("us"),
+            "city": ["a", "b", "c", "d"] * 5,
+        }
+    )
+    model = Pipeline([("clean", TableCleaner()), ("quality", DataQualityChecker())])
+    model.fit(X)
+    sent = pd.DataFrame(
+        {
+            "n": ["2.5", "forty", None, True],
+            "when": ["2024-01-03", "yesterday", None, "2024-01-05T10:00:00"],
+            "city": [1, 2, None, "c"],
+        }
+    )
+    out, invalid = conform_columns(model, sent)
+    # naive reference: each value on its own
+    assert out["n"].tolist()[0] == 2.5 and out["n"].isna().tolist() == [
+        False,
+        True,
+        True,
+        True,
+    ]
+    assert out["when"].dtype == X["when"].dtype
+    assert out["when"].iloc[0] == pd.Timestamp("2024-01-03")
+    assert out["when"].iloc[3] == pd.Timestamp("2024-01-05 10:00")
+    assert out["when"].isna().tolist() == [False, True, True, False]
+    assert out["city"].tolist()[:2] == ["1", "2"] and out["city"].iloc[3] == "c"
+    table = invalid[0].set_index("column")
+    assert table.loc["n", "n_invalid"] == 2  # "forty" and True
+    assert table.loc["when", "n_invalid"] == 1
+    assert table.loc["when", "example"] == "yesterday"
+    untouched, none = conform_columns(model, X)
+    assert untouched is X and none == []
+
+
+def test_row_problems_points_at_the_rows_behind_each_violation(model, table):
+    from sklearn_workflow.workflow._door import pass_door, row_problems
+
+    X, _ = table
+    batch = X.head(6).copy()
+    batch.loc[1, "age"] = "unknown"
+    batch.loc[3, "plan"] = "platinum"
+    batch.loc[4, "age"] = "4000"
+    raw = batch[list(model.feature_names_in_)]
+    _, clean, report = pass_door(model, batch)
+    rows = row_problems(model, raw, clean, report)
+    kinds = {
+        (i, p["column"], p["kind"], p["value"]) for i, r in enumerate(rows) for p in r
+    }
+    assert (1, "age", "invalid", "unknown") in kinds
+    assert (3, "plan", "unseen_category", "platinum") in kinds
+    assert (4, "age", "out_of_range", "4000") in kinds
+    assert rows[0] == [] and rows[2] == [] and rows[5] == []
