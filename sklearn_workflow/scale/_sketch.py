@@ -12,12 +12,13 @@ import pandas as pd
 from sklearn_workflow.scale._moments import as_float_columns
 from sklearn_workflow.scale._optional import import_optional
 from sklearn_workflow.utils._dataframe import (
+    column_kind,
     column_names,
+    factorize,
     get_column,
     is_dataframe,
-    missing_mask,
     row_hashes,
-    to_object_array,
+    to_float_array,
 )
 
 __all__ = ["DistinctSketch", "QuantileSketch", "RowHashState"]
@@ -170,9 +171,16 @@ class QuantileSketch:
 
 
 def _value_hashes(col):
-    """64-bit hashes (as int64) of the distinct non-missing values of a column."""
-    present = to_object_array(col)[~missing_mask(col)]
-    uniques = pd.unique(present)
+    """64-bit hashes (as int64) of the distinct non-missing values of a column.
+
+    Numbers and booleans are hashed as float64 (1, 1.0 and True alike), other
+    values as Python objects after ``factorize``, which hashes each value once.
+    """
+    if column_kind(col) in ("numeric", "boolean"):
+        values = to_float_array(col)
+        uniques = pd.unique(values[~np.isnan(values)])
+        return pd.util.hash_array(uniques).view(np.int64)
+    _, uniques = factorize(col)
     return pd.util.hash_array(np.asarray(uniques, dtype=object)).view(np.int64)
 
 
@@ -195,8 +203,9 @@ class DistinctSketch:
 
     Notes
     -----
-    Values are hashed by value (``pandas.util.hash_array`` of the objects), so
-    ``"a"`` in an object, ``str`` or category column is the same value.
+    Values are hashed by value (``pandas.util.hash_array``): ``"a"`` in an
+    object, ``str`` or category column is the same value, and so are ``1`` and
+    ``1.0`` in numeric columns.
 
     Examples
     --------
