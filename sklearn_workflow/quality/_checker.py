@@ -23,6 +23,14 @@ from sklearn_workflow.quality._findings import (
     target_order_findings,
 )
 from sklearn_workflow.quality._leakage import column_leakage, follows_row_order
+from sklearn_workflow.quality._missingness import (
+    mcar_findings,
+    predictable_missing_findings,
+)
+from sklearn_workflow.quality._modality import (
+    multimodal_findings,
+    skipped_multimodal_findings,
+)
 from sklearn_workflow.quality._profile import (
     iter_columns,
     profile_column,
@@ -30,6 +38,7 @@ from sklearn_workflow.quality._profile import (
 )
 from sklearn_workflow.quality._report import QualityReport
 from sklearn_workflow.quality._target import prepare_target
+from sklearn_workflow.quality._temporal import ColumnScreen, time_findings
 from sklearn_workflow.quality._violations import (
     VIOLATION_CHECKS,
     VIOLATION_COLUMNS,
@@ -121,6 +130,10 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         drift in that column (PSI on a handful of rows is noise: 5 to 9 on four
         rows drawn from the training data itself): ``transform`` and
         :meth:`validate` report no drift there and :meth:`drift` returns NaN.
+    time_column : str or None, default=None
+        The column that is the time axis (datetimes, date strings or numbers).
+        None: found from the columns (see Notes); the row order alone is never
+        taken for time.
 
     Attributes
     ----------
@@ -131,6 +144,13 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         dtype, missing fraction,
         min/max, quartiles, bin edges and fractions or categories and their
         frequencies), ``target`` (None without ``y``).
+    time_axis_ : dict or None
+        The time axis and the test of whether time predicts the data (see
+        Notes): ``column``, ``columns`` (a year and a month column make one
+        axis), ``kind``, ``reason``, ``start``, ``end``, ``in_order``,
+        ``proxies``, ``auc``, ``auc_p``, ``rank_corr``, ``rank_p`` and
+        ``strong`` (True: a random split would leak, split by time). None when
+        no column is a time axis.
     task_ : {"binary_classification", "multiclass_classification", \
 "regression"} or None
         The task of the target checks (``task``, resolved); None when fitted
@@ -157,8 +177,17 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         - ``infinite``: infinite values;
         - ``skewness``: \\|skewness\\| > 1 (suggests a log transform);
         - ``outliers``: more than 1% of the values beyond 1.5 IQR;
+        - ``missing_not_at_random``: Little's test rejects MCAR on the
+          numeric columns (value: its effect size w, see Notes);
+        - ``missing_predictable``: the other columns predict whether this one
+          is missing (value: the out-of-sample ROC-AUC);
+        - ``multimodal``: two modes or more (value: Hartigan's dip; the
+          suggestion gives the modes and the valleys to bin at);
         - ``correlation``: a pair with \\|r\\| above ``correlation_threshold``
           (``column`` names the second one, the one to drop);
+        - ``time_axis``: the column that is the time axis, and why;
+        - ``temporal_order``: time predicts the data, a random split would
+          leak (value: the late-vs-early ROC-AUC);
         - with ``y``: ``target_missing`` (error: rows without a target, value:
           their count; they are left out of the other target checks),
           ``target_distribution``, ``imbalance``, ``target_ordered`` (the rows
@@ -229,6 +258,34 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     below 0.0001 (PSI's noise has a long tail: a bin of 5% left empty by chance
     adds 0.3).
 
+    Time: the time axis is a datetime column, a column of date strings, or an
+    integer column named like a year (with values from 1000 to 2999; with a
+    column named like a month, values 1 to 12, the two make one axis); the
+    dates come first, then the column most in row order. Numeric and datetime
+    columns whose rank correlation with it is at least 0.95 (an order number,
+    a second date) encode the time too. Then, on at most 20,000 rows: the
+    rank correlation of the target with the time, and a naive-Bayes
+    classifier of "is this row in the later half?" from the other columns
+    (cut at 32 quantiles) and the target, cross-fitted on two halves of the
+    rows and scored by ROC-AUC (a column that alone reaches 0.9 is a period
+    label and is left out). ``temporal_order`` is raised when the AUC is at
+    least 0.65 or the rank correlation at least 0.1 in absolute value, either
+    with p < 0.001 (Mann-Whitney for the AUC).
+
+    Missing values: Little's test fits the mean and covariance of the numeric
+    columns by EM (normal model) and compares each missing-value pattern's
+    means with them; it is reported at p < 0.01 with an effect size
+    ``w = sqrt(max(chi2 - df, 0) / n)`` of at least 0.05, so that a huge table
+    does not report a trivial departure. Whether a column is missing is
+    predicted from the other columns by the naive-Bayes classifier above (on
+    at most 5,000 missing and 5,000 present rows); reported at ROC-AUC 0.7.
+
+    Modes: Hartigan's dip test (the ``diptest`` package, the ``stats``
+    extra; without it the check is skipped and a finding says so) on at most
+    5,000 order statistics of the column, whole numbers spread over their
+    rounding step; multimodal at p < 0.05 with a dip of at least 0.02 and two
+    modes of a kernel density separated by a valley at most 0.58 of the lower.
+
     Columns that are missing, extra or reordered are violations too;
     with ``on_violation="raise"`` the error starts with scikit-learn's standard
     feature-name message.
@@ -289,6 +346,7 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "max_categories": [Interval(Integral, 1, None, closed="left")],
         "cardinality_threshold": [Interval(Integral, 1, None, closed="left")],
         "drift_min_samples": [Interval(Integral, 1, None, closed="left")],
+        "time_column": [str, None],
     }
 
     def __init__(
@@ -306,6 +364,7 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         max_categories=1000,
         cardinality_threshold=40,
         drift_min_samples=50,
+        time_column=None,
     ):
         store_params(self, locals())
 
@@ -372,13 +431,18 @@ n_features)
             )
         rows = [] if target is None else list(target["rows"])
         row_key = RowKey(n_rows)
+        screen = ColumnScreen(n_rows, self.time_column)
         profiles, corr_names, corr_arrays = self._profile_columns(
-            X, target, row_key, rows
+            X, target, row_key, rows, screen
         )
         groups, n_groups = row_key.groups()
         del row_key
         rows.extend(self._table_findings(n_rows, n_groups, corr_names, corr_arrays))
+        rows.extend(self._screen_findings(screen, profiles, corr_names, corr_arrays))
         del corr_arrays
+        time_rows, self.time_axis_ = time_findings(screen, target)
+        rows.extend(time_rows)
+        del screen
         if target is not None and target["y"] is not None:
             rows.extend(
                 target_order_findings(
@@ -408,11 +472,12 @@ n_features)
             "columns": profiles,
             "target": None if target is None else target["summary"],
             "imbalance_ratio": self.imbalance_ratio,
+            "time_axis": self.time_axis_,
         }
         self._findings = sort_findings(rows)
         return self
 
-    def _profile_columns(self, X, target, row_key, rows):
+    def _profile_columns(self, X, target, row_key, rows, table_screen):
         """Profile and check each column; fold it into the row key.
 
         One column at a time: read, profile, check, screen for leakage, fold into
@@ -439,7 +504,12 @@ n_features)
             profile["label"] = label.item() if isinstance(label, np.generic) else label
             profile["position"] = len(profiles)
             column_rows = column_findings(data, profile, sorted_values, params)
+            if profile["kind"] == "numeric" and profile["n_missing"] < profile["n"]:
+                column_rows += multimodal_findings(
+                    profile["name"], sorted_values, profile["n_unique"]
+                )
             rows.extend(column_rows)
+            table_screen.add(data, profile, sorted_values, col)
             if screen:
                 id_like = any(r["check"] == "id_like" for r in column_rows)
                 row_number = ordered and follows_row_order(data)
@@ -465,6 +535,24 @@ n_features)
                 corr_arrays.append(data.values)
             profiles.append(profile)
         return profiles, corr_names, corr_arrays
+
+    def _screen_findings(self, screen, profiles, corr_names, corr_arrays):
+        """Findings across columns: how values go missing, the skipped dip test."""
+        if self.time_column is not None and not screen.candidates:
+            raise ValueError(
+                f"time_column={self.time_column!r} is not a column of X; columns "
+                f"are {[p['name'] for p in profiles][:20]}."
+            )
+        kinds = {p["name"]: p["kind"] for p in profiles}
+        numeric = [i for i, n in enumerate(corr_names) if kinds[n] == "numeric"]
+        rows = mcar_findings(
+            [corr_arrays[i] for i in numeric], [corr_names[i] for i in numeric]
+        )
+        rows.extend(
+            predictable_missing_findings(screen.names, screen.masks, screen.codes)
+        )
+        rows.extend(skipped_multimodal_findings(screen.n_numeric))
+        return rows
 
     def _table_findings(self, n_rows, n_groups, corr_names, corr_arrays):
         """Findings about the whole table: few rows, duplicates, correlations."""
