@@ -3,6 +3,7 @@ elapsed times from datetime columns of any resolution and time zone."""
 
 import datetime
 import functools
+import re
 import zoneinfo
 from numbers import Integral
 
@@ -11,7 +12,11 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from sklearn_workflow.features._base import _ColumnTransformerMixin
-from sklearn_workflow.features._date_calendar import CivilCalendar, ticks_of
+from sklearn_workflow.features._date_calendar import (
+    CivilCalendar,
+    days_from_civil,
+    ticks_of,
+)
 from sklearn_workflow.utils._dataframe import (
     column_kind,
     column_names,
@@ -110,6 +115,42 @@ def _epoch_seconds_to_datetime64(values):
     return ticks.view("datetime64[us]")
 
 
+_YEAR_WORD = re.compile(r"(?:^|[^a-z])year(?:$|[^a-z])")
+
+
+def _holds_years(name, col):
+    """Whether a numeric column holds calendar years: its name has the word
+    "year" (any case, camelCase split) and its values are integers. They must
+    then be four-digit years: a two-digit year (70 for 1970) is an error, not
+    a guess."""
+    words = re.sub(r"([a-z])([A-Z])", r"\1_\2", str(name)).lower()
+    if column_kind(col) != "numeric" or not _YEAR_WORD.search(words):
+        return False
+    values = to_float_array(col)
+    values = values[~np.isnan(values)]
+    if not np.array_equal(values, np.floor(values)):
+        return False
+    if values.size and (values.min() < 1000 or values.max() > 9999):
+        raise ValueError(
+            f"Column {name!r} is named like a year and holds integers, read as "
+            f"years, but its values run from {values.min():g} to "
+            f"{values.max():g}, not four-digit years; convert two-digit years "
+            "first (add 1900 or 2000), or rename the column to read it as "
+            "seconds since 1970."
+        )
+    return True
+
+
+def _years_to_datetime64(values):
+    """Calendar years (float, NaN missing) as January 1 of each, datetime64[s]."""
+    values = np.asarray(values, dtype=np.float64)
+    missing = np.isnan(values)
+    years = np.where(missing, 1970, values).astype(np.int64)
+    seconds = days_from_civil(years, 1, 1) * 86_400
+    seconds[missing] = np.iinfo(np.int64).min
+    return seconds.view("datetime64[s]")
+
+
 @functools.lru_cache(maxsize=64)
 def _country_holiday_days(country, subdiv, first_year, last_year):
     try:
@@ -150,14 +191,19 @@ class DateFeatureExtractor(_ColumnTransformerMixin, TransformerMixin, BaseEstima
 
     Parameters
     ----------
-    columns : str, int, list of str or int, or None, default=None
+    columns : "all", str, int, list of str or int, or None, default=None
         The date columns. None selects every datetime column (pandas
         ``datetime64`` of any resolution, naive or tz-aware; polars ``Date`` and
-        ``Datetime``; numpy ``datetime64``). When the input has no datetime column
-        and every column is numeric, all columns are read as seconds since
-        1970-01-01 (epoch seconds; this is what scikit-learn's common checks see).
-        Columns named explicitly may also be strings (parsed, see ``format``) or
-        numbers (epoch seconds). Columns named in ``differences`` are added.
+        ``Datetime``; numpy ``datetime64``); when the input has none, ``fit``
+        warns that it leaves the numeric columns alone, naming them. Columns
+        named explicitly, and every column with ``"all"`` (for instance inside
+        a ``ColumnTransformer`` that selects the columns), may also be strings
+        (parsed, see ``format``) or numbers: an integer column whose name has
+        the word "year" (``year``, ``model_year``, ``YearBuilt``) holds years
+        (read as January 1 of that year; values outside 1000-9999, such as
+        two-digit years, are an error); any other number is read as seconds
+        since 1970-01-01 (epoch seconds). Numbers are never read as dates
+        unless asked so. Columns named in ``differences`` are added.
     features : "auto", "all" or list of str, default="auto"
         Calendar features, any of ``year``, ``quarter``, ``semester``, ``month``,
         ``week`` (ISO 8601), ``day`` (of month), ``day_of_week`` (0 = Monday),
@@ -329,18 +375,34 @@ class DateFeatureExtractor(_ColumnTransformerMixin, TransformerMixin, BaseEstima
 
     # Input ----------------------------------------------------------------------
     def _default_columns(self, X):
-        """The datetime columns; without any, all columns if all are numeric."""
+        """The datetime columns; without any, a warning names the numeric
+        columns left alone (numbers are read as dates only when asked)."""
         selected = super()._default_columns(X)
-        if selected or not self.n_features_in_:
+        if selected or self.differences is not None:
             return selected
-        every = range(self.n_features_in_)
-        if all(column_kind(self._column(X, i)) == "numeric" for i in every):
-            return list(every)
-        return []
+        names = self._input_names()
+        numeric = [
+            names[i]
+            for i in range(self.n_features_in_)
+            if column_kind(self._column(X, i)) == "numeric"
+        ]
+        if numeric:
+            self._warn_left_alone(
+                numeric,
+                "columns=None selects datetime columns and X has none; numbers "
+                "are read as dates (years, or seconds since 1970) only when "
+                "asked",
+                "Name them in columns=[...] (or pass columns='all') to read them "
+                "as dates",
+            )
+        return selected
 
     def _date_columns(self, X):
         """Positions of the date columns and the position pairs of differences."""
-        selected = self._selected_columns(X)
+        if isinstance(self.columns, str) and self.columns == "all":
+            selected = list(range(self.n_features_in_))
+        else:
+            selected = self._selected_columns(X)
         if self.columns is not None:
             for position in selected:
                 self._check_kind(X, position, "columns", _SOURCE_KINDS)
@@ -353,17 +415,18 @@ class DateFeatureExtractor(_ColumnTransformerMixin, TransformerMixin, BaseEstima
                     selected.append(position)
         return selected, pairs
 
-    def _source(self, col):
+    def _source(self, col, name):
         kind = column_kind(col)
         if kind == "datetime":
             return "datetime"
         if kind in ("numeric", "boolean") and not is_string_column(col):
-            return "epoch"
+            return "year" if _holds_years(name, col) else "epoch"
         return "string"
 
     def _to_series(self, key, col, fitting):
         """A date column as a pandas datetime Series (parsed or converted)."""
-        source = self._sources_[key] if not fitting else self._source(col)
+        name = self._names_[key]
+        source = self._sources_[key] if not fitting else self._source(col, name)
         if not fitting and source == "datetime" and column_kind(col) != "datetime":
             raise ValueError(
                 f"Column {self._names_[key]!r} was a datetime column at fit "
@@ -374,8 +437,9 @@ class DateFeatureExtractor(_ColumnTransformerMixin, TransformerMixin, BaseEstima
             series = to_datetime_series(col)
         elif source == "epoch":
             series = pd.Series(_epoch_seconds_to_datetime64(to_float_array(col)))
+        elif source == "year":
+            series = pd.Series(_years_to_datetime64(to_float_array(col)))
         else:
-            name = self._names_[key]
             if fitting:
                 if self.format is not None:
                     fmt = self.format

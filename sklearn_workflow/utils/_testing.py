@@ -75,10 +75,11 @@ def all_estimator_instances():
 
     instances += [TargetEncoder(columns="all", cv=3), TargetEncoder()]
 
-    # DateFeatureExtractor reads all-numeric input as epoch seconds.
+    # DateFeatureExtractor with columns="all" reads the checks' numeric arrays
+    # as epoch seconds; with default parameters it leaves them alone and warns.
     from sklearn_workflow.features import DateFeatureExtractor
 
-    instances.append(DateFeatureExtractor())
+    instances += [DateFeatureExtractor(columns="all"), DateFeatureExtractor()]
 
     # ThresholdTunedClassifier
     from sklearn.linear_model import LogisticRegression, Ridge

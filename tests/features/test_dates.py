@@ -595,7 +595,13 @@ def test_date_feature_extractor_numpy_datetime64_and_epoch_input():
     out = DateFeatureExtractor(features=("hour",)).fit_transform(values)
     np.testing.assert_array_equal(out, [[6.0], [np.nan]])
     epoch = np.array([[0.0], [86_400.0 * 366 + 3_600], [np.nan]])
-    extractor = DateFeatureExtractor(features=("year", "day_of_year", "hour"))
+    # numbers are read as dates only when asked
+    with pytest.warns(UserWarning, match=r"'x0' unchanged.*columns='all'"):
+        passed = DateFeatureExtractor().fit_transform(epoch)
+    np.testing.assert_array_equal(passed, epoch)
+    extractor = DateFeatureExtractor(
+        columns="all", features=("year", "day_of_year", "hour")
+    )
     out = extractor.fit_transform(epoch)
     np.testing.assert_array_equal(
         out, [[1970, 1, 0], [1971, 2, 1], [np.nan, np.nan, np.nan]]
@@ -804,3 +810,49 @@ def test_wall_clock_from_day_offsets_equals_pandas_conversion(zone, unit, rng):
         pd.DatetimeIndex(instants).tz_localize("UTC").tz_convert(zone).tz_localize(None)
     )
     np.testing.assert_array_equal(_wall_clock(instants, zone), expected.to_numpy())
+
+
+def test_numeric_columns_are_dates_only_when_named():
+    X = pd.DataFrame(
+        {
+            "mpg": [18.0, 15.0, 26.0],
+            "cylinders": [8, 8, 4],
+            "weight": [3504, 3693, 2000],
+        }
+    )
+    with pytest.warns(UserWarning, match=r"'mpg', 'cylinders', 'weight' unchanged"):
+        out = DateFeatureExtractor().fit_transform(X)
+    pd.testing.assert_frame_equal(out, X)
+    named = DateFeatureExtractor(columns=["weight"], features=("hour", "minute"))
+    out = named.fit_transform(X)
+    # 3504 seconds after 1970-01-01 00:00 is 00:58
+    assert out[["weight_hour", "weight_minute"]].iloc[0].tolist() == [0.0, 58.0]
+
+
+@pytest.mark.parametrize("name", ["year", "model_year", "YearBuilt", "Year of sale"])
+def test_an_integer_column_named_like_a_year_holds_years(name):
+    X = pd.DataFrame({name: pd.array([1970, 2024, None], dtype="Int64")})
+    out = DateFeatureExtractor(
+        columns="all", features=("year", "month", "day", "is_leap_year")
+    ).fit_transform(X)
+    expected = [[1970, 1, 1, 0], [2024, 1, 1, 1], [np.nan] * 4]
+    np.testing.assert_array_equal(out.to_numpy(), expected)
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (pd.DataFrame({"model_year": [70, 82]}), r"'model_year'.*from 70 to 82"),
+        (pd.DataFrame({"years": [1970, 2024]}), None),  # not the word "year"
+        (pd.DataFrame({"yearly": [1970, 2024]}), None),
+        (pd.DataFrame({"year": [1970.5, 2024.0]}), None),  # not integers
+    ],
+)
+def test_year_columns_need_four_digit_years_and_the_word_year(X, match):
+    extractor = DateFeatureExtractor(columns="all", features=("year",))
+    if match:
+        with pytest.raises(ValueError, match=match):
+            extractor.fit(X)
+    else:
+        # read as seconds since 1970
+        assert extractor.fit_transform(X).iloc[:, 0].tolist() == [1970.0, 1970.0]
