@@ -100,23 +100,25 @@ class ScaleProfile:
         return self
 
     def partial_fit(self, X, y):
-        from sklearn_workflow.scale import HashFolds
         from sklearn_workflow.scale._categories import CategoryTargetState
+        from sklearn_workflow.scale._folds import hash_fold_ids
         from sklearn_workflow.scale._moments import MomentState
         from sklearn_workflow.scale._sketch import (
             DistinctSketch,
             QuantileSketch,
             RowHashState,
         )
+        from sklearn_workflow.utils._dataframe import row_hashes
 
         text = [c for c in X.columns if c.startswith("text_")]
         numeric = [c for c in X.columns if c.startswith("num_")]
-        folds = HashFolds(n_splits=N_FOLDS).fold_ids(X)  # by a hash of the row
+        hashes = row_hashes(X)  # once: the folds and the duplicates
+        folds = hash_fold_ids(hashes, N_FOLDS)  # as HashFolds(key=None)
         states = {
             "moments": MomentState().update(X[numeric]),
             "quantiles": QuantileSketch().update(X[numeric]),
             "distinct": DistinctSketch().update(X[numeric]),
-            "duplicates": RowHashState().update(X),
+            "duplicates": RowHashState().update_hashes(hashes),
         }
         for name in text:
             states[name] = CategoryTargetState("classes", N_FOLDS).update(

@@ -327,22 +327,36 @@ class RowHashState:
 
     def update(self, chunk):
         """Add the rows of ``chunk``; returns self."""
-        hashes = np.unique(row_hashes(chunk, self.columns))
-        merged = self.merge(_hash_state(self.columns, len(chunk), hashes))
+        return self.update_hashes(row_hashes(chunk, self.columns))
+
+    def update_hashes(self, hashes):
+        """Add rows given by their ``row_hashes`` (computed once for several
+        uses, such as ``hash_fold_ids``); returns self."""
+        hashes = np.asarray(hashes, dtype=np.uint64).reshape(-1)
+        chunk = _hash_state(self.columns, hashes.size, _sorted_distinct(hashes))
+        merged = self.merge(chunk)
         self.n_rows, self.hashes = merged.n_rows, merged.hashes
         return self
 
     def merge(self, other):
         """A new state holding the rows of both states."""
+        # Two sorted runs: the stable sort (timsort) merges them in linear time.
         both = np.sort(np.concatenate([self.hashes, other.hashes]), kind="stable")
-        keep = np.ones(both.size, dtype=bool)
-        keep[1:] = both[1:] != both[:-1]
-        return _hash_state(self.columns, self.n_rows + other.n_rows, both[keep])
+        distinct = _sorted_distinct(both, is_sorted=True)
+        return _hash_state(self.columns, self.n_rows + other.n_rows, distinct)
 
     @property
     def n_duplicates(self):
         """Number of rows equal to an earlier row."""
         return int(self.n_rows - self.hashes.size)
+
+
+def _sorted_distinct(hashes, is_sorted=False):
+    """The sorted distinct values of a uint64 array."""
+    ordered = hashes if is_sorted else np.sort(hashes)
+    keep = np.ones(ordered.size, dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    return ordered[keep]
 
 
 def _hash_state(columns, n_rows, hashes):
