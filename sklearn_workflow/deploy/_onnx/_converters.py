@@ -238,7 +238,7 @@ def _feature_parser(scope, model, inputs, custom_parsers=None):
     operator = scope.declare_local_operator(f"{_PREFIX}{type(model).__name__}", model)
     operator.inputs = list(inputs)
     n_out = len(model.get_feature_names_out())
-    output = scope.declare_local_variable("features", _float_tensor([None, n_out]))
+    output = scope.declare_local_variable("variable", _float_tensor([None, n_out]))
     operator.outputs.append(output)
     return operator.outputs
 
@@ -499,13 +499,38 @@ def tuned_threshold(model):
     return float(model.threshold_)
 
 
-def register_converters():
-    """Register the package's estimators with skl2onnx (idempotent)."""
-    from skl2onnx import update_registered_converter
+def _register_scikit_learn(update):
+    """A float64 SimpleImputer; tree converters that write integer attributes."""
+    from skl2onnx._supported_operators import sklearn_operator_name_map
+    from skl2onnx.common._registration import get_converter, get_shape_calculator
     from skl2onnx.shape_calculators.imputer import (
         calculate_sklearn_imputer_output_shapes,
     )
     from sklearn.impute import SimpleImputer
+
+    update(
+        SimpleImputer,
+        "SklearnSimpleImputer",
+        calculate_sklearn_imputer_output_shapes,
+        _imputer_converter,
+    )
+    for cls, alias in list(sklearn_operator_name_map.items()):
+        if cls.__name__ not in _TREES:
+            continue
+        registered = get_converter(alias)
+        original = getattr(registered._fct, "wrapped", registered._fct)
+        update(
+            cls,
+            alias,
+            get_shape_calculator(alias),
+            _tree_converter(original),
+            options=registered.get_allowed_options(),
+        )
+
+
+def register_converters():
+    """Register the package's estimators with skl2onnx (idempotent)."""
+    from skl2onnx import update_registered_converter as update
 
     from sklearn_workflow.features import (
         Binner,
@@ -519,68 +544,27 @@ def register_converters():
     from sklearn_workflow.selection import ModelSelector
     from sklearn_workflow.thresholds import ThresholdTunedClassifier
 
-    update_registered_converter(
-        SimpleImputer,
-        "SklearnSimpleImputer",
-        calculate_sklearn_imputer_output_shapes,
-        _imputer_converter,
-    )
-    from skl2onnx._supported_operators import sklearn_operator_name_map
-    from skl2onnx.common._registration import get_converter, get_shape_calculator
-
-    for cls, alias in list(sklearn_operator_name_map.items()):
-        if cls.__name__ not in _TREES:
-            continue
-        registered = get_converter(alias)
-        original = getattr(registered._fct, "wrapped", registered._fct)
-        update_registered_converter(
-            cls,
-            alias,
-            get_shape_calculator(alias),
-            _tree_converter(original),
-            options=registered.get_allowed_options(),
-        )
-    for cls in (
-        LogTransformer,
-        Binner,
-        RatioFeatures,
-        TargetEncoder,
-        DateFeatureExtractor,
-    ):
-        update_registered_converter(
-            cls,
-            f"{_PREFIX}{cls.__name__}",
-            _feature_shape,
-            _feature_converter,
-            parser=_feature_parser,
-        )
+    _register_scikit_learn(update)
+    features = (LogTransformer, Binner, RatioFeatures, TargetEncoder)
+    for cls in (*features, DateFeatureExtractor):
+        alias = f"{_PREFIX}{cls.__name__}"
+        update(cls, alias, _feature_shape, _feature_converter, parser=_feature_parser)
+    classifier_options = {"zipmap": [False, True], "nocl": [False, True]}
     try:
         from sklearn_workflow.selection._ensemble import WeightedEnsemble
     except ImportError:  # pragma: no cover - a package without ensembles
         WeightedEnsemble = None
     if WeightedEnsemble is not None:
-        update_registered_converter(
-            WeightedEnsemble,
-            f"{_PREFIX}WeightedEnsemble",
-            _ensemble_shape,
-            _ensemble_converter,
-            parser=_ensemble_parser,
-            options={"zipmap": [False, True], "nocl": [False, True]},
-        )
+        update(WeightedEnsemble, f"{_PREFIX}WeightedEnsemble", _ensemble_shape,
+               _ensemble_converter, parser=_ensemble_parser,
+               options=classifier_options)  # fmt: skip
     for cls, parser in (
         (TableCleaner, _identity_parser),
         (DataQualityChecker, _identity_parser),
         (ModelSelector, _selector_parser),
         (GroupAggregator, _refused_parser),
     ):
-        update_registered_converter(
-            cls, f"{_PREFIX}{cls.__name__}", _unused_shape, _unused, parser=parser
-        )
-    update_registered_converter(
-        ThresholdTunedClassifier,
-        f"{_PREFIX}ThresholdTunedClassifier",
-        _threshold_shape,
-        _threshold_converter,
-        parser=_threshold_parser,
-        options={"zipmap": [False, True], "nocl": [False, True]},
-    )
+        update(cls, f"{_PREFIX}{cls.__name__}", _unused_shape, _unused, parser=parser)
+    update(ThresholdTunedClassifier, f"{_PREFIX}ThresholdTunedClassifier",
+           _threshold_shape, _threshold_converter, parser=_threshold_parser,
+           options=classifier_options)  # fmt: skip

@@ -146,6 +146,7 @@ def _children(step):
 
 def unconvertible_step(model):
     """``"path (Class)"`` of the first step without an ONNX converter, or None."""
+    _require()
     from skl2onnx._supported_operators import sklearn_operator_name_map
 
     from sklearn_workflow.deploy._onnx._converters import register_converters
@@ -296,13 +297,14 @@ def to_onnx(model, X_sample=None, *, target_opset=None, double=True):
 
 
 def _join_after(model):
-    """The door step whose columns go to a scikit-learn estimator (one matrix)."""
+    """The door step whose columns go to an estimator that takes one matrix
+    (a ColumnTransformer and the feature steps take the columns one by one)."""
     door, steps = _door_steps(model), _steps(model)
     if not door or len(door) == len(steps):
         return set()
     following = steps[len(door)][1]
-    ours = type(following).__module__.startswith("sklearn_workflow")
-    if ours or hasattr(following, "transformers"):
+    by_column = type(following).__module__.startswith("sklearn_workflow.features")
+    if by_column or hasattr(following, "transformers"):
         return set()
     return {id(door[-1][1])}
 

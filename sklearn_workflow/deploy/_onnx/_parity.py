@@ -247,8 +247,8 @@ def export_onnx(model, path, X_sample=None, *, double="auto"):
     >>> from sklearn.linear_model import LinearRegression
     >>> from sklearn_workflow.deploy._onnx import export_onnx
     >>> from sklearn_workflow.features import GroupAggregator
-    >>> X = pd.DataFrame({"city": ["a", "b", "a", "b"], "x": [1.0, 2.0, 3.0, 4.0]})
-    >>> model = make_pipeline(GroupAggregator(by="city", aggregations={"x": "mean"}),
+    >>> X = pd.DataFrame({"store": [1, 2, 1, 2], "x": [1.0, 2.0, 3.0, 4.0]})
+    >>> model = make_pipeline(GroupAggregator(by="store", aggregations={"x": "mean"}),
     ...                       LinearRegression()).fit(X, [1.0, 2.0, 3.0, 4.0])
     >>> export_onnx(model, "never-written.onnx")
     (False, 'step groupaggregator (GroupAggregator) does not convert to ONNX')
