@@ -9,6 +9,7 @@ offline), so references to those libraries are written as plain code.
 
 import importlib
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -51,8 +52,9 @@ suppress_warnings = [
 ]
 
 # --------------------------------------------------------------- API reference
-# The stages, in the order of the workflow; each subpackage's ``__all__`` is its API.
-API_MODULES = (
+# Each public module's ``__all__`` is its API: the stages in the order of the
+# workflow, then any other subpackage (alphabetically), then the exceptions.
+STAGE_ORDER = (
     "problem",
     "quality",
     "features",
@@ -64,8 +66,18 @@ API_MODULES = (
     "datasets",
     "workflow",
     "report",
-    "exceptions",
 )
+
+
+def api_modules():
+    """The names of the public modules: every subpackage with an ``__all__``."""
+    found = sorted(
+        path.parent.name
+        for path in (ROOT / "sklearn_workflow").glob("*/__init__.py")
+        if not path.parent.name.startswith("_") and path.parent.name != "utils"
+    )
+    ordered = [name for name in STAGE_ORDER if name in found]
+    return [*ordered, *(n for n in found if n not in ordered), "exceptions"]
 
 
 def api_page():
@@ -80,7 +92,7 @@ def api_page():
         "central objects are also importable from ``sklearn_workflow`` itself.",
         "",
     ]
-    for name in API_MODULES:
+    for name in api_modules():
         try:
             module = importlib.import_module(f"sklearn_workflow.{name}")
         except ImportError:  # a stage that this version does not have
@@ -109,12 +121,13 @@ def api_page():
     return "\n".join(lines) + "\n"
 
 
-def _write_if_changed(path, text):
+def _write_api_page(app):
+    """Write ``api.rst`` before autosummary reads the pages for its stubs."""
+    path = DOCS / "api.rst"
+    text = api_page()
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
 
-
-_write_if_changed(DOCS / "api.rst", api_page())
 
 autosummary_generate = True
 autodoc_default_options = {"members": True, "inherited-members": False}
@@ -172,5 +185,20 @@ def _skip_member(app, what, name, obj, skip, options):
     return skip
 
 
+# "name : ndarray of shape (n_features_in_,)": in reST a word ending in "_" is a
+# link to a target of that name; in a type it is the name of an attribute.
+_TYPE_LINE = re.compile(r"^\s*\*{0,2}\w[\w, ]*\s:\s")
+_TRAILING_UNDERSCORE = re.compile(r"\b([A-Za-z]\w*?)_(?=[,)\]])")
+
+
+def _escape_attribute_names(app, what, name, obj, options, lines):
+    """Escape the trailing underscore of attribute names inside types."""
+    for i, line in enumerate(lines):
+        if _TYPE_LINE.match(line) and "shape" in line:
+            lines[i] = _TRAILING_UNDERSCORE.sub(r"\1\\_", line)
+
+
 def setup(app):
+    app.connect("builder-inited", _write_api_page, priority=100)
     app.connect("autodoc-skip-member", _skip_member)
+    app.connect("autodoc-process-docstring", _escape_attribute_names, priority=400)

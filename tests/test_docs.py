@@ -1,13 +1,24 @@
-"""The examples in docs/*.md run (doctest syntax, ``>>>``, inside code fences)."""
+"""The documentation: the examples of docs/*.md run, the pages and the site hold
+together (every public object in the API reference, no link to a missing file)."""
 
 import doctest
+import importlib
+import importlib.util
 import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-DOCS = sorted((Path(__file__).resolve().parents[1] / "docs").glob("*.md"))
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = sorted((ROOT / "docs").glob("*.md"))
+
+
+def _load(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 # The pages show what the current versions print (pandas 3 dtypes, for instance);
@@ -27,3 +38,77 @@ def test_docs_examples_run(page, tmp_path, monkeypatch):
     )
     runner.run(test)
     assert runner.failures == 0, f"{runner.failures} example(s) failed in {page.name}"
+
+
+@pytest.mark.parametrize("page", [*DOCS, ROOT / "README.md"], ids=lambda p: p.name)
+def test_docs_pages_link_and_cite_files_that_exist(page):
+    text = page.read_text()
+    missing = []
+    # Links and images of the page: relative paths, outside code blocks.
+    prose = re.sub(r"```.*?```", "", text, flags=re.S)
+    for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", prose):
+        if re.match(r"[a-z]+:", target):
+            continue  # another site
+        if not (page.parent / target).exists():
+            missing.append(target)
+    # Files a page names, `path/file.py`: in the repository or in the package.
+    for cited in re.findall(r"`([\w./-]+\.py)`", text):
+        if not any(
+            (base / cited).exists() for base in (ROOT, ROOT / "sklearn_workflow")
+        ):
+            missing.append(cited)
+    assert missing == [], f"{page.name} points to files that do not exist: {missing}"
+
+
+def test_api_reference_lists_every_public_object():
+    conf = _load(ROOT / "docs" / "conf.py", "docs_conf")
+    page = conf.api_page()
+    listed = set(re.findall(r"^   (\w+)$", page, flags=re.M))
+    modules = set(re.findall(r"automodule:: sklearn_workflow\.(\w+)", page))
+    package = ROOT / "sklearn_workflow"
+    public_modules = {
+        path.parent.name
+        for path in package.glob("*/__init__.py")
+        if getattr(
+            importlib.import_module(f"sklearn_workflow.{path.parent.name}"),
+            "__all__",
+            None,
+        )
+    } | {"exceptions"}
+    assert public_modules <= modules, public_modules - modules
+    for name in modules:
+        module = importlib.import_module(f"sklearn_workflow.{name}")
+        assert set(module.__all__) <= listed, (name, set(module.__all__) - listed)
+    # The top-level names are the stage modules' own objects.
+    import sklearn_workflow
+
+    top = set(sklearn_workflow.__all__) - {"__version__"}
+    assert top <= listed
+
+
+def test_index_toctree_takes_every_page():
+    # New pages join the site by the glob at the end of the toctree.
+    index = (ROOT / "docs" / "index.md").read_text()
+    toctree = re.search(r"```\{toctree\}(.*?)```", index, flags=re.S).group(1)
+    assert ":glob:" in toctree and re.search(r"^\*$", toctree, flags=re.M)
+
+
+def test_link_checker_finds_broken_links_and_images(tmp_path):
+    check_links = _load(ROOT / "docs" / "check_links.py", "check_links")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "index.html").write_text(
+        '<a href="sub/page.html#here">ok</a><a href="sub/page.html#gone">x</a>'
+        '<a href="missing.html">x</a><img src="img/none.png">'
+        '<img src="data:image/png;base64,AAAA"><a href="https://example.org/x">x</a>'
+        '<a href="#top" id="top">top</a>'
+    )
+    (tmp_path / "sub" / "page.html").write_text('<h2 id="here">h</h2>')
+    broken = {(str(page), url) for page, url, _ in check_links.broken_links(tmp_path)}
+    assert broken == {
+        ("index.html", "sub/page.html#gone"),
+        ("index.html", "missing.html"),
+        ("index.html", "img/none.png"),
+    }
+    assert check_links.main(["check_links", str(tmp_path)]) == 1
+    (tmp_path / "index.html").write_text('<a href="sub/page.html#here">ok</a>')
+    assert check_links.main(["check_links", str(tmp_path)]) == 0
