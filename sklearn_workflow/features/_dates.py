@@ -892,7 +892,7 @@ def _split_series(series, zone=None, utc=False):
     tz = datetime_timezone(series)
     if tz is None:
         return split_datetime_series(series, utc=utc)
-    instants = series.values  # the UTC instants, without a copy
+    instants = series.dt.tz_convert(None).to_numpy()  # UTC, without a copy
     local = _wall_clock(instants, str(tz) if zone is None else zone)
     return local, (instants if utc else None)
 
