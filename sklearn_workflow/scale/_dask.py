@@ -43,26 +43,29 @@ def fit_dask(estimator, data, target, fit_partition, merge_fitted, split_every):
     return fitted
 
 
-def _transform_partition(partition, estimator, select_features, meta=None):
+def _transform_partition(partition, estimator, select_features, method, meta=None):
     if meta is not None and len(partition) == 0:
         return meta
-    out = estimator.transform(select_features(estimator, partition))
+    out = getattr(estimator, method)(select_features(estimator, partition))
     if isinstance(out, pd.DataFrame):
         out.index = partition.index
         return out
+    out = np.asarray(out)
+    if out.ndim == 1:
+        return pd.Series(out, index=partition.index, name=method)
     names = estimator.get_feature_names_out()
-    return pd.DataFrame(np.asarray(out), columns=names, index=partition.index)
+    return pd.DataFrame(out, columns=names, index=partition.index)
 
 
-def transform_dask(estimator, data, select_features):
-    """``map_partitions`` of ``transform``; the output schema from a few rows."""
+def transform_dask(estimator, data, select_features, method="transform"):
+    """``map_partitions`` of ``method``; the output schema from a few rows."""
     import_optional("dask.dataframe", "dask", "Transforming a Dask DataFrame")
     with warnings.catch_warnings():  # "fewer rows than asked" on a short partition
         warnings.simplefilter("ignore", UserWarning)
         sample = data.head(16)  # computes the first partition only
     if len(sample) == 0:
         sample = data._meta_nonempty
-    meta = _transform_partition(sample, estimator, select_features).iloc[:0]
+    meta = _transform_partition(sample, estimator, select_features, method).iloc[:0]
     return data.map_partitions(
-        _transform_partition, estimator, select_features, meta, meta=meta
+        _transform_partition, estimator, select_features, method, meta, meta=meta
     )

@@ -188,7 +188,8 @@ class MomentState:
         -------
         stats : dict
             ``n_rows``; per column ``count`` (finite values), ``weight``,
-            ``n_missing``, ``missing_fraction``, ``n_infinite``, ``mean``,
+            ``n_missing``, ``missing_fraction``, ``n_infinite`` (and apart,
+            ``n_posinf`` and ``n_neginf``), ``mean``,
             ``var`` and ``std`` (``ddof=1`` on the weight), ``skewness``, ``min``
             and ``max`` of the finite values (NaN when there are none), and
             ``has_three_values``. The moments are those of the finite values;
@@ -210,6 +211,8 @@ class MomentState:
             "n_missing": self.n_missing.copy(),
             "missing_fraction": np.broadcast_to(missing_fraction, n.shape).copy(),
             "n_infinite": self.n_posinf + self.n_neginf,
+            "n_posinf": self.n_posinf.copy(),
+            "n_neginf": self.n_neginf.copy(),
             "mean": np.where(none, np.nan, self.mean),
             "var": var,
             "std": np.sqrt(var),

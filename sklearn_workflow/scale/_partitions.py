@@ -236,7 +236,7 @@ def select_features(estimator, partition):
     return partition[names]
 
 
-def transform_partitions(estimator, data, *, batch_size=None):
+def transform_partitions(estimator, data, *, method="transform", batch_size=None):
     """Transform each partition of ``data`` with a fitted estimator.
 
     Parameters
@@ -246,6 +246,9 @@ def transform_partitions(estimator, data, *, batch_size=None):
     data : Dask DataFrame, list of Parquet paths, polars LazyFrame or iterable
         As in ``fit_partitions``. Columns the estimator was not fitted on (the
         target, for instance) are left out when it has ``feature_names_in_``.
+    method : str, default="transform"
+        The estimator's method applied to each partition (``"predict"``, or an
+        out-of-fold transform of the training rows, for instance).
     batch_size : int, default=None
         Rows per batch of a polars LazyFrame.
 
@@ -267,10 +270,15 @@ def transform_partitions(estimator, data, *, batch_size=None):
     >>> [part["x"].tolist() for part in transform_partitions(double, parts)]
     [[2, 4], [10]]
     """
+    if not callable(getattr(estimator, method, None)):
+        raise ValueError(
+            f"{type(estimator).__name__} has no method {method!r} (method={method!r})."
+        )
     if _dask.is_dask_collection(data):
-        return _dask.transform_dask(estimator, data, select_features)
+        return _dask.transform_dask(estimator, data, select_features, method)
+    apply = getattr(estimator, method)
     return (
-        estimator.transform(select_features(estimator, partition))
+        apply(select_features(estimator, partition))
         for partition in iter_partitions(data, batch_size)
         if n_rows(partition)
     )

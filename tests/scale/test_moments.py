@@ -74,6 +74,8 @@ def test_moment_state_matches_pandas_and_scipy(data):
     np.testing.assert_array_equal(stats["count"], finite)
     np.testing.assert_array_equal(stats["n_missing"], np.isnan(x).sum(axis=0))
     np.testing.assert_array_equal(stats["n_infinite"], np.isinf(x).sum(axis=0))
+    np.testing.assert_array_equal(stats["n_posinf"], (x == np.inf).sum(axis=0))
+    np.testing.assert_array_equal(stats["n_neginf"], (x == -np.inf).sum(axis=0))
     np.testing.assert_allclose(stats["mean"], frame.mean(), rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(stats["std"], frame.std(), rtol=1e-10, atol=1e-9)
     np.testing.assert_array_equal(stats["min"], frame.min().to_numpy())

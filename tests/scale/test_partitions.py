@@ -243,3 +243,20 @@ def test_dask_split_every_must_be_at_least_two():
     data = dd.from_pandas(pd.DataFrame({"x": [1.0, 2.0]}), npartitions=2)
     with pytest.raises(ValueError, match="split_every must be at least 2"):
         fit_partitions(MergeableScaler(), data, split_every=1)
+
+
+def test_transform_partitions_applies_another_method():
+    dd = pytest.importorskip("dask.dataframe")
+    from sklearn.linear_model import LogisticRegression
+
+    frame = _frame(7)
+    model = LogisticRegression().fit(frame[NUMERIC], frame["churned"])
+    expected = model.predict(frame[NUMERIC])
+    parts = [frame.iloc[p] for p in np.array_split(np.arange(2000), 3)]
+    local = np.concatenate(list(transform_partitions(model, parts, method="predict")))
+    np.testing.assert_array_equal(local, expected)
+    data = dd.from_pandas(frame, npartitions=3)
+    on_dask = transform_partitions(model, data, method="predict").compute()
+    np.testing.assert_array_equal(on_dask.loc[frame.index].to_numpy(), expected)
+    with pytest.raises(ValueError, match="has no method 'decide'"):
+        transform_partitions(model, parts, method="decide")
