@@ -56,6 +56,9 @@ class CategoryTargetState:
         the weighted sum of ``y`` and the centred sum of squares per cell.
     n_folds : int, default=1
         Number of fold ids given to ``update`` (``fold_ids`` in ``0 .. n_folds-1``).
+    extremes : bool, default=False
+        Continuous target: also keep the minimum and maximum of ``y`` per cell
+        (group statistics).
 
     Attributes
     ----------
@@ -72,6 +75,9 @@ class CategoryTargetState:
         Continuous target: weighted centred sum of squares per cell.
     classes : ndarray or None
         Class labels, sorted ("classes" only).
+    min, max : ndarray of shape (n_categories + 1, n_folds) or None
+        With ``extremes``: the smallest and largest ``y`` per cell (``inf`` and
+        ``-inf`` for an empty cell).
 
     Notes
     -----
@@ -97,13 +103,18 @@ class CategoryTargetState:
            [0., 1.]])
     """
 
-    def __init__(self, target_type=None, n_folds=1):
+    def __init__(self, target_type=None, n_folds=1, extremes=False):
         if target_type not in _TARGET_TYPES:
             raise ValueError(
                 f"target_type must be one of {_TARGET_TYPES}, got {target_type!r}."
             )
+        if extremes and target_type != "continuous":
+            raise ValueError(
+                f"extremes=True needs target_type='continuous', got {target_type!r}."
+            )
         self.target_type = target_type
         self.n_folds = int(n_folds)
+        self.extremes = bool(extremes)
         self.categories = np.empty(0, dtype=object)
         self.classes = np.empty(0) if target_type == "classes" else None
         self._allocate(0, self._n_targets(), self.n_folds)
@@ -119,6 +130,8 @@ class CategoryTargetState:
         self.weight = np.zeros(shape)
         self.sums = np.zeros((*shape, n_targets))
         self.m2 = np.zeros(shape) if self.target_type == "continuous" else None
+        self.min = np.full(shape, np.inf) if self.extremes else None
+        self.max = np.full(shape, -np.inf) if self.extremes else None
 
     def update(self, values, y=None, sample_weight=None, fold_ids=None):
         """Add a chunk: a column of values, its target, weights and fold ids.
@@ -146,7 +159,7 @@ class CategoryTargetState:
         weights = None if sample_weight is None else np.asarray(sample_weight, float)
         if weights is not None and weights.shape != (n,):
             raise ValueError(f"sample_weight must have {n} values.")
-        chunk = CategoryTargetState(self.target_type, self.n_folds)
+        chunk = CategoryTargetState(self.target_type, self.n_folds, self.extremes)
         chunk._fill(codes, categories, folds, y, weights)
         self.__dict__.update(self.merge(chunk).__dict__)
         return self
@@ -176,16 +189,23 @@ class CategoryTargetState:
             m2 = np.bincount(cell, weights=w * deviation * deviation, minlength=n_cells)
             self.sums = total.reshape(*shape, 1)
             self.m2 = m2.reshape(shape)
+            if self.extremes:
+                self.min = np.full(n_cells, np.inf)
+                self.max = np.full(n_cells, -np.inf)
+                np.minimum.at(self.min, cell, target)
+                np.maximum.at(self.max, cell, target)
+                self.min, self.max = self.min.reshape(shape), self.max.reshape(shape)
         else:
             self.sums = np.zeros((*shape, 0))
 
     def merge(self, other):
         """A new state holding the rows of both states."""
-        if (other.target_type, other.n_folds) != (self.target_type, self.n_folds):
+        kind = (self.target_type, self.n_folds, self.extremes)
+        if (other.target_type, other.n_folds, other.extremes) != kind:
             raise ValueError(
-                "Cannot merge states of different target types or fold counts: "
-                f"{(self.target_type, self.n_folds)!r} and "
-                f"{(other.target_type, other.n_folds)!r}."
+                "Cannot merge states of different target types, fold counts or "
+                f"extremes: {kind!r} and "
+                f"{(other.target_type, other.n_folds, other.extremes)!r}."
             )
         both = np.concatenate([self.categories, other.categories])
         codes, categories = pd.factorize(both)
@@ -193,7 +213,7 @@ class CategoryTargetState:
             np.append(codes[: len(self.categories)], len(categories)),
             np.append(codes[len(self.categories) :], len(categories)),
         )
-        out = CategoryTargetState(self.target_type, self.n_folds)
+        out = CategoryTargetState(*kind)
         out.categories = np.asarray(categories, dtype=object)
         if self.target_type == "classes":
             parts = [s.classes for s in (self, other) if len(s.classes)]
@@ -209,6 +229,9 @@ class CategoryTargetState:
                     (out.weight[row], out.sums[row, :, 0], out.m2[row]),
                     (state.weight, state.sums[:, :, 0], state.m2),
                 )
+            if state.extremes:
+                out.min[row] = np.minimum(out.min[row], state.min)
+                out.max[row] = np.maximum(out.max[row], state.max)
             out.count[row] += state.count
             out.weight[row] += state.weight
             out.sums[np.ix_(row, folds, column)] += state.sums
@@ -221,8 +244,9 @@ class CategoryTargetState:
         -------
         stats : dict
             ``categories`` (sorted; mixed types by type name, then text),
-            ``count``, ``weight``, ``sums``, ``m2`` and ``classes`` with the rows
-            in that order, the missing-value cell last.
+            ``count``, ``weight``, ``sums``, ``m2``, ``min`` and ``max`` (NaN for
+            an empty cell) and ``classes``, with the rows in that order, the
+            missing-value cell last.
         """
         order = _sorted_order(self.categories)
         rows = np.append(order, len(self.categories))
@@ -232,6 +256,8 @@ class CategoryTargetState:
             "weight": self.weight[rows],
             "sums": self.sums[rows],
             "m2": None if self.m2 is None else self.m2[rows],
+            "min": None if self.min is None else _empty_nan(self.min[rows]),
+            "max": None if self.max is None else _empty_nan(self.max[rows]),
             "classes": None if self.classes is None else self.classes.copy(),
         }
 
@@ -258,6 +284,11 @@ class CategoryTargetState:
             shift = np.where(weight > 0, total / weight - center, 0.0)
         s2 = stats["m2"] + weight * shift * shift
         return weight[:, :, None], s1[:, :, None], s2[:, :, None]
+
+
+def _empty_nan(values):
+    """NaN for the cells without rows (the target is finite: inf marks them)."""
+    return np.where(np.isinf(values), np.nan, values)
 
 
 def _merge_m2(a, b):

@@ -98,6 +98,32 @@ def test_category_state_continuous_any_partitioning_equals_a_loop(data):
     np.testing.assert_allclose(stats["m2"], one_pass["m2"], rtol=1e-12, atol=1e-9)
 
 
+def test_category_state_extremes_give_group_statistics(global_random_seed):
+    """count, mean, var, min and max per group, as pandas' groupby computes them."""
+    rng = np.random.default_rng(global_random_seed)
+    X, _ = _frame(rng)
+    amount = rng.lognormal(size=len(X)) * 100
+    state = CategoryTargetState("continuous", extremes=True)
+    for part in np.array_split(rng.permutation(len(X)), 5):
+        chunk = CategoryTargetState("continuous", extremes=True)
+        state = state.merge(chunk.update(X["city"].iloc[part], amount[part]))
+    stats = state.finalize()
+    grouped = pd.Series(amount).groupby(X["city"].to_numpy(), dropna=False)
+    expected = grouped.agg(["count", "mean", "var", "min", "max"])
+    order = [*stats["categories"], np.nan]
+    expected = expected.reindex(order)
+    count = stats["count"][:, 0]
+    np.testing.assert_array_equal(count, expected["count"])
+    np.testing.assert_allclose(stats["sums"][:, 0, 0] / count, expected["mean"])
+    var = stats["m2"][:, 0] / (count - 1)
+    np.testing.assert_allclose(var, expected["var"], rtol=1e-12)
+    np.testing.assert_array_equal(stats["min"][:, 0], expected["min"])
+    np.testing.assert_array_equal(stats["max"][:, 0], expected["max"])
+    empty = CategoryTargetState("continuous", n_folds=2, extremes=True)
+    stats = empty.update(pd.Series(["a"]), [1.5], fold_ids=[1]).finalize()
+    np.testing.assert_array_equal(stats["min"], [[np.nan, 1.5], [np.nan, np.nan]])
+
+
 @settings(max_examples=30, deadline=None)
 @given(columns_and_cuts())
 def test_category_state_frequencies_without_target(data):
@@ -262,6 +288,11 @@ def test_category_state_mixed_types_sort_by_type_then_text():
     "action, err_type, err_msg",
     [
         (lambda: CategoryTargetState("binary"), ValueError, "target_type must be"),
+        (
+            lambda: CategoryTargetState("classes", extremes=True),
+            ValueError,
+            "extremes=True needs",
+        ),
         (
             lambda: CategoryTargetState("classes").update(pd.Series(["a"])),
             ValueError,
