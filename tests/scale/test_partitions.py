@@ -260,3 +260,61 @@ def test_transform_partitions_applies_another_method():
     np.testing.assert_array_equal(on_dask.loc[frame.index].to_numpy(), expected)
     with pytest.raises(ValueError, match="has no method 'decide'"):
         transform_partitions(model, parts, method="decide")
+
+
+class OutOfFoldRates(BaseEstimator):
+    """Raw positive rate of a column's categories, with out-of-fold rates for
+    the training rows by hash folds (the protocol, with a fold dimension)."""
+
+    def __init__(self, column, folds):
+        self.column = column
+        self.folds = folds
+
+    def partial_fit(self, X, y):
+        n_folds = self.folds.get_n_splits()
+        state = CategoryTargetState("classes", n_folds=n_folds).update(
+            X[self.column], y, fold_ids=self.folds.fold_ids(X)
+        )
+        self._state = state if not hasattr(self, "_state") else self._state.merge(state)
+        return self._finish()
+
+    def merge(self, other):
+        self._state = self._state.merge(other._state)
+        return self._finish()
+
+    def _finish(self):
+        (counts,) = self._state.encoder_statistics()
+        train = counts.sum(axis=1, keepdims=True) - counts  # the other folds
+        weight = train.sum(axis=2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.oof_rates_ = np.where(
+                weight > 0,
+                train[:, :, 1] / weight,
+                train[..., 1].sum(0) / weight.sum(0),
+            )
+        self.categories_ = self._state.finalize()["categories"]
+        return self
+
+    def out_of_fold(self, X):
+        index = pd.Index(self.categories_)
+        rows = index.get_indexer(X[self.column])
+        rows = np.where(X[self.column].isna(), len(self.categories_), rows)
+        return pd.DataFrame(
+            {"rate": self.oof_rates_[rows, self.folds.fold_ids(X)]}, index=X.index
+        )
+
+
+def test_out_of_fold_rates_on_dask_equal_the_target_encoder_in_memory():
+    dd = pytest.importorskip("dask.dataframe")
+    from sklearn_workflow.scale import HashFolds
+
+    frame = _frame(8)
+    frame["customer"] = (np.arange(2000) % 97).astype(str)
+    folds = HashFolds("customer", n_splits=3)
+    data = dd.from_pandas(frame.sample(frac=1.0, random_state=0), npartitions=5)
+    fitted = fit_partitions(OutOfFoldRates("city", folds), data, target="churned")
+    encoded = transform_partitions(fitted, data, method="out_of_fold").compute()
+    X, y = frame.drop(columns="churned"), frame["churned"]
+    encoder = TargetEncoder(columns=["city"], smooth=0.0, cv=folds)
+    expected = encoder.fit_transform(X, y)["city_te"]
+    np.testing.assert_allclose(encoded["rate"].loc[frame.index], expected, rtol=1e-12)
