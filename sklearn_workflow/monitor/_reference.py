@@ -73,12 +73,23 @@ def numeric_bins(values, edges):
     return bins
 
 
+def numeric_edges(finite, n_bins):
+    """Bin edges of a column's finite values.
+
+    Quantile edges; a column with at most ``2 * n_bins`` distinct values (counts,
+    flags, scores) gets one bin per value and one between each two values, so
+    that a value never seen at fit (``1.8`` tickets) lands in an empty bin.
+    """
+    distinct = np.unique(finite)
+    if distinct.size <= 2 * n_bins:
+        return np.ravel([distinct, np.nextafter(distinct, np.inf)], order="F").tolist()
+    quantiles = np.quantile(finite, np.linspace(0, 1, n_bins + 1)[1:-1])
+    return np.unique(quantiles).tolist()
+
+
 def _numeric_summary(values, n_bins):
     finite = values[np.isfinite(values)]
-    edges = []
-    if finite.size:
-        quantiles = np.quantile(finite, np.linspace(0, 1, n_bins + 1)[1:-1])
-        edges = np.unique(quantiles).tolist()
+    edges = numeric_edges(finite, n_bins) if finite.size else []
     counts = bin_counts(values, edges) if finite.size else np.zeros(len(edges) + 1)
     counts = np.append(counts, np.count_nonzero(~np.isfinite(values)))
     scale = float(np.std(finite)) if finite.size else 0.0
