@@ -46,10 +46,6 @@ templates_path = ["_templates"]
 # ------------------------------------------------------------------ user guide
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
-suppress_warnings = [
-    # The pages link the package's own files on the repository, outside the site.
-    "myst.xref_missing",
-]
 
 # --------------------------------------------------------------- API reference
 # Each public module's ``__all__`` is its API: the stages in the order of the
@@ -121,8 +117,8 @@ def api_page():
     return "\n".join(lines) + "\n"
 
 
-def _write_api_page(app):
-    """Write ``api.rst`` before autosummary reads the pages for its stubs."""
+def _write_api_page(app, config):
+    """Write ``api.rst`` before Sphinx lists the pages (autosummary reads it)."""
     path = DOCS / "api.rst"
     text = api_page()
     if not path.exists() or path.read_text() != text:
@@ -199,6 +195,6 @@ def _escape_attribute_names(app, what, name, obj, options, lines):
 
 
 def setup(app):
-    app.connect("builder-inited", _write_api_page, priority=100)
+    app.connect("config-inited", _write_api_page)
     app.connect("autodoc-skip-member", _skip_member)
     app.connect("autodoc-process-docstring", _escape_attribute_names, priority=400)

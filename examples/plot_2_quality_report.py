@@ -32,8 +32,20 @@ checker.findings_.query("check == 'leakage'")[["column", "message"]]
 # %%
 # The exploratory overview
 # ------------------------
-# ``plot`` draws the overview of every column against the target.
-fig = checker.plot(X, y)
+# ``plot`` draws the overview of the table and the target. It returns a matplotlib
+# ``Figure`` that belongs to no window (as a library's figure should); here it is
+# saved and shown.
+import io
+
+import matplotlib.pyplot as plt
+
+buffer = io.BytesIO()
+checker.plot(X, y).savefig(buffer, format="png", dpi=80)
+buffer.seek(0)
+shown, ax = plt.subplots(figsize=(12, 8))
+ax.imshow(plt.imread(buffer))
+ax.set_axis_off()
+shown.tight_layout()
 
 # %%
 # Validating a new batch

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
 from sklearn_workflow import DataQualityChecker, DateFeatureExtractor
@@ -26,12 +27,13 @@ from sklearn_workflow.deploy import load, save
 
 X, y = make_churn(2000, random_state=0)
 X = X[["tenure_months", "num_sessions", "support_tickets", "last_login"]]
+X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_state=0)
 model = make_pipeline(
     DataQualityChecker(),
     DateFeatureExtractor(features=("month",)),
     SimpleImputer(),
     LogisticRegression(max_iter=1000),
-).fit(X, y)
+).fit(X_train, y_train)
 
 folder = Path(tempfile.mkdtemp())
 path = save(model, folder / "churn.skops")
@@ -65,8 +67,12 @@ card = make_model_card(
     name="Churn in 30 days",
     task="binary_classification",
     target="churned",
-    data={"rows": len(X), "source": "make_churn(2000, random_state=0)"},
-    metrics={"train accuracy": float(loaded.score(X, y))},
+    data={
+        "training rows": len(X_train),
+        "test rows (held out)": len(X_test),
+        "source": "make_churn(2000, random_state=0)",
+    },
+    metrics={"accuracy": float(loaded.score(X_test, y_test))},
     limitations=("synthetic data",),
 )
 print(card)
