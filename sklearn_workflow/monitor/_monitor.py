@@ -414,12 +414,12 @@ def _performance_lines(result, bar, alpha):
     metric, value = bar
     if realised and realised.get(f"{metric}_high", 1.0) < value:
         lines.append(
-            f"realised {metric} {realised[metric]:.3f} (95% up to "
+            f"realised {metric}: {realised[metric]:.3f} (95% up to "
             f"{realised[f'{metric}_high']:.3f}) below the card's {value:g}"
         )
     if estimated and estimated[f"{metric}_high"] < value:
         lines.append(
-            f"estimated {metric} {estimated[metric]:.3f} (95% up to "
+            f"estimated {metric}: {estimated[metric]:.3f} (95% up to "
             f"{estimated[f'{metric}_high']:.3f}) below the card's {value:g}"
         )
     return lines
