@@ -557,6 +557,8 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         """
         if get_config()["enable_metadata_routing"]:
             routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
+            if "estimator" not in routed:  # cv="prefit"
+                return {}, {}
             return routed.estimator.fit, routed.splitter.split
         params = dict(params)
         groups = params.pop("groups", None)
@@ -717,7 +719,8 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         ``fit`` uses ``sample_weight`` itself (the weighted confusion counts;
         request it with ``set_fit_request(sample_weight=True)``), passes to the
         estimator's ``fit`` what the estimator requests, and to the splitter's
-        ``split`` what it requests (``groups`` for a group splitter).
+        ``split`` what it requests (``groups`` for a group splitter). With
+        ``cv="prefit"`` the estimator is not fitted, so nothing is routed.
 
         Returns
         -------
@@ -725,16 +728,17 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
             A :class:`~sklearn.utils.metadata_routing.MetadataRouter`.
         """
         router = MetadataRouter(owner=self).add_self_request(self)
+        splitter = self._splitter()
+        if splitter is None:  # cv="prefit": the estimator is not fitted again
+            return router
         router.add(
             estimator=self.estimator,
             method_mapping=MethodMapping().add(caller="fit", callee="fit"),
         )
-        splitter = self._splitter()
-        if splitter is not None:
-            router.add(
-                splitter=splitter,
-                method_mapping=MethodMapping().add(caller="fit", callee="split"),
-            )
+        router.add(
+            splitter=splitter,
+            method_mapping=MethodMapping().add(caller="fit", callee="split"),
+        )
         return router
 
     def _tune(self, positive, scores, weights, objective, cost, constraints):

@@ -939,3 +939,18 @@ def test_without_routing_groups_go_to_the_splitter_and_weights_everywhere():
         thresholdtunedclassifier__groups=groups,
     )
     assert pipe[-1].best_threshold_ == expected.best_threshold_
+
+
+def test_routing_with_prefit_routes_nothing_to_the_fitted_estimator():
+    import sklearn
+
+    X, y, weights, _ = _routing_data(3)
+    model = LogisticRegression().fit(X, y)
+    expected = ThresholdTunedClassifier(model, cv="prefit").fit(
+        X, y, sample_weight=weights
+    )
+    with sklearn.config_context(enable_metadata_routing=True):
+        tuner = ThresholdTunedClassifier(model, cv="prefit")
+        tuner.set_fit_request(sample_weight=True).fit(X, y, sample_weight=weights)
+    assert tuner.best_threshold_ == expected.best_threshold_
+    assert tuner.estimator_ is model
