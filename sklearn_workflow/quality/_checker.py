@@ -148,9 +148,9 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         The time axis and the test of whether time predicts the data (see
         Notes): ``column``, ``columns`` (a year and a month column make one
         axis), ``kind``, ``reason``, ``start``, ``end``, ``in_order``,
-        ``proxies``, ``auc``, ``auc_p``, ``rank_corr``, ``rank_p`` and
-        ``strong`` (True: a random split would leak, split by time). None when
-        no column is a time axis.
+        ``proxies``, ``auc``, ``auc_p``, ``rank_corr``, ``rank_p``,
+        ``predicts`` and ``strong`` (True: a random split would leak, split by
+        time). None when no column is a time axis.
     task_ : {"binary_classification", "multiclass_classification", \
 "regression"} or None
         The task of the target checks (``task``, resolved); None when fitted
@@ -270,7 +270,10 @@ class DataQualityChecker(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     rows and scored by ROC-AUC (a column that alone reaches 0.9 is a period
     label and is left out). ``temporal_order`` is raised when the AUC is at
     least 0.65 or the rank correlation at least 0.1 in absolute value, either
-    with p < 0.001 (Mann-Whitney for the AUC).
+    with p < 0.001 (Mann-Whitney for the AUC), on rows in time order (90% of
+    their steps, forwards or backwards) or along the ``time_column`` given:
+    rows in random order are a record of when each row happened, not a table
+    that grows over time, and the ``time_axis`` finding says so instead.
 
     Missing values: Little's test fits the mean and covariance of the numeric
     columns by EM (normal model) and compares each missing-value pattern's

@@ -41,6 +41,8 @@ STRONG_AUC = 0.65
 STRONG_CORR = 0.1
 TEMPORAL_ALPHA = 1e-3
 MIN_TIME_ROWS = 30
+# The rows are in time order when at least this share of their steps keeps it.
+ORDERED_SHARE = 0.9
 # A column whose rank correlation with the time axis is at least this encodes
 # the time (an order number, a second date).
 PROXY_CORR = 0.95
@@ -176,11 +178,13 @@ class ColumnScreen:
 
 
 def _in_order(values):
-    """Share of the steps between consecutive present values that do not go back."""
+    """Share of the steps between consecutive present values that keep the
+    time order (forwards or, for a file with the latest rows first, backwards)."""
     present = values[~np.isnan(values)]
     if present.size < 2:
         return 0.0
-    return float(np.mean(np.diff(present) >= 0))
+    steps = np.diff(present)
+    return float(max(np.mean(steps >= 0), np.mean(steps <= 0)))
 
 
 def _choose_axis(screen):
@@ -318,7 +322,7 @@ def _temporal_test(screen, axis, skip, time, present, target):
     use = present if y is None else present & ~np.isnan(y)
     t = time[use]
     if t.size < MIN_TIME_ROWS or np.unique(t).size < 2:
-        return {"tested": False, "strong": False}
+        return {"tested": False, "predicts": False, "strong": False}
     late = t > np.median(t)
     if not late.any():
         late = t >= np.median(t)
@@ -337,13 +341,17 @@ def _temporal_test(screen, axis, skip, time, present, target):
         codes.append(_target_codes(yy, classification))
     auc, p_auc, encoders = _late_auc(codes, late, screen, skip)
     result.update(auc=auc, auc_p=p_auc, time_encoders=encoders, n_rows=int(t.size))
-    result["strong"] = bool(
+    result["predicts"] = bool(
         (auc >= STRONG_AUC and p_auc < TEMPORAL_ALPHA)
         or (
             abs(result["rank_corr"]) >= STRONG_CORR
             and result["rank_p"] < TEMPORAL_ALPHA
         )
     )
+    # A table in time order (or with its time column named) is one whose rows
+    # arrive over time: a random split of it mixes the future into training.
+    ordered = _in_order(time) >= ORDERED_SHARE or "given as" in axis["reason"]
+    result["strong"] = result["predicts"] and bool(ordered)
     return result
 
 
@@ -366,8 +374,9 @@ def time_findings(screen, target=None):
         ``in_order`` (share of steps along the rows that do not go back in
         time), ``start``, ``end``, ``proxies`` (columns that rise with it), and
         the test: ``tested``, ``auc``, ``auc_p``, ``rank_corr``, ``rank_p``,
-        ``strong`` (a random split would leak: split by time). None when no
-        column is a time axis.
+        ``predicts`` (time predicts the data) and ``strong`` (it does, and the
+        rows are in time order or the column was named: a random split would
+        leak, split by time). None when no column is a time axis.
     """
     axis = _choose_axis(screen)
     if axis is None:
@@ -406,6 +415,15 @@ def _axis_finding(info, proxies):
         listed = ", ".join(f"{p} (rank correlation {r:.2f})" for p, r in proxies)
         message += f" {listed} rise{'s' if len(proxies) == 1 else ''} with it: "
         message += "they encode the time too."
+    if info.get("predicts") and not info["strong"]:
+        message += (
+            f" Time predicts the data along it (late-vs-early ROC-AUC "
+            f"{info['auc']:.2f}, rank correlation with the target "
+            f"{info['rank_corr']:.2f}), but the rows are not in time order: a "
+            "record of when each row happened rather than a table that grows over "
+            "time, so no temporal_order finding; name it as time_column to split "
+            "by it."
+        )
     encoders = info.get("time_encoders") or []
     if encoders:
         message += (

@@ -89,6 +89,10 @@ TUNING_SHARE = 0.25
 CURVE_FITS_PER_FOLD = 2.75
 CURVE_OVERHEAD = 1.3
 CURVE_ROWS = 20_000  # the curve sees at least this many rows before 2 folds
+# The random-vs-time comparison of the winner: 3 folds of each on at most this
+# many rows (6 fits of the winner, fewer than the curve's).
+COMPARE_ROWS = 5_000
+COMPARE_FOLDS = 3
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,10 @@ class RunPlan:
         Folds of the threshold tuning.
     reasons : tuple of str
         One sentence per decision, to print.
+    compare_rows : int
+        Rows on which the winner is cross-validated under a random split and
+        under the split by time, side by side (after a split by time): at most
+        ``COMPARE_ROWS`` and no more than the learning curve's.
     """
 
     selection_rows: int
@@ -124,6 +132,7 @@ class RunPlan:
     curve_folds: int
     tuning_folds: int
     reasons: tuple
+    compare_rows: int = 0
 
 
 def _fit_s(cost, rows, n_features):
@@ -294,6 +303,7 @@ def plan_run(n_rows, n_features, task, time_budget, n_classes=None):
         "curve_rows": int(curve_rows),
         "curve_folds": curve_folds,
         "tuning_folds": choice["tuning_folds"],
+        "compare_rows": int(min(curve_rows, COMPARE_ROWS)),
     }
     reasons = _reasons(n_rows, budget, binary, plan, choice)
     return RunPlan(**plan, reasons=tuple(reasons))

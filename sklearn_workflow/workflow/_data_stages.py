@@ -34,13 +34,16 @@ from sklearn_workflow.utils._dataframe import (
 )
 
 __all__ = [
+    "SplitChoice",
     "check_quality",
+    "choose_split",
     "define_problem",
     "drop_missing_target",
     "read_target_numbers",
     "engineer_features",
     "explore",
     "holdout_split",
+    "time_holdout",
     "plan_columns",
     "record_warnings",
 ]
@@ -51,6 +54,12 @@ MAX_ONEHOT_LEVELS = 10
 TEST_SIZE = 0.2
 # A class of a multiclass target with fewer rows than this stays in training whole.
 MIN_TEST_CLASS_ROWS = 5
+# The split of the held-out rows and of every cross-validation: "auto" splits by
+# time when a time column is given or time predicts the data (the checker's
+# temporal_order finding), at random otherwise.
+SPLITS = ("auto", "random", "time")
+# The time axis is found on at most this many rows of the whole table.
+TIME_SCREEN_ROWS = 20_000
 # Quality findings (check name -> why) whose column is dropped before modelling.
 DROPPED_BY_CHECK = {"id_like": "ID-like", "constant": "constant"}
 LEAKAGE_CHECK = "leakage"
@@ -323,32 +332,67 @@ class QualityResult:
     y_train: pd.Series
     y_test: pd.Series
     notes: list = field(default_factory=list)
+    split: object = None  # SplitChoice: random or by time, and why
+    split_scores: dict = None  # the winner's scores under both splits
 
     @property
     def findings(self):
         return self.checker.findings_
 
+    @property
+    def times_train(self):
+        """The time of each training row (in ``X_train``'s order), or None."""
+        if self.split is None or self.split.kind != "time":
+            return None
+        return self.split.times[self.train_idx]
 
-def check_quality(X, y, problem, *, keep_suspects, random_state, say):
-    """Stage 2: hold out the test rows, fit the checker, decide the columns."""
+    def cv(self, n_splits, rows=None):
+        """The cross-validation of the training rows at positions ``rows`` (all
+        of them when None): ``n_splits`` shuffled folds after a random split, a
+        :class:`~sklearn_workflow.selection.TimeSplitter` on their times after a
+        split by time."""
+        times = self.times_train
+        if times is None:
+            return n_splits
+        from sklearn_workflow.selection import TimeSplitter
+
+        return TimeSplitter(times if rows is None else times[rows], n_splits=n_splits)
+
+
+def check_quality(
+    X,
+    y,
+    problem,
+    *,
+    keep_suspects,
+    random_state,
+    say,
+    time_column=None,
+    split="auto",
+):
+    """Stage 2: hold out the test rows (at random, or the latest ones when the
+    split is by time), fit the checker, decide the columns."""
     from sklearn_workflow.quality import DataQualityChecker, TableCleaner
 
     notes = []
     if problem.is_classification:
         X, y = _drop_single_row_classes(X, y, say, notes)
-    train_idx, test_idx, n_duplicates = holdout_split(
-        X, y, stratify=problem.is_classification, random_state=random_state
+    choice = choose_split(
+        X, y, problem, time_column=time_column, split=split, say=say, notes=notes
+    )
+    choice, (train_idx, test_idx, n_duplicates), how = _hold_out(
+        X, y, problem, choice, random_state, say, notes
     )
     X_train, y_train = X.iloc[train_idx], y.iloc[train_idx]
-    say(
-        f"      held out {len(test_idx):,} test rows "
-        f"({'stratified, ' if problem.is_classification else ''}"
-        "duplicates kept together); nothing below sees them"
-    )
+    say(f"      held out {len(test_idx):,} test rows ({how}); nothing below sees them")
     cleaner = TableCleaner(on_invalid="ignore").fit(X_train)
     X_clean = cleaner.transform(X_train)
     _say_conversions(cleaner, say, notes)
-    checker = DataQualityChecker(on_violation="ignore", task=problem.task)
+    checker = DataQualityChecker(
+        on_violation="ignore",
+        task=problem.task,
+        time_column=choice.time_column if time_column is not None else None,
+    )
     findings = checker.fit(X_clean, y_train).findings_
     severities = findings["severity"].value_counts().to_dict()
     say(
@@ -377,9 +421,174 @@ def check_quality(X, y, problem, *, keep_suspects, random_state, say):
         y_train=y_train,
         y_test=y.iloc[test_idx],
         notes=notes,
+        split=choice,
     )
     _say_quality(result, len(X), say)
     return result
+
+
+@dataclass
+class SplitChoice:
+    """How the rows are split: at random, or by time (the latest rows tested).
+
+    Attributes
+    ----------
+    kind : {"random", "time"}
+    reason : str
+        Why, in a sentence (said and noted).
+    time_column : str or None
+        The column of the time axis (the first of a year and a month column).
+    axis : dict or None
+        The checker's ``time_axis_`` on (a sample of) the whole table: the
+        axis, the late-vs-early AUC, the rank correlation, ``strong``.
+    times : ndarray or None
+        The time of every row of the table, when split by time.
+    """
+
+    kind: str
+    reason: str
+    time_column: object = None
+    axis: dict = None
+    times: np.ndarray = None
+
+
+def _find_time_axis(X, y, problem, time_column):
+    """The checker's time axis and temporal test, on at most
+    ``TIME_SCREEN_ROWS`` rows of the whole table (a decision like the
+    stratification of the split: no model sees the test rows)."""
+    from sklearn_workflow.quality import DataQualityChecker
+
+    rows = np.arange(len(X))
+    if len(X) > TIME_SCREEN_ROWS:
+        rng = np.random.default_rng(0)
+        rows = np.sort(rng.choice(len(X), TIME_SCREEN_ROWS, replace=False))
+    checker = DataQualityChecker(
+        on_violation="ignore", task=problem.task, time_column=time_column
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            checker.fit(X.iloc[rows], y.iloc[rows])
+    except ValueError as exc:
+        raise BadInputError(f"--time-column: {exc}") from exc
+    return checker.time_axis_
+
+
+def choose_split(X, y, problem, *, time_column, split, say, notes):
+    """Random or by time: ``split`` ("auto", "random" or "time"), the time axis
+    (``time_column``, or the one the checker finds) and whether time predicts
+    the data (its ``temporal_order`` test)."""
+    from sklearn_workflow.quality._temporal import time_values
+
+    if split not in SPLITS:
+        raise BadInputError(f"--split must be one of {SPLITS}; got {split!r}")
+    if time_column is not None and time_column not in X.columns:
+        raise BadInputError(
+            f"--time-column {time_column!r} is not a feature column; columns are "
+            f"{list(X.columns)}"
+        )
+    axis = _find_time_axis(X, y, problem, time_column)
+    kind, reason = _split_reason(axis, time_column, split)
+    choice = SplitChoice(kind, reason, axis["column"] if axis else None, axis)
+    if kind == "time":
+        choice.times = time_values(X, axis)
+    say(f"      split: {kind} -- {reason}")
+    notes.append(f"Split: {kind}. {reason[0].upper()}{reason[1:]}.")
+    return choice
+
+
+def _split_reason(axis, time_column, split):
+    """The kind of split and why, in words."""
+    if axis is None:
+        if split == "time":
+            raise BadInputError(
+                "--split time needs a time axis: no datetime, date or year column "
+                "was found; name one with --time-column"
+            )
+        return "random", "no time axis in the table (no datetime, date or year column)"
+    name = axis["column"]
+    evidence = (
+        f"late-vs-early ROC-AUC {axis.get('auc', 0.5):.2f}, rank correlation "
+        f"of the target with {name} {axis.get('rank_corr', 0.0):.2f}"
+    )
+    if split == "random":
+        if axis.get("strong"):
+            return "random", (
+                f"--split random, although time predicts the data along {name} "
+                f"({evidence}): the scores may be too good for future rows"
+            )
+        return "random", f"--split random ({name} is the time axis)"
+    if split == "time":
+        return "time", f"--split time along {name}"
+    if time_column is not None:
+        return "time", f"--time-column {name}: the latest rows are the test rows"
+    if axis.get("strong"):
+        return "time", (
+            f"time predicts the data along {name} ({evidence}): a random split "
+            "would train on the future of its test rows"
+        )
+    return "random", (
+        f"{name} is the time axis but time does not predict the data ({evidence})"
+    )
+
+
+def _hold_out(X, y, problem, choice, random_state, say, notes):
+    """The held-out rows of the split chosen: ``(choice, (train_idx, test_idx,
+    n_duplicates), how)``; a split by time whose latest rows hold one class
+    falls back to random."""
+    if choice.kind == "time":
+        split = time_holdout(X, y, choice.times)
+        if not (problem.is_classification and y.iloc[split[1]].nunique() < 2):
+            return choice, split, f"the latest rows by {choice.time_column}"
+        choice = _one_class_fallback(choice, y.iloc[split[1]], say, notes)
+    split = holdout_split(
+        X, y, stratify=problem.is_classification, random_state=random_state
+    )
+    how = "stratified, " if problem.is_classification else ""
+    return choice, split, how + "duplicates kept together"
+
+
+def _one_class_fallback(choice, y_test, say, notes):
+    """The latest rows hold one class only: nothing to evaluate; split at random."""
+    label = y_test.iloc[0]
+    reason = (
+        f"the latest rows by {choice.time_column} all have class {label!r}: a "
+        "test split by time could not be evaluated, so the split is random"
+    )
+    say(f"      split: random -- {reason}")
+    notes.append(f"Split: random. {reason[0].upper()}{reason[1:]}.")
+    return SplitChoice("random", reason, choice.time_column, choice.axis)
+
+
+def _duplicate_codes(X, y):
+    """A code per row, equal for rows identical in every feature and the target."""
+    target_hash = pd.util.hash_array(y.to_numpy(dtype=object))
+    hashed = row_hashes(X) ^ (target_hash * np.uint64(0x9E3779B97F4A7C15))
+    codes, _ = pd.factorize(hashed)
+    return codes
+
+
+def time_holdout(X, y, times):
+    """The latest rows by ``times`` are the test rows (rows without a time stay
+    in training: they cannot be placed in time).
+
+    Returns
+    -------
+    train_idx, test_idx : ndarray of int
+        Row positions, sorted.
+    n_duplicates : int
+        Rows that repeat an earlier row exactly (features and target).
+    """
+    n = len(times)
+    present = ~pd.isna(times)
+    order = np.flatnonzero(present)[np.argsort(times[present], kind="stable")]
+    n_test = max(1, int(round(TEST_SIZE * n)))
+    if n_test >= order.size:
+        raise BadInputError(f"too few rows with a time to hold out a test split: {n}")
+    test = np.sort(order[-n_test:])
+    train = np.setdiff1d(np.arange(n), test)
+    codes = _duplicate_codes(X, y)
+    return train, test, int(n - np.unique(codes).size)
 
 
 def retyped_columns(cleaner):
@@ -472,9 +681,7 @@ def holdout_split(X, y, *, stratify, random_state):
         Rows that repeat an earlier row exactly (features and target).
     """
     # one hash per row of features and target, without copying the frame
-    target_hash = pd.util.hash_array(y.to_numpy(dtype=object))
-    hashed = row_hashes(X) ^ (target_hash * np.uint64(0x9E3779B97F4A7C15))
-    codes, _ = pd.factorize(hashed)
+    codes = _duplicate_codes(X, y)
     first = np.unique(codes, return_index=True)[1]
     group_y = y.to_numpy()[first]
     candidates, strata = np.arange(len(first)), None

@@ -30,9 +30,11 @@ task found in stage 1 is passed to every later object, none infers it again.
 import json
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sklearn_workflow.exceptions import BadInputError
@@ -40,7 +42,11 @@ from sklearn_workflow.report import format_value, to_jsonable, verdict_word
 from sklearn_workflow.utils._dataframe import load_table
 from sklearn_workflow.workflow import _data_stages as data_stages
 from sklearn_workflow.workflow import _model_stages as model_stages
-from sklearn_workflow.workflow._budget import plan_run
+from sklearn_workflow.workflow._budget import (
+    COMPARE_FOLDS,
+    plan_run,
+    stratified_subsample,
+)
 from sklearn_workflow.workflow._door import check_data, predict_table
 from sklearn_workflow.workflow._render import render_report, selection_table
 
@@ -197,6 +203,8 @@ def run_workflow(
     keep_suspects=False,
     verbose=1,
     source="data",
+    time_column=None,
+    split="auto",
 ):
     """Run the seven stages on a table and write the output folder.
 
@@ -239,6 +247,17 @@ def run_workflow(
         0 prints nothing; 1 prints one line per stage and the summary.
     source : str, default="data"
         How the data is named in the output.
+    time_column : str, default=None
+        The column of the rows' time (datetimes, date strings or numbers): the
+        latest rows are held out and every cross-validation splits by time
+        (:class:`~sklearn_workflow.selection.TimeSplitter`). None: the time
+        axis the quality checker finds (a datetime, date or year column; never
+        the row order alone) is used when time predicts the data (its
+        ``temporal_order`` finding).
+    split : {"auto", "random", "time"}, default="auto"
+        "random" and "time" override the choice. After a split by time the
+        winner's cross-validated score under a random split is shown beside
+        the time split's, so the leak a random split would hide is visible.
 
     Returns
     -------
@@ -248,22 +267,18 @@ def run_workflow(
     progress = _Progress(verbose)
     seeded = {"random_state": random_state, "say": progress.say}
     with progress.stage(1):
-        y, target_note = data_stages.read_target_numbers(y, progress.say)
-        X, y, n_missing = data_stages.drop_missing_target(X, y, progress.say)
-        problem = data_stages.define_problem(
-            X,
-            y,
-            spec=load_spec(spec),
-            task=task,
-            positive_class=positive_class,
-            n_missing_target=n_missing,
-            target_note=target_note,
-            source=source,
-            say=progress.say,
+        X, y, problem = _define_problem(
+            X, y, spec, task, positive_class, source, progress.say
         )
     with progress.stage(2):
         quality = data_stages.check_quality(
-            X, y, problem, keep_suspects=keep_suspects, **seeded
+            X,
+            y,
+            problem,
+            keep_suspects=keep_suspects,
+            time_column=time_column,
+            split=split,
+            **seeded,
         )
     with progress.stage(3):
         exploration = data_stages.explore(X, quality)
@@ -277,6 +292,9 @@ def run_workflow(
     with progress.stage(6):
         tuning = model_stages.train_and_tune(
             quality, features, selection, problem, plan, **seeded
+        )
+        quality.split_scores = _compare_splits(
+            quality, features, selection, problem, plan, time_budget, progress
         )
         if time_budget is not None and progress.elapsed > time_budget:
             over = progress.elapsed - time_budget
@@ -310,6 +328,25 @@ def run_workflow(
     )
 
 
+def _define_problem(X, y, spec, task, positive_class, source, say):
+    """Stage 1: the target read as numbers when it is, its missing rows dropped,
+    the problem card."""
+    y, target_note = data_stages.read_target_numbers(y, say)
+    X, y, n_missing = data_stages.drop_missing_target(X, y, say)
+    problem = data_stages.define_problem(
+        X,
+        y,
+        spec=load_spec(spec),
+        task=task,
+        positive_class=positive_class,
+        n_missing_target=n_missing,
+        target_note=target_note,
+        source=source,
+        say=say,
+    )
+    return X, y, problem
+
+
 def _plan(quality, problem, time_budget):
     """Where the run's time goes, from the training table's size and the budget."""
     y = quality.y_train
@@ -320,6 +357,64 @@ def _plan(quality, problem, time_budget):
         NO_BUDGET_S if time_budget is None else time_budget,
         n_classes=y.nunique() if problem.is_classification else None,
     )
+
+
+def _compare_splits(quality, features, selection, problem, plan, budget, progress):
+    """After a split by time, the winner's score under a random split beside
+    its score under the time split (the same rows, folds and scorer), so the
+    optimism of a random split is visible. None after a random split, or when
+    the run is already over its time budget (said)."""
+    from sklearn.base import clone
+    from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
+    from sklearn.pipeline import Pipeline
+
+    say = progress.say
+    if quality.split is None or quality.split.kind != "time":
+        return None
+    if budget is not None and progress.elapsed > budget:
+        say("      random-split comparison skipped: the time budget is spent")
+        return None
+    y_all = quality.y_train
+    rows = np.arange(len(y_all))
+    if plan.compare_rows < len(rows):
+        rows = stratified_subsample(y_all, plan.compare_rows, 0, task=problem.task)
+    X, y = quality.X_train.iloc[rows], y_all.iloc[rows]
+    pipeline = Pipeline(
+        [
+            ("clean", clone(quality.cleaner)),
+            ("features", clone(features.features)),
+            ("model", clone(selection.selector.best_estimator_)),
+        ]
+    )
+    shuffled = StratifiedKFold if problem.is_classification else KFold
+    scorer = problem.spec.scorer(problem.ranked_by)
+    scores = {"metric": problem.ranked_by, "rows": int(len(rows))}
+    splits = {
+        "time": quality.cv(COMPARE_FOLDS, rows),
+        "random": shuffled(COMPARE_FOLDS, shuffle=True, random_state=0),
+    }
+    for name, cv in splits.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            values = cross_val_score(
+                clone(pipeline), X, y, cv=cv, scoring=scorer, error_score=np.nan
+            )
+        scores[name] = float(np.nanmean(values)) if np.isfinite(values).any() else None
+    say(
+        f"      {problem.ranked_by} of the winner cross-validated on "
+        f"{len(rows):,} rows: {_score(scores['time'])} split by time, "
+        f"{_score(scores['random'])} split at random"
+    )
+    quality.notes.append(
+        f"Cross-validated {problem.ranked_by} of the winner: "
+        f"{_score(scores['time'])} with folds by time, {_score(scores['random'])} "
+        "with random folds (what a random split would have reported)."
+    )
+    return scores
+
+
+def _score(value):
+    return "n/a" if value is None else f"{value:.4f}"
 
 
 def _checked_input(X, y, source):
@@ -389,8 +484,26 @@ def _metrics(stages, source, time_budget):
         "evaluation": report,
         "learning_curve": str(stages["tuning"].curve.diagnosis),
         "selection": to_jsonable(selection_table(selector.results_)),
+        "split": _split_metrics(quality),
         "time_budget_s": time_budget,
     }
+
+
+def _split_metrics(quality):
+    """How the rows were split, why, and the winner's scores under both splits."""
+    choice = quality.split
+    axis = choice.axis or {}
+    return to_jsonable(
+        {
+            "kind": choice.kind,
+            "reason": choice.reason,
+            "time_column": choice.time_column,
+            "temporal_order": bool(axis.get("strong", False)),
+            "late_vs_early_auc": axis.get("auc"),
+            "target_time_rank_correlation": axis.get("rank_corr"),
+            "scores": quality.split_scores,
+        }
+    )
 
 
 def _conversions(cleaner):
@@ -446,6 +559,15 @@ def _summary(metrics, verdict, report_path):
         lines.append(f"  read:      {column}: {what}")
     for column, why in metrics["dropped_columns"].items():
         lines.append(f"  dropped:   {column}: {why}")
+    split = metrics.get("split") or {}
+    if split:
+        lines.append(f"  split:     {split['kind']} ({split['reason']})")
+        scores = split.get("scores") or {}
+        if scores:
+            lines.append(
+                f"  {scores['metric']} cross-validated: {_score(scores['time'])} "
+                f"split by time, {_score(scores['random'])} split at random"
+            )
     lines.append(f"  model:     {metrics['model']}")
     if metrics["threshold"] is not None:
         lines.append(f"  threshold: {metrics['threshold']:.4f}")

@@ -39,21 +39,26 @@ def test_economics_time_axis_and_temporal_order():
     assert checker.contract_["time_axis"] == axis
 
 
-def test_shuffled_copies_raise_at_most_one_false_temporal_order():
+@pytest.mark.parametrize("what", ["rows", "values"])
+def test_shuffled_copies_raise_at_most_one_false_temporal_order(what):
     eco = _economics()
     rng = np.random.default_rng(0)
     raised = 0
     for _ in range(10):
-        # the dates stay in order, the rest of each row is shuffled: time no
-        # longer predicts anything
-        shuffled = eco.drop(columns="date").sample(frac=1, random_state=rng)
-        shuffled.insert(0, "date", eco["date"].to_numpy())
-        _, found = _findings(
-            shuffled.drop(columns="unemploy").reset_index(drop=True),
-            shuffled["unemploy"].reset_index(drop=True),
+        if what == "rows":  # the rows in random order, each row whole
+            shuffled = eco.sample(frac=1, random_state=rng).reset_index(drop=True)
+        else:  # the dates in order, the rest of each row shuffled
+            shuffled = eco.drop(columns="date").sample(frac=1, random_state=rng)
+            shuffled = shuffled.reset_index(drop=True)
+            shuffled.insert(0, "date", eco["date"].to_numpy())
+        checker, found = _findings(
+            shuffled.drop(columns="unemploy"), shuffled["unemploy"]
         )
         assert found["time_axis"]["column"].tolist() == ["date"]
         raised += len(found["temporal_order"])
+        if what == "rows":  # time still predicts the target: said, not raised
+            assert checker.time_axis_["predicts"]
+            assert "not in time order" in found["time_axis"]["message"].item()
     assert raised <= 1
 
 
@@ -124,8 +129,19 @@ def test_no_temporal_order_on_random_rows_with_a_date(global_random_seed):
     assert found["time_axis"]["column"].tolist() == ["day"]
     assert found["temporal_order"].empty
     assert not checker.time_axis_["strong"]
-    # the same table whose target rises with the date
+    # the same table whose target rises with the date, rows in time order
     late = (X["day"] - X["day"].min()).dt.days.to_numpy() / 900
     y_trend = pd.Series((rng.random(n) < 0.2 + 0.5 * late).astype(int), name="y")
+    order = np.argsort(X["day"].to_numpy(), kind="stable")
+    X_sorted = X.iloc[order].reset_index(drop=True)
+    y_sorted = y_trend.iloc[order].reset_index(drop=True)
+    _, found = _findings(X_sorted, y_sorted)
+    assert found["temporal_order"]["column"].tolist() == ["day"]
+    # the latest rows first: in time order too
+    _, found = _findings(X_sorted[::-1], y_sorted[::-1])
+    assert found["temporal_order"]["column"].tolist() == ["day"]
+    # in random row order, only when the column is named
     _, found = _findings(X, y_trend)
+    assert found["temporal_order"].empty
+    _, found = _findings(X, y_trend, time_column="day")
     assert found["temporal_order"]["column"].tolist() == ["day"]

@@ -22,6 +22,7 @@ from sklearn_workflow.workflow._data_stages import (
     max_folds,
     plan_columns,
     read_target_numbers,
+    time_holdout,
 )
 from sklearn_workflow.workflow._runner import OUTPUT_FILES
 
@@ -303,3 +304,109 @@ def test_read_target_numbers_reads_a_text_target_of_numbers():
     )
     typed, note = read_target_numbers(heights, said.append)
     assert typed.notna().sum() == 40 and "do not parse made missing" in note
+
+
+def _dated_table(n=600, trend=True, seed=0):
+    """Daily rows; the target rises with the date when ``trend``."""
+    rng = np.random.default_rng(seed)
+    day = pd.Timestamp("2021-01-01") + pd.to_timedelta(np.arange(n), "D")
+    x = rng.normal(size=n)
+    late = (day - day.min()).days.to_numpy() / n
+    logit = x + (4 * late - 2 if trend else 0)
+    y = pd.Series((rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int), name="y")
+    return pd.DataFrame({"day": day.strftime("%Y-%m-%d"), "x": x}), y
+
+
+def test_time_holdout_tests_the_latest_rows_and_keeps_timeless_rows_in_training():
+    times = np.array(
+        ["2024-01-05", "NaT", "2024-01-01", "2024-01-09", "2024-01-03"] * 4,
+        dtype="datetime64[D]",
+    )
+    X = pd.DataFrame({"a": np.arange(20)})
+    y = pd.Series(np.arange(20) % 2)
+    train, test, _ = time_holdout(X, y, times)
+    assert test.size == 4 and set(times[test]) == {np.datetime64("2024-01-09")}
+    assert np.isnat(times[train]).sum() == 4
+    assert times[train][~np.isnat(times[train])].max() <= times[test].min()
+
+
+@pytest.mark.parametrize(
+    "trend, split, time_column, kind",
+    [
+        (True, "auto", None, "time"),  # time predicts the target: by time
+        (False, "auto", None, "random"),  # a time axis, but nothing to leak
+        (False, "auto", "day", "time"),  # --time-column
+        (True, "random", None, "random"),  # --split random overrides
+        (False, "time", None, "time"),
+    ],
+)
+def test_check_quality_chooses_the_split(trend, split, time_column, kind):
+    X, y = _dated_table(trend=trend)
+    problem = define_problem(X, y, spec=None, task=None, source="t", say=_quiet)
+    said = []
+    quality = check_quality(
+        X,
+        y,
+        problem,
+        keep_suspects=False,
+        random_state=0,
+        say=said.append,
+        time_column=time_column,
+        split=split,
+    )
+    assert quality.split.kind == kind
+    assert any(line.startswith(f"      split: {kind}") for line in said)
+    assert any(note.startswith(f"Split: {kind}.") for note in quality.notes)
+    days = pd.to_datetime(X["day"])
+    if kind == "time":
+        assert days.iloc[quality.train_idx].max() <= days.iloc[quality.test_idx].min()
+        cv = quality.cv(3)
+        assert cv.get_n_splits() == 3
+        for train, test in cv.split(quality.X_train):
+            assert quality.times_train[train].max() <= quality.times_train[test].min()
+    else:
+        assert quality.cv(3) == 3 and quality.times_train is None
+    if split == "random" and trend:
+        assert "although time predicts the data" in quality.split.reason
+
+
+@pytest.mark.parametrize(
+    "X, time_column, split, err_msg",
+    [
+        (pd.DataFrame({"x": np.arange(40.0)}), None, "time", "--split time needs"),
+        (pd.DataFrame({"x": np.arange(40.0)}), "when", "auto", "'when' is not a"),
+        (pd.DataFrame({"x": np.arange(40.0)}), None, "sometimes", "--split must"),
+    ],
+)
+def test_check_quality_split_errors(X, time_column, split, err_msg):
+    y = pd.Series(np.arange(40) % 2, name="y")
+    problem = define_problem(X, y, spec=None, task=None, source="t", say=_quiet)
+    with pytest.raises(BadInputError, match=err_msg):
+        check_quality(
+            X,
+            y,
+            problem,
+            keep_suspects=False,
+            random_state=0,
+            say=_quiet,
+            time_column=time_column,
+            split=split,
+        )
+
+
+@pytest.mark.slow
+def test_run_workflow_splits_by_time_and_shows_the_random_score(tmp_path):
+    X, y = _dated_table(n=500)
+    result = run_workflow(X, y, out=tmp_path, time_budget=10, verbose=0)
+    split = result.metrics["split"]
+    assert split["kind"] == "time" and split["time_column"] == "day"
+    assert split["temporal_order"] and split["late_vs_early_auc"] >= 0.65
+    scores = split["scores"]
+    assert scores["metric"] == "roc_auc" and scores["rows"] > 0
+    assert scores["time"] is not None and scores["random"] is not None
+    assert "split:     time" in result.summary
+    predictions = pd.read_csv(tmp_path / "test_predictions.csv")
+    days = pd.to_datetime(X["day"])
+    assert days.iloc[predictions["row"]].min() >= days.drop(predictions["row"]).max()
+    card = (tmp_path / "model_card.md").read_text()
+    assert "with folds by time" in card
