@@ -19,9 +19,19 @@ calls, ``transform`` at least 5 times faster than ``fit``, the peak memory of ``
 under 3 times the frame, and ``TableReport`` at least 4 times slower than ``fit``.
 It never asserts timings.
 
+``--checks`` times the table-wide checks on their own, at the given sizes, on a
+frame of 20 numeric columns with 5% of the values missing at random in each (about
+2,700 missing-value patterns, the worst case of Little's test), with a date column
+in row order and a target that trends with it: Little's MCAR test
+(``little_mcar_test``; its published reference, pyampute, when installed), the
+missingness screen (every column predicted from the 19 others), the dip test of the
+20 columns (against the bare ``diptest.diptest`` on every value), the time screen
+(the ``ColumnScreen`` and ``time_findings``), and ``fit`` with and without them.
+
 Usage::
 
     python benchmarks/bench_quality_checker.py --rows 100000 1000000
+    python benchmarks/bench_quality_checker.py --checks --rows 100000
     python benchmarks/bench_quality_checker.py --quick
 """
 
@@ -191,14 +201,129 @@ def run(n_rows, repeat, with_other_libraries=True):
     return table, frame_mb
 
 
+def make_gappy_frame(n_rows, seed=0):
+    """20 numeric columns, 5% missing at random in each, a date column in row
+    order, and a target that trends with the date."""
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=(n_rows, 20))
+    values[rng.random(values.shape) < 0.05] = np.nan
+    X = pd.DataFrame(values, columns=[f"x{j}" for j in range(20)])
+    X["day"] = pd.Timestamp("2020-01-01") + pd.to_timedelta(
+        np.sort(rng.integers(0, 1000, n_rows)), "D"
+    )
+    late = np.linspace(0, 1, n_rows)
+    y = pd.Series((rng.random(n_rows) < 0.2 + 0.3 * late).astype(int), name="y")
+    return X, y
+
+
+def _without_table_checks():
+    """A context in which the checker skips the table-wide checks (time, MCAR,
+    missingness, modes): the fit they are added to."""
+    from unittest import mock
+
+    from sklearn_workflow.quality import _checker
+
+    return contextlib.ExitStack(), [
+        mock.patch.object(_checker, "time_findings", lambda s, t: ([], None)),
+        mock.patch.object(_checker, "mcar_findings", lambda v, n: []),
+        mock.patch.object(_checker, "predictable_missing_findings", lambda *a: []),
+        mock.patch.object(_checker, "multimodal_findings", lambda *a: []),
+    ]
+
+
+def run_checks(n_rows, repeat):
+    """Seconds of each table-wide check on ``make_gappy_frame(n_rows)``."""
+    from sklearn_workflow.quality import _modality, little_mcar_test
+    from sklearn_workflow.quality._leakage import leak_codes
+    from sklearn_workflow.quality._missingness import predictable_missing_findings
+    from sklearn_workflow.quality._profile import (
+        iter_columns,
+        profile_column,
+        read_column,
+    )
+    from sklearn_workflow.quality._temporal import ColumnScreen, time_findings
+
+    X, y = make_gappy_frame(n_rows)
+    numeric = X.drop(columns="day")
+    columns = []
+    for label, name, col in iter_columns(X):
+        data = read_column(label, name, col)
+        profile, sorted_values = profile_column(data, n_bins=10, max_categories=1000)
+        columns.append((data, profile, sorted_values, col))
+    numeric_columns = columns[:20]
+    masks = [c[0].missing for c in numeric_columns]
+    codes = [leak_codes(c[0], c[1], c[2]) for c in numeric_columns]
+    names = [c[1]["name"] for c in numeric_columns]
+
+    def dips():
+        for _, profile, sorted_values, _ in numeric_columns:
+            _modality.multimodal_findings(
+                profile["name"], sorted_values, profile["n_unique"]
+            )
+
+    def screen():
+        # the columns are read and profiled by fit anyway: only the screen here
+        s = ColumnScreen(len(X))
+        for data, profile, sorted_values, col in columns:
+            s.add(data, profile, sorted_values, col)
+        time_findings(s, None)
+
+    def fit_without():
+        stack, patches = _without_table_checks()
+        with stack:
+            for patch in patches:
+                stack.enter_context(patch)
+            DataQualityChecker().fit(X, y)
+
+    cases = [
+        ("Little's MCAR test, 20 columns", lambda: little_mcar_test(numeric)),
+        (
+            "missingness screen, 20 columns",
+            lambda: predictable_missing_findings(names, masks, codes),
+        ),
+        ("dip test, 20 columns", dips),
+        (
+            "diptest.diptest on every value",
+            lambda: [_modality.diptest.diptest(c[2]) for c in numeric_columns],
+        ),
+        ("time screen (axis, late-vs-early AUC)", screen),
+        ("fit(X, y) without the table-wide checks", fit_without),
+        ("fit(X, y)", lambda: DataQualityChecker().fit(X, y)),
+    ]
+    try:
+        from pyampute.exploration.mcar_statistical_tests import MCARTest
+
+        cases.insert(
+            1,
+            (
+                "pyampute MCARTest.little_mcar_test",
+                lambda: MCARTest().little_mcar_test(numeric),
+            ),
+        )
+    except ImportError:
+        pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rows = [[label, best_time(func, repeat)] for label, func in cases]
+    return pd.DataFrame(rows, columns=["check", "seconds"])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
+    parser.add_argument(
+        "--checks", action="store_true", help="time the table-wide checks alone"
+    )
     args = parser.parse_args()
     rows = [2_000] if args.quick else args.rows
     repeat = 1 if args.quick else args.repeat
+    if args.checks:
+        for n_rows in rows:
+            print(f"\n{n_rows:,} rows x 20 numeric columns, 5% missing in each")
+            print(run_checks(n_rows, repeat).to_string(index=False))
+        return
     for n_rows in rows:
         table, frame_mb = run(n_rows, repeat)
         print(f"\n{n_rows:,} rows x 20 columns (frame {frame_mb:.0f} MB in memory)")
