@@ -9,6 +9,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
@@ -26,6 +27,11 @@ SCREEN_SHARE = 0.6
 # The families whose parameters are searched, and the least time worth it.
 N_FINALISTS = 2
 MIN_SEARCH_S = 2.0
+# The share of every configuration on every fold a search race is planned to
+# run (the rung-0 screen and the drops save the rest; the configurations added
+# near the leaders take some back), and the rung-0 fits per full fold.
+SEARCH_FIT_SHARE = 0.8
+RUNG0_FOLDS, RUNG0_SHARE = 3, 0.25
 
 
 # -------------------------------------------------------------- 5 model selection
@@ -85,16 +91,17 @@ def select_model(quality, features, problem, plan, *, random_state, say, verbose
     )
     left = plan.selection_time - (time.perf_counter() - start)
     finalists = _finalists(screen, candidates, problem, random_state)
-    if left < MIN_SEARCH_S or not finalists:
+    n_configs = _affordable_configs(screen, finalists, left, len(y))
+    if left < MIN_SEARCH_S or n_configs < 2:
         say("      no time left to search the parameters: the untuned winner stays")
         return SelectionResult(pipeline, reason, rows, screen=screen)
     say(
         f"      searching the parameters of {', '.join(finalists)} "
-        f"(and their ensemble) for {left:.0f} s"
+        f"({n_configs} configurations each, and their ensemble) for {left:.0f} s"
     )
     tuned = _selector(
         finalists, problem, plan, y, random_state, verbose, time_budget=left,
-        search="random", ensemble="auto",
+        search="random", ensemble="auto", n_configs=n_configs,
     )  # fmt: skip
     searched = Pipeline(
         [
@@ -104,11 +111,43 @@ def select_model(quality, features, problem, plan, *, random_state, say, verbose
         ]
     )
     record_warnings(searched.fit, say, X, y)
+    if tuned.best_n_folds_ < tuned.n_splits_:
+        # a winner the time stopped has fewer fold scores than the first race's:
+        # its mean is not comparable, and the untuned winner stays
+        say(
+            f"      the search ran out of time ({tuned.best_name_} stopped after "
+            f"{tuned.best_n_folds_} folds): the untuned winner stays"
+        )
+        return SelectionResult(pipeline, reason, rows, screen=screen)
     say(
         f"      winner: {tuned.best_name_} {_params_text(tuned.best_params_)}"
         f"(cross-validated {problem.ranked_by} {tuned.best_score_:.4f})"
     )
     return SelectionResult(searched, reason, rows, screen=screen)
+
+
+def _affordable_configs(screen, finalists, seconds, n_rows):
+    """How many configurations per finalist the search can race in ``seconds``.
+
+    Each finalist's fold time is read from the first race (its full-size folds,
+    else its rung-0 fits scaled to a full fold); a race runs about
+    ``SEARCH_FIT_SHARE`` of every configuration on every fold. At most 8
+    (``n_configs="auto"``'s largest), 0 without finalists.
+    """
+    if not finalists:
+        return 0
+    results = screen.results_.set_index("name")
+    per_fold = 0.0
+    for name in finalists:
+        row = results.loc[name]
+        if row["n_folds"] > 0 and np.isfinite(row["fit_time"]):
+            per_fold += (row["fit_time"] + row["score_time"]) / row["n_folds"]
+        else:
+            rung0 = float(row.get("rung0_fit_time", np.nan))
+            per_fold += rung0 / RUNG0_FOLDS / RUNG0_SHARE if np.isfinite(rung0) else 0
+    workers = 2 if n_rows >= PARALLEL_MIN_ROWS else 1
+    cost = SEARCH_FIT_SHARE * screen.n_splits_ * max(per_fold, 1e-3) / workers
+    return int(min(8, seconds // cost))
 
 
 def _selector(candidates, problem, plan, y, random_state, verbose, **params):
@@ -241,8 +280,8 @@ def tuning_comparison(selector, untuned=None):
         The selector whose model is shipped (``search="random"``: the tuned
         configurations and the ensemble; otherwise the untuned race itself).
     untuned : ModelSelector or None, default=None
-        The first race, over the families as the catalog gives them; None:
-        ``selector`` is that race and nothing was tuned.
+        The first race, over the families as the catalog gives them; None (or
+        ``selector`` itself): ``selector`` is that race and nothing was tuned.
 
     Returns
     -------
@@ -256,7 +295,7 @@ def tuning_comparison(selector, untuned=None):
     ensemble_kept = offer is not None and offer["kept"]
     single = selector.best_index_ if offer is None else offer["single"]
     rows = {}
-    if untuned is None:
+    if untuned is None or untuned is selector:
         note = "the race's winner, as the catalog gives it; no search"
         rows["untuned winner"] = _comparison_row(
             selector, single, not ensemble_kept, note

@@ -65,3 +65,14 @@ def test_tuning_comparison_marks_a_kept_ensemble_and_a_single_race():
     assert set(comparison.loc["ensemble", "params"].split(", ")) == {
         f"{name}: {w:.3g}" for name, w in selector.best_params_["weights"].items()
     }
+
+
+def test_tuning_comparison_of_a_race_without_search_has_one_row():
+    X, y = make_classification(n_samples=200, random_state=0)
+    selector = ModelSelector({"logit": LogisticRegression()}, cv=3).fit(X, y)
+    for untuned in (None, selector):
+        comparison = tuning_comparison(selector, untuned=untuned)
+        assert comparison.index.tolist() == ["untuned winner"]
+        row = comparison.loc["untuned winner"]
+        assert row["kept"] and row["params"] == "defaults"
+        assert row["cv_mean"] == pytest.approx(selector.best_score_)
