@@ -18,6 +18,7 @@ from sklearn_workflow.monitor._compare import (
     ComparisonResult,
     compare_models,
     compare_outputs,
+    compare_shadow_log,
     read_shadow_log,
 )
 from sklearn_workflow.monitor._decision import (
@@ -43,6 +44,7 @@ __all__ = [
     "build_reference",
     "compare_models",
     "compare_outputs",
+    "compare_shadow_log",
     "decide_retrain",
     "delong_test",
     "fit_calibration",

@@ -2,7 +2,7 @@
 
 The verdict reads the paired bootstrap interval of ``metric(challenger) -
 metric(champion)`` against a non-inferiority ``margin``: promote when the
-interval's lower end is above ``-margin`` and the challenger is ahead; keep when
+interval's lower end is at or above ``-margin`` and the challenger is ahead; keep when
 the challenger is not ahead or is worse beyond doubt; need more data otherwise,
 with the number of rows at which the interval would clear ``-margin``.
 McNemar's test (on the decisions) and DeLong's (on the ROC-AUC of binary
@@ -109,6 +109,18 @@ class ComparisonResult:
         :func:`delong_test` of binary scores.
     rows_needed : int or None
         Rows for the interval to clear ``-margin`` (need more data).
+    notes : list of str
+
+    Examples
+    --------
+    >>> from sklearn_workflow.monitor import compare_outputs
+    >>> y = [0, 1] * 20
+    >>> result = compare_outputs(y, {"prediction": y}, {"prediction": y},
+    ...                          n_bootstrap=50)
+    >>> result.verdict, result.exit_code
+    ('keep', 0)
+    >>> print(result.reasons[0])
+    the challenger is not ahead (difference +0.0000, 95% interval +0.0000 to +0.0000)
     """
 
     verdict: str
@@ -149,7 +161,7 @@ def _verdict(bootstrap, margin, n):
     """Verdict, reasons and rows needed from the bootstrap interval."""
     diff, low, high = bootstrap["difference"], bootstrap["ci_low"], bootstrap["ci_high"]
     interval = f"difference {diff:+.4f}, 95% interval {low:+.4f} to {high:+.4f}"
-    if low > -margin:
+    if low >= -margin:
         if diff > 0:
             return (
                 "promote",
@@ -157,8 +169,10 @@ def _verdict(bootstrap, margin, n):
                 None,
             )
         return "keep", [f"the challenger is not ahead ({interval})"], None
-    if high < 0 or diff <= -margin:
+    if high < 0:
         return "keep", [f"the challenger is worse ({interval})"], None
+    if diff <= -margin:
+        return "keep", [f"the challenger is behind by the margin ({interval})"], None
     needed = rows_needed(n, diff, (high - low) / 2.0, margin)
     return (
         "need more data",

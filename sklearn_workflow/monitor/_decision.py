@@ -65,6 +65,16 @@ class RetrainDecision:
         performance not estimated for regression, ...).
     facts : dict
         The numbers behind the decision (age in days, alarms per chunk, ...).
+
+    Examples
+    --------
+    >>> from sklearn_workflow.monitor import RetrainDecision
+    >>> decision = RetrainDecision("investigate", ["chunk 3: drift: age"])
+    >>> decision.exit_code
+    1
+    >>> print(decision)
+    decision: investigate
+      - chunk 3: drift: age
     """
 
     action: str

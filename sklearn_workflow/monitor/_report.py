@@ -64,6 +64,22 @@ def monitor_report(monitor, decision, *, title="Model monitoring"):
     Returns
     -------
     html : str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from sklearn_workflow.monitor import (
+    ...     Monitor, attach_reference, build_reference, monitor_report)
+    >>> X = pd.DataFrame({"x": np.arange(200.0)})
+    >>> y = 2 * X["x"] + 1
+    >>> model = LinearRegression().fit(X, y)
+    >>> model = attach_reference(model, build_reference(model, X, y, reference_rows=0))
+    >>> monitor = Monitor(model).update(X + 100, y)  # every value beyond the fit
+    >>> html = monitor_report(monitor, monitor.decide())
+    >>> "Decision: investigate" in html, "drift: x" in html
+    (True, True)
     """
     figure, _ = draw_figure(lambda: _draw_timeline(monitor), "drift timeline")
     reasons = decision.reasons or ["no alarm in the recent chunks"]

@@ -4,7 +4,7 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.compose import make_column_selector, make_column_transformer
+from sklearn.compose import make_column_transformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import cross_val_predict
@@ -67,8 +67,8 @@ def simple_model(X, y, classification):
         SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")
     )
     features = make_column_transformer(
-        (numeric, make_column_selector(dtype_include="number")),
-        (categorical, make_column_selector(dtype_include=["object", "string"])),
+        (numeric, list(X.select_dtypes("number").columns)),
+        (categorical, list(X.select_dtypes(["object", "string"]).columns)),
     )
     final = LogisticRegression(max_iter=1000) if classification else Ridge()
     return make_pipeline(features, final).fit(X, y)

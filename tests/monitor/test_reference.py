@@ -19,10 +19,8 @@ def test_reference_is_saved_with_the_model_without_extra_trusted_types(churn, tm
     model = monitored_model(X, y, reference_rows=500)
     untrusted = sio.get_untrusted_types(data=sio.dumps(get_reference(model)))
     assert set(untrusted) <= set(trusted_types())
-    selector = "sklearn.compose._column_transformer.make_column_selector"  # the test's
-    with pytest.warns(UserWarning, match="make_column_selector"):
-        save(model, tmp_path / "model.skops")
-    loaded = load(tmp_path / "model.skops", trusted=[selector])
+    save(model, tmp_path / "model.skops")
+    loaded = load(tmp_path / "model.skops")
     reference, original = get_reference(loaded), get_reference(model)
     assert reference["columns"]["signup_date"]["kind"] == "datetime"
     np.testing.assert_array_equal(
