@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -68,3 +70,29 @@ def test_selection_table_drops_the_fold_columns_on_request():
     results = _results(True)
     assert "fold_1" in selection_table(results)
     assert "fold_1" not in selection_table(results, folds=False)
+
+
+@pytest.mark.slow
+def test_report_leads_with_the_answer_and_links_every_section(churn_run):
+    folder, _, _ = churn_run
+    page = (folder / "out" / "report.html").read_text()
+    verdict = page.index('class="verdict')
+    contents = page.index('<nav class="toc"')
+    first_stage = page.index('<section id="problem">')
+    assert verdict < contents < first_stage
+    summary = page[verdict:contents]
+    for label in ("model", "score", "threshold", "dropped", "converted"):
+        assert f"<dt>{label}</dt>" in summary
+    assert "95% interval" in summary and "cancellation_requested" in summary
+    anchors = re.findall(r'<a href="#([\w-]+)">', page[contents:first_stage])
+    assert {"drivers", "errors", "next-steps", "selection"} <= set(anchors)
+    for anchor in anchors:
+        assert f'<section id="{anchor}">' in page
+    # The selection table: the baseline row last, no rank for it.
+    selection = page[page.index('<section id="selection">') :]
+    table = selection[: selection.index("</table>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", table)
+    assert "Baseline" in rows[-1] and '<td class=""></td>' in rows[-1]
+    next_steps = page[page.index('<section id="next-steps">') :]
+    assert next_steps.count("<li>") >= 2 and "Learning curve" in next_steps
+    assert "@media print" in page and "http://" not in page
