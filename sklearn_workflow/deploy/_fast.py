@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 
+from sklearn_workflow.quality._cleaner import CONVERTED_TYPES
+
 __all__ = ["PreparedModel"]
 
 
@@ -74,6 +76,19 @@ class _FlatColumns:
         return values
 
 
+def _converting(cleaner):
+    """The cleaner when it converts a column; None when it passes all through.
+
+    A cleaner that converts no column (every column kept as it came, or read
+    as categories) returns a frame equal to its input: calling it would only
+    rebuild the frame.
+    """
+    if cleaner is None:
+        return None
+    kinds = set(getattr(cleaner, "column_types_", {"?": "unknown"}).values())
+    return cleaner if kinds & set(CONVERTED_TYPES) or "unknown" in kinds else None
+
+
 class PreparedModel:
     """A fitted pipeline prepared for fast predictions on few rows.
 
@@ -98,8 +113,9 @@ class PreparedModel:
 
     Notes
     -----
-    :meth:`predict_proba` on raw rows runs the cleaner (it types the
-    columns) but not the checker, which only validates: validation is the
+    :meth:`predict_proba` on raw rows runs the cleaner when it types a
+    column (a cleaner that converts none would only rebuild the frame) but
+    not the checker, which only validates: validation is the
     door's job, done once per request by the server. The answers are those of
     ``model.predict_proba`` and ``model.predict`` (the tests compare them on
     whole tables).
@@ -127,7 +143,7 @@ class PreparedModel:
         steps = list(getattr(model, "steps", None) or [("model", model)])
         self.final = steps[-1][1]
         names = [name for name, _ in steps[:-1]]
-        self.cleaner = dict(steps).get("clean")
+        self.cleaner = _converting(dict(steps).get("clean"))
         after = 0
         for k, name in enumerate(names):
             if name in ("clean", "quality"):

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sklearn_workflow.exceptions import BadInputError
+from sklearn_workflow.quality._cleaner import CONVERTED_TYPES
 from sklearn_workflow.utils._dataframe import column_kind
 
 __all__ = [
@@ -186,7 +187,7 @@ def _fitted_kinds(model):
         parsed = {
             name
             for name, kind in cleaner.column_types_.items()
-            if kind in ("numeric", "boolean", "datetime")
+            if kind in CONVERTED_TYPES
         }
     return {
         p["label"]: (p["kind"], str(p.get("dtype")))

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -73,3 +74,29 @@ def test_prepared_model_regressor_and_plain_estimator():
     predictions, proba = PreparedModel(plain).predict_with_proba(X[["x"]])
     assert (predictions == plain.predict(X[["x"]])).all()
     np.testing.assert_array_equal(proba, plain.predict_proba(X[["x"]]))
+
+
+def test_prepared_model_keeps_a_cleaner_that_converts_and_skips_one_that_does_not(
+    churn_model,
+):
+    from sklearn_workflow.quality import TableCleaner
+
+    X = pd.DataFrame({"age": ["31", "45", " ", "27"] * 5, "plan": ["a", "b"] * 10})
+    y = np.array([0, 1, 1, 0] * 5)
+    model = Pipeline(
+        [
+            ("clean", TableCleaner()),
+            (
+                "features",
+                ColumnTransformer(
+                    [("plan", OneHotEncoder(), ["plan"])], remainder="passthrough"
+                ),
+            ),  # fmt: skip
+            ("impute", SimpleImputer()),
+            ("model", LogisticRegression()),
+        ]
+    ).fit(X, y)
+    fast = PreparedModel(model)
+    assert fast.cleaner is model.named_steps["clean"]
+    np.testing.assert_array_equal(fast.predict_proba(X), model.predict_proba(X))
+    assert PreparedModel(churn_model).cleaner is None  # dates and numbers as typed
