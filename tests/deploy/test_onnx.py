@@ -92,6 +92,9 @@ def churn():
         X[column] = X[column].dt.strftime("%Y-%m-%d").astype(object)
     income = X["income"].map(lambda v: f"{v:,.2f}" if v == v else "N/A")
     X["income"] = income.astype(object)
+    rng = np.random.default_rng(0)
+    promo = np.array(["Yes", "no", None], dtype=object)[rng.integers(0, 3, len(X))]
+    X["promo"] = promo  # read as a boolean by the cleaner
     return X.iloc[:600], y.iloc[:600], X.iloc[600:], y.iloc[600:]
 
 
@@ -106,9 +109,9 @@ def churn_features(date_extractor, date_columns=DATES):
                 ["contract"],
             ),  # fmt: skip
             ("log_skewed", LogTransformer(), NUMERIC),
-            ("numeric", "passthrough", ["support_tickets"]),
+            ("numeric", "passthrough", ["support_tickets", "promo"]),
         ]
-    )
+    ).set_output(transform="pandas")
 
 
 def tuned(estimator):
@@ -353,6 +356,34 @@ def test_weighted_ensemble_matches_predict_proba():
     np.testing.assert_array_equal(out["label"], model.predict(X))
 
 
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_hist_gradient_boosting_splits_as_scikit_learn(task, global_random_seed):
+    # Large, continuous values: a float32 threshold would send some rows to
+    # the other side of a split; the graph splits on scikit-learn's own bins.
+    from sklearn.ensemble import (
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+    )
+
+    rng = np.random.default_rng(global_random_seed)
+    X = pd.DataFrame(
+        rng.lognormal(size=(600, 3)) * [1.0, 1e4, 1e7], columns=list("abc")
+    )
+    X.loc[rng.random(600) < 0.1, "b"] = np.nan
+    signal = np.log(X["a"]) + np.log(X["c"]) / 10 + rng.normal(size=600)
+    if task == "classification":
+        y, estimator = signal > signal.median(), HistGradientBoostingClassifier
+    else:
+        y, estimator = signal, HistGradientBoostingRegressor
+    model = make_pipeline(DataQualityChecker(), estimator(max_iter=30)).fit(X, y)
+    out = run_graph(to_onnx(model), X, model)
+    if task == "classification":
+        assert np.max(np.abs(out["probabilities"] - model.predict_proba(X))) < 1e-5
+        np.testing.assert_array_equal(out["label"], model.predict(X))
+    else:
+        assert_same_or_nan(out["variable"].ravel(), model.predict(X), atol=1e-5)
+
+
 def test_regression_pipeline_matches_predict():
     rng = np.random.default_rng(0)
     X = numeric_frame(rng)
@@ -453,3 +484,35 @@ def test_onnx_inputs_follow_the_documented_convention(demo_model, churn):
     assert feeds["signup_date"][0, 0] == np.iinfo(np.int64).min
     assert feeds["city"][1, 0] == ""
     assert feeds["income"].dtype == np.float64 and feeds["income"].shape == (3, 1)
+
+
+CHURN_CARD = """\
+name = "Customer Churn Prediction"
+type = "binary_classification"
+target = "churned"
+positive_class = 1
+success_metric = "recall"
+threshold = 0.8
+"""
+
+
+@pytest.mark.slow
+def test_workflow_model_converts_with_parity(tmp_path):
+    """The model ``run`` saves (cleaner, checker, features, the tuned winner)."""
+    from sklearn_workflow.deploy import load
+    from sklearn_workflow.workflow import run_workflow
+
+    X, y = make_churn(800, random_state=0)
+    card = tmp_path / "churn.toml"
+    card.write_text(CHURN_CARD)
+    run_workflow(
+        X, y.rename("churned"), spec=card, out=tmp_path / "out", time_budget=15,
+        verbose=0,
+    )  # fmt: skip
+    model = load(tmp_path / "out" / "model.skops")
+    X_new, _ = make_churn(300, random_state=1)
+    X_new = X_new[list(model.steps[0][1].feature_names_in_)]
+    written, message = export_onnx(model, tmp_path / "model.onnx", X_new)
+    assert written, message
+    parity = onnx_parity(model, to_onnx(model), X_new, n_calls=3)
+    assert parity.max_abs_diff < 1e-5 and parity.n_disagreements_off_threshold == 0

@@ -34,6 +34,8 @@ _DATES = (
     "missing date"
 )
 _DOOR = ("TableCleaner", "DataQualityChecker")
+# The cleaner's column types that it converts (the others pass unchanged).
+_CONVERTED = {"numeric", "boolean", "datetime"}
 
 
 def _require():
@@ -103,7 +105,8 @@ def input_schema(model, X_sample=None):
 def _clean(model, X):
     """``X`` through the pipeline's TableCleaner (typed as the graph takes it)."""
     for _, step in _door_steps(model):
-        if type(step).__name__ == "TableCleaner":
+        types = set(getattr(step, "column_types_", {}).values())
+        if type(step).__name__ == "TableCleaner" and types & _CONVERTED:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 X = step.transform(X)
@@ -290,7 +293,7 @@ def to_onnx(model, X_sample=None, *, target_opset=None, double=True):
             errors.append(exc)
             continue
         finally:
-            _converters.FLOAT.update(dtype=np.float64, join_after=set())
+            _converters.FLOAT.update(dtype=np.float64, join_after=set(), keep=[])
         _describe(onx, model, dtype)
         return onx
     raise errors[-1]
