@@ -43,6 +43,7 @@ class SelectionResult:
     reason: str
     rows: object = None  # positions in the training rows; None: all of them
     screen: object = None  # the first race's selector (untuned families)
+    searched: object = None  # the search's selector, shipped or not
 
     @property
     def selector(self):
@@ -118,12 +119,20 @@ def select_model(quality, features, problem, plan, *, random_state, say, verbose
             f"      the search ran out of time ({tuned.best_name_} stopped after "
             f"{tuned.best_n_folds_} folds): the untuned winner stays"
         )
-        return SelectionResult(pipeline, reason, rows, screen=screen)
+        return SelectionResult(pipeline, reason, rows, screen, searched=tuned)
+    if tuned.best_score_ < screen.best_score_:
+        # same folds: the search found nothing better than the first race's
+        # winner (its own configuration 1 was dropped or is that winner)
+        say(
+            f"      the search's best ({tuned.best_name_}, {tuned.best_score_:.4f}) "
+            "is behind the untuned winner, which stays"
+        )
+        return SelectionResult(pipeline, reason, rows, screen, searched=tuned)
     say(
         f"      winner: {tuned.best_name_} {_params_text(tuned.best_params_)}"
         f"(cross-validated {problem.ranked_by} {tuned.best_score_:.4f})"
     )
-    return SelectionResult(searched, reason, rows, screen=screen)
+    return SelectionResult(searched, reason, rows, screen, searched=tuned)
 
 
 def _affordable_configs(screen, finalists, seconds, n_rows):
@@ -256,7 +265,12 @@ def train_and_tune(quality, features, selection, problem, plan, *, random_state,
             "      no threshold objective in the problem card: the winner keeps "
             "its own decision rule"
         )
-    comparison = tuning_comparison(selection.selector, untuned=selection.screen)
+    searched = selection.searched
+    comparison = tuning_comparison(
+        searched or selection.selector,
+        untuned=selection.screen,
+        untuned_kept=searched is not None and searched is not selection.selector,
+    )
     say("      untuned winner, tuned model, ensemble (cross-validated):")
     for line in comparison.to_string().splitlines():
         say(f"        {line}")
@@ -271,7 +285,7 @@ def train_and_tune(quality, features, selection, problem, plan, *, random_state,
     return TuningResult(model, tuned, curve, [note], comparison)
 
 
-def tuning_comparison(selector, untuned=None):
+def tuning_comparison(selector, untuned=None, *, untuned_kept=False):
     """The untuned winner, the tuned model and the ensemble, one row each.
 
     Parameters
@@ -282,6 +296,9 @@ def tuning_comparison(selector, untuned=None):
     untuned : ModelSelector or None, default=None
         The first race, over the families as the catalog gives them; None (or
         ``selector`` itself): ``selector`` is that race and nothing was tuned.
+    untuned_kept : bool, default=False
+        The untuned winner is shipped (the search found nothing better, or
+        ran out of time); else ``selector``'s model is.
 
     Returns
     -------
@@ -292,7 +309,7 @@ def tuning_comparison(selector, untuned=None):
         (the model shipped) and ``note``.
     """
     offer = getattr(selector, "ensemble_", None)
-    ensemble_kept = offer is not None and offer["kept"]
+    ensemble_kept = offer is not None and offer["kept"] and not untuned_kept
     single = selector.best_index_ if offer is None else offer["single"]
     rows = {}
     if untuned is None or untuned is selector:
@@ -301,8 +318,9 @@ def tuning_comparison(selector, untuned=None):
             selector, single, not ensemble_kept, note
         )
     else:
-        tuned_row = _comparison_row(selector, single, not ensemble_kept, "")
-        first = _comparison_row(untuned, untuned.best_index_, False, "")
+        tuned_kept = not ensemble_kept and not untuned_kept
+        tuned_row = _comparison_row(selector, single, tuned_kept, "")
+        first = _comparison_row(untuned, untuned.best_index_, untuned_kept, "")
         results = selector.cv_results_
         same = results["candidate"][single] == untuned.best_name_ and (
             results["config"][single] == 1

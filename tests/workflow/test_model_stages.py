@@ -76,3 +76,17 @@ def test_tuning_comparison_of_a_race_without_search_has_one_row():
         row = comparison.loc["untuned winner"]
         assert row["kept"] and row["params"] == "defaults"
         assert row["cv_mean"] == pytest.approx(selector.best_score_)
+
+
+def test_tuning_comparison_marks_the_untuned_winner_when_it_stays():
+    X, y = make_classification(n_samples=300, n_informative=4, random_state=0)
+    candidates = {
+        "logit": LogisticRegression(),
+        "tree": DecisionTreeClassifier(max_depth=3, random_state=0),
+    }
+    untuned = ModelSelector(candidates, cv=3).fit(X, y)
+    tuned = ModelSelector(
+        candidates, cv=3, search="random", n_configs=2, ensemble="auto", random_state=0
+    ).fit(X, y)
+    comparison = tuning_comparison(tuned, untuned=untuned, untuned_kept=True)
+    assert comparison["kept"].tolist() == [True] + [False] * (len(comparison) - 1)
