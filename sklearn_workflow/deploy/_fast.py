@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 
-from sklearn_workflow.quality._cleaner import CONVERTED_TYPES
+from sklearn_workflow.workflow._door import converting_cleaner
 
 __all__ = ["PreparedModel"]
 
@@ -74,19 +74,6 @@ class _FlatColumns:
         if self.pandas:
             return pd.DataFrame(values, columns=self.names, index=X.index)
         return values
-
-
-def _converting(cleaner):
-    """The cleaner when it converts a column; None when it passes all through.
-
-    A cleaner that converts no column (every column kept as it came, or read
-    as categories) returns a frame equal to its input: calling it would only
-    rebuild the frame.
-    """
-    if cleaner is None:
-        return None
-    kinds = set(getattr(cleaner, "column_types_", {"?": "unknown"}).values())
-    return cleaner if kinds & set(CONVERTED_TYPES) or "unknown" in kinds else None
 
 
 class PreparedModel:
@@ -143,7 +130,7 @@ class PreparedModel:
         steps = list(getattr(model, "steps", None) or [("model", model)])
         self.final = steps[-1][1]
         names = [name for name, _ in steps[:-1]]
-        self.cleaner = _converting(dict(steps).get("clean"))
+        self.cleaner = converting_cleaner(dict(steps).get("clean"))
         after = 0
         for k, name in enumerate(names):
             if name in ("clean", "quality"):

@@ -29,6 +29,7 @@ __all__ = [
     "BatchReport",
     "check_data",
     "conform_columns",
+    "converting_cleaner",
     "inspect_batch",
     "pass_door",
     "predict_table",
@@ -159,7 +160,7 @@ def pass_door(model, X):
     cleaner, checker = _pipeline_door(model)
     X, invalid = conform_columns(model, X)
     clean = X
-    if cleaner is not None:
+    if converting_cleaner(cleaner) is not None:
         found = cleaner.transform_report(X)
         invalid.append(found[found["n_invalid"] > 0])
         with warnings.catch_warnings():
@@ -170,6 +171,19 @@ def pass_door(model, X):
         report.violations = checker.validate(clean)
         _judge_drift(checker, clean, report)
     return X, clean, report
+
+
+def converting_cleaner(cleaner):
+    """The cleaner when it converts a column; None when it passes all through.
+
+    A fitted cleaner that converts no column (every column kept as it came, or
+    read as categories) finds no invalid value and returns a frame equal to
+    its input: calling it would only rebuild the frame.
+    """
+    if cleaner is None:
+        return None
+    kinds = set(getattr(cleaner, "column_types_", {"?": "unknown"}).values())
+    return cleaner if kinds & set(CONVERTED_TYPES) or "unknown" in kinds else None
 
 
 def _fitted_kinds(model):
