@@ -186,7 +186,8 @@ class ServerMetrics:
                     key = f"{item['column']}|{item['kind']}"
                     state["violations"][key] = state["violations"].get(key, 0) + 1
             if rows is not None:
-                state["recent"].extend(to_jsonable(rows.to_dict("records")))
+                recent = rows.tail(N_RECENT_ROWS).to_dict("records")
+                state["recent"].extend(to_jsonable(recent))
         if self.folder is not None:
             self._dirty = True
             if self._flusher is None:
