@@ -1,0 +1,252 @@
+"""Converters of scikit-learn's own estimators that replace or wrap skl2onnx's.
+
+- ``SimpleImputer`` fills NaN in the graph's float type (skl2onnx's rounds its
+  statistics to float32);
+- ``HistGradientBoosting`` models map each value to the model's own bin
+  (compared in float64), then skl2onnx's trees split on bin numbers, which the
+  float32 thresholds of ONNX-ML hold exactly;
+- decision trees and forests round their float64 input to float32 first, as
+  scikit-learn does, and every tree converter writes boolean list attributes
+  as 0/1 integers (skl2onnx 1.20 writes booleans that onnx 1.17+ refuses).
+"""
+
+import numpy as np
+
+from sklearn_workflow.deploy._onnx._converters import (
+    _PREFIX,
+    FLOAT,
+    _unused,
+    _unused_shape,
+)
+from sklearn_workflow.deploy._onnx._graph import GraphBuilder
+
+__all__ = ["register_scikit_learn"]
+
+# The subclass of each HistGradientBoosting class whose trees split on bins.
+_BINNED = {}
+# scikit-learn's tree models (skl2onnx's converters).
+_TREES = {
+    f"{family}{task}"
+    for family in ("DecisionTree", "ExtraTree", "RandomForest", "ExtraTrees",
+                   "HistGradientBoosting")
+    for task in ("Classifier", "Regressor")
+}  # fmt: skip
+
+
+# -- HistGradientBoosting: its own bins, then trees on bin numbers ---------------------
+def _binned_copy(model):
+    """A copy of a HistGradientBoosting model whose trees split on bin numbers:
+    ``x <= num_threshold`` is ``bin(x) <= bin_threshold``, and a bin number
+    plus 0.5 is exact in float32, the precision of ONNX-ML tree thresholds."""
+    import copy
+
+    if getattr(model, "is_categorical_", None) is not None and np.any(
+        model.is_categorical_
+    ):
+        raise NotImplementedError(
+            f"{type(model).__name__} with categorical features does not convert "
+            "to ONNX."
+        )
+    binned = copy.copy(model)
+    binned.__class__ = _binned_class(type(model))
+    binned._predictors = []
+    for trees in model._predictors:
+        copies = []
+        for tree in trees:
+            tree = copy.copy(tree)
+            tree.nodes = tree.nodes.copy()
+            tree.nodes["num_threshold"] = tree.nodes["bin_threshold"] + 0.5
+            copies.append(tree)
+        binned._predictors.append(copies)
+    return binned
+
+
+def _hgb_parser(scope, model, inputs, custom_parsers=None):
+    """The bins of each feature (``_BinMapper``), then skl2onnx's trees."""
+    from skl2onnx._parse import _parse_sklearn_classifier, _parse_sklearn_simple_model
+    from skl2onnx.common.data_types import FloatTensorType
+
+    operator = scope.declare_local_operator(f"{_PREFIX}HistGradientBoostingBins", model)
+    operator.inputs = list(inputs)
+    bins = FloatTensorType([None, model.n_features_in_])
+    operator.outputs.append(scope.declare_local_variable("bins", bins))
+    binned = _binned_copy(model)
+    FLOAT["keep"].append(binned)  # alive while the graph is built (ids)
+    if hasattr(model, "classes_"):
+        scope.add_options(id(binned), scope.get_options(model, {"zipmap": True}))
+        return _parse_sklearn_classifier(scope, binned, operator.outputs)
+    return _parse_sklearn_simple_model(scope, binned, operator.outputs)
+
+
+def _hgb_bins_shape(operator):
+    n_rows = operator.inputs[0].type.shape[0]
+    operator.outputs[0].type = operator.outputs[0].type.__class__(
+        [n_rows, operator.raw_operator.n_features_in_]
+    )
+
+
+def _hgb_bins_converter(scope, operator, container):
+    model = operator.raw_operator
+    g = GraphBuilder(scope, container, np.float32)
+    x = g.op("Cast", operator.inputs[0].onnx_name, to=11)
+    columns = []
+    for j, thresholds in enumerate(model._bin_mapper.bin_thresholds_):
+        value = g.column(x, j)
+        table = np.asarray(thresholds, dtype=np.float64)
+        count = g.count_at_most(value, table, strict=True)  # searchsorted left
+        columns.append(g.nan_where(g.op("IsNaN", value), g.to_float(count)))
+    g.output(g.concat(columns), operator.outputs[0].full_name)
+
+
+def _imputer_converter(scope, operator, container):
+    """SimpleImputer of NaN in float64 or float32: ``Where(IsNaN(x), fill, x)``
+    with the statistics in the input's type (skl2onnx's own rounds them to
+    float32); other imputers go to skl2onnx's converter."""
+    from skl2onnx.operator_converters.imputer_op import convert_sklearn_imputer
+
+    model = operator.raw_operator
+    variable = operator.inputs[0]
+    elem = variable.type.to_onnx_type().tensor_type.elem_type
+    nan_missing = isinstance(model.missing_values, float) and np.isnan(
+        model.missing_values
+    )
+    if (
+        elem not in (1, 11)
+        or len(operator.inputs) != 1
+        or not nan_missing
+        or (model.add_indicator)
+    ):
+        return convert_sklearn_imputer(scope, operator, container)
+    g = GraphBuilder(scope, container, np.float64 if elem == 11 else np.float32)
+    statistics = np.asarray(model.statistics_, dtype=np.float64)
+    x = variable.onnx_name
+    if not model.keep_empty_features and np.isnan(statistics).any():
+        kept = np.flatnonzero(~np.isnan(statistics))
+        x = g.op("Gather", x, g.const(kept, np.int64), axis=1)
+        statistics = statistics[kept]
+    filled = g.op("Where", g.op("IsNaN", x), g.const(statistics[None, :]), x)
+    g.output(filled, operator.outputs[0].full_name)
+
+
+class _WithInputs:
+    """An operator seen with other inputs (the rest is the operator's)."""
+
+    def __init__(self, operator, inputs):
+        self._operator, self.inputs = operator, inputs
+
+    def __getattr__(self, name):
+        return getattr(self._operator, name)
+
+
+def _tree_converter(converter):
+    """A skl2onnx tree converter that reads float64 inputs as scikit-learn's
+    trees do, and writes boolean list attributes as 0/1 integers.
+
+    scikit-learn's decision trees and forests round X to float32 before
+    comparing it with their thresholds; so does the graph (a float64 value
+    compared with the float32 rounding of a threshold would otherwise go to
+    the other side of it). skl2onnx 1.20 writes HistGradientBoosting's
+    missing-value directions as booleans, which onnx 1.17+ refuses in an
+    integer attribute.
+    """
+
+    def convert(scope, operator, container):
+        add_node = container.add_node
+        variable = operator.inputs[0]
+        elem = variable.type.to_onnx_type().tensor_type.elem_type
+        rounds = elem == 11 and not type(operator.raw_operator).__name__.startswith(
+            "_Binned"
+        )
+        if rounds:
+            g = GraphBuilder(scope, container, np.float64)
+            as_float32 = g.op("Cast", variable.onnx_name, to=1)
+            rounded = scope.declare_local_variable("rounded", variable.type.__class__(
+                variable.type.shape))  # fmt: skip
+            container.add_node("Cast", [as_float32], [rounded.onnx_name], to=11,
+                               name=g.name("Cast"))  # fmt: skip
+            operator = _WithInputs(operator, [rounded, *operator.inputs[1:]])
+
+        def add_node_ints(op_type, inputs, outputs, *args, **attrs):
+            for key, value in attrs.items():
+                if isinstance(value, list) and any(
+                    isinstance(v, bool | np.bool_) for v in value
+                ):
+                    attrs[key] = [int(v) for v in value]
+            return add_node(op_type, inputs, outputs, *args, **attrs)
+
+        container.add_node = add_node_ints
+        try:
+            return converter(scope, operator, container)
+        finally:
+            del container.add_node
+
+    convert.wrapped = converter
+    return convert
+
+
+def _register_trees_and_imputer(update):
+    """A float64 SimpleImputer; tree converters that write integer attributes."""
+    from skl2onnx._supported_operators import sklearn_operator_name_map
+    from skl2onnx.common._registration import get_converter, get_shape_calculator
+    from skl2onnx.shape_calculators.imputer import (
+        calculate_sklearn_imputer_output_shapes,
+    )
+    from sklearn.impute import SimpleImputer
+
+    update(
+        SimpleImputer,
+        "SklearnSimpleImputer",
+        calculate_sklearn_imputer_output_shapes,
+        _imputer_converter,
+    )
+    for cls, alias in list(sklearn_operator_name_map.items()):
+        if cls.__name__ not in _TREES or alias.startswith(_PREFIX):
+            continue
+        registered = get_converter(alias)
+        original = getattr(registered._fct, "wrapped", registered._fct)
+        update(
+            cls,
+            alias,
+            get_shape_calculator(alias),
+            _tree_converter(original),
+            options=registered.get_allowed_options(),
+        )
+
+
+def _binned_class(cls):
+    """The subclass that the binned copy of a ``cls`` model is made of."""
+    return _BINNED.setdefault(cls, type(f"_Binned{cls.__name__}", (cls,), {}))
+
+
+def _register_hist_gradient_boosting(update):
+    """HistGradientBoosting: our parser (bins, then skl2onnx's trees on a binned
+    copy of the model, a subclass that keeps skl2onnx's converter)."""
+    from skl2onnx.common._registration import (
+        get_converter,
+        get_shape_calculator,
+        register_converter,
+        register_shape_calculator,
+    )
+    from sklearn.ensemble import (
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+    )
+
+    for cls in (HistGradientBoostingClassifier, HistGradientBoostingRegressor):
+        alias = f"Sklearn{cls.__name__}"
+        registered = get_converter(alias)
+        options = registered.get_allowed_options()
+        update(_binned_class(cls), alias, get_shape_calculator(alias),
+               registered._fct, options=options)  # fmt: skip
+        update(cls, f"{_PREFIX}{cls.__name__}", _unused_shape, _unused,
+               parser=_hgb_parser, options=options)  # fmt: skip
+    alias = f"{_PREFIX}HistGradientBoostingBins"
+    register_converter(alias, _hgb_bins_converter, overwrite=True)
+    register_shape_calculator(alias, _hgb_bins_shape, overwrite=True)
+
+
+def register_scikit_learn(update):
+    """Register the converters above with ``update`` (skl2onnx's
+    ``update_registered_converter``)."""
+    _register_trees_and_imputer(update)
+    _register_hist_gradient_boosting(update)
