@@ -37,6 +37,8 @@ EM_MAX_ITER = 500
 # departure from MCAR is significant, and not worth a finding.
 MCAR_ALPHA = 0.01
 MCAR_MIN_EFFECT = 0.05
+# The checker tests at most this many rows (a fixed random sample).
+MCAR_ROWS = 100_000
 # A column's missingness is predictable when its out-of-sample AUC from the other
 # columns is at least this, with at least MIN_MISSING missing and present rows.
 PREDICTABLE_AUC = 0.7
@@ -291,8 +293,13 @@ def mcar_findings(values, names):
     """
     if len(names) < 2 or not any(np.isnan(v).any() for v in values):
         return []
+    n_rows = values[0].size
+    rows = slice(None)
+    if n_rows > MCAR_ROWS:  # the effect size does not depend on the rows
+        rng = np.random.default_rng(0)
+        rows = np.sort(rng.choice(n_rows, MCAR_ROWS, replace=False))
     try:
-        result = _little(np.column_stack(values), names)
+        result = _little(np.column_stack([v[rows] for v in values]), names)
     except np.linalg.LinAlgError:  # collinear columns: no covariance to invert
         return []
     if not (result.p_value < MCAR_ALPHA and result.effect_size >= MCAR_MIN_EFFECT):
@@ -305,9 +312,11 @@ def mcar_findings(values, names):
             result.effect_size,
             f"The numeric values are not missing completely at random: Little's "
             f"test chi-square {result.statistic:.1f} on {result.df} degrees of "
-            f"freedom, p = {result.p_value:.2g}, {result.n_patterns} missing "
-            f"patterns, effect size w = {result.effect_size:.2f}. The rows with "
-            "gaps differ from the others, so dropping them biases the data.",
+            f"freedom (p = {result.p_value:.2g}, {result.n_patterns} missing "
+            f"patterns, effect size w = {result.effect_size:.2f}"
+            + (f", on {MCAR_ROWS:,} rows drawn at random" if n_rows > MCAR_ROWS else "")
+            + "). The rows with gaps differ from the others, so dropping them "
+            "biases the data.",
             "Impute rather than drop rows, with an imputer that uses the other "
             "columns (IterativeImputer, KNNImputer) and keep the missing "
             "indicators (add_indicator=True).",

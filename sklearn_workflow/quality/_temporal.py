@@ -24,6 +24,7 @@ from scipy import stats
 
 from sklearn_workflow.quality._findings import finding
 from sklearn_workflow.quality._leakage import leak_codes, split_halves
+from sklearn_workflow.quality._profile import ColumnData
 from sklearn_workflow.utils._dataframe import (
     guess_datetime_format,
     is_date_strings,
@@ -117,16 +118,32 @@ class ColumnScreen:
     def _take(self, array):
         return array if self.rows is None else array[self.rows]
 
+    def _sample(self, data):
+        """The column on the screen's rows (its quantile edges stay those of
+        all the rows: they come from the profile's sorted values)."""
+        if self.rows is None:
+            return data
+        return ColumnData(
+            data.label,
+            data.name,
+            data.kind,
+            data.dtype,
+            data.missing[self.rows],
+            None if data.values is None else data.values[self.rows],
+            None if data.codes is None else data.codes[self.rows],
+            data.uniques,
+        )
+
     def add(self, data, profile, sorted_values, col):
         """Fold in one column (its ``ColumnData``, profile and raw values)."""
         name, kind = profile["name"], profile["kind"]
-        coded = leak_codes(data, profile, sorted_values)
+        coded = leak_codes(self._sample(data), profile, sorted_values)
         if coded is not None and coded[1] > MAX_SCREEN_CODES:
             coded = None  # an identifier: cross-fitted, it predicts nothing
         if coded is not None:
             codes, n_codes = coded
             dtype = np.int8 if n_codes < 128 else np.int32
-            coded = (self._take(codes).astype(dtype, copy=False), n_codes)
+            coded = (codes.astype(dtype, copy=False), n_codes)
         self.names.append(name)
         self.codes.append(coded)
         self.masks.append(self._take(data.missing))
