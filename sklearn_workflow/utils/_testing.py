@@ -128,6 +128,24 @@ def all_estimator_instances():
             random_state=0,
         ),
     ]
+
+    # WeightedEnsemble: a soft vote of two fast classifiers, a weighted mean
+    # of two fast regressors.
+    from sklearn_workflow.selection import WeightedEnsemble
+
+    instances += [
+        WeightedEnsemble(
+            [
+                ("logit", LogisticRegression()),
+                ("tree", DecisionTreeClassifier(max_depth=3)),
+            ],
+            weights=(0.75, 0.25),
+        ),
+        WeightedEnsemble(
+            [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=3))],
+            weights=(0.75, 0.25),
+        ),
+    ]
     return instances
 
 
