@@ -400,7 +400,11 @@ def test_run_workflow_splits_by_time_and_shows_the_random_score(tmp_path):
     result = run_workflow(X, y, out=tmp_path, time_budget=10, verbose=0)
     split = result.metrics["split"]
     assert split["kind"] == "time" and split["time_column"] == "day"
-    assert split["temporal_order"] and split["late_vs_early_auc"] >= 0.65
+    assert split["temporal_order"]
+    assert (
+        split["late_vs_early_auc"] >= 0.65
+        or abs(split["target_time_rank_correlation"]) >= 0.1
+    )
     scores = split["scores"]
     assert scores["metric"] == "roc_auc" and scores["rows"] > 0
     assert scores["time"] is not None and scores["random"] is not None
