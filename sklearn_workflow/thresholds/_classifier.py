@@ -332,6 +332,11 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         The positive class used.
     response_method_ : str
         The method whose scores are thresholded.
+    oof_scores_ : ndarray of shape (n_samples,)
+        The positive-class score of every training row that the threshold was
+        tuned on: out of fold, or from the fitted estimator with
+        ``cv="prefit"``; NaN for rows in no validation set. Monitoring reads
+        them as the reference distribution of the model's scores.
     n_features_in_ : int
         Number of features seen by ``estimator_``, when it has the attribute.
     feature_names_in_ : ndarray of str
@@ -620,6 +625,8 @@ class ThresholdTunedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimato
         self.classes_ = np.asarray(self.estimator_.classes_)
         self.pos_label_ = pos_label
         self.response_method_ = method
+        self.oof_scores_ = np.full(_n_rows(X), np.nan)
+        self.oof_scores_[rows] = scores
         positive = np.asarray(_safe_indexing(y, rows)) == pos_label
         weights = None if sample_weight is None else sample_weight[rows]
         self._tune(positive, scores, weights, objective, cost, constraints)

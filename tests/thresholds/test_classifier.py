@@ -954,3 +954,27 @@ def test_routing_with_prefit_routes_nothing_to_the_fitted_estimator():
         tuner.set_fit_request(sample_weight=True).fit(X, y, sample_weight=weights)
     assert tuner.best_threshold_ == expected.best_threshold_
     assert tuner.estimator_ is model
+
+
+def test_oof_scores_are_the_out_of_fold_scores_the_threshold_was_tuned_on():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import (
+        StratifiedKFold,
+        TimeSeriesSplit,
+        cross_val_predict,
+    )
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    estimator = make_pipeline(StandardScaler(), LogisticRegression())
+    folds = StratifiedKFold(3, shuffle=True, random_state=0)
+    tuned = ThresholdTunedClassifier(estimator, cv=folds, pos_label=1).fit(X, y)
+    expected = cross_val_predict(estimator, X, y, cv=folds, method="predict_proba")
+    np.testing.assert_allclose(tuned.oof_scores_, expected[:, 1])
+    # Rows in no validation set (the first block of a time split) have none.
+    tuned = ThresholdTunedClassifier(estimator, cv=TimeSeriesSplit(3), pos_label=1)
+    tuned.fit(X, y)
+    first_test = next(TimeSeriesSplit(3).split(X))[1][0]
+    assert np.isnan(tuned.oof_scores_[:first_test]).all()
+    assert np.isfinite(tuned.oof_scores_[first_test:]).all()
