@@ -12,6 +12,14 @@ Commands
     Serve the model over HTTP (see :func:`sklearn_workflow.deploy.serve`).
 ``check DATA [--target COL] [--out DIR]``
     The data quality report alone.
+``monitor MODEL DATA [--labels COL] [--time-column COL] [--chunk SIZE|PERIOD]``
+    Drift, performance with or without labels and the retrain decision
+    (``monitor.html``); exit 1 when it recommends retraining or investigating.
+``compare CHAMPION CHALLENGER DATA --labels COL``
+    Paired tests of two models on the same rows; exit 1 when it recommends
+    promoting the challenger.
+``retrain MODEL DATA``
+    Rerun the workflow with the model's card on new data and compare.
 
 Exit codes: 0 success; 1 the spec verdict was not met (``run``) or the data has
 error-level findings (``check``); 2 bad input (unreadable file, unknown target
@@ -75,6 +83,13 @@ _COMMANDS = {
                  metavar="SECONDS"),
             _arg("--keep-suspects", "keep leakage-suspect columns instead of "
                  "dropping them", action="store_true"),
+            _arg("--time-column", "column of the rows' time: the latest rows are "
+                 "held out and every cross-validation splits by time (default: "
+                 "the date or year column found, when time predicts the target)",
+                 metavar="COL"),
+            _arg("--split", "how the test rows are chosen: auto (by time when "
+                 "--time-column is given or time predicts the target), random or "
+                 "time", choices=("auto", "random", "time"), default="auto"),
         ],
     ),
     "predict": (
@@ -111,7 +126,12 @@ _COMMANDS = {
 # ``COMMAND = (help line, description, [(flag, options), ...])`` and
 # ``handle(args) -> exit code``, and imports nothing heavy at module level (the
 # parser imports it to list the command).
-_PLUGGED = {"serve": "sklearn_workflow.deploy._serve_cli"}
+_PLUGGED = {
+    "serve": "sklearn_workflow.deploy._serve_cli",
+    "monitor": "sklearn_workflow.monitor._cli",
+    "compare": "sklearn_workflow.monitor._cli_compare",
+    "retrain": "sklearn_workflow.monitor._cli_retrain",
+}
 
 
 def _plugged_commands():
@@ -189,6 +209,8 @@ def _run(args):
         random_state=args.random_state,
         time_budget=args.time_budget,
         keep_suspects=args.keep_suspects,
+        time_column=args.time_column,
+        split=args.split,
         verbose=0 if args.quiet else 1,
         source=source,
     )

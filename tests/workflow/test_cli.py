@@ -495,3 +495,23 @@ def test_serve_bad_arguments_exit_2(args, message, tmp_path, capsys):
     args = [str(model) if a == "MODEL" else a for a in args]
     assert main(["serve", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_run_takes_the_time_column_and_the_split_and_lists_every_command(capsys):
+    from sklearn_workflow.workflow._cli import _parser
+
+    args = _parser().parse_args(
+        ["run", "t.csv", "--target", "y", "--time-column", "date", "--split", "time"]
+    )
+    assert (args.time_column, args.split) == ("date", "time")
+    assert _parser().parse_args(["run", "t.csv"]).split == "auto"
+    with pytest.raises(SystemExit) as exit_info:
+        _parser().parse_args(["run", "t.csv", "--split", "sometimes"])
+    assert exit_info.value.code == 2
+    assert "sometimes" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["--help"])
+    listed = capsys.readouterr().out
+    for command in ("run", "predict", "check", "serve", "monitor", "compare"):
+        assert command in listed
+    assert "retrain" in listed
