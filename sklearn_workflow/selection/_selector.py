@@ -559,8 +559,8 @@ class ModelSelector(BaseEstimator):
         test against the best single candidate, ``better``, ``kept``,
         ``latency_ms`` (measured, or None), ``single`` (the row of
         ``cv_results_`` of the best single candidate it was tested against)
-        and ``note`` (why it was kept or not); None when no ensemble was offered (fewer than two survivors, or
-        ``ensemble=False``).
+        and ``note`` (why it was kept or not); None when no ensemble was
+        offered (fewer than two survivors, or ``ensemble=False``).
     best_index_ : int
         The row of ``cv_results_`` selected (the ensemble's, last, when it is
         kept).
