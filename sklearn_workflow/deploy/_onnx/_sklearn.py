@@ -129,13 +129,38 @@ def _imputer_converter(scope, operator, container):
 
 
 class _WithInputs:
-    """An operator seen with other inputs (the rest is the operator's)."""
+    """An operator seen with other inputs and outputs (the rest is its own)."""
 
-    def __init__(self, operator, inputs):
-        self._operator, self.inputs = operator, inputs
+    def __init__(self, operator, inputs, outputs):
+        self._operator, self.inputs, self.outputs = operator, inputs, outputs
 
     def __getattr__(self, name):
         return getattr(self._operator, name)
+
+
+def _in_float32(scope, operator, container):
+    """The operator reading its float64 input as float32 and writing float32
+    outputs, cast back to float64 after it: ``(operator, casts)``."""
+    from skl2onnx.common.data_types import FloatTensorType
+
+    g = GraphBuilder(scope, container, np.float64)
+    variable = operator.inputs[0]
+    rounded = scope.declare_local_variable(
+        "rounded", FloatTensorType(variable.type.shape)
+    )
+    container.add_node(
+        "Cast", [variable.onnx_name], [rounded.onnx_name], to=1, name=g.name("Cast")
+    )
+    outputs, casts = [], []
+    for output in operator.outputs:
+        if output.type.to_onnx_type().tensor_type.elem_type == 11:
+            temporary = scope.declare_local_variable(
+                "tree_output", FloatTensorType(output.type.shape)
+            )
+            casts.append((temporary.onnx_name, output.onnx_name))
+            output = temporary
+        outputs.append(output)
+    return _WithInputs(operator, [rounded, *operator.inputs[1:]], outputs), casts
 
 
 def _tree_converter(converter):
@@ -143,28 +168,20 @@ def _tree_converter(converter):
     trees do, and writes boolean list attributes as 0/1 integers.
 
     scikit-learn's decision trees and forests round X to float32 before
-    comparing it with their thresholds; so does the graph (a float64 value
-    compared with the float32 rounding of a threshold would otherwise go to
-    the other side of it). skl2onnx 1.20 writes HistGradientBoosting's
-    missing-value directions as booleans, which onnx 1.17+ refuses in an
-    integer attribute.
+    comparing it with their thresholds: so does the graph, and skl2onnx then
+    writes thresholds that are exact for float32 values (in a float64 graph it
+    writes float64 switch points that ONNX-ML attributes round to float32).
+    skl2onnx 1.20 writes HistGradientBoosting's missing-value directions as
+    booleans, which onnx 1.17+ refuses in an integer attribute.
     """
 
     def convert(scope, operator, container):
         add_node = container.add_node
-        variable = operator.inputs[0]
-        elem = variable.type.to_onnx_type().tensor_type.elem_type
-        rounds = elem == 11 and not type(operator.raw_operator).__name__.startswith(
-            "_Binned"
-        )
-        if rounds:
-            g = GraphBuilder(scope, container, np.float64)
-            as_float32 = g.op("Cast", variable.onnx_name, to=1)
-            rounded = scope.declare_local_variable("rounded", variable.type.__class__(
-                variable.type.shape))  # fmt: skip
-            container.add_node("Cast", [as_float32], [rounded.onnx_name], to=11,
-                               name=g.name("Cast"))  # fmt: skip
-            operator = _WithInputs(operator, [rounded, *operator.inputs[1:]])
+        elem = operator.inputs[0].type.to_onnx_type().tensor_type.elem_type
+        binned = type(operator.raw_operator).__name__.startswith("_Binned")
+        casts = []
+        if elem == 11 and not binned:
+            operator, casts = _in_float32(scope, operator, container)
 
         def add_node_ints(op_type, inputs, outputs, *args, **attrs):
             for key, value in attrs.items():
@@ -176,9 +193,12 @@ def _tree_converter(converter):
 
         container.add_node = add_node_ints
         try:
-            return converter(scope, operator, container)
+            converter(scope, operator, container)
         finally:
             del container.add_node
+        for source, target in casts:
+            container.add_node("Cast", [source], [target], to=11,
+                               name=scope.get_unique_operator_name("Cast"))  # fmt: skip
 
     convert.wrapped = converter
     return convert
