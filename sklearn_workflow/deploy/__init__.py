@@ -11,6 +11,10 @@ checks every request at the model's door; :func:`score_file` scores a large
 CSV or Parquet file in chunks; :class:`PreparedModel` is the fast path for a
 few rows at a time, and :func:`measure_latency` and :func:`latency_summary`
 judge one-row latency against the card's ``constraints.latency_ms``.
+:func:`to_onnx` converts a fitted pipeline to ONNX, keeping a tuned threshold,
+:func:`onnx_parity` compares the graph with the pipeline and
+:func:`export_onnx` writes it only when every step converts and they agree
+(the ``onnx`` extra).
 """
 
 from sklearn_workflow.deploy._batch import score_file
@@ -22,6 +26,13 @@ from sklearn_workflow.deploy._identity import (
 )
 from sklearn_workflow.deploy._metrics import latency_summary, measure_latency
 from sklearn_workflow.deploy._model_card import make_model_card
+from sklearn_workflow.deploy._onnx import (
+    OnnxParity,
+    export_onnx,
+    onnx_inputs,
+    onnx_parity,
+    to_onnx,
+)
 from sklearn_workflow.deploy._persistence import (
     UntrustedTypesError,
     load,
@@ -32,18 +43,23 @@ from sklearn_workflow.deploy._serve import serve
 from sklearn_workflow.deploy._server_app import create_app
 
 __all__ = [
+    "OnnxParity",
     "PreparedModel",
     "UntrustedTypesError",
     "create_app",
     "data_fingerprint",
+    "export_onnx",
     "latency_summary",
     "load",
     "make_model_card",
     "measure_latency",
     "model_identity",
+    "onnx_inputs",
+    "onnx_parity",
     "read_identity",
     "save",
     "score_file",
     "serve",
+    "to_onnx",
     "trusted_types",
 ]

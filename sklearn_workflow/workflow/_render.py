@@ -54,7 +54,7 @@ _CONTENTS = (
 )
 
 
-def render_report(title, stages, saved, say, *, timings=None):
+def render_report(title, stages, saved, say, *, timings=None, deployment=None):
     """The report page: the summary, the contents, a section per stage.
 
     Parameters
@@ -70,6 +70,9 @@ def render_report(title, stages, saved, say, *, timings=None):
         Prints a warning for each figure or reading that could not be made.
     timings : dict of str to float, default=None
         Seconds spent per stage, shown in the summary when given.
+    deployment : dict, default=None
+        What went out with the model (``model_version``, ``onnx``,
+        ``latency``), shown under the evaluation when given.
 
     Returns
     -------
@@ -85,7 +88,7 @@ def render_report(title, stages, saved, say, *, timings=None):
         "features": _features(stages["features"]),
         "selection": _selection(stages["selection"], figure),
         "tuning": _tuning(stages["tuning"], stages["problem"], figure),
-        "evaluation": _evaluation(stages["evaluation"], saved, say),
+        "evaluation": _evaluation(stages["evaluation"], saved, say, deployment),
         "drivers": _drivers_section(drivers, stages["problem"], figure),
         "errors": _errors_section(by_level, stages),
         "next-steps": [bullet_list(next_steps(stages, drivers, by_level))],
@@ -155,6 +158,9 @@ def _summary_facts(stages, timings):
             "held out for the test",
         )
     )
+    split = getattr(quality, "split", None)
+    if split is not None:
+        pairs.append(("test rows", _split_text(split, quality.split_scores)))
     dropped = "; ".join(f"{c}: {why}" for c, why in quality.dropped.items())
     pairs.append(("dropped", dropped or "no column"))
     retyped = retyped_columns(quality.cleaner)
@@ -164,6 +170,17 @@ def _summary_facts(stages, timings):
         total = sum(float(t) for t in timings.values())
         pairs.append(("time", f"{total:.0f} s for the seven stages"))
     return pairs
+
+
+def _split_text(split, scores):
+    """Which split chose the test rows, why, and the random split's score."""
+    text = f"split {split.kind}: {split.reason}"
+    if scores and scores.get("time") is not None and scores.get("random") is not None:
+        text += (
+            f"; cross-validated {scores['metric']} {scores['time']:.4f} with folds "
+            f"by time, {scores['random']:.4f} with random folds"
+        )
+    return text
 
 
 def _score_against_bar(problem, report):
@@ -290,7 +307,7 @@ def _tuning(tuning, problem, figure):
     return parts
 
 
-def _evaluation(result, saved, say):
+def _evaluation(result, saved, say, deployment=None):
     try:
         parts = [html_body(result.evaluation.to_html())]
     except Exception as exc:  # a plotting bug must not cost the model
@@ -301,7 +318,29 @@ def _evaluation(result, saved, say):
             f"Saved model: {saved.name} ({saved.stat().st_size / 1e6:.2f} MB, skops)."
         )
     )
+    if deployment:
+        parts.append(facts(_deployment_facts(deployment)))
     return _demote_headings(parts)
+
+
+def _deployment_facts(deployment):
+    """Model version, one-row latency against the card, the ONNX export."""
+    latency, onnx = deployment["latency"], deployment["onnx"]
+    timing = "not measured"
+    if latency.get("p50_ms") is not None:
+        timing = (
+            f"p50 {latency['p50_ms']:.1f} ms, p95 {latency['p95_ms']:.1f} ms, "
+            f"p99 {latency['p99_ms']:.1f} ms over {latency['n']} calls"
+        )
+        if latency.get("limit_ms") is not None:
+            within = "within" if latency["within_limit"] else "over"
+            timing += f": {within} the card's {latency['limit_ms']:g} ms"
+    written = "model.onnx written: " if onnx["written"] else "not written: "
+    return [
+        ("model version", deployment["model_version"]),
+        ("one-row latency", timing),
+        ("ONNX", written + onnx["message"]),
+    ]
 
 
 def _demote_headings(parts):

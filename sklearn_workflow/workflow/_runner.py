@@ -49,6 +49,7 @@ from sklearn_workflow.workflow._budget import (
 )
 from sklearn_workflow.workflow._door import check_data, predict_table
 from sklearn_workflow.workflow._render import render_report, selection_table
+from sklearn_workflow.workflow._ship import ship_model
 
 __all__ = [
     "BadInputError",
@@ -311,7 +312,7 @@ def run_workflow(
             "evaluation": evaluation,
         }
         files, metrics = _write_outputs(
-            Path(out), stages, source, time_budget, progress.say
+            Path(out), stages, source, time_budget, progress, random_state
         )
     metrics["timings_s"] = progress.timings
     metrics["total_s"] = round(progress.elapsed, 3)
@@ -438,21 +439,46 @@ def _checked_input(X, y, source):
 
 
 # ------------------------------------------------------------------- outputs
-def _write_outputs(out, stages, source, time_budget, say):
-    """Save the model, the findings, the predictions, the card and the report."""
-    from sklearn_workflow.deploy import save
+def _write_outputs(out, stages, source, time_budget, progress, random_state):
+    """Save the model (with its identity and monitoring reference), the ONNX
+    graph when it converts, the findings, the predictions, the card and the
+    report."""
+    from sklearn_workflow.deploy import model_identity
 
+    say = progress.say
     out.mkdir(parents=True, exist_ok=True)
     files = {name: out / name for name in OUTPUT_FILES}
-    model = stages["tuning"].model
-    save(model, files["model.skops"])
     stages["quality"].findings.to_csv(files["findings.csv"], index=False)
     stages["evaluation"].predictions.to_csv(files["test_predictions.csv"], index=False)
     metrics = _metrics(stages, source, time_budget)
-    files["model_card.md"].write_text(_model_card(stages, metrics, source))
+    identity = model_identity(
+        stages["quality"].X_train,
+        stages["quality"].y_train,
+        spec=stages["problem"].spec,
+        source=source,
+    )
+    card = _model_card(stages, metrics, source, identity)
+    metrics["deployment"] = ship_model(
+        stages["tuning"].model,
+        stages,
+        files,
+        {**identity, "card": card},
+        random_state=random_state,
+        say=say,
+    )
+    if metrics["deployment"]["onnx"]["written"]:
+        files["model.onnx"] = out / "model.onnx"
+    files["model_card.md"].write_text(card)
     problem = stages["problem"]
     title = f"sklearn_workflow report: {problem.spec.name or problem.spec.target}"
-    html = render_report(title, stages, files["model.skops"], say)
+    html = render_report(
+        title,
+        stages,
+        files["model.skops"],
+        say,
+        timings=progress.timings,
+        deployment=metrics["deployment"],
+    )
     files["report.html"].write_text(html, encoding="utf-8")
     return files, metrics
 
@@ -523,7 +549,7 @@ def _numbers(mapping):
     }
 
 
-def _model_card(stages, metrics, source):
+def _model_card(stages, metrics, source, identity):
     from sklearn_workflow.deploy import make_model_card
 
     problem, quality = stages["problem"], stages["quality"]
@@ -550,6 +576,7 @@ def _model_card(stages, metrics, source):
         verdict=metrics["verdict"],
         limitations=notes,
         intended_use=intended,
+        identity=identity,
     )
 
 
