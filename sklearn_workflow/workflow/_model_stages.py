@@ -77,9 +77,11 @@ def select_model(quality, features, problem, plan, *, random_state, say, verbose
             quality.y_train, plan.selection_rows, random_state, task=problem.task
         )
     X, y = _rows(quality, rows)
+    # Folds by time after a split by time, else the plan's number of folds.
+    cv = quality.cv(max_folds(y, problem.is_classification, plan.folds), rows)
     start = time.perf_counter()
     screen = _selector(
-        candidates, problem, plan, y, random_state, verbose,
+        candidates, problem, cv, len(y), random_state, verbose,
         time_budget=SCREEN_SHARE * plan.selection_time,
     )  # fmt: skip
     pipeline = Pipeline(
@@ -101,7 +103,7 @@ def select_model(quality, features, problem, plan, *, random_state, say, verbose
         f"({n_configs} configurations each, and their ensemble) for {left:.0f} s"
     )
     tuned = _selector(
-        finalists, problem, plan, y, random_state, verbose, time_budget=left,
+        finalists, problem, cv, len(y), random_state, verbose, time_budget=left,
         search="random", ensemble="auto", n_configs=n_configs,
     )  # fmt: skip
     searched = Pipeline(
@@ -159,7 +161,7 @@ def _affordable_configs(screen, finalists, seconds, n_rows):
     return int(min(8, seconds // cost))
 
 
-def _selector(candidates, problem, plan, y, random_state, verbose, **params):
+def _selector(candidates, problem, cv, n_rows, random_state, verbose, **params):
     """The run's ``ModelSelector``: racing, the card's scorer and latency."""
     from sklearn_workflow.selection import ModelSelector
 
@@ -167,12 +169,12 @@ def _selector(candidates, problem, plan, y, random_state, verbose, **params):
     return ModelSelector(
         candidates,
         scoring=problem.spec.scorer(problem.ranked_by),
-        cv=max_folds(y, problem.is_classification, plan.folds),
+        cv=cv,
         strategy="racing",
         task=problem.task,
         random_state=random_state,
         # Worker processes cost seconds to start: worth it on larger data only.
-        n_jobs=-1 if len(y) >= PARALLEL_MIN_ROWS else None,
+        n_jobs=-1 if n_rows >= PARALLEL_MIN_ROWS else None,
         verbose=verbose,
         latency_ms=constraints.get("latency_ms"),
         **params,
@@ -405,7 +407,7 @@ def _tuned_model(quality, features, selection, problem, plan, say):
     tuned = ThresholdTunedClassifier(
         clone(selection.selector.best_estimator_),
         **problem.threshold_params,
-        cv=max_folds(quality.y_train, True, plan.tuning_folds),
+        cv=quality.cv(max_folds(quality.y_train, True, plan.tuning_folds)),
         random_state=selection.selector.random_state,
     )
     model = Pipeline(
@@ -449,7 +451,7 @@ def _learning_curve(quality, features, selection, problem, plan, say):
         pipeline,
         X,
         y,
-        cv=max_folds(y, problem.is_classification, plan.curve_folds),
+        cv=quality.cv(max_folds(y, problem.is_classification, plan.curve_folds), rows),
         scoring=problem.spec.scorer(problem.ranked_by),
         perfect_score=perfect,
         n_jobs=selector.n_jobs,

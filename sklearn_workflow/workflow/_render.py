@@ -251,15 +251,26 @@ def _features(features):
 
 
 def _selection(selection, figure):
+    """The first race (the families as the catalog gives them), then the
+    search over the best families' parameters when there was one."""
     selector = selection.selector
+    screen = getattr(selection, "screen", None) or selector
     parts = [
         paragraph(selection.reason) if getattr(selection, "reason", "") else "",
-        table_to_html(selection_summary(selector.results_, selector.best_name_)),
+        table_to_html(selection_summary(screen.results_, screen.best_name_)),
         folded(
             "Every column of the results (scores per fold, times, improvement)",
-            table_to_html(selection_table(selector.results_)),
+            table_to_html(selection_table(screen.results_)),
         ),
     ]
+    if screen is not selector:
+        parts += [
+            paragraph(
+                "The search over the parameters of the best families, with an "
+                "ensemble of the survivors offered:"
+            ),
+            table_to_html(selection_summary(selector.results_, selector.best_name_)),
+        ]
     if hasattr(selector, "plot"):
         parts.append(figure(selector.plot, "fold scores per candidate"))
     return parts

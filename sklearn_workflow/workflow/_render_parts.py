@@ -34,8 +34,8 @@ def _outcome(status):
     status = str(status)
     if status == "baseline":
         return "baseline"
-    if status == "completed":
-        return "completed"
+    if status == "completed" or status.startswith("ensemble"):
+        return "completed"  # an ensemble offered is scored on every fold
     if status.startswith("failed"):
         return "failed"
     return "stopped"
