@@ -42,8 +42,16 @@ class _FlatColumns:
         for _, step, columns in transformer.transformers_:
             if isinstance(step, str) and step == "drop":
                 continue
-            columns = list(columns) if not isinstance(columns, slice) else None
-            if columns is None or not all(isinstance(c, str) for c in columns):
+            if isinstance(columns, str):
+                # one column named alone: the transformer takes a 1-D Series
+                if isinstance(step, str):
+                    columns = [columns]
+            elif not isinstance(columns, slice):
+                columns = list(columns)
+            else:
+                columns = None
+            names = [columns] if isinstance(columns, str) else columns
+            if names is None or not all(isinstance(c, str) for c in names):
                 self.usable = False
                 return
             if not columns:

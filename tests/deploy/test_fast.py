@@ -100,3 +100,29 @@ def test_prepared_model_keeps_a_cleaner_that_converts_and_skips_one_that_does_no
     assert fast.cleaner is model.named_steps["clean"]
     np.testing.assert_array_equal(fast.predict_proba(X), model.predict_proba(X))
     assert PreparedModel(churn_model).cleaner is None  # dates and numbers as typed
+
+
+def test_prepared_model_passes_a_column_named_alone_as_a_series():
+    # A ColumnTransformer column given as a string hands its transformer a 1-D
+    # Series (skrub's StringEncoder on free text needs exactly that).
+    from skrub import StringEncoder
+
+    rng = np.random.default_rng(0)
+    words = np.array(["mr john", "mrs ann smith", "miss kate", "master tom", "dr x"])
+    X = pd.DataFrame(
+        {"name": rng.choice(words, 120), "age": rng.normal(30, 10, 120).round()}
+    )
+    y = (X["name"].str.startswith("m") & (X["age"] > 30)).astype(int)
+    features = ColumnTransformer(
+        [
+            ("text", StringEncoder(n_components=2, random_state=0), "name"),
+            ("num", StandardScaler(), ["age"]),
+        ]
+    )
+    model = Pipeline([("features", features), ("model", LogisticRegression())])
+    model.fit(X, y)
+    fast = PreparedModel(model)
+    np.testing.assert_allclose(
+        fast.predict_proba(X.iloc[:1]), model.predict_proba(X.iloc[:1]), rtol=1e-12
+    )
+    np.testing.assert_allclose(fast.predict_proba(X), model.predict_proba(X))
