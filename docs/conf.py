@@ -59,6 +59,7 @@ STAGE_ORDER = (
     "evaluation",
     "deploy",
     "monitor",
+    "scale",
     "datasets",
     "workflow",
     "report",
