@@ -527,6 +527,12 @@ def _split_reason(axis, time_column, split):
             f"time predicts the data along {name} ({evidence}): a random split "
             "would train on the future of its test rows"
         )
+    if axis.get("predicts"):
+        return "random", (
+            f"time predicts the data along {name} ({evidence}), but the rows are "
+            f"not in time order: a random split, with --split time to split along "
+            f"{name}"
+        )
     return "random", (
         f"{name} is the time axis but time does not predict the data ({evidence})"
     )

@@ -15,21 +15,16 @@ from sklearn_workflow.deploy import load
 from sklearn_workflow.exceptions import DataQualityWarning
 from sklearn_workflow.workflow._runner import load_table
 
-OUTPUT_FILES = [
-    "findings.csv",
-    "metrics.json",
-    "model.skops",
-    "model_card.md",
-    "report.html",
-    "test_predictions.csv",
-]
+from .conftest import output_files
 
 
 @pytest.mark.slow
 def test_run_writes_every_output_file(churn_run):
     folder, _, result = churn_run
     assert result.returncode in (0, 1), result.stderr
-    assert sorted(p.name for p in (folder / "out").iterdir()) == OUTPUT_FILES
+    written = sorted(p.name for p in (folder / "out").iterdir())
+    assert written == output_files(folder / "out")
+    assert "model.onnx" in written  # the churn model converts
 
 
 @pytest.mark.slow
@@ -331,7 +326,8 @@ def test_run_bundled_dataset_csv_without_spec(tmp_path, loader, task, metric, cl
     assert metrics["task"] == task
     assert metrics["verdict"]["met"] is True
     assert any("dummy" in row["criterion"] for row in metrics["verdict"]["criteria"])
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == OUTPUT_FILES
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == output_files(tmp_path / "out")
 
 
 def test_check_prints_the_report_and_exits_1_on_error_findings(

@@ -10,7 +10,8 @@ import pytest
 
 from sklearn_workflow.workflow import run_workflow
 from sklearn_workflow.workflow._cli import main
-from sklearn_workflow.workflow._runner import OUTPUT_FILES
+
+from .conftest import output_files
 
 
 def telco_like(n=600, seed=0):
@@ -48,7 +49,7 @@ def telco_like(n=600, seed=0):
 def _run(tmp_path, X, y, **kwargs):
     result = run_workflow(X, y, out=tmp_path, verbose=0, time_budget=15, **kwargs)
     metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert sorted(result.files) == sorted(OUTPUT_FILES)
+    assert sorted(result.files) == output_files(tmp_path)
     return result, metrics
 
 

