@@ -511,6 +511,11 @@ def test_workflow_model_converts_with_parity(tmp_path):
     X_new, _ = make_churn(300, random_state=1)
     X_new = X_new[list(model.steps[0][1].feature_names_in_)]
     written, message = export_onnx(model, tmp_path / "model.onnx", X_new)
+    if model.steps[-1][1].response_method_ == "decision_function":
+        # a winner without probabilities (an SVM): its tuned threshold is on
+        # the decision function, which the export refuses by name
+        assert not written and "decision_function" in message
+        return
     assert written, message
     parity = onnx_parity(model, to_onnx(model), X_new, n_calls=3)
     assert parity.max_abs_diff < 1e-5 and parity.n_disagreements_off_threshold == 0
