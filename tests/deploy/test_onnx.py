@@ -511,11 +511,25 @@ def test_workflow_model_converts_with_parity(tmp_path):
     X_new, _ = make_churn(300, random_state=1)
     X_new = X_new[list(model.steps[0][1].feature_names_in_)]
     written, message = export_onnx(model, tmp_path / "model.onnx", X_new)
+    if not hasattr(model, "predict_proba"):
+        # a winner without probabilities (an SVM): the export refuses, saying so
+        assert not written and "gives no probabilities" in message
+        return
     if model.steps[-1][1].response_method_ == "decision_function":
-        # a winner without probabilities (an SVM): its tuned threshold is on
-        # the decision function, which the export refuses by name
+        # a threshold on the decision function is refused by name
         assert not written and "decision_function" in message
         return
     assert written, message
     parity = onnx_parity(model, to_onnx(model), X_new, n_calls=3)
     assert parity.max_abs_diff < 1e-5 and parity.n_disagreements_off_threshold == 0
+
+
+def test_export_refuses_a_classifier_without_probabilities(tmp_path):
+    from sklearn.svm import SVC
+
+    X = pd.DataFrame({"a": np.linspace(0, 1, 40), "b": np.tile([0.0, 1.0], 20)})
+    y = (X["a"] > 0.5).astype(int)
+    model = make_pipeline(StandardScaler(), SVC()).fit(X, y)
+    written, message = export_onnx(model, tmp_path / "model.onnx", X)
+    assert not written and "SVC gives no probabilities" in message
+    assert not (tmp_path / "model.onnx").exists()

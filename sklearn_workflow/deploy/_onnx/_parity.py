@@ -253,6 +253,11 @@ def export_onnx(model, path, X_sample=None, *, double="auto"):
     >>> export_onnx(model, "never-written.onnx")
     (False, 'step groupaggregator (GroupAggregator) does not convert to ONNX')
     """
+    if is_classifier(_final_step(model)) and not hasattr(model, "predict_proba"):
+        return False, (
+            f"{type(_final_step(model)).__name__} gives no probabilities "
+            "(predict_proba): only classifiers with probabilities are exported"
+        )
     step = None
     try:
         step = unconvertible_step(model)
