@@ -533,3 +533,19 @@ def test_export_refuses_a_classifier_without_probabilities(tmp_path):
     written, message = export_onnx(model, tmp_path / "model.onnx", X)
     assert not written and "SVC gives no probabilities" in message
     assert not (tmp_path / "model.onnx").exists()
+
+
+def test_columns_whose_names_are_not_identifiers_reach_their_inputs(tmp_path):
+    # skl2onnx renames the input of "mean radius" to mean_radius; the graph
+    # keeps the column of each input.
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X = X.iloc[:, :6]
+    model = make_pipeline(
+        TableCleaner(), DataQualityChecker(), StandardScaler(), LogisticRegression()
+    ).fit(X, y)
+    written, message = export_onnx(model, tmp_path / "model.onnx", X.iloc[:100])
+    assert written, message
+    parity = onnx_parity(model, to_onnx(model), X.iloc[100:200], n_calls=2)
+    assert parity.max_abs_diff < 1e-9 and parity.n_disagreements_off_threshold == 0

@@ -9,6 +9,7 @@ a missing date), text as strings (``""`` for a missing value), each of shape
 ``(n_rows, 1)``. :func:`onnx_inputs` builds them from a DataFrame.
 """
 
+import json
 import warnings
 
 import numpy as np
@@ -294,7 +295,7 @@ def to_onnx(model, X_sample=None, *, target_opset=None, double=True):
             continue
         finally:
             _converters.FLOAT.update(dtype=np.float64, join_after=set(), keep=[])
-        _describe(onx, model, dtype)
+        _describe(onx, model, dtype, [name for name, _ in schema])
         return onx
     raise errors[-1]
 
@@ -312,14 +313,20 @@ def _join_after(model):
     return {id(door[-1][1])}
 
 
-def _describe(onx, model, dtype):
-    """Metadata: the inputs' conventions and the threshold."""
+def _describe(onx, model, dtype, columns):
+    """Metadata: the inputs' conventions, their columns and the threshold.
+
+    skl2onnx renames inputs whose column name is not an identifier (``"mean
+    radius"`` becomes ``mean_radius``): the columns, in the inputs' order, are
+    kept under ``sklearn_workflow.columns``.
+    """
     threshold = getattr(_steps(model)[-1][1], "threshold_", None)
     meta = {
         "sklearn_workflow.dates": _DATES,
         "sklearn_workflow.missing_text": '""',
         "sklearn_workflow.float": np.dtype(dtype).name,
         "sklearn_workflow.threshold": "" if threshold is None else repr(threshold),
+        "sklearn_workflow.columns": json.dumps([str(c) for c in columns]),
     }
     for key, value in meta.items():
         entry = onx.metadata_props.add()
@@ -370,12 +377,17 @@ def onnx_inputs(onnx_model, X, model=None):
     if model is not None:
         X = _clean(model, X)
     feeds = {}
-    for variable in onnx_model.graph.input:
+    inputs = list(onnx_model.graph.input)
+    meta = {entry.key: entry.value for entry in onnx_model.metadata_props}
+    columns = json.loads(meta.get("sklearn_workflow.columns", "null"))
+    if columns is None or len(columns) != len(inputs):
+        columns = [variable.name for variable in inputs]
+    for variable, column in zip(inputs, columns):
         elem = variable.type.tensor_type.elem_type
         if not is_dataframe(X):
             feeds[variable.name] = np.asarray(X, dtype=_NUMPY[elem])
             continue
-        col = get_column(X, variable.name)
+        col = get_column(X, column)
         if elem == 7:
             feeds[variable.name] = _date_ticks(col)
         elif elem == 8:
