@@ -156,16 +156,9 @@ class ServerMetrics:
         self._lock = threading.Lock()
         self._dirty = False
         self._flusher = None
-        self.state = {
-            "requests": {},
-            "rows": 0,
-            "violations": {},
-            "buckets": [0] * (len(LATENCY_BUCKETS) + 1),
-            "latency_sum": 0.0,
-            "latency_count": 0,
-            "one_row_ms": deque(maxlen=N_LATENCIES),
-            "recent": deque(maxlen=N_RECENT_ROWS),
-        }
+        self.state = _empty_state(
+            deque(maxlen=N_LATENCIES), deque(maxlen=N_RECENT_ROWS)
+        )
 
     def observe(self, route, status, seconds, *, n_rows=0, problems=(), rows=None):
         """Count one request: its status, latency, rows and their problems."""
@@ -263,17 +256,22 @@ class ServerMetrics:
         return prometheus_text(snapshot, self.psi(snapshot), self.limit_ms)
 
 
-def _merge(states):
-    total = {
+def _empty_state(one_row_ms, recent):
+    """The counters of a worker before its first request."""
+    return {
         "requests": {},
         "rows": 0,
         "violations": {},
         "buckets": [0] * (len(LATENCY_BUCKETS) + 1),
         "latency_sum": 0.0,
         "latency_count": 0,
-        "one_row_ms": [],
-        "recent": [],
+        "one_row_ms": one_row_ms,
+        "recent": recent,
     }
+
+
+def _merge(states):
+    total = _empty_state([], [])
     for state in states:
         for key in ("requests", "violations"):
             for k, v in state[key].items():
