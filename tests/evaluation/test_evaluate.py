@@ -168,7 +168,7 @@ def test_evaluate_regression_baseline_and_improvement(global_random_seed):
     assert report.metrics["rmse"] == pytest.approx(rmse)
     assert report.metrics["mae"] == pytest.approx(mean_absolute_error(y_test, y_pred))
     assert report.metrics["r2"] == pytest.approx(r2_score(y_test, y_pred))
-    # The seed's baseline: predict the training mean.
+    # The guide's baseline: predict the training mean.
     baseline_rmse = np.sqrt(np.mean((y_test - y_train.mean()) ** 2))
     improvement = report.baseline_improvement
     assert improvement["baseline"] == pytest.approx(baseline_rmse)

@@ -11,7 +11,7 @@ pl = pytest.importorskip("polars")
 
 
 def _housing_like(rng, n=300):
-    # The columns of the seed's California-housing example, with zeros and
+    # The columns of the guide's California-housing example, with zeros and
     # missing values added where a real table would have them.
     df = pd.DataFrame(
         {
@@ -44,7 +44,7 @@ def test_ratio_features_reproduce_the_seed_ratios(kind, rng):
     if kind == "polars":
         assert isinstance(out, pl.DataFrame)
         out = out.to_pandas()
-    # The seed's own lines, with pandas.
+    # The guide's own lines, with pandas.
     expected = {
         "AveRooms_per_AveOccup": df["AveRooms"] / df["AveOccup"].clip(0.1),
         "AveBedrms_per_AveRooms": df["AveBedrms"] / df["AveRooms"].clip(0.1),

@@ -16,7 +16,7 @@ from sklearn.metrics import (
 
 from sklearn_workflow.problem import ProblemSpec, RuleClassifier, Verdict, churn_spec
 
-# The seed's problem dict, verbatim in content.
+# The guide's problem dict, verbatim in content.
 SEED_PROBLEM = {
     "name": "Customer Churn Prediction",
     "type": "binary_classification",

@@ -19,7 +19,7 @@ from sklearn_workflow.selection._search import (
     sample_configurations,
 )
 
-# The seed's algorithm comparison table (stage 5), the rows it has.
+# The guide's algorithm comparison table (stage 5), the rows it has.
 SEED_TABLE = {
     "Logistic regression": ("Fast", "Very fast", "No", "Required", "High"),
     "Decision tree": ("Fast", "Very fast", "Yes (some)", "Not needed", "Very high"),

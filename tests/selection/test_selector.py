@@ -1333,7 +1333,7 @@ def test_regressor_baseline_and_improvement_pct():
     ).mean()
     row = selector.results_.set_index("name").loc["ridge"]
     rmse = -row["mean_neg_root_mean_squared_error"]
-    # the seed's formula: (1 - model RMSE / baseline RMSE) * 100
+    # the guide's formula: (1 - model RMSE / baseline RMSE) * 100
     assert row["improvement_pct"] == pytest.approx((1 - rmse / base) * 100)
 
 

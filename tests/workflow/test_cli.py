@@ -353,7 +353,7 @@ def test_check_prints_the_report_and_exits_1_on_error_findings(
 
 @pytest.mark.slow
 def test_demo_run_meets_its_verdict(tmp_path, cli):
-    # What `make demo` runs: the embedded data with the seed's churn card.
+    # What `make demo` runs: the embedded data with the guide's churn card.
     result = cli("run", "--out", tmp_path / "out", cwd=tmp_path)
     assert result.returncode in (0, 1), (result.stdout[-3000:], result.stderr)
     assert "dropped 'cancellation_requested': leakage suspect" in result.stdout
