@@ -6,6 +6,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from sklearn_workflow.features._base import _ColumnTransformerMixin
+from sklearn_workflow.features._partial import _MergeableFitMixin, numeric_matrix
+from sklearn_workflow.scale._moments import MomentState
 from sklearn_workflow.utils._param_validation import Hidden, Interval, StrOptions
 
 __all__ = ["LogTransformer"]
@@ -35,7 +37,9 @@ def _has_three_values(values):
     return bool(((values > low) & (values < high)).any())
 
 
-class LogTransformer(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
+class LogTransformer(
+    _MergeableFitMixin, _ColumnTransformerMixin, TransformerMixin, BaseEstimator
+):
     """Log-transform right-skewed numeric columns: ``log1p(x + offset)``.
 
     The usual log transform of right-skewed distributions, as a fitted
@@ -103,6 +107,16 @@ class LogTransformer(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     missing at fit gives NaN at transform. Infinite values raise a ``ValueError``
     naming the column. Output columns are float64 and named ``<column>_log``.
 
+    ``partial_fit(X)`` accumulates chunks of the training data and ``merge(other)``
+    adds the chunks of another ``LogTransformer`` (same parameters, same input
+    columns), so partitions can be fitted anywhere and combined
+    (``sklearn_workflow.scale.fit_partitions``). Both keep the per-column moments
+    of ``sklearn_workflow.scale`` (count, mean, centred sums of squares and cubes,
+    minimum, smallest distinct values), so after any partitioning ``skewness_``
+    equals that of one ``fit`` to a relative ``1e-12``, and the chosen columns,
+    ``min_`` and ``offset_`` are the same. With ``columns=None`` the candidate
+    columns are picked on the first chunk. A ``fit`` starts the accumulation over.
+
     Examples
     --------
     >>> import numpy as np
@@ -137,6 +151,17 @@ class LogTransformer(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     array([2.])
     >>> shifted.get_feature_names_out()
     array(['t_log'], dtype=object)
+
+    Fitted chunk by chunk, or on two partitions merged, it learns what ``fit``
+    learns on the whole table:
+
+    >>> part = LogTransformer().partial_fit(X.iloc[:2]).partial_fit(X.iloc[2:])
+    >>> other = LogTransformer().partial_fit(X.iloc[:3])
+    >>> merged = other.merge(LogTransformer().partial_fit(X.iloc[3:]))
+    >>> part.columns_, merged.columns_, merged.min_
+    (['amount'], ['amount'], array([1.]))
+    >>> bool(np.isclose(merged.skewness_["amount"], log.skewness_["amount"]))
+    True
     """
 
     _parameter_constraints = {
@@ -163,29 +188,58 @@ class LogTransformer(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         self.keep_original = keep_original
 
     def _learn(self, X):
-        """Pick the columns and learn their minimum and offset."""
+        """Pick the columns and learn their minimum and offset (exactly)."""
         names = self._input_names()
         candidates = self._selected_columns(X)
-        values = {i: self._numeric_column(X, i, "columns") for i in candidates}
-        self.skewness_ = {names[i]: sample_skewness(values[i]) for i in candidates}
+        values = numeric_matrix(self, X, candidates)
+        self.skewness_ = {
+            names[i]: sample_skewness(values[:, k]) for k, i in enumerate(candidates)
+        }
         if self.columns is None:
-            chosen = [
-                i
-                for i in candidates
-                if self.skewness_[names[i]] > self.skew_threshold  # NaN: never
-                and _has_three_values(values[i])
+            keep = [
+                self.skewness_[names[i]] > self.skew_threshold  # NaN: never
+                and _has_three_values(values[:, k])
+                for k, i in enumerate(candidates)
             ]
         else:
-            chosen = candidates
-        self.column_indices_ = np.asarray(chosen, dtype=np.intp)
-        self.columns_ = [names[i] for i in chosen]
+            keep = [True] * len(candidates)
         minimum = np.array(
             [
-                np.nan if np.isnan(values[i]).all() else np.nanmin(values[i])
-                for i in chosen
+                np.nan if np.isnan(values[:, k]).all() else np.nanmin(values[:, k])
+                for k in np.flatnonzero(keep)
             ],
             dtype=np.float64,
         )
+        self._state = self._chunk_state(X, candidates, values)
+        self._state_columns = candidates
+        self._set_chosen(np.asarray(candidates)[keep].tolist(), minimum)
+
+    def _chunk_state(self, X, positions, values=None):
+        """The moments of the candidate columns of ``X``."""
+        if values is None:
+            values = numeric_matrix(self, X, positions)
+        return MomentState(len(positions)).update(values)
+
+    def _learn_from_state(self):
+        """Skewness, chosen columns and minimum from the accumulated moments."""
+        names = self._input_names()
+        candidates = self._state_columns
+        stats = self._state.finalize()
+        skewness = stats["skewness"]
+        self.skewness_ = {names[i]: float(s) for i, s in zip(candidates, skewness)}
+        if self.columns is None:
+            with np.errstate(invalid="ignore"):
+                keep = (skewness > self.skew_threshold) & stats["has_three_values"]
+        else:
+            keep = np.ones(len(candidates), dtype=bool)
+        chosen = np.asarray(candidates, dtype=np.intp)[keep].tolist()
+        self._set_chosen(chosen, stats["min"][keep].astype(np.float64))
+
+    def _set_chosen(self, chosen, minimum):
+        """The fitted attributes of the chosen columns, from their minimum."""
+        names = self._input_names()
+        self.column_indices_ = np.asarray(chosen, dtype=np.intp)
+        self.columns_ = [names[i] for i in chosen]
         if self.offset == "auto":
             offset = np.where(np.isnan(minimum), 0.0, np.maximum(-minimum, 0.0))
         else:
