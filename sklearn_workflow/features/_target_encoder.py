@@ -23,9 +23,11 @@ from sklearn.model_selection import (
 )
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import column_or_1d
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from sklearn_workflow.features._base import _ColumnTransformerMixin
+from sklearn_workflow.scale._categories import CategoryTargetState
+from sklearn_workflow.scale._folds import HashFolds
 from sklearn_workflow.utils._dataframe import (
     argsort_values,
     column_kind,
@@ -294,6 +296,250 @@ class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         X, encoded = self._fit(X, y, sample_weight, groups, out_of_fold=True)
         return self._assemble(X, encoded)
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Add the rows of ``X`` to the fitted statistics and refit from them.
+
+        The encoder keeps, per encoded column, the weighted count of every
+        category and class (the weighted sum and sum of squares for a continuous
+        target), and per fold of ``cv`` when it is a ``HashFolds``. After every
+        call the fitted attributes are those ``fit`` gives on all the rows seen
+        so far, so partitions of a table can be fitted apart and combined with
+        ``merge`` (``sklearn_workflow.scale.fit_partitions`` does both). The
+        first call (or the first after ``fit``) starts from scratch and chooses
+        the encoded columns.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            A chunk of the training data, with the columns of the first chunk.
+        y : array-like of shape (n_samples,)
+            Its target. Every chunk must be of the same kind: classes (binary or
+            multiclass) or continuous; with ``target_type="auto"`` a chunk of
+            whole numbers may read as classes, so name the type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights.
+
+        Returns
+        -------
+        self : TargetEncoder
+            The encoder, fitted on every row it has seen.
+
+        Examples
+        --------
+        Two chunks give the encoding of the whole table; "Rome" appears in the
+        second chunk only:
+
+        >>> import pandas as pd
+        >>> from sklearn_workflow.features import TargetEncoder
+        >>> X = pd.DataFrame({"city": ["Paris", "Paris", "Rome", "Rome", None]})
+        >>> y = [1, 0, 1, 1, 0]
+        >>> enc = TargetEncoder(smooth=1.0).partial_fit(X[:2], y[:2])
+        >>> enc.categories_
+        [array(['Paris'], dtype=object)]
+        >>> enc.partial_fit(X[2:], y[2:]).encodings_[0].round(3)
+        array([0.533, 0.867, 0.3  ])
+        >>> TargetEncoder(smooth=1.0).fit(X, y).encodings_[0].round(3)
+        array([0.533, 0.867, 0.3  ])
+        """
+        first = not hasattr(self, "_target_states")
+        X = self._check_input(X, reset=first)
+        n_samples = n_rows(X)
+        y = self._check_target(y, n_samples)
+        kind, y = self._chunk_target(y)
+        weights = _check_weights(sample_weight, n_samples)
+        hash_folds = isinstance(self.cv, HashFolds)
+        if first:
+            self._choose_columns(X)
+            n_folds = self.cv.get_n_splits() if hash_folds else 1
+            self._target_states = [CategoryTargetState(kind)] + [
+                CategoryTargetState(kind, n_folds) for _ in self.columns_
+            ]
+        elif kind != self._target_states[0].target_type:
+            raise ValueError(
+                f"This chunk's target is {_KIND_WORDS[kind]} but the earlier ones "
+                f"were {_KIND_WORDS[self._target_states[0].target_type]} "
+                f"(target_type={self.target_type!r}); every chunk needs the same "
+                "kind of target: set target_type='continuous', 'binary' or "
+                "'multiclass'."
+            )
+        fold_ids = self.cv.fold_ids(X) if hash_folds else None
+        total, *states = self._target_states
+        total.update(np.zeros(n_samples), y, weights)
+        keys = _column_keys(X)
+        for state, position in zip(states, self._encoded_positions):
+            state.update(get_column(X, keys[position]), y, weights, fold_ids)
+        self._finish_from_states()
+        return self
+
+    def merge(self, other):
+        """Add the statistics of another partially fitted encoder, and refit.
+
+        Parameters
+        ----------
+        other : TargetEncoder
+            An encoder with the same parameters, fitted by ``partial_fit`` (or
+            ``merge``) on other rows with the same input columns; left unchanged.
+
+        Returns
+        -------
+        self : TargetEncoder
+            The encoder, fitted on the rows of both.
+
+        Examples
+        --------
+        Chunks fitted apart (on different machines, say), then merged:
+
+        >>> import pandas as pd
+        >>> from sklearn_workflow.features import TargetEncoder
+        >>> X = pd.DataFrame({"city": ["Paris", "Rome", "Rome", None]})
+        >>> a = TargetEncoder(smooth=0.0).partial_fit(X[:2], [1, 0])
+        >>> b = TargetEncoder(smooth=0.0).partial_fit(X[2:], [1, 1])
+        >>> a.merge(b).encodings_[0]
+        array([1. , 0.5, 1. ])
+        >>> b.categories_  # unchanged
+        [array(['Rome', nan], dtype=object)]
+        """
+        for name, est in (("self", self), ("other", other)):
+            if not hasattr(est, "_target_states"):
+                raise ValueError(
+                    f"merge combines encoders fitted by partial_fit; {name} was "
+                    f"not (got {type(est).__name__} without partial statistics)."
+                )
+        theirs = (other.columns_, other._target_states[0].target_type)
+        ours = (self.columns_, self._target_states[0].target_type)
+        if theirs != ours:
+            raise ValueError(
+                "Cannot merge encoders fitted on different columns or kinds of "
+                f"target (target_type={self.target_type!r}): columns and target "
+                f"{ours!r} and {theirs!r}."
+            )
+        if other._target_states[-1].n_folds != self._target_states[-1].n_folds:
+            raise ValueError(
+                "Cannot merge encoders with different numbers of folds: cv="
+                f"{self.cv!r} and cv={other.cv!r}."
+            )
+        self._target_states = [
+            a.merge(b) for a, b in zip(self._target_states, other._target_states)
+        ]
+        self._finish_from_states()
+        return self
+
+    def transform_out_of_fold(self, X):
+        """Out-of-fold encoding of training rows after ``partial_fit``/``merge``.
+
+        Each row is encoded with the statistics of the folds it is not in, its
+        fold given by ``cv``, a ``HashFolds`` (a hash of the row's key, the same
+        in any partition): the result equals ``fit_transform`` on the whole
+        table with the same ``cv``, but a partition at a time, for instance
+        ``transform_partitions(enc, data, method="transform_out_of_fold")``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Training rows (holding the key columns of ``cv``). A category that
+            the fit never saw is handled as by ``handle_unknown``, with the prior
+            of the row's training folds.
+
+        Returns
+        -------
+        X_out : DataFrame or ndarray
+            As ``fit_transform`` returns.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sklearn_workflow.features import TargetEncoder
+        >>> from sklearn_workflow.scale import HashFolds
+        >>> from sklearn.base import clone
+        >>> X = pd.DataFrame({"customer": ["p", "q", "p", "r", "s", "q"],
+        ...                   "city": ["Paris", "Rome"] * 3})
+        >>> y = [1, 0, 1, 0, 0, 1]
+        >>> enc = TargetEncoder(smooth=1.0, cv=HashFolds("customer", 2))
+        >>> top = clone(enc).partial_fit(X[:3], y[:3])
+        >>> enc = top.merge(clone(enc).partial_fit(X[3:], y[3:]))
+        >>> enc.transform_out_of_fold(X)["city_te"].round(3).tolist()
+        [0.167, 0.333, 0.167, 0.444, 0.889, 0.333]
+        >>> enc.fit_transform(X, y)["city_te"].round(3).tolist()
+        [0.167, 0.333, 0.167, 0.444, 0.889, 0.333]
+        """
+        check_is_fitted(self)
+        if not isinstance(self.cv, HashFolds) or not hasattr(self, "_target_states"):
+            raise ValueError(
+                "transform_out_of_fold needs an encoder fitted by partial_fit or "
+                f"merge with cv=HashFolds(...), got cv={self.cv!r}"
+                + ("" if hasattr(self, "_target_states") else " fitted by fit")
+                + "."
+            )
+        X = self._check_input(X, reset=False)
+        fold_ids = self.cv.fold_ids(X)
+        target = self._merged_target()[0]
+        keys = _column_keys(X)
+        encoded = []
+        for position, state, (index, _) in zip(
+            self._encoded_positions, self._target_states[1:], self._lookup
+        ):
+            stats = _state_statistics(state, target)
+            total = tuple(_sum_short_axis(s, axis=1) for s in stats)
+            table, prior = self._out_of_fold_table(target, stats, total)
+            unknown = (
+                np.full_like(prior, np.nan) if self.handle_unknown == "nan" else prior
+            )
+            table = np.concatenate([table, unknown], axis=0)
+            key = keys[position]
+            values = table[self._lookup_codes(get_column(X, key), key, index), fold_ids]
+            encoded.append(values[:, 0] if values.shape[1] == 1 else values)
+        return self._assemble(X, encoded)
+
+    def _chunk_target(self, y):
+        """The kind of the chunk's target ("classes" or "continuous") and its
+        values, checked as ``fit`` checks them."""
+        target_type = self._resolve_target_type(y)
+        y = column_or_1d(y, warn=True)
+        if target_type == "continuous":
+            values = y.astype(np.float64)
+            if not np.isfinite(values).all():
+                raise ValueError(
+                    "Input y contains NaN or infinity; a continuous target must be "
+                    "finite."
+                )
+            return "continuous", values
+        _encode_labels(y)  # no missing label, one comparable type
+        return "classes", y
+
+    def _merged_target(self):
+        """The target object, type and classes that the states describe."""
+        state = self._target_states[0]
+        if state.target_type == "continuous":
+            weight, sums = state.weight.sum(), state.sums.sum()
+            return _ContinuousTarget.from_sums(weight, sums), "continuous", None
+        classes = state.classes
+        target_type = self.target_type
+        if target_type == "auto":
+            target_type = "multiclass" if len(classes) > 2 else "binary"
+        if target_type == "binary" and len(classes) > 2:
+            raise ValueError(
+                f"target_type='binary' but y has {len(classes)} classes: "
+                f"{classes.tolist()!r}; use target_type='multiclass'."
+            )
+        counts = _pad_classes(state.sums.sum(axis=(0, 1)))
+        target = _ClassTarget.from_counts(counts, target_type == "multiclass")
+        return target, target_type, classes.copy()
+
+    def _finish_from_states(self):
+        """The fitted attributes from the states, as ``fit`` computes them."""
+        target, self.target_type_, self.classes_ = self._merged_target()
+        categories, encodings = [], []
+        for state in self._target_states[1:]:
+            stats = _state_statistics(state, target)
+            total = tuple(_sum_short_axis(s, axis=1) for s in stats)
+            has_missing = state.count[-1].sum() > 0
+            cats = state.finalize()["categories"]
+            cats, full = self._full_encoding(target, total, has_missing, cats)
+            categories.append(cats)
+            encodings.append(full)
+        self._finish_fit(target, categories, encodings)
+
     def _transform(self, X):
         """Encode with the statistics learned on all the training rows."""
         keys = _column_keys(X)
@@ -334,23 +580,9 @@ class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, groups, out_of_fold):
         X = self._check_input(X, reset=True)
         n_samples = n_rows(X)
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None."
-            )
-        if type(y).__module__.startswith("polars"):
-            y = y.to_numpy()
-        y = np.asarray(y) if not hasattr(y, "shape") else y
-        if len(y) != n_samples:
-            raise ValueError(
-                "Found input variables with inconsistent numbers of samples: "
-                f"X has {n_samples} rows, y has {len(y)}."
-            )
-        self.columns_, factorized = self._encoded_columns(X)
-        chosen = set(self.columns_)
-        self._encoded_mask = [key in chosen for key in _column_keys(X)]
-        self._encoded_positions = list(np.flatnonzero(self._encoded_mask))
+        y = self._check_target(y, n_samples)
+        self.__dict__.pop("_target_states", None)  # a full fit starts afresh
+        factorized = self._choose_columns(X)
         target = self._encode_target(y, sample_weight)
 
         folds = self._folds(X, y, groups, n_samples, target) if out_of_fold else None
@@ -367,25 +599,58 @@ class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
             index = codes * stride + offset
             stats = target.stats(index, (n_cat + 1) * stride, n_cat + 1, n_folds)
             total = tuple(_sum_short_axis(s, axis=1) for s in stats)
-            cats, full = self._full_encoding(target, total, codes, cats)
+            cats, full = self._full_encoding(
+                target, total, (codes == n_cat).any(), cats
+            )
             categories.append(cats)
             encodings.append(full)
             if out_of_fold:
-                train = tuple(t - s for t, s in zip(total, stats))
-                table, prior = target.encode(train, self.smooth)  # (n_cat+1, K, out)
-                table[n_cat] = self._missing_value(table[n_cat], prior[0])
+                table, _ = self._out_of_fold_table(target, stats, total)
                 oof.append(target.lookup(table, index))
         self._finish_fit(target, categories, encodings)
         return X, oof
 
-    def _full_encoding(self, target, total, codes, cats):
+    def _choose_columns(self, X):
+        """Set the encoded columns; return the codes factorized on the way."""
+        self.columns_, factorized = self._encoded_columns(X)
+        chosen = set(self.columns_)
+        self._encoded_mask = [key in chosen for key in _column_keys(X)]
+        self._encoded_positions = list(np.flatnonzero(self._encoded_mask))
+        return factorized
+
+    def _check_target(self, y, n_samples):
+        """``y`` as an array of ``n_samples`` values (polars converted)."""
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        if type(y).__module__.startswith("polars"):
+            y = y.to_numpy()
+        y = np.asarray(y) if not hasattr(y, "shape") else y
+        if len(y) != n_samples:
+            raise ValueError(
+                "Found input variables with inconsistent numbers of samples: "
+                f"X has {n_samples} rows, y has {len(y)}."
+            )
+        return y
+
+    def _full_encoding(self, target, total, has_missing, cats):
         """Encodings from all the rows; the missing category appended if seen."""
         n_cat = len(cats)
         full, _ = target.encode(total, self.smooth)  # (n_cat + 1, 1, n_out)
         full = full[:, 0, :]
-        if self.handle_missing == "category" and (codes == n_cat).any():
+        if self.handle_missing == "category" and has_missing:
             return np.append(cats, np.nan), full
         return cats, full[:n_cat]
+
+    def _out_of_fold_table(self, target, stats, total):
+        """Encoding of every (category, fold) cell from the other folds' rows,
+        shape (n_cat + 1, n_folds, n_outputs), the missing cell last."""
+        train = tuple(t - s for t, s in zip(total, stats))
+        table, prior = target.encode(train, self.smooth)
+        table[-1] = self._missing_value(table[-1], prior[0])
+        return table, prior
 
     def _fit_general(self, X, target, splits, n_samples, factorized):
         """Out-of-fold encoding for splitters whose folds are not a partition."""
@@ -397,7 +662,9 @@ class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
             n_cat = len(cats)
             index = codes * stride + offset
             stats = target.stats(index, (n_cat + 1) * stride, n_cat + 1, 1)
-            cats, full = self._full_encoding(target, stats, codes, cats)
+            cats, full = self._full_encoding(
+                target, stats, (codes == n_cat).any(), cats
+            )
             categories.append(cats)
             encodings.append(full)
             codes_by_key[key] = (codes, n_cat)
@@ -464,22 +731,22 @@ class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         cats = np.asarray(uniques.take(order), dtype=object)
         return remap[codes], cats
 
-    def _encode_target(self, y, sample_weight):
-        if self.target_type == "auto":
-            target_type = type_of_target(y, input_name="y")
-            if target_type not in ("binary", "multiclass", "continuous"):
-                raise ValueError(
-                    "Unknown label type: the target type was inferred to be "
-                    f"{target_type!r}; TargetEncoder supports 'binary', "
-                    "'multiclass' and 'continuous' targets (set target_type)."
-                )
-        else:
-            target_type = self.target_type
-        weights = None
-        if sample_weight is not None:
-            weights = _check_sample_weight(
-                sample_weight, np.empty((len(y), 0)), ensure_non_negative=True
+    def _resolve_target_type(self, y):
+        """``target_type``, inferred from ``y`` when "auto"."""
+        if self.target_type != "auto":
+            return self.target_type
+        target_type = type_of_target(y, input_name="y")
+        if target_type not in ("binary", "multiclass", "continuous"):
+            raise ValueError(
+                "Unknown label type: the target type was inferred to be "
+                f"{target_type!r}; TargetEncoder supports 'binary', "
+                "'multiclass' and 'continuous' targets (set target_type)."
             )
+        return target_type
+
+    def _encode_target(self, y, sample_weight):
+        target_type = self._resolve_target_type(y)
+        weights = _check_weights(sample_weight, len(y))
         self.target_type_ = target_type
         if target_type == "continuous":
             values = column_or_1d(y, warn=True).astype(np.float64)
@@ -529,7 +796,9 @@ class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
             )
             if fold_id is not None:
                 return ("partition", fold_id, splitter.n_splits)
-        X_split = X if not is_polars(X) else np.empty((n_samples, 0))
+        # A HashFolds reads its key column: it gets the frame, polars included.
+        hidden = is_polars(X) and not isinstance(splitter, HashFolds)
+        X_split = np.empty((n_samples, 0)) if hidden else X
         known = isinstance(splitter, _PARTITION_SPLITTERS)
         fold_id = np.full(n_samples, -1, dtype=np.int64)
         seen = np.zeros(n_samples, dtype=np.int64)
@@ -693,6 +962,34 @@ class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         return remap[codes]
 
 
+_KIND_WORDS = {"classes": "classes (binary or multiclass)", "continuous": "continuous"}
+
+
+def _pad_classes(counts):
+    """Class counts with a zero column for the absent class of a one-class target."""
+    if counts.shape[-1] >= 2:
+        return counts
+    pad = [(0, 0)] * (counts.ndim - 1) + [(0, 2 - counts.shape[-1])]
+    return np.pad(counts, pad)
+
+
+def _state_statistics(state, target):
+    """Cell statistics of a ``CategoryTargetState`` in the form of ``target``."""
+    if isinstance(target, _ContinuousTarget):
+        return state.encoder_statistics(target.center)
+    (counts,) = state.encoder_statistics()
+    return (_pad_classes(counts),)
+
+
+def _check_weights(sample_weight, n_samples):
+    """Non-negative float weights, or None."""
+    if sample_weight is None:
+        return None
+    return _check_sample_weight(
+        sample_weight, np.empty((n_samples, 0)), ensure_non_negative=True
+    )
+
+
 def _fast_fold_ids(splitter, y, n_samples, y_codes=None):
     """Validation fold of each row for KFold / StratifiedKFold, without index lists.
 
@@ -814,11 +1111,23 @@ class _ClassTarget:
     def __init__(self, codes, weights, n_classes, multiclass):
         self.codes = codes.astype(np.int64, copy=False)
         self.weights = weights
-        self.n_classes = n_classes
-        self.multiclass = multiclass
-        self.n_outputs = n_classes if multiclass else 1
         counts = np.bincount(self.codes, weights=weights, minlength=n_classes)
-        self.prior = self._rates(counts[None, None, :].astype(np.float64))
+        self._set_counts(counts, multiclass)
+
+    def _set_counts(self, counts, multiclass):
+        self.n_classes = len(counts)
+        self.multiclass = multiclass
+        self.n_outputs = self.n_classes if multiclass else 1
+        self.prior = self._rates(np.asarray(counts, np.float64)[None, None, :])
+
+    @classmethod
+    def from_counts(cls, counts, multiclass):
+        """A target known by its weighted count per class only (a merged fit):
+        it encodes cell statistics but has no rows to ``subset`` or ``stats``."""
+        target = cls.__new__(cls)
+        target.codes = target.weights = None
+        target._set_counts(counts, multiclass)
+        return target
 
     def _rates(self, counts):
         total = counts.sum(axis=-1, keepdims=True)
@@ -889,6 +1198,18 @@ class _ContinuousTarget:
             self.w1, self.w2 = weights * centred, weights * centred * centred
         total = values.size if weights is None else weights.sum()
         self.prior = np.full((1, 1, 1), self.center + self.w1.sum() / total)
+
+    @classmethod
+    def from_sums(cls, weight, total):
+        """A target known by its total weight and weighted sum only (a merged
+        fit), centred on its weighted mean: it encodes cell statistics centred
+        on ``center`` but has no rows to ``subset`` or ``stats``."""
+        target = cls.__new__(cls)
+        target.values = target.weights = target.w1 = target.w2 = None
+        target.center = float(total / weight)
+        shift = (total - weight * target.center) / weight
+        target.prior = np.full((1, 1, 1), target.center + shift)
+        return target
 
     def subset(self, rows):
         weights = None if self.weights is None else self.weights[rows]
