@@ -179,6 +179,14 @@ class TargetEncoder(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     integer weights give the same encoding as repeated rows. Scikit-learn keeps
     None and NaN apart as two categories; here all missing markers are one.
 
+    ``partial_fit`` and ``merge`` fit the encoder chunk by chunk, for instance
+    partition by partition through ``sklearn_workflow.scale.fit_partitions``: per
+    column they keep the weighted class counts of every category (the weighted sum
+    and centred sum of squares for a continuous target), per fold when ``cv`` is a
+    ``HashFolds``, and give the encodings of ``fit`` on all the rows to a relative
+    1e-12. With ``HashFolds``, ``transform_out_of_fold`` gives the out-of-fold
+    encodings of ``fit_transform``, a partition at a time.
+
     References
     ----------
     .. [1] Micci-Barreca, D. (2001). A preprocessing scheme for high-cardinality
