@@ -3,12 +3,15 @@
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from sklearn_workflow.features._base import (
     NUMERIC_KINDS,
     _ColumnTransformerMixin,
 )
+from sklearn_workflow.features._partial import _MergeableFitMixin
+from sklearn_workflow.scale._categories import CategoryTargetState
 from sklearn_workflow.utils._dataframe import (
     column_kind,
     factorize,
@@ -19,6 +22,8 @@ from sklearn_workflow.utils._param_validation import StrOptions
 __all__ = ["GroupAggregator"]
 
 AGGREGATIONS = ("count", "max", "mean", "median", "min", "nunique", "std", "sum", "var")
+# Aggregations that partial_fit and merge compute (mergeable across partitions).
+PARTIAL_AGGREGATIONS = ("count", "sum", "mean", "std", "var", "min", "max")
 # Aggregations that also work on non-numeric columns.
 _ANY_KIND = ("count", "nunique")
 # Value of a group without training rows: what an unseen group gets with "global".
@@ -144,7 +149,65 @@ def _lookup(col, uniques):
     return np.where(codes < 0, k, mapped[np.maximum(codes, 0)])
 
 
-class GroupAggregator(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
+def _by_column(specs):
+    """``{position: [aggregation, ...]}`` of the ``(position, aggregation)`` specs."""
+    by_column = {}
+    for position, agg in specs:
+        by_column.setdefault(position, []).append(agg)
+    return by_column
+
+
+class _GroupState:
+    """Mergeable state of ``GroupAggregator``: the keys of every row, and per
+    aggregated column the count, sum, centred sum of squares, minimum and maximum
+    of its non-missing values per key."""
+
+    def __init__(self, keys, columns):
+        self.keys = keys
+        self.columns = columns
+
+    def merge(self, other):
+        merged = {p: s.merge(other.columns[p]) for p, s in self.columns.items()}
+        return _GroupState(self.keys.merge(other.keys), merged)
+
+
+def _cell_statistics(cells, categories, n_groups):
+    """Per-group statistics of one column from its cells (``finalize()``).
+
+    The cells cover the keys with a value of the column; a group of
+    ``categories`` (and the missing key, last) without one gets the statistics
+    of an empty group.
+    """
+    rows = pd.Index(categories).get_indexer(cells["categories"])
+    rows = np.append(rows, len(categories))  # the missing-key cell, last
+    used = rows < n_groups  # no missing-key group: its cell is empty
+    count = np.zeros(n_groups)
+    total = np.zeros(n_groups)
+    m2 = np.zeros(n_groups)
+    low = np.full(n_groups, np.nan)
+    high = np.full(n_groups, np.nan)
+    count[rows[used]] = cells["count"][used, 0]
+    total[rows[used]] = cells["sums"][used, 0, 0]
+    m2[rows[used]] = cells["m2"][used, 0]
+    low[rows[used]] = cells["min"][used, 0]
+    high[rows[used]] = cells["max"][used, 0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, total / count, np.nan)
+        var = np.where(count > 1, m2 / (count - 1), np.nan)
+    return {
+        "count": count,
+        "sum": total,
+        "mean": mean,
+        "var": var,
+        "std": np.sqrt(var),
+        "min": low,
+        "max": high,
+    }
+
+
+class GroupAggregator(
+    _MergeableFitMixin, _ColumnTransformerMixin, TransformerMixin, BaseEstimator
+):
     """Statistics of the group each row belongs to, learned on the training data.
 
     The "aggregation" strategy (customer to average purchase, total visits)
@@ -214,6 +277,20 @@ class GroupAggregator(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     joined by ``_``). The statistics of a row include the row itself at
     ``fit_transform``; do not aggregate the target.
 
+    ``partial_fit(X)`` accumulates chunks of the training data and
+    ``merge(other)`` adds the chunks of another ``GroupAggregator`` (same
+    parameters, same input columns), so partitions can be fitted anywhere and
+    combined (``sklearn_workflow.scale.fit_partitions``). They keep, per key and
+    aggregated column, the count, sum, centred sum of squares, minimum and
+    maximum of the non-missing values, so they compute ``"count"``, ``"sum"``,
+    ``"mean"``, ``"std"``, ``"var"``, ``"min"`` and ``"max"``: counts, minima and
+    maxima exactly, the others to a relative ``1e-12`` of ``fit``. ``"median"``
+    and ``"nunique"`` need every value of a group and are refused, and so is a
+    ``by`` of several columns (combine them into one first). After a partial
+    fit the groups (rows of ``statistics_``) are in sorted key order, the
+    missing key last, instead of in order of first appearance. A ``fit``
+    forgets the accumulated state: a ``partial_fit`` after it starts over.
+
     Examples
     --------
     >>> import numpy as np
@@ -237,6 +314,16 @@ class GroupAggregator(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     array([[ 5.  ,  1.  ],
            [13.25,  0.  ],
            [ 8.  ,  1.  ]])
+
+    Two partitions fitted apart and merged transform as ``fit`` on the whole:
+
+    >>> part = GroupAggregator("city", {"purchase_amount": ("mean", "count")})
+    >>> merged = part.partial_fit(train.iloc[:2]).merge(
+    ...     GroupAggregator("city", {"purchase_amount": ("mean", "count")})
+    ...     .partial_fit(train.iloc[2:])
+    ... )
+    >>> merged.transform(test).equals(agg.transform(test))
+    True
     """
 
     _parameter_constraints = {
@@ -309,7 +396,7 @@ class GroupAggregator(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
 
     def _learn(self, X):
         """Compute the statistics of every group of the training data."""
-        names = self._input_names()
+        self.__dict__.pop("_state", None)  # fit keeps no mergeable state
         by = self._selected_columns(X, "by")
         specs = self._parse_aggregations()
 
@@ -335,10 +422,7 @@ class GroupAggregator(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
 
         statistics = np.empty((n_groups, len(specs)), dtype=np.float64)
         unknown = np.empty(len(specs), dtype=np.float64)
-        by_column = {}
-        for position, agg in specs:
-            by_column.setdefault(position, []).append(agg)
-        for position, aggs in by_column.items():
+        for position, aggs in _by_column(specs).items():
             values = self._values(X, position, aggs)
             per_group = group_statistics(groups, values, n_groups, aggs)
             overall = self._overall(values, aggs)
@@ -347,16 +431,92 @@ class GroupAggregator(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
                     statistics[:, j] = per_group[spec[1]]
                     unknown[j] = overall[spec[1]]
 
+        self._key_uniques = key_uniques
+        self._steps = steps
+        self._set_fitted(by, specs, statistics, unknown)
+
+    def _set_fitted(self, by, specs, statistics, unknown):
+        """The fitted attributes, from the per-group statistics."""
+        names = self._input_names()
         self.by_indices_ = np.asarray(by, dtype=np.intp)
         self.by_ = [names[i] for i in by]
         self.aggregation_indices_ = np.asarray([p for p, _ in specs], dtype=np.intp)
         self.aggregations_ = [(names[p], agg) for p, agg in specs]
-        self.n_groups_ = n_groups
+        self.n_groups_ = statistics.shape[0]
         self.statistics_ = statistics
         self.unknown_values_ = unknown
-        self._key_uniques = key_uniques
-        self._steps = steps
         self._check_unique_names(self.get_feature_names_out())
+
+    def _state_positions(self, X):
+        """The ``by`` column, then each aggregated column (checked)."""
+        by = self._selected_columns(X, "by")
+        if len(by) != 1:
+            raise self._column_error(
+                "by",
+                "partial_fit and merge group by one column; got "
+                f"{len(by)}. Combine the key columns into one first.",
+            )
+        specs = self._parse_aggregations()
+        refused = sorted({agg for _, agg in specs} - set(PARTIAL_AGGREGATIONS))
+        if refused:
+            raise self._column_error(
+                "aggregations",
+                f"{refused!r} cannot be merged across partitions (they need every "
+                f"value of a group); partial_fit and merge compute "
+                f"{list(PARTIAL_AGGREGATIONS)}. Use fit for the others.",
+            )
+        return by + list(_by_column(specs))
+
+    def _chunk_state(self, X, positions):
+        """The group keys of ``X`` and, per aggregated column, its group sums."""
+        specs = self._parse_aggregations()
+        keys = to_object_array(self._column(X, positions[0]))
+        columns = {}
+        for position, aggs in _by_column(specs).items():
+            values = self._values(X, position, aggs)
+            present = ~np.isnan(values)
+            state = CategoryTargetState("continuous", extremes=True)
+            columns[position] = state.update(keys[present], values[present])
+        return _GroupState(CategoryTargetState().update(keys), columns)
+
+    def _learn_from_state(self):
+        """Per-group statistics from the merged group sums."""
+        specs = self._parse_aggregations()
+        keys = self._state.keys.finalize()
+        categories = keys["categories"]
+        n_groups = len(categories) + int(keys["count"][-1, 0] > 0)
+        statistics = np.empty((n_groups, len(specs)), dtype=np.float64)
+        unknown = np.empty(len(specs), dtype=np.float64)
+        for position, aggs in _by_column(specs).items():
+            cells = self._state.columns[position].finalize()
+            per_group = _cell_statistics(cells, categories, n_groups)
+            overall = self._overall_from_cells(cells, aggs)
+            for j, spec in enumerate(specs):
+                if spec[0] == position:
+                    statistics[:, j] = per_group[spec[1]]
+                    unknown[j] = overall[spec[1]]
+        self._key_uniques = [categories]
+        self._steps = [np.arange(n_groups)]
+        self._set_fitted(self._state_columns[:1], specs, statistics, unknown)
+
+    def _overall_from_cells(self, cells, aggs):
+        """``_overall`` from the group sums: the statistics of the whole column."""
+        if self.handle_unknown == "nan":
+            return dict.fromkeys(aggs, np.nan)
+        count = cells["count"][:, 0].astype(np.float64)
+        total, n = cells["sums"][:, 0, 0], count.sum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = total.sum() / n
+            shift = np.where(count > 0, total / count - mean, 0.0)
+            var = (cells["m2"][:, 0].sum() + (count * shift * shift).sum()) / (n - 1)
+        whole = {
+            "mean": mean if n else np.nan,
+            "var": var if n > 1 else np.nan,
+            "std": np.sqrt(var) if n > 1 else np.nan,
+            "min": np.nanmin(cells["min"]) if n else np.nan,
+            "max": np.nanmax(cells["max"]) if n else np.nan,
+        }
+        return {agg: _EMPTY_GROUP.get(agg, whole.get(agg)) for agg in aggs}
 
     def _group_of_rows(self, X):
         """Fitted group id of each row, -1 for a group not seen at fit."""

@@ -6,7 +6,9 @@ nothing needs accumulating) over the input columns ``self._state_columns``, and
 provides two hooks:
 
 - ``_chunk_state(X, positions)``: the state of the rows of ``X`` (already checked);
-- ``_learn_from_state()``: set the fitted attributes from ``self._state``.
+- ``_learn_from_state()``: set the fitted attributes from ``self._state``;
+- optionally ``_state_positions(X)``: the input columns of the state (by default
+  those of the ``columns`` parameter).
 
 The mixin follows the mergeable-fit protocol of ``sklearn_workflow.scale``:
 ``partial_fit`` updates the state with a chunk and recomputes the fitted
@@ -60,13 +62,17 @@ class _MergeableFitMixin:
         if first:
             self._warn_deprecated_keep_original()
         X = self._check_input(X, reset=first)
-        positions = self._selected_columns(X) if first else self._state_columns
+        positions = self._state_positions(X) if first else self._state_columns
         state = self._chunk_state(X, positions)
         if not first:
             state = _merged(self._state, state)
         self._state, self._state_columns = state, positions
         self._learn_from_state()
         return self
+
+    def _state_positions(self, X):
+        """The input columns the state covers, picked on the first chunk."""
+        return self._selected_columns(X)
 
     def merge(self, other):
         """Add the fitted state of ``other`` and refit from both.
