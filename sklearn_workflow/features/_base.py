@@ -26,11 +26,14 @@ from scipy import sparse
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklearn_workflow.utils._dataframe import (
+    _output_container,
     column_kind,
     column_names,
     get_column,
     is_dataframe,
+    is_pandas,
     make_output,
+    make_output_from_block,
     n_rows,
     to_float_array,
 )
@@ -171,6 +174,15 @@ class _ColumnTransformerMixin:
     def _check_input(self, X, *, reset):
         """``X`` checked and counted by ``validate_data``; DataFrames stay as they
         are, and so do arrays of dates, strings or objects."""
+        if not reset and self._same_columns_as_fit(X):
+            # validate_data would find the same names, in the same order, and
+            # the same number of columns: nothing left to check but the rows.
+            if len(X) == 0:
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={X.shape}) while a "
+                    f"minimum of 1 is required by {type(self).__name__}."
+                )
+            return X
         if is_dataframe(X):
             validate_data(self, X, reset=reset, skip_check_array=True)
         elif not sparse.issparse(X) and np.asarray(X).dtype.kind in "MOUS":
@@ -188,6 +200,15 @@ class _ColumnTransformerMixin:
                 f"1 is required by {type(self).__name__}."
             )
         return X
+
+    def _same_columns_as_fit(self, X):
+        """Whether ``X`` is a pandas DataFrame with exactly the string column
+        names seen at fit, in the same order (what ``validate_data`` checks)."""
+        names = getattr(self, "feature_names_in_", None)
+        if names is None or not is_pandas(X):
+            return False
+        columns = X.columns
+        return len(columns) == len(names) and columns.tolist() == names.tolist()
 
     def _input_names(self, input_features=None):
         """Input feature names, checked like scikit-learn's transformers do."""
@@ -360,4 +381,15 @@ class _ColumnTransformerMixin:
 
     def _output(self, X, names, values):
         """The output container for ``names`` and their column ``values``."""
+        values = list(values)
+        if all(
+            isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype == np.float64
+            for v in values
+        ) and _output_container(self, "transform", X) in ("pandas", "numpy"):
+            # New float columns only: one block, wrapped without a per-column
+            # DataFrame construction.
+            block = np.empty((len(values), n_rows(X)))
+            for row, column in zip(block, values):
+                row[:] = column
+            return make_output_from_block(self, X, {}, list(names), block)
         return make_output(self, X, dict(zip(names, values)))
