@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sklearn_workflow.features import Binner, LogTransformer
+from sklearn_workflow.features import Binner, GroupAggregator, LogTransformer
 from sklearn_workflow.features._binner import interval_labels
 from sklearn_workflow.scale import fit_partitions
 from sklearn_workflow.scale._sketch import QuantileSketch
@@ -208,6 +208,123 @@ def test_binner_partial_fit_after_fit_starts_over():
     np.testing.assert_array_equal(b.bin_edges_[0], [100.0, 200.0, 300.0])
 
 
+# -- GroupAggregator --------------------------------------------------------------
+
+_AGGREGATIONS = {
+    "a": ("count", "sum", "mean", "std", "var", "min", "max"),
+    "city": "count",
+}
+
+
+@st.composite
+def grouped_frames_and_cuts(draw):
+    X, cuts = draw(frames_and_cuts(max_rows=50))
+    keys = st.sampled_from(["Paris", "Rome", "Oslo", None])
+    X["city"] = draw(st.lists(keys, min_size=len(X), max_size=len(X)))
+    X["key"] = draw(st.lists(st.integers(0, 4), min_size=len(X), max_size=len(X)))
+    return X, cuts
+
+
+def _naive_group_statistics(X, by, column):
+    """Per group (missing key included) statistics by plain loops over the rows."""
+    groups = {}
+    for key, value in zip(X[by], X[column]):
+        key = None if pd.isna(key) else key
+        groups.setdefault(key, [])
+        if not pd.isna(value):
+            groups[key].append(float(value))
+    out = {}
+    for key, values in groups.items():
+        n = len(values)
+        mean = sum(values) / n if n else np.nan
+        var = sum((v - mean) ** 2 for v in values) / (n - 1) if n > 1 else np.nan
+        out[key] = {
+            "count": n,
+            "sum": sum(values),
+            "mean": mean,
+            "var": var,
+            "std": np.sqrt(var),
+            "min": min(values, default=np.nan),
+            "max": max(values, default=np.nan),
+        }
+    return out
+
+
+@HYPOTHESIS
+@given(data=grouped_frames_and_cuts(), how=st.sampled_from(["partial", "merge"]))
+@pytest.mark.parametrize("by", ["city", "key"])
+def test_group_aggregator_any_partitioning_fits_as_fit(data, how, by):
+    X, cuts = data
+    aggregations = {"a": _AGGREGATIONS["a"], "b": ("count", "mean")}
+    full = GroupAggregator(by, aggregations).fit(X)
+    parts = _partial(GroupAggregator(by, aggregations), _chunks(X, cuts), how)
+    assert parts.n_groups_ == full.n_groups_
+    assert parts.aggregations_ == full.aggregations_
+    # The groups are in another order: compare them through their keys.
+    probe = X.drop_duplicates(subset=[by]).reset_index(drop=True)
+    got, expected = parts.transform(probe), full.transform(probe)
+    np.testing.assert_allclose(
+        got.iloc[:, X.shape[1] :], expected.iloc[:, X.shape[1] :], rtol=1e-12
+    )
+    np.testing.assert_allclose(parts.unknown_values_, full.unknown_values_, rtol=1e-12)
+    naive = _naive_group_statistics(X, by, "a")
+    for row, key in enumerate(probe[by]):
+        key = None if pd.isna(key) else key
+        for agg in _AGGREGATIONS["a"]:
+            value = got[f"a_{agg}_by_{by}"].iloc[row]
+            np.testing.assert_allclose(value, naive[key][agg], rtol=1e-9, atol=1e-12)
+
+
+def test_group_aggregator_fit_partitions_equals_fit():
+    rng = np.random.default_rng(1)
+    n = 500
+    X = pd.DataFrame(
+        {
+            "city": rng.choice(["Paris", "Rome", "Oslo", None], n),
+            "amount": rng.lognormal(size=n),
+            "channel": rng.choice(["web", "shop", None], n),
+        }
+    )
+    X.loc[X.index[::7], "amount"] = np.nan
+    X.loc[(X["city"] == "Oslo").to_numpy(), "amount"] = np.nan  # no value at all
+    chunks = [X.iloc[:90], X.iloc[90:91], X.iloc[91:300], X.iloc[300:]]
+    params = {"by": "city", "aggregations": _AGGREGATIONS | {"channel": "count"}}
+    params["aggregations"].pop("a")
+    params["aggregations"]["amount"] = _AGGREGATIONS["a"]
+    full = GroupAggregator(**params).fit(X)
+    parts = fit_partitions(GroupAggregator(**params), chunks)
+    test = pd.DataFrame(
+        {"city": ["Paris", "Oslo", None, "Lima"], "amount": 1.0, "channel": "web"}
+    )
+    pd.testing.assert_frame_equal(parts.transform(test), full.transform(test))
+    np.testing.assert_allclose(parts.unknown_values_, full.unknown_values_, rtol=1e-12)
+    expected = X.groupby("city", dropna=False)["amount"].agg(["sum", "count"])
+    got = parts.transform(test).set_index("city")
+    for city in ("Paris", "Oslo"):
+        assert got.loc[city, "amount_count_by_city"] == expected.loc[city, "count"]
+        assert got.loc[city, "amount_sum_by_city"] == pytest.approx(
+            expected.loc[city, "sum"], rel=1e-12
+        )
+
+
+@pytest.mark.parametrize(
+    "params, err_msg",
+    [
+        ({"aggregations": {"a": ("mean", "median")}}, r"\['median'\] cannot be merged"),
+        ({"aggregations": {"city": "nunique"}}, r"\['nunique'\] cannot be merged"),
+        ({"by": ["city", "b"]}, "group by one column; got 2"),
+    ],
+)
+def test_group_aggregator_partial_fit_refuses(params, err_msg):
+    X = pd.DataFrame({"city": ["Paris", None], "a": [1.0, 2.0], "b": [0.0, 1.0]})
+    estimator = GroupAggregator(
+        **({"by": "city", "aggregations": {"a": "mean"}} | params)
+    )
+    with pytest.raises(ValueError, match=err_msg):
+        estimator.partial_fit(X)
+    estimator.fit(X)  # fit computes them
+
+
 # -- errors ------------------------------------------------------------------------
 
 
@@ -270,6 +387,18 @@ _A_TEXT = _AB.assign(a=["x", "y", "z"])
             _fitted(Binner, _AB.to_numpy(), columns=None),
             ValueError,
             r"different input columns \(\['a', 'b'\] and \[2\]\)",
+        ),
+        (
+            _fitted(GroupAggregator, _AB, by="a", aggregations={"b": "mean"}),
+            _fitted(GroupAggregator, _AB, by="b", aggregations={"a": "mean"}),
+            ValueError,
+            r"differ in aggregations \({'b': 'mean'} and {'a': 'mean'}\)",
+        ),
+        (
+            _fitted(GroupAggregator, _AB, by="a", aggregations={"b": "mean"}),
+            _fitted(GroupAggregator, _BA, by="a", aggregations={"b": "mean"}),
+            ValueError,
+            "different input columns",
         ),
     ],
 )
