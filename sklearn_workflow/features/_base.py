@@ -81,6 +81,28 @@ def _caller_stacklevel():
     return level
 
 
+def _is_float_array(values):
+    return (
+        isinstance(values, np.ndarray)
+        and values.ndim == 1
+        and values.dtype == np.float64
+    )
+
+
+def _plain_values(column):
+    """A Series' values when its dtype is a numpy number, boolean, date or
+    duration dtype (the output column is the same); other columns as given."""
+    dtype = getattr(column, "dtype", None)
+    if (
+        not isinstance(column, np.ndarray)
+        and isinstance(dtype, np.dtype)
+        and dtype.kind in "biufMm"
+        and hasattr(column, "to_numpy")
+    ):
+        return column.to_numpy()
+    return column
+
+
 def _shown_names(names, limit=20):
     shown = ", ".join(repr(str(name)) for name in names[:limit])
     return shown + (", ..." if len(names) > limit else "")
@@ -382,14 +404,17 @@ class _ColumnTransformerMixin:
     def _output(self, X, names, values):
         """The output container for ``names`` and their column ``values``."""
         values = list(values)
-        if all(
-            isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype == np.float64
-            for v in values
-        ) and _output_container(self, "transform", X) in ("pandas", "numpy"):
+        container = _output_container(self, "transform", X)
+        if container == "polars":
+            return make_output(self, X, dict(zip(names, values)))
+        if all(_is_float_array(v) for v in values):
             # New float columns only: one block, wrapped without a per-column
             # DataFrame construction.
             block = np.empty((len(values), n_rows(X)))
             for row, column in zip(block, values):
                 row[:] = column
             return make_output_from_block(self, X, {}, list(names), block)
+        # Passthrough columns of a plain numpy dtype as their values: the same
+        # output column, without re-indexing each Series.
+        values = [_plain_values(v) for v in values]
         return make_output(self, X, dict(zip(names, values)))

@@ -39,10 +39,13 @@ def _table(seed, n=60):
             "visits": rng.integers(0, 50, n),
             "city": rng.choice(["Lyon", "Paris", "Nice"], n),
             "income": rng.normal(1000, 100, n),
+            "member": rng.random(n) < 0.5,
+            "score": pd.array(rng.integers(0, 9, n), dtype="Int64"),
         },
         index=np.arange(100, 100 + n),
     )
     X.loc[X.index[3], "amount"] = np.nan
+    X.loc[X.index[4], "score"] = pd.NA
     y = (rng.random(n) < 0.4).astype(int)
     return X, y
 
@@ -99,6 +102,8 @@ def test_one_row_output_keeps_passthrough_dtypes_and_index(monkeypatch):
     assert out.index.tolist() == [102]
     assert out["visits"].dtype == X["visits"].dtype
     assert out["signup"].dtype == X["signup"].dtype
+    assert out["member"].dtype == bool
+    assert out["score"].dtype == "Int64"
     with monkeypatch.context() as patch:
         _checked_path(patch)
         expected = fitted.transform(X.iloc[[2]])
