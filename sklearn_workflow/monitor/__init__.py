@@ -13,7 +13,13 @@ champion on the same rows (McNemar, DeLong, a paired bootstrap with a
 non-inferiority margin), also from a serving shadow log.
 """
 
-from sklearn_workflow.monitor._calibration import apply_calibration, fit_calibration
+from sklearn_workflow.monitor._calibration import (
+    apply_calibration,
+    apply_multiclass_calibration,
+    calibration_draws,
+    fit_calibration,
+    fit_multiclass_calibration,
+)
 from sklearn_workflow.monitor._compare import (
     ComparisonResult,
     compare_models,
@@ -40,14 +46,17 @@ __all__ = [
     "Monitor",
     "RetrainDecision",
     "apply_calibration",
+    "apply_multiclass_calibration",
     "attach_reference",
     "build_reference",
+    "calibration_draws",
     "compare_models",
     "compare_outputs",
     "compare_shadow_log",
     "decide_retrain",
     "delong_test",
     "fit_calibration",
+    "fit_multiclass_calibration",
     "get_reference",
     "mcnemar_test",
     "monitor_report",

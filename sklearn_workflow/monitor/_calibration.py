@@ -15,7 +15,13 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-__all__ = ["apply_calibration", "fit_calibration"]
+__all__ = [
+    "apply_calibration",
+    "apply_multiclass_calibration",
+    "calibration_draws",
+    "fit_calibration",
+    "fit_multiclass_calibration",
+]
 
 METHODS = ("isotonic", "sigmoid")
 
@@ -149,3 +155,199 @@ def fit_calibration(scores, y_positive, *, method="auto", cv=5, random_state=0):
     calibration["brier_calibrated"] = briers[best]
     calibration["kept"] = brier_raw is None or briers[best] < brier_raw
     return calibration
+
+
+# ---------------------------------------------------------- map uncertainty
+def bootstrap_maps(calibration, scores, y, *, n_bootstrap=20, random_state=0):
+    """The calibration's method refitted on ``n_bootstrap`` resamples of the rows.
+
+    ``scores`` are a binary model's scores (``y`` whether positive) or a
+    multiclass model's probabilities (``y`` the class codes); a multiclass
+    resample gives one map per class.
+    """
+    scores, y = np.asarray(scores, dtype=np.float64), np.asarray(y)
+    rng = np.random.default_rng(random_state)
+    maps = []
+    for _ in range(n_bootstrap):
+        rows = rng.integers(0, len(y), len(y))
+        if scores.ndim == 2:
+            maps.append(_fit_maps(calibration["method"], scores[rows], y[rows]))
+        else:
+            y_rows = y[rows].astype(np.int64)
+            maps.append(_fit_map(calibration["method"], scores[rows], y_rows))
+    return maps
+
+
+def calibration_draws(calibration, scores):
+    """Probabilities under each bootstrap map, centred on the calibration's own.
+
+    Each draw is the calibrated probability moved by the difference between a
+    bootstrap map and the map fitted on all rows (also when the map was not
+    kept, its spread measures how well the reference pins the probabilities
+    down). Shape ``(n_bootstrap, n_samples)`` for a binary calibration,
+    ``(n_bootstrap, n_samples, n_classes)`` for a multiclass one, rows
+    renormalised; None when the calibration has no ``bootstrap`` maps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_workflow.monitor import calibration_draws
+    >>> low = {"method": "sigmoid", "slope": 1.0, "intercept": -0.2}
+    >>> high = {"method": "sigmoid", "slope": 1.0, "intercept": 0.2}
+    >>> calibration = {"method": "sigmoid", "slope": 1.0, "intercept": 0.0,
+    ...                "kept": False, "bootstrap": [low, high]}
+    >>> np.round(calibration_draws(calibration, [0.0, 1.0]), 3)
+    array([[0.   , 0.959],
+           [0.05 , 1.   ]])
+    """
+    maps = (calibration or {}).get("bootstrap")
+    if not maps:
+        return None
+    scores = np.asarray(scores, dtype=np.float64)
+    if "maps" in calibration:
+        p = apply_multiclass_calibration(calibration, scores)
+        fitted = _apply_maps(calibration["maps"], scores)
+        draws = [p + _apply_maps(m, scores) - fitted for m in maps]
+        draws = np.clip(np.stack(draws), 0.0, None)
+        return draws / np.maximum(draws.sum(axis=2, keepdims=True), 1e-12)
+    p = apply_calibration(calibration, scores)
+    fitted = apply_calibration({**calibration, "kept": True}, scores)
+    draws = [p + apply_calibration(m, scores) - fitted for m in maps]
+    return np.clip(np.stack(draws), 0.0, 1.0)
+
+
+# ------------------------------------------------------------------ multiclass
+def _multiclass_brier(probabilities, codes):
+    onehot = np.eye(probabilities.shape[1])[codes]
+    return float(np.mean(np.sum((probabilities - onehot) ** 2, axis=1)))
+
+
+def _apply_maps(maps, probabilities):
+    """Each class's map on its column, the rows renormalised to sum to one."""
+    out = np.column_stack(
+        [apply_calibration(m, probabilities[:, k]) for k, m in enumerate(maps)]
+    )
+    total = out.sum(axis=1, keepdims=True)
+    uniform = np.full_like(out, 1.0 / out.shape[1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, out / total, uniform)
+
+
+def _fit_maps(method, probabilities, codes):
+    return [
+        _fit_map(method, probabilities[:, k], (codes == k).astype(np.int64))
+        for k in range(probabilities.shape[1])
+    ]
+
+
+def _cross_fitted_maps(method, probabilities, codes, cv, random_state):
+    out = np.empty_like(probabilities)
+    folds = StratifiedKFold(cv, shuffle=True, random_state=random_state)
+    for train, test in folds.split(probabilities, codes):
+        maps = _fit_maps(method, probabilities[train], codes[train])
+        out[test] = _apply_maps(maps, probabilities[test])
+    return out
+
+
+def apply_multiclass_calibration(calibration, probabilities):
+    """Calibrated class probabilities from a multiclass model's probabilities.
+
+    Parameters
+    ----------
+    calibration : dict or None
+        What :func:`fit_multiclass_calibration` returned; None or a calibration
+        that was not kept returns the probabilities renormalised.
+    probabilities : array-like of shape (n_samples, n_classes)
+
+    Returns
+    -------
+    probabilities : ndarray of shape (n_samples, n_classes)
+        Rows summing to one.
+
+    Examples
+    --------
+    >>> from sklearn_workflow.monitor import apply_multiclass_calibration
+    >>> up = {"method": "isotonic", "x": [0.0, 1.0], "y": [0.2, 1.0]}
+    >>> flat = {"method": "isotonic", "x": [0.0, 1.0], "y": [0.0, 1.0]}
+    >>> calibration = {"maps": [up, flat], "kept": True}
+    >>> apply_multiclass_calibration(calibration, [[0.0, 1.0], [0.5, 0.5]])
+    array([[0.16666667, 0.83333333],
+           [0.54545455, 0.45454545]])
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    if calibration is None or not calibration.get("kept", True):
+        p = np.clip(p, 0.0, None)
+        return p / np.maximum(p.sum(axis=1, keepdims=True), np.finfo(float).tiny)
+    return _apply_maps(calibration["maps"], p)
+
+
+def fit_multiclass_calibration(
+    probabilities, y_codes, *, method="auto", cv=5, random_state=0
+):
+    """Fit one-vs-rest calibration maps of a multiclass model's probabilities.
+
+    Each class gets an isotonic or sigmoid map of its own column, fitted
+    against "this class or not"; the mapped rows are renormalised to sum to
+    one. The maps are cross-fitted over the rows to measure the multiclass
+    Brier score out of fold (the mean over rows of the squared distance to the
+    one-hot label), and kept only when they lower that of the raw
+    probabilities.
+
+    Parameters
+    ----------
+    probabilities : array-like of shape (n_samples, n_classes)
+        Out-of-fold class probabilities, columns in the model's class order.
+    y_codes : array-like of int of shape (n_samples,)
+        Position of each row's class in that order.
+    method : {"auto", "isotonic", "sigmoid"}, default="auto"
+    cv : int, default=5
+        Folds (fewer when a class has fewer rows).
+    random_state : int, default=0
+
+    Returns
+    -------
+    calibration : dict
+        ``method``, ``maps`` (one per class, as :func:`fit_calibration`'s),
+        ``brier_raw``, ``brier_calibrated`` (out of fold) and ``kept``.
+
+    See Also
+    --------
+    fit_calibration : The binary calibration.
+    sklearn.calibration.CalibratedClassifierCV : The same one-vs-rest maps and
+        renormalisation, refitting the classifier in each fold.
+
+    Examples
+    --------
+    Overconfident probabilities of three classes get a map; calibrated ones
+    keep none:
+
+    >>> import numpy as np
+    >>> from sklearn_workflow.monitor import fit_multiclass_calibration
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.dirichlet([1, 1, 1], size=3000)
+    >>> y = np.array([rng.choice(3, p=row) for row in p])
+    >>> sharp = p**3 / (p**3).sum(axis=1, keepdims=True)
+    >>> calibration = fit_multiclass_calibration(sharp, y)
+    >>> calibration["kept"], calibration["brier_calibrated"] < calibration["brier_raw"]
+    (True, True)
+    >>> fit_multiclass_calibration(p, y)["kept"]  # already calibrated
+    False
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    codes = np.asarray(y_codes, dtype=np.int64)
+    brier_raw = _multiclass_brier(apply_multiclass_calibration(None, p), codes)
+    present = np.bincount(codes, minlength=p.shape[1])
+    cv = int(max(2, min(cv, present[present > 0].min())))
+    methods = METHODS if method == "auto" else (method,)
+    briers = {
+        m: _multiclass_brier(_cross_fitted_maps(m, p, codes, cv, random_state), codes)
+        for m in methods
+    }
+    best = min(briers, key=briers.get)
+    return {
+        "method": best,
+        "maps": _fit_maps(best, p, codes),
+        "brier_raw": brier_raw,
+        "brier_calibrated": briers[best],
+        "kept": briers[best] < brier_raw,
+    }

@@ -34,7 +34,9 @@ def _metrics(tp, fp, tn, fn):
     return {"recall": recall, "precision": precision, "accuracy": accuracy, "f1": f1}
 
 
-def estimate_performance(probabilities, decided_positive, *, n_draws=500, rng=None):
+def estimate_performance(
+    probabilities, decided_positive, *, n_draws=500, rng=None, map_draws=None
+):
     """Expected confusion matrix and metrics of a chunk from calibrated probabilities.
 
     Parameters
@@ -46,6 +48,12 @@ def estimate_performance(probabilities, decided_positive, *, n_draws=500, rng=No
     n_draws : int, default=500
         Label draws for the 95% intervals.
     rng : numpy Generator, int or None
+    map_draws : array-like of shape (n_maps, n_samples), default=None
+        The probabilities under maps refitted on resamples of the reference
+        (:func:`~sklearn_workflow.monitor.calibration_draws`): each label draw
+        takes its probabilities from one of them in turn, so that the interval
+        also holds the calibration map's own uncertainty. None draws from
+        ``probabilities`` alone.
 
     Returns
     -------
@@ -68,7 +76,8 @@ def estimate_performance(probabilities, decided_positive, *, n_draws=500, rng=No
     estimate = {"tp": tp, "fp": fp, "tn": tn, "fn": fn}
     values = _metrics(tp, fp, tn, fn)
     rng = np.random.default_rng(rng)
-    labels = rng.random((n_draws, p.size)) < p
+    source = p[None] if map_draws is None else np.asarray(map_draws, dtype=float)
+    labels = rng.random((n_draws, p.size)) < source[np.arange(n_draws) % len(source)]
     hits = labels[:, decided].sum(axis=1)
     missed = labels[:, ~decided].sum(axis=1)
     drawn = _metrics(hits, decided.sum() - hits, (~decided).sum() - missed, missed)
@@ -77,6 +86,14 @@ def estimate_performance(probabilities, decided_positive, *, n_draws=500, rng=No
         estimate[name] = float(values[name])
         estimate[f"{name}_low"], estimate[f"{name}_high"] = float(low), float(high)
     return {key: float(value) for key, value in estimate.items()}
+
+
+def _concept_test(n_right, right):
+    """``z`` of the number of right decisions against the number expected from
+    each decision's probability of being right, and its one-sided p-value."""
+    sd = float(np.sqrt(np.sum(right * (1 - right))))
+    z = (n_right - right.sum()) / sd if sd > 0 else 0.0
+    return {"concept_z": float(z), "concept_pvalue": float(stats.norm.cdf(z))}
 
 
 def realised_performance(y_positive, decided_positive, probabilities=None):
@@ -109,9 +126,146 @@ def realised_performance(y_positive, decided_positive, probabilities=None):
             out[f"{name}_low"], out[f"{name}_high"] = low, high
     if probabilities is not None:
         p = np.asarray(probabilities, dtype=np.float64)
-        right = np.where(decided, p, 1 - p)
-        sd = float(np.sqrt(np.sum(right * (1 - right))))
-        z = (tp + tn - right.sum()) / sd if sd > 0 else 0.0
-        out["concept_z"] = float(z)
-        out["concept_pvalue"] = float(stats.norm.cdf(z))
+        out.update(_concept_test(tp + tn, np.where(decided, p, 1 - p)))
+    return out
+
+
+# ------------------------------------------------------------------ multiclass
+def _confusion_metrics(confusion):
+    """Accuracy, per-class recall and precision of confusion matrices
+    ``(..., true, predicted)`` (0 where undefined)."""
+    confusion = np.asarray(confusion, dtype=np.float64)
+    diagonal = np.diagonal(confusion, axis1=-2, axis2=-1)
+    true_totals, predicted_totals = confusion.sum(axis=-1), confusion.sum(axis=-2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        recall = np.where(true_totals > 0, diagonal / true_totals, 0.0)
+        precision = np.where(predicted_totals > 0, diagonal / predicted_totals, 0.0)
+    total = np.maximum(confusion.sum(axis=(-2, -1)), 1)
+    return {
+        "accuracy": diagonal.sum(axis=-1) / total,
+        "recall": recall,
+        "precision": precision,
+    }
+
+
+def _drawn_confusions(source, predicted, n_classes, n_draws, rng, batch=50):
+    """Confusion matrices of labels drawn row by row from class probabilities."""
+    out = np.empty((n_draws, n_classes, n_classes))
+    for start in range(0, n_draws, batch):
+        draws = np.arange(start, min(start + batch, n_draws))
+        cumulative = np.cumsum(source[draws % len(source)], axis=-1)
+        u = rng.random((draws.size, cumulative.shape[1], 1))
+        labels = np.minimum((u > cumulative).sum(axis=-1), n_classes - 1)
+        cells = labels * n_classes + predicted[None]
+        for i, row in enumerate(cells):
+            out[draws[i]] = np.bincount(row, minlength=n_classes**2).reshape(
+                n_classes, n_classes
+            )
+    return out
+
+
+def estimate_multiclass(
+    probabilities, predicted, classes, *, n_draws=500, rng=None, map_draws=None
+):
+    """Expected confusion matrix, accuracy and per-class metrics of a chunk.
+
+    A row predicted as class ``k`` adds its calibrated probability of each
+    true class ``t`` to cell ``(t, k)``; accuracy, each class's recall and
+    precision are read from that matrix. The 95% intervals come from labels
+    drawn from the probabilities ``n_draws`` times (from ``map_draws`` in
+    turn when given, see :func:`estimate_performance`).
+
+    Parameters
+    ----------
+    probabilities : array-like of shape (n_samples, n_classes)
+        Calibrated class probabilities.
+    predicted : array-like of int of shape (n_samples,)
+        Position of each row's predicted class.
+    classes : list
+        The class labels, in column order.
+    n_draws : int, default=500
+    rng : numpy Generator, int or None
+    map_draws : array-like of shape (n_maps, n_samples, n_classes), default=None
+
+    Returns
+    -------
+    estimate : dict
+        ``confusion`` (true by predicted, nested lists), ``accuracy``,
+        ``accuracy_low``, ``accuracy_high`` and ``per_class``: for each class
+        (as text) its ``recall`` and ``precision`` with ``_low`` and ``_high``.
+
+    Examples
+    --------
+    >>> from sklearn_workflow.monitor._estimate import estimate_multiclass
+    >>> p = [[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.0, 0.5, 0.5]]
+    >>> estimate = estimate_multiclass(p, [0, 1, 2], ["a", "b", "c"], rng=0)
+    >>> round(estimate["accuracy"], 3), estimate["confusion"][1]
+    (0.667, [0.1, 0.7, 0.5])
+    >>> round(estimate["per_class"]["c"]["precision"], 3)
+    0.5
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    predicted = np.asarray(predicted, dtype=np.int64)
+    k = p.shape[1]
+    onehot = np.eye(k)[predicted]
+    confusion = p.T @ onehot
+    values = _confusion_metrics(confusion)
+    source = p[None] if map_draws is None else np.asarray(map_draws, dtype=float)
+    drawn = _confusion_metrics(
+        _drawn_confusions(source, predicted, k, n_draws, np.random.default_rng(rng))
+    )
+    bounds = {n: np.quantile(v, [0.025, 0.975], axis=0) for n, v in drawn.items()}
+    estimate = {"confusion": confusion.tolist(), "accuracy": float(values["accuracy"])}
+    estimate["accuracy_low"], estimate["accuracy_high"] = bounds["accuracy"].tolist()
+    estimate["per_class"] = {
+        str(c): {
+            f"{name}{suffix}": float(v[j])
+            for name in ("recall", "precision")
+            for suffix, v in (
+                ("", values[name]),
+                ("_low", bounds[name][0]),
+                ("_high", bounds[name][1]),
+            )
+        }
+        for j, c in enumerate(classes)
+    }
+    return estimate
+
+
+def realised_multiclass(y_codes, predicted, classes, probabilities=None):
+    """Realised confusion matrix, accuracy and per-class metrics of a chunk,
+    with Clopper-Pearson intervals; with calibrated ``probabilities``, the
+    concept-drift test of :func:`realised_performance` (right decisions
+    against the number expected).
+
+    Examples
+    --------
+    >>> from sklearn_workflow.monitor._estimate import realised_multiclass
+    >>> realised = realised_multiclass([0, 1, 2, 2], [0, 1, 1, 2], ["a", "b", "c"])
+    >>> realised["accuracy"], realised["per_class"]["b"]["precision"]
+    (0.75, 0.5)
+    """
+    y = np.asarray(y_codes, dtype=np.int64)
+    predicted = np.asarray(predicted, dtype=np.int64)
+    k = len(classes)
+    confusion = np.bincount(y * k + predicted, minlength=k * k).reshape(k, k)
+    values = _confusion_metrics(confusion)
+    diagonal = np.diag(confusion)
+    out = {"confusion": confusion.astype(float).tolist()}
+    out["accuracy"] = float(values["accuracy"])
+    out["accuracy_low"], out["accuracy_high"] = clopper_pearson_interval(
+        diagonal.sum(), y.size
+    )
+    trials = {"recall": confusion.sum(axis=1), "precision": confusion.sum(axis=0)}
+    out["per_class"] = {}
+    for j, c in enumerate(classes):
+        row = {}
+        for name in ("recall", "precision"):
+            row[name] = float(values[name][j])
+            low, high = clopper_pearson_interval(diagonal[j], trials[name][j])
+            row[f"{name}_low"], row[f"{name}_high"] = low, high
+        out["per_class"][str(c)] = row
+    if probabilities is not None:
+        p = np.asarray(probabilities, dtype=np.float64)
+        out.update(_concept_test(diagonal.sum(), p[np.arange(y.size), predicted]))
     return out

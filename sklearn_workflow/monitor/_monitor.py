@@ -6,7 +6,11 @@ import numpy as np
 import pandas as pd
 
 from sklearn_workflow.exceptions import DataQualityWarning
-from sklearn_workflow.monitor._calibration import apply_calibration
+from sklearn_workflow.monitor._calibration import (
+    apply_calibration,
+    apply_multiclass_calibration,
+    calibration_draws,
+)
 from sklearn_workflow.monitor._decision import decide_retrain
 from sklearn_workflow.monitor._drift import (
     AlarmLevels,
@@ -16,7 +20,9 @@ from sklearn_workflow.monitor._drift import (
 )
 from sklearn_workflow.monitor._estimate import (
     METRICS,
+    estimate_multiclass,
     estimate_performance,
+    realised_multiclass,
     realised_performance,
 )
 from sklearn_workflow.monitor._reference import (
@@ -277,6 +283,8 @@ class Monitor:
         reference = self.reference
         out = {"prediction": None, "estimated": None, "realised": None}
         if reference.get("pos_label") is None:
+            if _calibrated_multiclass(reference):
+                return self._multiclass_performance(X, y)
             if y is not None:
                 out["realised"] = _realised_other(self.model.predict(X), y, reference)
             return out
@@ -294,11 +302,40 @@ class Monitor:
         p = apply_calibration(reference["calibration"], scores)
         decided = scores >= reference["threshold"]
         out["estimated"] = estimate_performance(
-            p, decided, n_draws=max(self.n_bootstrap, 200), rng=self._rng
+            p,
+            decided,
+            n_draws=max(self.n_bootstrap, 200),
+            rng=self._rng,
+            map_draws=calibration_draws(reference["calibration"], scores),
         )
         if y is not None:
             positive = _as_positive(y, reference["pos_label"])
             out["realised"] = realised_performance(positive, decided, p)
+        return out
+
+    def _multiclass_performance(self, X, y):
+        """Estimated and realised accuracy and per-class recall and precision."""
+        calibration, classes = self.reference["calibration"], self.reference["classes"]
+        proba = np.asarray(self.model.predict_proba(X), dtype=np.float64)
+        p = apply_multiclass_calibration(calibration, proba)
+        names = [str(c) for c in classes]
+        lookup = {name: j for j, name in enumerate(names)}
+        predicted = np.array([lookup[str(v)] for v in self.model.predict(X)])
+        out = {"prediction": None, "realised": None}
+        out["estimated"] = estimate_multiclass(
+            p,
+            predicted,
+            classes,
+            n_draws=max(self.n_bootstrap, 200),
+            rng=self._rng,
+            map_draws=calibration_draws(calibration, proba),
+        )
+        if y is not None:
+            codes = np.array([lookup.get(str(v), -1) for v in np.asarray(y)])
+            known = codes >= 0
+            out["realised"] = realised_multiclass(
+                codes[known], predicted[known], classes, p[known]
+            )
         return out
 
     def _bar(self):
@@ -350,6 +387,12 @@ class Monitor:
         See :func:`~sklearn_workflow.monitor.decide_retrain`.
         """
         return decide_retrain(self.chunks_, self.reference, now=now, recent=recent)
+
+
+def _calibrated_multiclass(reference):
+    """Whether the reference holds a per-class calibration (multiclass)."""
+    calibration = reference.get("calibration")
+    return calibration is not None and "maps" in calibration
 
 
 def _as_positive(y, pos_label):
@@ -417,7 +460,7 @@ def _performance_lines(result, bar, alpha):
             f"realised {metric}: {realised[metric]:.3f} (95% up to "
             f"{realised[f'{metric}_high']:.3f}) below the card's {value:g}"
         )
-    if estimated and estimated[f"{metric}_high"] < value:
+    if estimated and estimated.get(f"{metric}_high", 1.0) < value:
         lines.append(
             f"estimated {metric}: {estimated[metric]:.3f} (95% up to "
             f"{estimated[f'{metric}_high']:.3f}) below the card's {value:g}"

@@ -19,7 +19,11 @@ from sklearn.base import clone, is_classifier
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from sklearn_workflow.exceptions import BadInputError
-from sklearn_workflow.monitor._calibration import fit_calibration
+from sklearn_workflow.monitor._calibration import (
+    bootstrap_maps,
+    fit_calibration,
+    fit_multiclass_calibration,
+)
 from sklearn_workflow.problem._task import infer_task, minority_class
 from sklearn_workflow.quality._drift import bin_counts
 from sklearn_workflow.utils._dataframe import (
@@ -40,6 +44,10 @@ __all__ = [
 ]
 
 REFERENCE_ATTRIBUTE = "monitoring_reference_"
+# Rows of out-of-fold probabilities computed for a multiclass calibration.
+MAX_CALIBRATION_ROWS = 20_000
+# Calibration maps refitted on resamples, for the estimates' intervals.
+N_CALIBRATION_BOOTSTRAP = 20
 # Categories kept as bins of their own (the most frequent, each at least 1%).
 MAX_CATEGORIES = 20
 MIN_CATEGORY_SHARE = 0.01
@@ -211,8 +219,55 @@ def _score_summary(model, X, y, facts, oof_scores, random_state):
         )
     y_positive = np.asarray(y) == pos
     calibration = fit_calibration(scores, y_positive, random_state=random_state)
+    calibration["bootstrap"] = bootstrap_maps(
+        calibration,
+        scores,
+        y_positive,
+        n_bootstrap=N_CALIBRATION_BOOTSTRAP,
+        random_state=random_state,
+    )
     summary = _numeric_summary(scores, 10)
     return scores, {"kind": "numeric", **summary}, calibration
+
+
+def _multiclass_calibration(model, X, y, facts, oof_proba, random_state):
+    """Per-class calibration of a multiclass model's out-of-fold probabilities.
+
+    None given: 3-fold cross-validated probabilities of a clone on a
+    stratified sample of at most :data:`MAX_CALIBRATION_ROWS` rows. None when
+    the model has no ``predict_proba``.
+    """
+    if not hasattr(model, "predict_proba"):
+        return None
+    y = np.asarray(y)
+    classes = [str(c) for c in facts["classes"]]
+    rows = np.arange(len(y))
+    if oof_proba is None:
+        rows = _sample_rows(
+            y, facts["task"], min(MAX_CALIBRATION_ROWS, len(y)), random_state
+        )
+        folds = StratifiedKFold(3, shuffle=True, random_state=random_state)
+        X_rows = X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+        oof_proba = cross_val_predict(
+            clone(model), X_rows, y[rows], cv=folds, method="predict_proba"
+        )
+    proba = np.asarray(oof_proba, dtype=np.float64)
+    if proba.shape != (rows.size, len(classes)):
+        raise BadInputError(
+            f"oof_scores of a multiclass model must have one row per training row "
+            f"and one column per class {(len(y), len(classes))}; got shape "
+            f"{proba.shape}"
+        )
+    codes = np.array([classes.index(str(c)) for c in y[rows]])
+    calibration = fit_multiclass_calibration(proba, codes, random_state=random_state)
+    calibration["bootstrap"] = bootstrap_maps(
+        calibration,
+        proba,
+        codes,
+        n_bootstrap=N_CALIBRATION_BOOTSTRAP,
+        random_state=random_state,
+    )
+    return calibration
 
 
 def build_reference(
@@ -243,6 +298,10 @@ def build_reference(
         threshold step's ``pos_label_``, else the card's ``positive_class``,
         else the minority class. None computes them by 3-fold
         cross-validation of a clone (the tuned-threshold wrapper left out).
+        For a multiclass model, out-of-fold probabilities of shape
+        (n_samples, n_classes); None computes them by 3-fold cross-validation
+        of a clone on a stratified sample of at most 20,000 rows. They are
+        calibrated per class (:func:`fit_multiclass_calibration`).
     spec : ProblemSpec, default=None
         The problem card: its bar, its positive class and its
         ``retraining_frequency`` are read by the retrain decision.
@@ -261,7 +320,9 @@ def build_reference(
         ``task``, ``classes``, ``pos_label``, ``threshold``, ``columns`` (per
         column: ``kind``, ``edges`` or ``categories``, ``counts`` per bin with
         the missing values last), ``scores`` (the out-of-fold scores' bins),
-        ``calibration``, ``sample`` (codes of the sampled rows, their
+        ``calibration`` (with ``bootstrap``: the map refitted on resamples
+        of the rows, whose spread widens the estimates' intervals),
+        ``sample`` (codes of the sampled rows, their
         out-of-fold scores and labels), ``spec``, ``trained_at``, ``n_rows``.
 
     See Also
@@ -307,6 +368,10 @@ def build_reference(
             model, X, y, facts, oof_scores, random_state
         )
         sample["scores"] = scores[rows]
+    elif facts["classes"] is not None and len(facts["classes"]) > 2:
+        calibration = _multiclass_calibration(
+            model, X, y, facts, oof_scores, random_state
+        )
     if trained_at is None:
         trained_at = dt.datetime.now(dt.UTC)
     return {
