@@ -487,6 +487,17 @@ class TableCleaner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     >>> print(caught[0].message)
     TableCleaner: 1 value in 'charges' (numeric) did not parse and became missing,
     e.g. 'unknown'.
+
+    ``return_report=True`` gives the converted rows and the counts of
+    :meth:`transform_report` from one pass (a server checks each request so):
+
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     out, report = cleaner.transform(new, return_report=True)
+    >>> report[["column", "n_invalid", "example"]]
+        column  n_invalid  example
+    0  charges          1  unknown
+    1    churn          0      NaN
     """
 
     _parameter_constraints = {
@@ -566,13 +577,16 @@ class TableCleaner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
 
     # -- transform ----------------------------------------------------------------
 
-    def transform(self, X):
+    def transform(self, X, *, return_report=False):
         """Convert the columns typed at fit; pass the others through.
 
         Parameters
         ----------
         X : pandas or polars DataFrame, or array-like of shape (n_samples, n_features)
             Data with the columns seen at fit (a DataFrame may have more).
+        return_report : bool, default=False
+            Also return what :meth:`transform_report` returns, from the same
+            pass over ``X`` (one conversion instead of two).
 
         Returns
         -------
@@ -580,6 +594,9 @@ class TableCleaner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
             The same columns, the converted ones typed (see Notes). pandas in
             gives pandas out (same index), polars in gives polars out, arrays in
             give an array out, unless ``set_output`` asks otherwise.
+        report : DataFrame
+            Only with ``return_report=True``: the :meth:`transform_report` of
+            ``X``.
 
         Raises
         ------
@@ -590,7 +607,8 @@ class TableCleaner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X, positions, converted, report = self._apply(X)
         self._signal(report)
-        return self._assemble(X, positions, converted)
+        out = self._assemble(X, positions, converted)
+        return (out, report) if return_report else out
 
     @property
     def conversions_(self):

@@ -1,4 +1,4 @@
-"""One-row transforms of the feature transformers equal the batch path.
+"""One-row transforms of the feature transformers and the cleaner equal the batch path.
 
 The mixin skips ``validate_data`` when a DataFrame has exactly the columns seen
 at fit, and writes new float columns as one block; these tests compare every
@@ -6,6 +6,8 @@ transformer's one-row and batch outputs with the checked path (the shortcut
 switched off), with a fresh fit on the same data and with scikit-learn's
 ``config_context(assume_finite=True, skip_parameter_validation=True)``.
 """
+
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -17,6 +19,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_workflow.deploy import PreparedModel
+from sklearn_workflow.exceptions import DataQualityWarning, DataValidationError
 from sklearn_workflow.features import (
     Binner,
     DateFeatureExtractor,
@@ -26,6 +29,7 @@ from sklearn_workflow.features import (
     TargetEncoder,
 )
 from sklearn_workflow.features._base import _ColumnTransformerMixin
+from sklearn_workflow.quality import TableCleaner
 from sklearn_workflow.utils._dataframe import make_output
 
 
@@ -144,3 +148,53 @@ def test_prepared_model_one_row_equals_pipeline(global_random_seed):
     expected = model.predict_proba(X)
     rows = np.vstack([prepared.predict_proba(X.iloc[[k]]) for k in range(len(X))])
     np.testing.assert_allclose(rows, expected, rtol=0, atol=1e-12)
+
+
+def _messy_table():
+    X = pd.DataFrame(
+        {
+            "charges": ["29.85", "1,889.5", " ", "108.15", "oops", "7"],
+            "churn": ["No", "Yes", "yes", None, "no", "maybe"],
+            "code": ["A-1", "-", "B-2", "A-1", "C", "D"],
+            "when": ["2021-01-02", "2021-02-03", "", "2021-03-04", "x", "2021-05-06"],
+        },
+        index=[5, 6, 7, 8, 9, 10],
+    )
+    return X
+
+
+@pytest.mark.parametrize("rows", [slice(None), [4], [0]])
+def test_cleaner_transform_with_report_equals_two_passes(rows):
+    X = _messy_table()
+    cleaner = TableCleaner().fit(X.iloc[:4])
+    new = X.iloc[rows]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        out, report = cleaner.transform(new, return_report=True)
+        expected = cleaner.transform(new)
+    pd.testing.assert_frame_equal(out, expected)
+    pd.testing.assert_frame_equal(report, cleaner.transform_report(new))
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataQualityWarning)
+            fast, _ = cleaner.transform(new, return_report=True)
+    pd.testing.assert_frame_equal(fast, expected)
+
+
+def test_cleaner_transform_with_report_warns_raises_and_wraps():
+    X = _messy_table()
+    cleaner = TableCleaner().fit(X.iloc[:4])
+    with pytest.warns(DataQualityWarning, match="'oops'"):
+        _, report = cleaner.transform(X.iloc[[4]], return_report=True)
+    assert report.set_index("column").loc["charges", "n_invalid"] == 1
+    strict = TableCleaner(on_invalid="raise").fit(X.iloc[:4])
+    with pytest.raises(DataValidationError, match="charges"):
+        strict.transform(X.iloc[[4]], return_report=True)
+    cleaner.set_output(transform="polars")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        out, report = cleaner.transform(X.iloc[[4]], return_report=True)
+    assert type(out).__module__.startswith("polars")
+    assert list(report["column"]) == list(cleaner.transform_report(X.iloc[[4]]).column)
+    with pytest.raises(ValueError, match="charges"):
+        cleaner.transform(X.drop(columns="charges"), return_report=True)
