@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_workflow.exceptions import DataQualityWarning, DataValidationError
-from sklearn_workflow.features._base import _ColumnTransformerMixin
+from sklearn_workflow.features._base import _ColumnTransformerMixin, _plain_values
 from sklearn_workflow.quality._findings import ID_LIKE_MIN_ROWS, ID_LIKE_UNIQUE_SHARE
 from sklearn_workflow.quality._profile import NULL_LIKE
 from sklearn_workflow.utils._dataframe import (
@@ -32,6 +32,7 @@ from sklearn_workflow.utils._dataframe import (
     guess_datetime_format,
     is_dataframe,
     is_date_strings,
+    is_pandas,
     make_output,
     parse_datetime_column,
     to_datetime_series,
@@ -750,7 +751,9 @@ class TableCleaner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         if container == "default" and is_dataframe(X) and named:
             at = {positions[k]: values for k, values in converted.items()}
             keys = column_names(X)
-            columns = {key: at.get(i, _read(X, i)) for i, key in enumerate(keys)}
+            # pandas columns of a numpy dtype as their values (no re-indexing)
+            plain = _plain_values if is_pandas(X) else (lambda values: values)
+            columns = {key: plain(at.get(i, _read(X, i))) for i, key in enumerate(keys)}
             return make_output(self, X, columns)
         as_array = container == "default" and not is_dataframe(X)
         if as_array and not converted:

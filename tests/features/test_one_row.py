@@ -30,6 +30,7 @@ from sklearn_workflow.features import (
 )
 from sklearn_workflow.features._base import _ColumnTransformerMixin
 from sklearn_workflow.quality import TableCleaner
+from sklearn_workflow.quality import _cleaner as cleaner_module
 from sklearn_workflow.utils._dataframe import make_output
 
 
@@ -198,3 +199,18 @@ def test_cleaner_transform_with_report_warns_raises_and_wraps():
     assert list(report["column"]) == list(cleaner.transform_report(X.iloc[[4]]).column)
     with pytest.raises(ValueError, match="charges"):
         cleaner.transform(X.drop(columns="charges"), return_report=True)
+
+
+def test_cleaner_output_keeps_dtypes_and_index(monkeypatch):
+    X, _ = _table(0)
+    X = X.assign(charges=["1,234.5", "2", " ", "7"] * 15)
+    cleaner = TableCleaner(on_invalid="ignore").fit(X)
+    out = cleaner.transform(X.iloc[[3]])
+    with monkeypatch.context() as patch:
+        patch.setattr(cleaner_module, "_plain_values", lambda values: values)
+        pd.testing.assert_frame_equal(out, cleaner.transform(X.iloc[[3]]))
+        batch = cleaner.transform(X)
+    pd.testing.assert_frame_equal(cleaner.transform(X), batch)
+    assert out.index.tolist() == [103]
+    assert out.dtypes.to_dict() == batch.dtypes.to_dict()
+    assert out["score"].dtype == "Int64" and out["charges"].dtype == np.float64
