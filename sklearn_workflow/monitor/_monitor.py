@@ -346,11 +346,19 @@ class Monitor:
             return metric, float(value)
         return None
 
+    def _metric(self):
+        """The metric followed: the card's when it is a confusion metric, else
+        recall (binary) or accuracy (multiclass)."""
+        bar = self._bar()
+        if bar is not None:
+            return bar[0]
+        return "accuracy" if _calibrated_multiclass(self.reference) else "recall"
+
     # -- results ----------------------------------------------------------------
     def timeline(self):
         """One row per chunk: rows, alarms, the largest PSI over its alarm level,
         the domain AUC, the estimated and realised values of the card's metric."""
-        metric = (self._bar() or ("recall", None))[0]
+        metric = self._metric()
         rows = []
         for c in self.chunks_:
             ratios = [

@@ -27,7 +27,7 @@ def _draw_timeline(monitor):
     top.axhline(1.0, color="red", linestyle="--", label="alarm level")
     top.set_ylabel("PSI / alarm level")
     top.legend(fontsize="x-small", ncol=3)
-    metric = (monitor._bar() or ("recall", None))[0]
+    metric = monitor._metric()
     chunks = [c["chunk"] for c in monitor.chunks_]
     estimated = [c["estimated"] or {} for c in monitor.chunks_]
     realised = [c["realised"] or {} for c in monitor.chunks_]

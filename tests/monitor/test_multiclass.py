@@ -162,4 +162,6 @@ def test_monitor_follows_a_multiclass_model_with_and_without_labels(rng):
     estimate = labelled["estimated"]
     assert estimate["accuracy_low"] <= labelled["realised"]["accuracy"]
     assert labelled["realised"]["accuracy"] <= estimate["accuracy_high"]
-    assert monitor.timeline()["estimated_recall"].isna().all()
+    timeline = monitor.timeline()
+    assert timeline["estimated_accuracy"].between(0, 1).all()
+    assert timeline["realised_accuracy"].isna().tolist() == [True, True, False, False]
