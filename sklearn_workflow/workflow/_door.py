@@ -161,11 +161,10 @@ def pass_door(model, X):
     X, invalid = conform_columns(model, X)
     clean = X
     if converting_cleaner(cleaner) is not None:
-        found = cleaner.transform_report(X)
-        invalid.append(found[found["n_invalid"] > 0])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # counted in report.invalid
-            clean = cleaner.transform(X)
+            clean, found = cleaner.transform(X, return_report=True)
+        invalid.append(found[found["n_invalid"] > 0])
     report.invalid = pd.concat(invalid, ignore_index=True) if invalid else None
     if checker is not None:
         report.violations = checker.validate(clean)
