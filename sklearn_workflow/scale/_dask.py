@@ -66,6 +66,13 @@ def transform_dask(estimator, data, select_features, method="transform"):
     if len(sample) == 0:
         sample = data._meta_nonempty
     meta = _transform_partition(sample, estimator, select_features, method).iloc[:0]
+    # the estimator and the meta are no partitioned frames: no alignment
     return data.map_partitions(
-        _transform_partition, estimator, select_features, method, meta, meta=meta
+        _transform_partition,
+        estimator,
+        select_features,
+        method,
+        meta,
+        meta=meta,
+        align_dataframes=False,
     )

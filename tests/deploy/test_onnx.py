@@ -350,7 +350,8 @@ def test_weighted_ensemble_matches_predict_proba():
         DataQualityChecker(), ensemble.WeightedEnsemble(members, weights=(0.7, 0.3))
     ).fit(X, y)
     out = run_graph(to_onnx(model), X, model)
-    assert np.max(np.abs(out["probabilities"] - model.predict_proba(X))) < 1e-9
+    # GaussianNB's exponentials: within 1e-8 on every supported onnxruntime
+    assert np.max(np.abs(out["probabilities"] - model.predict_proba(X))) < 1e-8
     np.testing.assert_array_equal(out["label"], model.predict(X))
 
 

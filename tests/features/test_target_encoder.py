@@ -756,6 +756,8 @@ def test_routing_sends_groups_to_the_folds_through_a_column_transformer():
 
 
 def test_routing_through_pipeline_grid_search_and_cross_validate():
+    from sklearn.metrics import accuracy_score, make_scorer
+
     X, y, groups = _grouped(90)
     weights = np.random.default_rng(0).random(len(y)) + 0.5
     with sklearn.config_context(enable_metadata_routing=True):
@@ -788,6 +790,7 @@ def test_routing_through_pipeline_grid_search_and_cross_validate():
             X,
             y,
             cv=GroupKFold(3),
+            scoring=make_scorer(accuracy_score).set_score_request(sample_weight=False),
             params={"groups": groups, "sample_weight": weights},
             return_estimator=True,
             return_indices=True,

@@ -12,6 +12,7 @@ from sklearn_workflow.features import TargetEncoder
 from sklearn_workflow.scale import _dask, fit_partitions, transform_partitions
 from sklearn_workflow.scale._categories import CategoryTargetState
 from sklearn_workflow.scale._moments import MomentState
+from sklearn_workflow.scale._partitions import iter_partitions
 
 
 class MergeableScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -150,7 +151,7 @@ def test_fit_partitions_on_a_polars_lazy_frame_in_batches():
     pl = pytest.importorskip("polars")
     frame = _frame(4)
     lazy = pl.from_pandas(frame).lazy().filter(pl.col("age") > 0)
-    batches = list(lazy.select(NUMERIC).collect_batches(chunk_size=300))
+    batches = list(iter_partitions(lazy.select(NUMERIC), batch_size=300))
     assert len(batches) > 1
     fitted = fit_partitions(MergeableScaler(), lazy.select(NUMERIC), batch_size=300)
     _assert_scaler_equals_sklearn(fitted, frame)

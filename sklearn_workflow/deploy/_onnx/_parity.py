@@ -35,7 +35,7 @@ class OnnxParity:
     ----------
     n_rows : int
     max_abs_diff : float
-        Largest |probability difference| over every row and class (of the
+        Largest absolute probability difference over every row and class (of the
         predictions, for a regressor).
     n_label_disagreements : int
         Rows whose ONNX label differs from ``predict``'s.
