@@ -225,7 +225,13 @@ def conform_columns(model, X):
     """
     converted, rows = {}, []
     for name, (kind, dtype) in _fitted_kinds(model).items():
-        if name not in X.columns or _has_kind(X[name], kind):
+        if name not in X.columns:
+            continue
+        if X[name].dtype == object and X[name].isna().any():
+            # one missing marker, NaN, as a table read from a file has: a JSON
+            # null is None, which an encoder would take for a category
+            X = X.assign(**{name: X[name].where(X[name].notna(), np.nan)})
+        if _has_kind(X[name], kind):
             continue
         col = X[name]
         values = _convert(col, kind, dtype)
