@@ -3,8 +3,9 @@
 The user guide is the Markdown pages of this folder (myst-parser), the API reference
 is generated from the ``__all__`` lists of the package (autosummary and numpydoc),
 and the gallery runs the scripts of ``examples/`` (sphinx-gallery). The build needs
-no network: intersphinx is off (no inventories of scikit-learn, pandas and numpy ship
-offline), so references to those libraries are written as plain code.
+no network: the intersphinx inventories of scikit-learn, pandas and numpy are the
+files of ``inventories/``, written from the installed packages by
+``make_inventories.py``.
 """
 
 import importlib
@@ -34,9 +35,17 @@ extensions = [
     "numpydoc",
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "sphinx_gallery.gen_gallery",
 ]
+
+# Links to the libraries the package builds on, from committed inventories.
+intersphinx_mapping = {
+    "sklearn": ("https://scikit-learn.org/stable/", "inventories/sklearn.inv"),
+    "pandas": ("https://pandas.pydata.org/docs/", "inventories/pandas.inv"),
+    "numpy": ("https://numpy.org/doc/stable/", "inventories/numpy.inv"),
+}
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"

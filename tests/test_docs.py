@@ -115,3 +115,24 @@ def test_link_checker_finds_broken_links_and_images(tmp_path):
     assert check_links.main(["check_links", str(tmp_path)]) == 1
     (tmp_path / "index.html").write_text('<a href="sub/page.html#here">ok</a>')
     assert check_links.main(["check_links", str(tmp_path)]) == 0
+
+
+def test_intersphinx_inventories_name_the_pages_of_the_libraries():
+    # The committed inventories (docs/make_inventories.py): Sphinx's version 2
+    # format, a zlib body of "name domain:role priority address display" lines.
+    import zlib
+
+    expected = {
+        "sklearn": ("sklearn.pipeline.Pipeline", "modules/generated/"),
+        "pandas": ("pandas.DataFrame", "reference/api/"),
+        "numpy": ("numpy.ndarray", "reference/generated/"),
+    }
+    for project, (name, page) in expected.items():
+        data = (ROOT / "docs" / "inventories" / f"{project}.inv").read_bytes()
+        header = data.split(b"\n", 4)
+        assert header[0] == b"# Sphinx inventory version 2"
+        lines = zlib.decompress(header[4]).decode().splitlines()
+        entries = {line.split()[0]: line.split() for line in lines}
+        assert entries[name][1] == "py:class"
+        assert entries[name][3] == f"{page}{name}.html#$"
+        assert len(entries) > 50
