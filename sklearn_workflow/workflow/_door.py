@@ -227,13 +227,13 @@ def conform_columns(model, X):
     for name, (kind, dtype) in _fitted_kinds(model).items():
         if name not in X.columns:
             continue
-        if X[name].dtype == object and X[name].isna().any():
+        col = X[name]
+        if col.dtype == object and col.isna().any():
             # one missing marker, NaN, as a table read from a file has: a JSON
             # null is None, which an encoder would take for a category
-            X = X.assign(**{name: X[name].where(X[name].notna(), np.nan)})
-        if _has_kind(X[name], kind):
+            col = converted[name] = col.where(col.notna(), np.nan)
+        if _has_kind(col, kind):
             continue
-        col = X[name]
         values = _convert(col, kind, dtype)
         if values is None:
             continue
