@@ -215,7 +215,7 @@ def test_evaluate_cv_uses_the_card_metric(binary):
     assert report.cv["metric"] == "recall"
 
 
-def test_evaluate_without_card_cv_is_the_seed_f1(binary):
+def test_evaluate_without_card_cv_is_the_default_f1(binary):
     model, X_train, X_test, y_train, y_test = binary
     report = evaluate(
         model, X_test, y_test, X_train=X_train, y_train=y_train, cv=3, latency_calls=0

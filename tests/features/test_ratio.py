@@ -37,7 +37,7 @@ PAIRS = (
 
 
 @pytest.mark.parametrize("kind", ["pandas", "polars"])
-def test_ratio_features_reproduce_the_seed_ratios(kind, rng):
+def test_ratio_features_reproduce_the_guide_ratios(kind, rng):
     df = _housing_like(rng)
     X = pl.from_pandas(df) if kind == "polars" else df
     out = RatioFeatures(PAIRS, min_denominator=0.1).fit_transform(X)
@@ -112,7 +112,7 @@ def test_ratio_features_match_feature_engine_relative_and_math_features():
     np.testing.assert_allclose(ours["a_x_b"][complete], math["prod_a_b"][complete])
 
 
-def test_ratio_features_min_denominator_clips_like_the_seed():
+def test_ratio_features_min_denominator_clips_like_the_guide():
     X = pd.DataFrame({"s": [10.0, 10.0, 10.0, 10.0], "d": [0.0, -4.0, 0.5, 20.0]})
     out = RatioFeatures([("s", "d")], min_denominator=1).fit_transform(X)
     np.testing.assert_allclose(out["s_per_d"], [10.0, 10.0, 10.0, 0.5])

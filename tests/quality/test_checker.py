@@ -315,7 +315,7 @@ def test_conflicting_labels_match_naive_reference(rng):
     assert f.loc["conflicting_labels", "value"] == expected
 
 
-def test_imbalance_uses_the_seed_rule():
+def test_imbalance_uses_the_guide_rule():
     X = pd.DataFrame({"a": np.arange(100.0)})
     y = np.r_[np.zeros(85), np.ones(15)]  # ratio 15 / 85 = 0.18
     checker = DataQualityChecker().fit(X, y)
