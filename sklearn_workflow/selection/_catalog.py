@@ -30,6 +30,9 @@ __all__ = [
 # Above this many training rows, the candidates whose training or prediction time
 # grows quadratically with the rows (SVM, KNN) are left out.
 MAX_ROWS_SLOW_CANDIDATES = 20_000
+# The classifiers that take only the labels 0 to n_classes - 1: ModelSelector
+# fits them through ``LabelEncodingClassifier``.
+_INTEGER_LABELS = ("XGBClassifier",)
 # The catalog's training speeds that make a candidate fast enough for a short
 # time budget (its prediction speed must not be "Slow" either).
 _FAST_SPEEDS = ("Fast", "Very fast")
@@ -55,6 +58,11 @@ class CatalogEntry:
     @property
     def needs_scaling(self):
         return self.feature_scaling == "Required"
+
+    @property
+    def encodes_labels(self):
+        """Whether the classifier needs the labels encoded as 0 to n_classes - 1."""
+        return self.task == _C and self.estimator in _INTEGER_LABELS
 
     @property
     def available(self):

@@ -31,6 +31,7 @@ from sklearn_workflow.selection._ensemble import (
     offer_ensemble,
     one_row_latency_ms,
 )
+from sklearn_workflow.selection._labels import LabelEncodingClassifier
 from sklearn_workflow.selection._progress import FitProgress
 from sklearn_workflow.selection._racing import Race, _mean_score, check_racing_params
 from sklearn_workflow.selection._results import (
@@ -387,6 +388,10 @@ class ModelSelector(BaseEstimator):
         ``allow_nan`` tag) gets median imputation, and each that needs feature
         scaling (by its catalog entry, found by class) gets standard scaling,
         inside its cross-validated pipeline. None: candidates are used as given.
+        Either way, a catalog classifier that takes only the labels 0 to
+        n_classes - 1 (``XGBClassifier``) is fitted through a label encoding
+        (``LabelEncodingClassifier``, whose ``classes_`` are the labels of
+        ``y``), so it takes text or any other labels.
     sampler : imbalanced-learn sampler or None, default=None
         A resampler (``SMOTE``, ``RandomUnderSampler`` ...) applied to the
         training folds only, through imbalanced-learn's ``Pipeline``, after the
@@ -845,8 +850,15 @@ class ModelSelector(BaseEstimator):
         return ConfigurationSearch(spaces, given, self.n_configs, seed)
 
     def _with_preprocessing(self, estimator, entry):
+        """``estimator`` inside the steps it needs: imputation and scaling
+        (``preprocessing="auto"``), the sampler, and, whatever
+        ``preprocessing``, the label encoding of a catalog classifier that takes
+        only the labels 0 to n_classes - 1."""
         steps = []
         dummy = isinstance(estimator, DummyClassifier | DummyRegressor)
+        model = estimator
+        if entry is not None and entry.encodes_labels:
+            model = LabelEncodingClassifier(estimator)
         if self.preprocessing == "auto" and not dummy:
             if not get_tags(estimator).input_tags.allow_nan:
                 steps.append(
@@ -859,13 +871,13 @@ class ModelSelector(BaseEstimator):
                 steps.append(("scale", StandardScaler()))
         if self.sampler is not None and not dummy:
             steps.append(("sample", clone(self.sampler)))
-            steps.append(("model", estimator))
+            steps.append(("model", model))
             from imblearn.pipeline import Pipeline as ImbPipeline
 
             return ImbPipeline(steps)
         if not steps:
-            return estimator
-        return Pipeline([*steps, ("model", estimator)])
+            return model
+        return Pipeline([*steps, ("model", model)])
 
     def _splits(self, X, y, groups, seed):
         if isinstance(self.cv, Integral):
