@@ -44,6 +44,7 @@ __all__ = [
     "explore",
     "holdout_split",
     "time_holdout",
+    "time_order",
     "plan_columns",
     "record_warnings",
 ]
@@ -71,6 +72,9 @@ FEATURE_STEPS = ("dates", "target", "onehot", "text", "numeric", "boolean")
 RETYPED = ("numeric", "boolean", "datetime", "text", "id_like")
 # Dimensions of the text encoding of a free-text column.
 TEXT_COMPONENTS = 30
+# Folds of the target encoder's out-of-fold encoding (shuffled after a random
+# split, forward-chaining after a split by time).
+ENCODER_FOLDS = 5
 # TargetEncoder's target_type for each task.
 _ENCODER_TARGET = {
     "binary_classification": "binary",
@@ -350,13 +354,41 @@ class QualityResult:
         """The cross-validation of the training rows at positions ``rows`` (all
         of them when None): ``n_splits`` shuffled folds after a random split, a
         :class:`~sklearn_workflow.selection.TimeSplitter` on their times after a
-        split by time."""
+        split by time.
+
+        After a split by time the training rows are in time order (see
+        :func:`time_order`), so the folds follow ``X_train``'s order: the rows
+        without a time, first, count as the earliest (training rows only)."""
         times = self.times_train
         if times is None:
             return n_splits
         from sklearn_workflow.selection import TimeSplitter
 
-        return TimeSplitter(times if rows is None else times[rows], n_splits=n_splits)
+        times = times if rows is None else times[rows]
+        missing = pd.isna(times)
+        if missing.any():
+            times = np.where(missing, times[~missing].min(), times)
+        return TimeSplitter(times, n_splits=n_splits)
+
+    def encoder_cv(self):
+        """The folds of the target encoder's out-of-fold encoding of the rows
+        it is fitted on: ``ENCODER_FOLDS`` shuffled folds after a random split;
+        after a split by time, a
+        :class:`~sklearn_workflow.selection.TimeSplitter` on row counts, which
+        follows the rows' order: the model stages receive the training rows in
+        time order, and every fold of :meth:`cv` keeps that order, so each row
+        is encoded from the targets of earlier rows only, and the earliest
+        block of rows gets the prior.
+
+        Rows of equal time are in random order (:func:`time_order`): a fold
+        boundary inside a run of equal times encodes some of them from the
+        others, as the folds of :meth:`cv` train on some of them and test on
+        the others; never from a row's own target, nor from a later time."""
+        if self.times_train is None:
+            return ENCODER_FOLDS
+        from sklearn_workflow.selection import TimeSplitter
+
+        return TimeSplitter(n_splits=ENCODER_FOLDS)
 
 
 def check_quality(
@@ -407,6 +439,11 @@ def check_quality(
         types=cleaner.column_types_,
     )
     kept = [c for c in X.columns if c not in dropped]
+    if choice.kind == "time":
+        # The checker saw the rows in the file's order (its row-order findings);
+        # the model stages see them in time order, and so do their folds.
+        train_idx = train_idx[time_order(choice.times[train_idx], random_state)]
+        X_train, y_train = X.iloc[train_idx], y.iloc[train_idx]
     result = QualityResult(
         cleaner=cleaner,
         checker=checker,
@@ -595,6 +632,33 @@ def time_holdout(X, y, times):
     train = np.setdiff1d(np.arange(n), test)
     codes = _duplicate_codes(X, y)
     return train, test, int(n - np.unique(codes).size)
+
+
+def time_order(times, random_state):
+    """Positions of the rows in time order: the rows without a time first (they
+    cannot be placed in time), rows of equal time in a random order drawn from
+    ``random_state`` (the file's order within a time may follow the target).
+
+    Parameters
+    ----------
+    times : ndarray of datetime64 or float
+        The time of each row; NaT or NaN when it has none.
+    random_state : int, RandomState instance or None
+        Seeds the order of equal times.
+
+    Returns
+    -------
+    order : ndarray of int
+        Row positions, earliest first.
+    """
+    from sklearn.utils import check_random_state
+
+    shuffled = check_random_state(random_state).permutation(len(times))
+    present = ~pd.isna(times)
+    if not present.any():
+        return shuffled
+    filled = np.where(present, times, times[present].min())
+    return np.lexsort((shuffled, filled, present))
 
 
 def retyped_columns(cleaner):
@@ -813,6 +877,16 @@ class FeaturesResult:
     features: object
     routes: dict
 
+    def random_split_features(self):
+        """An unfitted copy of the features whose target encoder draws shuffled
+        folds, as after a random split (the random-split comparison)."""
+        from sklearn.base import clone
+
+        features = clone(self.features)
+        if "target_encoding" in self.routes:
+            features.set_params(target_encoding__cv=ENCODER_FOLDS)
+        return features
+
 
 def engineer_features(quality, problem, *, random_state, say):
     """Stage 4: date features, target and one-hot encoding, text encoding (skrub's
@@ -830,6 +904,7 @@ def engineer_features(quality, problem, *, random_state, say):
     pairs = tuple((a, b) for i, a in enumerate(dates) for b in dates[i + 1 :])[:3]
     encoder = TargetEncoder(
         columns=list(plan["target"]),
+        cv=quality.encoder_cv(),
         random_state=random_state,
         target_type=_ENCODER_TARGET[problem.task],
     )
@@ -867,4 +942,13 @@ def engineer_features(quality, problem, *, random_state, say):
     }
     for name, cols in routes.items():
         say(f"      {name}: {', '.join(map(str, cols))}")
+    if plan["target"] and quality.times_train is not None:
+        note = (
+            "Target encoding out of fold by time: each training row is encoded "
+            "from the targets of earlier rows only (the earliest "
+            f"1/{ENCODER_FOLDS + 1} of the rows, with none before them, get the "
+            "mean target)."
+        )
+        say(f"      {note}")
+        quality.notes.append(note)
     return FeaturesResult(features, routes)

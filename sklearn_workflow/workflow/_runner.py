@@ -382,25 +382,29 @@ def _compare_splits(quality, features, selection, problem, plan, budget, progres
     if plan.compare_rows < len(rows):
         rows = stratified_subsample(y_all, plan.compare_rows, 0, task=problem.task)
     X, y = quality.X_train.iloc[rows], y_all.iloc[rows]
-    pipeline = Pipeline(
-        [
-            ("clean", clone(quality.cleaner)),
-            ("features", clone(features.features)),
-            ("model", clone(selection.selector.best_estimator_)),
-        ]
-    )
     shuffled = StratifiedKFold if problem.is_classification else KFold
     scorer = problem.spec.scorer(problem.ranked_by)
     scores = {"metric": problem.ranked_by, "rows": int(len(rows))}
+    # Each split with the target encoder's folds of a run split that way.
     splits = {
-        "time": quality.cv(COMPARE_FOLDS, rows),
-        "random": shuffled(COMPARE_FOLDS, shuffle=True, random_state=0),
+        "time": (quality.cv(COMPARE_FOLDS, rows), clone(features.features)),
+        "random": (
+            shuffled(COMPARE_FOLDS, shuffle=True, random_state=0),
+            features.random_split_features(),
+        ),
     }
-    for name, cv in splits.items():
+    for name, (cv, steps) in splits.items():
+        pipeline = Pipeline(
+            [
+                ("clean", clone(quality.cleaner)),
+                ("features", steps),
+                ("model", clone(selection.selector.best_estimator_)),
+            ]
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             values = cross_val_score(
-                clone(pipeline), X, y, cv=cv, scoring=scorer, error_score=np.nan
+                pipeline, X, y, cv=cv, scoring=scorer, error_score=np.nan
             )
         scores[name] = float(np.nanmean(values)) if np.isfinite(values).any() else None
     say(
