@@ -10,7 +10,9 @@ transformer before concatenating them, and ``predict`` after
 runs once, outside (the server's :func:`~sklearn_workflow.workflow._door.pass_door`),
 each ``ColumnTransformer`` becomes a flat list of its fitted transformers
 writing plain arrays, and predictions come from the probabilities already
-computed.
+computed. With the ONNX engine the steps after the door are one onnxruntime
+call (:mod:`sklearn_workflow.deploy._fast_onnx`), used only where it gives the
+pipeline's answers (:mod:`sklearn_workflow.deploy._fast_parity`).
 """
 
 import copy
@@ -20,17 +22,27 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 
+from sklearn_workflow.deploy._fast_onnx import OnnxEngine, threshold_labels
+from sklearn_workflow.deploy._fast_parity import (
+    check_engine,
+    door_rows,
+    reference_rows,
+)
+from sklearn_workflow.utils._dataframe import is_pandas
 from sklearn_workflow.workflow._door import converting_cleaner
 
 __all__ = ["PreparedModel"]
+
+ENGINES = ("auto", "python", "onnx")
 
 
 class _FlatColumns:
     """A fitted ColumnTransformer as its transformers called directly.
 
     Each transformer (a copy set to plain array output) receives its own
-    columns; the blocks are stacked into one float array, named by the
+    columns; the blocks are written into one float array, named by the
     ColumnTransformer's ``get_feature_names_out`` when its output is pandas.
+    A frame whose columns come in the fitted order is indexed by position.
     Anything unusual (sparse or non-numeric blocks, columns given by position)
     goes through the ColumnTransformer itself.
     """
@@ -66,32 +78,76 @@ class _FlatColumns:
         config = getattr(transformer, "_sklearn_output_config", {})
         self.names = transformer.get_feature_names_out()
         self.pandas = config.get("transform") == "pandas"
+        self.columns_in = [
+            str(c) for c in getattr(transformer, "feature_names_in_", [])
+        ]
+        where = {name: k for k, name in enumerate(self.columns_in)}
+        self.positions = [
+            where.get(c) if isinstance(c, str) else [where.get(n) for n in c]
+            for _, c in self.parts
+        ]
+        flat = [p for k in self.positions for p in (k if isinstance(k, list) else [k])]
+        self.by_position = None not in flat
+
+    def _select(self, X, ordered, k):
+        """The columns of part ``k``: by position when ``X`` is in fitted order."""
+        columns = self.parts[k][1]
+        if ordered and not isinstance(columns, str):
+            return X.take(self.positions[k], axis=1)
+        return X[columns]
 
     def transform(self, X):
         if not self.usable:
             return self.transformer.transform(X)
-        blocks = []
-        for step, columns in self.parts:
-            part = X[columns]
-            out = part.to_numpy() if step is None else step.transform(part)
-            out = np.asarray(out) if not hasattr(out, "toarray") else None
-            if out is None or out.dtype.kind not in "biuf":
+        ordered = (
+            self.by_position and is_pandas(X) and X.columns.tolist() == self.columns_in
+        )
+        out = np.empty((len(X), len(self.names)))
+        start = 0
+        for k, (step, _) in enumerate(self.parts):
+            part = self._select(X, ordered, k)
+            block = part.to_numpy() if step is None else step.transform(part)
+            block = np.asarray(block) if not hasattr(block, "toarray") else None
+            if block is None or block.dtype.kind not in "biuf":
                 return self.transformer.transform(X)
-            blocks.append(out.reshape(len(X), -1).astype(np.float64, copy=False))
-        values = np.hstack(blocks) if blocks else np.empty((len(X), 0))
+            block = block.reshape(len(X), -1)
+            if start + block.shape[1] > out.shape[1]:
+                return self.transformer.transform(X)
+            out[:, start : start + block.shape[1]] = block
+            start += block.shape[1]
+        if start != out.shape[1]:
+            return self.transformer.transform(X)
         if self.pandas:
-            return pd.DataFrame(values, columns=self.names, index=X.index)
-        return values
+            return pd.DataFrame(out, columns=self.names, index=X.index, copy=False)
+        return out
 
 
 class PreparedModel:
     """A fitted pipeline prepared for fast predictions on few rows.
+
+    Two engines give the pipeline's answers. "python" runs the steps after
+    the door with each ``ColumnTransformer`` flattened into its transformers
+    (answers bit-identical to the pipeline's). "onnx" converts the pipeline
+    once (:func:`~sklearn_workflow.deploy.to_onnx`), opens one onnxruntime
+    session, and turns each call's rows into the graph's inputs with the
+    layout read once from the graph. A one-row call through ONNX costs about
+    as much as the final estimator's own one-row ``predict_proba``.
 
     Parameters
     ----------
     model : estimator
         A fitted estimator, usually the workflow's Pipeline (cleaner and
         checker first, features, then the model).
+    engine : {"auto", "python", "onnx"}, default="auto"
+        "auto" answers through ONNX when onnxruntime is installed, the model
+        converts, and the graph agrees with the Python path on rows to check
+        (see Notes); otherwise through Python, and :attr:`engine_reason_`
+        says why. "onnx" raises instead of falling back.
+    check_rows : DataFrame or array-like, default=None
+        Raw rows (the model's input columns) to check the graph on. None
+        uses the rows of the model's monitoring reference
+        (:func:`~sklearn_workflow.monitor.attach_reference`); a model
+        carrying neither stays on the Python path with ``engine="auto"``.
 
     Attributes
     ----------
@@ -99,10 +155,15 @@ class PreparedModel:
         The model as given (unchanged).
     classes_ : ndarray or None
         The model's classes (None for a regressor).
+    engine_ : {"python", "onnx"}
+        The engine that answers.
+    engine_reason_ : str
+        Why: the parity found, or why ONNX was not used.
 
     See Also
     --------
     sklearn.pipeline.Pipeline.predict_proba : The batch path; same answers.
+    sklearn_workflow.deploy.to_onnx : The graph of the ONNX engine.
     sklearn_workflow.workflow._door.pass_door : The door the prepared model
         leaves out (run it once before, as the server does).
 
@@ -110,10 +171,20 @@ class PreparedModel:
     -----
     :meth:`predict_proba` on raw rows runs the cleaner when it types a
     column (a cleaner that converts none would only rebuild the frame) but
-    not the checker, which only validates: validation is the
-    door's job, done once per request by the server. The answers are those of
-    ``model.predict_proba`` and ``model.predict`` (the tests compare them on
-    whole tables).
+    not the checker, which only validates: validation is the door's job,
+    done once per request by the server. The Python path answers as
+    ``model.predict_proba`` and ``model.predict`` do, bit for bit.
+
+    The ONNX engine is used only when, on the check rows passed through the
+    door and on rows made from the first one with a missing value, an
+    infinite number, a value far out of range and an unseen category in
+    each column, its labels equal the Python path's and its probabilities
+    (a regressor's predictions) are within 1e-9. Labels of a classifier
+    tuned on a threshold are computed from the probabilities, at the tuned
+    threshold, as with Python. Rows the graph cannot answer as the pipeline
+    would go through Python: a column of another dtype than the door
+    leaves (numbers as text), an empty string in a text column, and missing
+    or infinite values the pipeline refuses with an error.
 
     Examples
     --------
@@ -124,6 +195,10 @@ class PreparedModel:
     >>> model = make_pipeline(StandardScaler(), LogisticRegression())
     >>> model = model.fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
     >>> fast = PreparedModel(model)
+    >>> fast.engine_
+    'python'
+    >>> print(fast.engine_reason_)
+    no rows to check the ONNX graph on: the model carries no monitoring reference
     >>> predictions, proba = fast.predict_with_proba([[2.5], [float("nan")]])
     Traceback (most recent call last):
     ...
@@ -131,10 +206,29 @@ class PreparedModel:
     >>> predictions, proba = fast.predict_with_proba([[2.5]])
     >>> predictions.tolist(), bool((proba == model.predict_proba([[2.5]])).all())
     ([1], True)
+
+    With rows to check, the graph answers, and a row the pipeline refuses
+    (a missing value, without imputation) still goes through Python:
+
+    >>> fast = PreparedModel(model, check_rows=[[0.5], [2.0]])
+    >>> fast.engine_, sorted(fast.onnx_.refused)
+    ('onnx', ['infinite', 'missing'])
+    >>> gap = fast.predict_proba([[2.5]]) - model.predict_proba([[2.5]])
+    >>> bool(abs(gap).max() < 1e-12)
+    True
+    >>> fast.predict_proba([[float("nan")]])
+    Traceback (most recent call last):
+    ...
+    ValueError: Input X contains NaN...
     """
 
-    def __init__(self, model):
+    def __init__(self, model, engine="auto", *, check_rows=None):
+        if engine not in ENGINES:
+            raise ValueError(
+                f"PreparedModel: engine must be one of {ENGINES}, got {engine!r}"
+            )
         self.model = model
+        self.engine = engine
         steps = list(getattr(model, "steps", None) or [("model", model)])
         self.final = steps[-1][1]
         names = [name for name, _ in steps[:-1]]
@@ -149,7 +243,53 @@ class PreparedModel:
             if not (isinstance(step, str) or step is None)
         ]
         self.classes_ = getattr(self.final, "classes_", None)
+        self.onnx_ = None
+        self.engine_, self.engine_reason_ = self._choose_engine(engine, check_rows)
 
+    # -- choosing the engine --------------------------------------------------------
+    def _choose_engine(self, engine, check_rows):
+        if engine == "python":
+            return "python", "engine='python' was asked for"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                onnx = OnnxEngine(self.model, self.final)
+        except ImportError as exc:
+            return self._refuse(engine, f"onnxruntime is not installed ({exc})", exc)
+        except Exception as exc:  # a step without converter, a failed conversion
+            why = f"the model does not convert to ONNX ({type(exc).__name__}: {exc})"
+            return self._refuse(engine, why, exc)
+        clean, source = self._check_rows(check_rows)
+        if clean is None:
+            if engine == "onnx":
+                self.onnx_ = onnx
+                return "onnx", f"engine='onnx' was asked for, unchecked: {source}"
+            return "python", f"no rows to check the ONNX graph on: {source}"
+        ok, message = check_engine(self._python, onnx, clean)
+        if not ok:
+            return self._refuse(engine, f"{message} ({source})", None)
+        self.onnx_ = onnx
+        return "onnx", f"{message} ({source})"
+
+    def _refuse(self, engine, reason, exc):
+        if engine == "onnx":
+            error = ImportError if isinstance(exc, ImportError) else ValueError
+            raise error(f"PreparedModel(engine='onnx'): {reason}") from exc
+        return "python", reason
+
+    def _check_rows(self, check_rows):
+        """The rows to check, as the door leaves them, and where they come from."""
+        source = "the rows passed as check_rows"
+        if check_rows is None:
+            check_rows, source = reference_rows(self.model)
+            if check_rows is None:
+                return None, source
+        clean = door_rows(self.model, check_rows)
+        if clean is None:
+            clean = self._clean(check_rows if is_pandas(check_rows) else check_rows)
+        return clean, source
+
+    # -- the Python path ------------------------------------------------------------
     def transform_clean(self, clean):
         """The final estimator's input, from rows the door has cleaned."""
         X = clean
@@ -164,6 +304,20 @@ class PreparedModel:
             warnings.simplefilter("ignore")  # the door counts invalid values
             return self.cleaner.transform(X)
 
+    def _python(self, clean):
+        """Predictions and probabilities of the Python path on cleaned rows."""
+        features = self.transform_clean(clean)
+        if not hasattr(self.final, "predict_proba"):
+            return self.final.predict(features), None
+        proba = self.final.predict_proba(features)
+        labels = threshold_labels(self.final, proba)
+        return (self.final.predict(features) if labels is None else labels), proba
+
+    def _feeds(self, clean):
+        """The graph's inputs for these rows, or None (the Python path answers)."""
+        return None if self.onnx_ is None else self.onnx_.feeds(clean)
+
+    # -- predictions ----------------------------------------------------------------
     def predict_proba(self, X, *, cleaned=False):
         """Class probabilities, as ``model.predict_proba(X)``.
 
@@ -178,31 +332,27 @@ class PreparedModel:
         -------
         proba : ndarray of shape (n_rows, n_classes)
         """
-        features = self.transform_clean(X if cleaned else self._clean(X))
-        return self.final.predict_proba(features)
+        clean = X if cleaned else self._clean(X)
+        if self.classes_ is not None and hasattr(self.final, "predict_proba"):
+            feeds = self._feeds(clean)
+            if feeds is not None:
+                return self.onnx_.predict_proba(feeds)
+        return self.final.predict_proba(self.transform_clean(clean))
 
     def predict_with_proba(self, X, *, cleaned=False):
         """Predictions and probabilities (None for a regressor), in one pass.
 
         A classifier tuned on a threshold predicts from the probabilities
         already computed, as its own ``predict`` would; other models call their
-        ``predict``.
+        ``predict`` (with ONNX, the graph's labels).
 
         Returns
         -------
         predictions : ndarray of shape (n_rows,)
         proba : ndarray of shape (n_rows, n_classes) or None
         """
-        features = self.transform_clean(X if cleaned else self._clean(X))
-        if not hasattr(self.final, "predict_proba"):
-            return self.final.predict(features), None
-        proba = self.final.predict_proba(features)
-        threshold = getattr(self.final, "threshold_", None)
-        method = getattr(self.final, "response_method_", None)
-        if threshold is None or method != "predict_proba" or proba.shape[1] != 2:
-            return self.final.predict(features), proba
-        classes = self.final.classes_
-        positive = classes == self.final.pos_label_
-        hit = proba[:, positive][:, 0] >= threshold
-        labels = np.where(hit, classes[positive][0], classes[~positive][0])
-        return labels.astype(classes.dtype, copy=False), proba
+        clean = X if cleaned else self._clean(X)
+        feeds = self._feeds(clean)
+        if feeds is not None:
+            return self.onnx_.predict_with_proba(feeds)
+        return self._python(clean)
