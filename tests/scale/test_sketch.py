@@ -162,3 +162,45 @@ def test_row_hash_state_counts_duplicates_exactly(data, random):
 def test_sketch_errors(action, err_type, err_msg):
     with pytest.raises(err_type, match=err_msg):
         action()
+
+
+@pytest.mark.parametrize("n_distinct", [0, 1, 7, 300, 5_000, 200_000])
+def test_distinct_sketch_error_within_its_stated_bound(n_distinct, global_random_seed):
+    rng = np.random.default_rng(global_random_seed)
+    values = rng.permutation(np.arange(n_distinct, dtype=np.float64) * 1.5 - 77.0)
+    repeated = np.concatenate([values, values[: n_distinct // 3]])[:, None]
+    sketch = _merged(DistinctSketch, np.array_split(repeated, 5))
+    estimate = sketch.estimate()[0]
+    # 4 standard errors: a false failure about once in 16,000 runs
+    assert abs(estimate - n_distinct) <= 4 * sketch.relative_error * n_distinct + 1
+    assert sketch.relative_error == pytest.approx(1.04 / 64)
+    # any partitioning gives the same registers
+    one = DistinctSketch().update(rng.permutation(repeated))
+    np.testing.assert_array_equal(one.registers, sketch.registers)
+
+
+def test_distinct_sketch_ranks_from_leading_zeros():
+    sketch = DistinctSketch(lg_k=4, n_columns=1)
+    # register 0b0011 (top 4 bits); then 5 zero bits before the first one
+    word = np.uint64((0b0011 << 60) | (1 << 54))
+    sketch.update_hashes(sketch.registers[0], np.array([word]))
+    assert sketch.registers[0, 3] == 6 and sketch.registers[0].sum() == 6
+    # all-zero remaining bits: the largest rank, 64 - lg_k + 1
+    sketch.update_hashes(sketch.registers[0], np.array([np.uint64(0)]))
+    assert sketch.registers[0, 0] == 61
+
+
+def test_row_hash_state_merges_without_second_copy():
+    hashes = np.array([5, 1, 5, 9, 1, 2], dtype=np.uint64)
+    state = (
+        RowHashState()
+        .update_hashes(hashes[:3])
+        .merge(RowHashState().update_hashes(hashes[3:]))
+    )
+    assert state.hashes.tolist() == [1, 2, 5, 9] and state.n_duplicates == 2
+    big = np.random.default_rng(0).integers(0, 50_000, 300_000).astype(np.uint64)
+    from sklearn_workflow.scale._sketch import _sorted_distinct
+
+    np.testing.assert_array_equal(
+        _sorted_distinct(np.sort(big), is_sorted=True, block=1000), np.unique(big)
+    )
