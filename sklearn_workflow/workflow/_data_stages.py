@@ -358,7 +358,8 @@ class QualityResult:
 
         After a split by time the training rows are in time order (see
         :func:`time_order`), so the folds follow ``X_train``'s order: the rows
-        without a time, first, count as the earliest (training rows only)."""
+        without a time (first, and never among the held-out rows) count as the
+        earliest."""
         times = self.times_train
         if times is None:
             return n_splits
