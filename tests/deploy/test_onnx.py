@@ -400,7 +400,9 @@ def test_regression_pipeline_matches_predict():
 # ------------------------------------------------------------------ what fails
 def group_model():
     X = pd.DataFrame({"city": [1, 2, 1, 2] * 5, "x": np.arange(20.0)})
-    step = GroupAggregator(by="city", aggregations={"x": "mean"})
+    step = GroupAggregator(
+        by="city", aggregations={"x": "mean"}, handle_unknown="error"
+    )
     return make_pipeline(step, LinearRegression()).fit(X, np.arange(20.0)), X
 
 

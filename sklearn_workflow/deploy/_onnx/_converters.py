@@ -13,8 +13,10 @@
   with the tuned threshold (``score >= threshold_``);
 - ``ModelSelector`` converts its refitted winner, ``WeightedEnsemble`` the
   weighted mean of its members' probabilities (or predictions);
+- ``GroupAggregator``: see ``_groups.py``;
 - scikit-learn's imputer and trees: see ``_sklearn.py``;
-- ``GroupAggregator`` and ``Binner(encode="label")`` are refused by name.
+- ``Binner(encode="label")`` and ``GroupAggregator(handle_unknown="error")`` are
+  refused by name (``_export._refusal``).
 """
 
 import numpy as np
@@ -281,13 +283,6 @@ def _selector_parser(scope, model, inputs, custom_parsers=None):
     return _parse_sklearn(scope, model.best_estimator_, inputs, custom_parsers)
 
 
-def _refused_parser(scope, model, inputs, custom_parsers=None):
-    raise NotImplementedError(
-        f"{type(model).__name__} has no ONNX converter: its group lookup on "
-        "several key columns of any type is not converted."
-    )
-
-
 def _unused_shape(operator):  # pragma: no cover - the parser declares no operator
     raise RuntimeError("this step is parsed away before conversion")
 
@@ -433,11 +428,11 @@ def register_converters():
     """Register the package's estimators with skl2onnx (idempotent)."""
     from skl2onnx import update_registered_converter as update
 
+    from sklearn_workflow.deploy._onnx._groups import register_group_aggregator
     from sklearn_workflow.deploy._onnx._sklearn import register_scikit_learn
     from sklearn_workflow.features import (
         Binner,
         DateFeatureExtractor,
-        GroupAggregator,
         LogTransformer,
         RatioFeatures,
         TargetEncoder,
@@ -447,6 +442,7 @@ def register_converters():
     from sklearn_workflow.thresholds import ThresholdTunedClassifier
 
     register_scikit_learn(update)
+    register_group_aggregator(update)
     features = (LogTransformer, Binner, RatioFeatures, TargetEncoder)
     for cls in (*features, DateFeatureExtractor):
         alias = f"{_PREFIX}{cls.__name__}"
@@ -464,7 +460,6 @@ def register_converters():
         (TableCleaner, _identity_parser),
         (DataQualityChecker, _identity_parser),
         (ModelSelector, _selector_parser),
-        (GroupAggregator, _refused_parser),
     ):
         update(cls, f"{_PREFIX}{cls.__name__}", _unused_shape, _unused, parser=parser)
     update(ThresholdTunedClassifier, f"{_PREFIX}ThresholdTunedClassifier",

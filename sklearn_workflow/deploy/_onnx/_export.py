@@ -150,6 +150,36 @@ def _children(step):
 
 def unconvertible_step(model):
     """``"path (Class)"`` of the first step without an ONNX converter, or None."""
+    found = _first_unconvertible(model)
+    return None if found is None else found[0]
+
+
+def _refusal(step):
+    """Why a step that skl2onnx knows still does not convert (None: it does)."""
+    name = type(step).__name__
+    if name == "Binner" and step.encode == "label":
+        return (
+            "Binner(encode='label') outputs text labels, which the graph's "
+            "numeric output cannot hold; use encode='ordinal' or 'onehot'"
+        )
+    if name == "GroupAggregator" and step.handle_unknown == "error":
+        return (
+            "GroupAggregator(handle_unknown='error') raises on a group not seen "
+            "at fit, which an ONNX graph cannot do; use handle_unknown='global' "
+            "or 'nan'"
+        )
+    return None
+
+
+def not_converted(found):
+    """The message of a step that does not convert (``_first_unconvertible``)."""
+    step, reason = found
+    return f"step {step} does not convert to ONNX" + (f": {reason}" if reason else "")
+
+
+def _first_unconvertible(model):
+    """``("path (Class)", reason or None)`` of the first step that does not
+    convert, or None."""
     _require()
     from skl2onnx._supported_operators import sklearn_operator_name_map
 
@@ -165,11 +195,9 @@ def unconvertible_step(model):
                 if found:
                     return found
             return None
-        refused = type(step).__name__ == "GroupAggregator" or (
-            type(step).__name__ == "Binner" and step.encode == "label"
-        )
-        if refused or type(step) not in sklearn_operator_name_map:
-            return f"{path or 'model'} ({type(step).__name__})"
+        reason = _refusal(step)
+        if reason is not None or type(step) not in sklearn_operator_name_map:
+            return f"{path or 'model'} ({type(step).__name__})", reason
         return None
 
     return walk(model, "")
@@ -244,8 +272,9 @@ def to_onnx(model, X_sample=None, *, target_opset=None, double=True):
     graph), ``TargetEncoder``, ``DateFeatureExtractor`` (the local time of a
     tz-aware date comes from a table of its zone's UTC offsets, exact between
     1900 and 2100), ``LogTransformer``, ``Binner`` (ordinal and one-hot),
-    ``RatioFeatures``, ``ThresholdTunedClassifier`` and ``ModelSelector`` (its
-    winner). ``GroupAggregator`` does not convert.
+    ``RatioFeatures``, ``GroupAggregator`` (the fitted table, looked up per
+    row; not with ``handle_unknown="error"``, which no graph can raise),
+    ``ThresholdTunedClassifier`` and ``ModelSelector`` (its winner).
 
     Examples
     --------
@@ -269,9 +298,9 @@ def to_onnx(model, X_sample=None, *, target_opset=None, double=True):
     from sklearn_workflow.deploy._onnx import _converters
 
     _converters.register_converters()
-    missing = unconvertible_step(model)
+    missing = _first_unconvertible(model)
     if missing is not None:
-        raise NotImplementedError(f"step {missing} does not convert to ONNX")
+        raise NotImplementedError(not_converted(missing))
     schema = input_schema(model, X_sample)
     dtypes = {True: [np.float64], False: [np.float32], "auto": [np.float64, np.float32]}
     errors = []
@@ -301,16 +330,23 @@ def to_onnx(model, X_sample=None, *, target_opset=None, double=True):
 
 
 def _join_after(model):
-    """The door step whose columns go to an estimator that takes one matrix
-    (a ColumnTransformer and the feature steps take the columns one by one)."""
-    door, steps = _door_steps(model), _steps(model)
-    if not door or len(door) == len(steps):
-        return set()
-    following = steps[len(door)][1]
-    by_column = type(following).__module__.startswith("sklearn_workflow.features")
-    if by_column or hasattr(following, "transformers"):
-        return set()
-    return {id(door[-1][1])}
+    """The steps that hand the graph's columns on one by one (the door steps,
+    a ``GroupAggregator``) and are followed by an estimator that takes one
+    matrix: their columns are joined (a ColumnTransformer, the door steps and
+    the feature steps take the columns one by one)."""
+    steps = [step for _, step in _steps(model)]
+    joined = set()
+    for step, following in zip(steps, steps[1:]):
+        if type(step).__name__ not in (*_DOOR, "GroupAggregator"):
+            continue
+        by_column = (
+            type(following).__module__.startswith("sklearn_workflow.features")
+            or type(following).__name__ in _DOOR
+            or hasattr(following, "transformers")
+        )
+        if not by_column:
+            joined.add(id(step))
+    return joined
 
 
 def _describe(onx, model, dtype, columns):

@@ -11,10 +11,11 @@ from sklearn.base import is_classifier
 
 from sklearn_workflow.deploy._onnx._converters import tuned_threshold
 from sklearn_workflow.deploy._onnx._export import (
+    _first_unconvertible,
+    not_converted,
     onnx_inputs,
     session,
     to_onnx,
-    unconvertible_step,
 )
 from sklearn_workflow.utils._dataframe import is_dataframe
 
@@ -237,8 +238,8 @@ def export_onnx(model, path, X_sample=None, *, double="auto"):
     written : bool
     message : str
         What was written and its parity, or the step that does not convert
-        (``"step features > group (GroupAggregator) does not convert to
-        ONNX"``), the missing extra, or the parity that failed.
+        (``"step features > binner (Binner) does not convert to ONNX: ..."``),
+        the missing extra, or the parity that failed.
 
     Examples
     --------
@@ -248,9 +249,11 @@ def export_onnx(model, path, X_sample=None, *, double="auto"):
     >>> from sklearn_workflow.deploy._onnx import export_onnx
     >>> from sklearn_workflow.features import GroupAggregator
     >>> X = pd.DataFrame({"store": [1, 2, 1, 2], "x": [1.0, 2.0, 3.0, 4.0]})
-    >>> model = make_pipeline(GroupAggregator(by="store", aggregations={"x": "mean"}),
-    ...                       LinearRegression()).fit(X, [1.0, 2.0, 3.0, 4.0])
-    >>> export_onnx(model, "never-written.onnx")
+    >>> group = GroupAggregator(by="store", aggregations={"x": "mean"},
+    ...                         handle_unknown="error")
+    >>> model = make_pipeline(group, LinearRegression()).fit(X, [1.0, 2.0, 3.0, 4.0])
+    >>> written, message = export_onnx(model, "never-written.onnx")
+    >>> written, message.split(":")[0]
     (False, 'step groupaggregator (GroupAggregator) does not convert to ONNX')
     """
     if is_classifier(_final_step(model)) and not hasattr(model, "predict_proba"):
@@ -258,17 +261,17 @@ def export_onnx(model, path, X_sample=None, *, double="auto"):
             f"{type(_final_step(model)).__name__} gives no probabilities "
             "(predict_proba): only classifiers with probabilities are exported"
         )
-    step = None
+    found = None
     try:
-        step = unconvertible_step(model)
-        onx = None if step else to_onnx(model, X_sample, double=double)
+        found = _first_unconvertible(model)
+        onx = None if found else to_onnx(model, X_sample, double=double)
     except ImportError as exc:
         return False, str(exc)
     except (NotImplementedError, TypeError, ValueError, RuntimeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         return False, f"ONNX export failed ({type(exc).__name__}): {first}"
-    if step is not None:
-        return False, f"step {step} does not convert to ONNX"
+    if found is not None:
+        return False, not_converted(found)
     note = "parity not checked"
     if X_sample is not None:
         parity = onnx_parity(model, onx, X_sample, n_calls=20)
