@@ -2,9 +2,10 @@
 
 Each chunk goes through the model's door (the rule of ``predict``: typed by the
 cleaner, judged by the checker for the chunk's size, one summary line per
-chunk) and through the prepared model (:class:`~sklearn_workflow.deploy.PreparedModel`),
-and its predictions are appended to the output before the next chunk is read:
-the process holds one chunk, its features and its predictions at a time.
+chunk) and through the prepared model (:class:`~sklearn_workflow.deploy.PreparedModel`,
+its Python engine: the answers of ``predict``, bit for bit), and its predictions
+are appended to the output before the next chunk is read: the process holds
+one chunk, its features and its predictions at a time.
 """
 
 import csv
@@ -154,7 +155,7 @@ def score_file(model, data, out, *, chunksize=100_000, strict=False, verbose=1):
     from tqdm.auto import tqdm
 
     n_rows, chunks = iter_chunks(data, chunksize)
-    fast = PreparedModel(model)
+    fast = PreparedModel(model, engine="python")
     writer = _Writer(out)
     bar = tqdm(
         total=n_rows, unit="rows", disable=not verbose, file=sys.stderr, leave=False

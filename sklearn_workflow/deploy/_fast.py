@@ -102,7 +102,9 @@ class _FlatColumns:
         ordered = (
             self.by_position and is_pandas(X) and X.columns.tolist() == self.columns_in
         )
-        out = np.empty((len(X), len(self.names)))
+        # the layout of the ColumnTransformer's own output: a DataFrame's columns
+        # are contiguous, numpy's hstack is by row (bit-identical products after)
+        out = np.empty((len(X), len(self.names)), order="F" if self.pandas else "C")
         start = 0
         for k, (step, _) in enumerate(self.parts):
             part = self._select(X, ordered, k)

@@ -74,7 +74,9 @@ def latency_summary(latencies_ms, limit_ms=None):
     return out
 
 
-def measure_latency(model, X, *, n_calls=200, limit_ms=None, prepared=True):
+def measure_latency(
+    model, X, *, n_calls=200, limit_ms=None, prepared=True, engine="auto"
+):
     """Time one-row predictions of ``model`` on rows of ``X``, in-process.
 
     Each call predicts one row (cycling through the rows of ``X``) with
@@ -93,6 +95,8 @@ def measure_latency(model, X, *, n_calls=200, limit_ms=None, prepared=True):
         Time the prepared path the server uses
         (:class:`~sklearn_workflow.deploy.PreparedModel`, the cleaner included);
         False times ``model.predict_proba`` itself.
+    engine : {"auto", "python", "onnx"}, default="auto"
+        The prepared model's engine (the server's is "auto").
 
     Returns
     -------
@@ -114,7 +118,9 @@ def measure_latency(model, X, *, n_calls=200, limit_ms=None, prepared=True):
 
     from sklearn_workflow.deploy._fast import PreparedModel
 
-    predict = PreparedModel(model).predict_with_proba if prepared else None
+    predict = None
+    if prepared:
+        predict = PreparedModel(model, engine=engine).predict_with_proba
     if predict is None:
         predict = model.predict_proba if hasattr(model, "predict_proba") else None
         predict = predict or model.predict

@@ -97,6 +97,9 @@ class ModelService:
     shadow_log : path-like, default=None
         The JSON-lines file the shadow scores are appended to.
     metrics : ServerMetrics, default=None
+    engine : {"auto", "python", "onnx"}, default="auto"
+        The engine of the prepared models
+        (:class:`~sklearn_workflow.deploy.PreparedModel`).
     """
 
     def __init__(
@@ -110,15 +113,18 @@ class ModelService:
         challenger=None,
         shadow_log=None,
         metrics=None,
+        engine="auto",
     ):
         self.model = model
-        self.fast = PreparedModel(model)
+        self.fast = PreparedModel(model, engine=engine)
         self.strict = strict
         self.max_rows = max_rows
         self.max_bytes = max_bytes
         self.identity = identity or {}
         self.version = self.identity.get("model_version") or "unversioned"
-        self.challenger = None if challenger is None else PreparedModel(challenger)
+        self.challenger = (
+            None if challenger is None else PreparedModel(challenger, engine=engine)
+        )
         self.challenger_model = challenger
         self.shadow_log = shadow_log
         self._shadow_lock = threading.Lock()
@@ -340,6 +346,10 @@ class ModelService:
                 "limits": {"max_rows": self.max_rows, "max_bytes": self.max_bytes},
                 "latency": self.metrics.latency(),
                 "challenger": self.challenger is not None,
+                "engine": {
+                    "name": self.fast.engine_,
+                    "reason": self.fast.engine_reason_,
+                },
             }
         )
 
@@ -388,6 +398,7 @@ def create_app(
     challenger=None,
     shadow_log=None,
     metrics_dir=None,
+    engine="auto",
 ):
     """The FastAPI app serving a fitted model.
 
@@ -416,6 +427,12 @@ def create_app(
         Where the challenger's scores are appended (JSON lines).
     metrics_dir : path-like, default=None
         A folder shared by the worker processes, for metrics over all of them.
+    engine : {"auto", "python", "onnx"}, default="auto"
+        How the rows that passed the door are scored
+        (:class:`~sklearn_workflow.deploy.PreparedModel`): "auto" uses ONNX
+        when the model converts and its graph agrees with the pipeline on the
+        rows the model carries; ``GET /model`` says which engine answers and
+        why.
 
     Returns
     -------
@@ -455,5 +472,6 @@ def create_app(
         challenger=challenger,
         shadow_log=shadow_log,
         metrics=metrics,
+        engine=engine,
     )
     return build_app(service, token=token)

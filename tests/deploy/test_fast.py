@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -126,3 +127,276 @@ def test_prepared_model_passes_a_column_named_alone_as_a_series():
         fast.predict_proba(X.iloc[:1]), model.predict_proba(X.iloc[:1]), rtol=1e-12
     )
     np.testing.assert_allclose(fast.predict_proba(X), model.predict_proba(X))
+
+
+# -- the engines ---------------------------------------------------------------------
+def _needs_onnx():
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+
+
+@pytest.fixture(scope="module")
+def onnx_churn(churn_model, churn):
+    _needs_onnx()
+    X, _, _ = churn
+    return PreparedModel(churn_model, check_rows=X.head(150))
+
+
+@pytest.fixture(scope="module")
+def python_churn(churn_model):
+    return PreparedModel(churn_model, engine="python")
+
+
+def assert_same_answers(fast, reference, clean):
+    """``fast`` answers the door-cleaned rows as ``reference`` (the Python
+    path), or fails as it does."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            labels, proba = reference.predict_with_proba(clean, cleaned=True)
+    except ValueError:
+        with pytest.raises(ValueError), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fast.predict_with_proba(clean, cleaned=True)
+        return
+    ours, our_proba = fast.predict_with_proba(clean, cleaned=True)
+    assert ours.dtype == labels.dtype
+    if proba is None:  # a regressor
+        assert our_proba is None
+        np.testing.assert_allclose(ours, labels, rtol=1e-9)
+    else:
+        np.testing.assert_array_equal(ours, labels)
+        np.testing.assert_allclose(our_proba, proba, rtol=0, atol=1e-9)
+
+
+def test_prepared_model_python_engine_is_bit_identical_to_the_pipeline(
+    python_churn, churn_model, churn
+):
+    _, _, X_new = churn
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = churn_model.predict_proba(X_new)
+        one = churn_model.predict_proba(X_new.iloc[[3]])
+    assert python_churn.engine_ == "python"
+    np.testing.assert_array_equal(python_churn.predict_proba(X_new), expected)
+    np.testing.assert_array_equal(python_churn.predict_proba(X_new.iloc[[3]]), one)
+    # columns in another order than fitted: selected by name, same answers
+    shuffled = X_new[X_new.columns[::-1]]
+    np.testing.assert_array_equal(python_churn.predict_proba(shuffled), expected)
+
+
+def test_prepared_model_onnx_engine_answers_as_the_pipeline(
+    onnx_churn, churn_model, churn, monkeypatch
+):
+    _, _, X_new = churn
+    assert onnx_churn.engine_ == "onnx", onnx_churn.engine_reason_
+    assert "agrees with the pipeline" in onnx_churn.engine_reason_
+
+    def no_python(X):
+        raise AssertionError("the Python path ran")
+
+    monkeypatch.setattr(onnx_churn, "transform_clean", no_python)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected_proba = churn_model.predict_proba(X_new)
+        expected = churn_model.predict(X_new)
+    labels, proba = onnx_churn.predict_with_proba(X_new)
+    np.testing.assert_array_equal(labels, expected)
+    assert labels.dtype == expected.dtype
+    np.testing.assert_allclose(proba, expected_proba, rtol=0, atol=1e-9)
+    rows = np.vstack([onnx_churn.predict_proba(X_new.iloc[[i]]) for i in range(30)])
+    np.testing.assert_allclose(rows, expected_proba[:30], rtol=0, atol=1e-9)
+    one = [onnx_churn.predict_with_proba(X_new.iloc[[i]])[0][0] for i in range(30)]
+    assert one == expected[:30].tolist()
+    # extra columns and another column order: the same answers
+    extra = X_new.head(1).assign(unused=1.0)[["unused", *X_new.columns[::-1]]]
+    np.testing.assert_allclose(
+        onnx_churn.predict_proba(extra), expected_proba[:1], atol=1e-9
+    )
+
+
+def test_prepared_model_labels_follow_the_tuned_threshold(onnx_churn, churn):
+    _, _, X_new = churn
+    proba = onnx_churn.predict_proba(X_new)
+    final = onnx_churn.final
+    positive = list(final.classes_).index(final.pos_label_)
+    # a naive reading of the rule: positive when its score reaches the threshold
+    naive = [
+        final.classes_[positive] if p[positive] >= final.threshold_ else 1 - positive
+        for p in proba
+    ]
+    assert onnx_churn.predict_with_proba(X_new)[0].tolist() == naive
+    assert 0.0 < final.threshold_ < 1.0 and final.threshold_ != 0.5
+
+
+def _flagged_rows(X):
+    """One row per flagged value a client may send, each made from a real row."""
+    base = X.iloc[[0]].reset_index(drop=True)
+    rows = []
+    for column in X.columns:
+        rows.append(base.assign(**{column: None}))
+        if X[column].dtype.kind in "if":
+            for value in (1e9, -1e9, np.inf, "not a number"):
+                rows.append(base.assign(**{column: [value]}))
+        elif X[column].dtype.kind == "M":
+            for when in ("1901-02-03", "2190-06-07", "next tuesday"):
+                rows.append(
+                    base.assign(**{column: pd.to_datetime([when], errors="coerce")})
+                )
+        else:
+            for text in ("a category never seen", "", 42):
+                rows.append(base.assign(**{column: [text]}))
+    return rows
+
+
+def test_prepared_model_flagged_rows_get_the_same_answers_on_both_engines(
+    onnx_churn, python_churn, churn_model, churn
+):
+    _, _, X_new = churn
+    rows = _flagged_rows(X_new)
+    through_onnx = 0
+    for row in rows:
+        _, clean, report = pass_door(churn_model, row)
+        assert_same_answers(onnx_churn, python_churn, clean)
+        through_onnx += onnx_churn._feeds(clean) is not None
+    # only infinite numbers (refused by the pipeline) and empty text go to Python
+    n_numbers = sum(X_new[c].dtype.kind in "if" for c in X_new.columns)
+    n_texts = sum(X_new[c].dtype.kind not in "ifM" for c in X_new.columns)
+    assert through_onnx == len(rows) - n_numbers - n_texts
+    finite = [r for r in rows if not r.isin([np.inf]).any(axis=None)]
+    _, clean, report = pass_door(churn_model, pd.concat(finite, ignore_index=True))
+    assert report.problems  # the door flagged them
+    assert_same_answers(onnx_churn, python_churn, clean)
+
+
+def test_prepared_model_checks_on_the_rows_of_its_monitoring_reference(
+    churn_model, churn
+):
+    _needs_onnx()
+    import copy
+
+    from sklearn_workflow.deploy._fast_parity import UNSEEN, reference_rows
+    from sklearn_workflow.monitor import attach_reference, build_reference
+
+    X, y, _ = churn
+    model = copy.deepcopy(churn_model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = model.predict_proba(X)[:, 1]
+    reference = build_reference(model, X, y, oof_scores=scores, reference_rows=120)
+    attach_reference(model, reference)
+    rows, source = reference_rows(model)
+    assert source == "the model's monitoring reference"
+    assert list(rows.columns) == list(model.feature_names_in_) and len(rows) == 120
+    for column in rows.columns:  # every decoded value is one of the training table
+        decoded = rows[column].dropna()
+        if X[column].dtype.kind == "M":
+            assert decoded.dt.floor("s").isin(X[column].dt.floor("s")).all()
+        elif X[column].dtype.kind in "if":
+            assert decoded.isin(X[column].astype(float)).all()
+        else:
+            assert decoded.isin([*X[column].dropna().unique(), UNSEEN]).all()
+    fast = PreparedModel(model)
+    assert fast.engine_ == "onnx", fast.engine_reason_
+    assert "monitoring reference" in fast.engine_reason_
+
+
+def _door_pipeline(final, features):
+    from sklearn_workflow.quality import DataQualityChecker, TableCleaner
+
+    return Pipeline(
+        [
+            ("clean", TableCleaner()),
+            ("quality", DataQualityChecker()),
+            ("features", features),
+            ("model", final),
+        ]  # fmt: skip
+    )
+
+
+def test_prepared_model_onnx_regressor_and_text_classes(penguins):
+    _needs_onnx()
+    from sklearn_workflow.features import LogTransformer, TargetEncoder
+
+    X, species = penguins
+    X = X.dropna().reset_index(drop=True)
+    species = species.loc[X.index]
+    numbers = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm"]
+    features = ColumnTransformer(
+        [
+            ("te", TargetEncoder(random_state=0), ["island", "sex"]),
+            ("log", LogTransformer(), numbers),
+        ]  # fmt: skip
+    )
+    regressor = _door_pipeline(LinearRegression(), features)
+    regressor.fit(X, X["body_mass_g"])
+    fast = PreparedModel(regressor, check_rows=X.head(50))
+    assert fast.engine_ == "onnx", fast.engine_reason_
+    assert_same_answers(fast, PreparedModel(regressor, "python"), X.tail(60))
+    # text classes, no imputation: the pipeline refuses a missing value
+    classifier = _door_pipeline(LogisticRegression(max_iter=500), clone(features))
+    classifier.fit(X, species)
+    fast = PreparedModel(classifier, "onnx", check_rows=X.head(50))
+    assert fast.engine_ == "onnx" and fast.onnx_.refused == {"missing", "infinite"}
+    labels, _ = fast.predict_with_proba(X.tail(60))
+    np.testing.assert_array_equal(labels, classifier.predict(X.tail(60)))
+    assert labels.dtype == object and set(labels) <= set(species)
+    missing = X.tail(1).assign(bill_depth_mm=np.nan)
+    with pytest.raises(ValueError, match="NaN"):
+        classifier.predict(missing)
+    with pytest.raises(ValueError, match="NaN"):
+        fast.predict_with_proba(missing)
+
+
+class _Tripled(StandardScaler):
+    """A step skl2onnx has no converter for."""
+
+
+@pytest.mark.parametrize(
+    "case, reason",
+    [
+        ("no_rows", "no rows to check the ONNX graph on"),
+        ("no_converter", "does not convert to ONNX"),
+        ("no_onnxruntime", "onnxruntime is not installed"),
+        ("disagrees", "disagrees with the pipeline"),
+    ],
+)
+def test_prepared_model_auto_falls_back_to_python_and_says_why(
+    case, reason, churn_model, churn, monkeypatch
+):
+    _needs_onnx()
+    import sys
+
+    from sklearn_workflow.deploy import _fast_parity
+
+    X, y, X_new = churn
+    model, rows = churn_model, X.head(60)
+    if case == "no_rows":
+        rows = None
+    elif case == "no_converter":
+        model = Pipeline([("scale", _Tripled()), ("model", LogisticRegression())])
+        rows = X[["age", "income"]].head(60).fillna(0.0)
+        model.fit(rows, y.head(60))
+    elif case == "no_onnxruntime":
+        monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    else:
+        monkeypatch.setattr(_fast_parity, "MAX_DIFF", -1.0)
+    fast = PreparedModel(model, check_rows=rows)
+    assert fast.engine_ == "python" and fast.onnx_ is None
+    assert reason in fast.engine_reason_
+    head = X_new.head(5)[list(model.feature_names_in_)].fillna(0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_array_equal(
+            fast.predict_proba(head), model.predict_proba(head)
+        )
+    if case != "no_rows":
+        error = ImportError if case == "no_onnxruntime" else ValueError
+        with pytest.raises(error, match=reason):
+            PreparedModel(model, "onnx", check_rows=rows)
+
+
+@pytest.mark.parametrize("engine", ["fast", None, "ONNX"])
+def test_prepared_model_refuses_an_unknown_engine(engine, churn_model):
+    with pytest.raises(ValueError, match=f"engine must be one of .* got {engine!r}"):
+        PreparedModel(churn_model, engine)
