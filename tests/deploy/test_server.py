@@ -202,6 +202,49 @@ def test_server_model_route_shows_schema_identity_and_latency(churn_model, churn
     assert schema["signup_date"]["min"].startswith("20")
     assert info["latency"]["n"] == 3 and info["latency"]["limit_ms"] == 100.0
     assert info["latency"]["p95_ms"] > 0
+    # a model without rows to check the ONNX graph on answers through Python
+    assert info["engine"]["name"] == "python"
+    assert "no rows to check" in info["engine"]["reason"]
+
+
+@pytest.fixture(scope="module")
+def reference_model(churn_model, churn):
+    """The churn model carrying its monitoring reference (as the workflow saves it)."""
+    import copy
+
+    from sklearn_workflow.monitor import attach_reference, build_reference
+
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+    X, y, _ = churn
+    model = copy.deepcopy(churn_model)
+    scores = model.predict_proba(X)[:, 1]
+    reference = build_reference(model, X, y, oof_scores=scores, reference_rows=100)
+    return attach_reference(model, reference)
+
+
+def test_server_onnx_engine_answers_equal_predict(reference_model, churn):
+    _, _, X_new = churn
+    client = TestClient(create_app(reference_model))
+    engine = client.get("/model").json()["engine"]
+    assert engine["name"] == "onnx", engine["reason"]
+    assert "monitoring reference" in engine["reason"]
+    rows = records(X_new.head(12))
+    rows[1]["contract"], rows[2]["num_sessions"] = "Lifetime", 10_000
+    rows[3]["age"], rows[4]["city"], rows[5]["signup_date"] = "forty", None, None
+    rows[6]["income"], rows[7]["last_login"] = -1e9, "1901-01-01T00:00:00"
+    for body in [rows, *[[row] for row in rows]]:
+        payload = client.post("/predict", json={"records": body}).json()
+        frame = pd.DataFrame.from_records(body)
+        table = expected(reference_model, frame)
+        assert payload["predictions"] == table["prediction"].tolist()
+        np.testing.assert_allclose(
+            np.array(payload["probabilities"]),
+            table[["proba_0", "proba_1"]].to_numpy(),
+            rtol=0,
+            atol=1e-9,
+        )
+    assert sum(map(bool, payload["violations"])) == 0  # the last row is clean
 
 
 def _samples(text, name):
