@@ -354,14 +354,18 @@ def check_racing_params(given):
     return params
 
 
+def _score_of(result, score):
+    """The ``score`` of one (candidate, fold) result; NaN when it failed or
+    did not run (None)."""
+    if result is None or result["error"] is not None:
+        return np.nan
+    return result["scores"][score]
+
+
 def _mean_score(results, c, folds, score):
     """Candidate ``c``'s mean ``score`` over ``folds`` of ``results`` (NaN when
-    one failed)."""
-    values = [
-        results[c, f]["scores"][score] if results[c, f]["error"] is None else np.nan
-        for f in folds
-    ]
-    return float(np.mean(values))
+    one failed or did not run)."""
+    return float(np.mean([_score_of(results.get((c, f)), score) for f in folds]))
 
 
 def _is_int(value):
@@ -394,12 +398,14 @@ class Race:
     params : dict
         The rung-0 parameters, checked by :func:`check_racing_params`.
     run_jobs : callable
-        ``run_jobs(jobs, splits, blocks=None, rung=None, refit=None)`` fits and
-        scores the ``jobs`` [(candidate, fold)] on ``splits`` (and on the
-        ``blocks`` of each fold) and returns ``({(candidate, fold): result},
-        refitted)``, where ``refitted`` is candidate ``refit`` fitted on all the
-        rows (None without ``refit``). ``rung=0`` records failures, never
-        raises them.
+        ``run_jobs(jobs, splits, blocks=None, rung=None, refit=None,
+        until=None, always=())`` fits and scores the ``jobs`` [(candidate,
+        fold)] on ``splits`` (and on the ``blocks`` of each fold) and returns
+        ``({(candidate, fold): result}, refitted)``, where ``refitted`` is
+        candidate ``refit`` fitted on all the rows (None without ``refit``).
+        ``rung=0`` records failures, never raises them. With ``until``, no job
+        of a candidate outside ``always`` starts once ``clock()`` has passed
+        it, and the results hold only the jobs that ran.
     score : str
         The name of the primary score in the results.
     classification : bool
@@ -439,6 +445,8 @@ class Race:
         The candidates the budget dropped.
     out_of_time : set
         The candidates ``time_budget`` dropped.
+    not_run : set
+        The candidates ``time_budget`` left out before their first fit.
     stopped : dict
         ``{leader: folds run}`` when ``time_budget`` left out the leader's last
         folds; else empty.
@@ -474,6 +482,7 @@ class Race:
     dropped: dict = field(default_factory=dict, init=False)
     over_budget: set = field(default_factory=set, init=False)
     out_of_time: set = field(default_factory=set, init=False)
+    not_run: set = field(default_factory=set, init=False)
     stopped: dict = field(default_factory=dict, init=False)
     finished: bool = field(default=False, init=False)
     rung0: dict = field(default=None, init=False)
@@ -498,7 +507,13 @@ class Race:
         past it, the racers but the leader are dropped (``out_of_time``). The
         leader then runs as many of its remaining folds as are projected to end
         within the limit (at least one full-size fold in all); the folds left
-        out are recorded in ``stopped``.
+        out are recorded in ``stopped``. Inside rung 0 and inside a fold, no
+        fit starts once the limit has passed, but those of the first racer
+        (rung 0), of the leader (a full-size fold) and of the baseline: a
+        racer left without a fit is ``not_run``, one left with only some of
+        its rung-0 fits, or without the fold, is dropped there
+        (``out_of_time``); the configurations near the leaders are not added
+        once the limit has passed.
         """
         sub_splits = self._rung0_splits()
         if sub_splits:
@@ -575,48 +590,55 @@ class Race:
         return sub_splits
 
     def _run_rung0(self, sub_splits):
-        """Every racer on a subsample of each training fold, then the screen."""
+        """Every racer on a subsample of each training fold, then the screen.
+
+        With ``time_budget``, the racers cut by it (all but the first may be)
+        are left out of the screen (:meth:`_cut`)."""
         n_folds0 = len(sub_splits)
-        jobs = [(c, f) for c in self.racers for f in range(n_folds0)]
-        results, _ = self.run_jobs(jobs, sub_splits, rung=0)
-        added = self._extend(
-            {
-                c: _mean_score(results, c, range(n_folds0), self.score)
-                for c in self.racers
+        folds0 = range(n_folds0)
+        results = self._run_rung0_jobs(self.racers, sub_splits, self.racers[:1])
+        if not self._late():
+            means = {
+                c: _mean_score(results, c, folds0, self.score) for c in self.racers
             }
-        )
-        if added:
-            jobs = [(c, f) for c in added for f in range(n_folds0)]
-            results.update(self.run_jobs(jobs, sub_splits, rung=0)[0])
-        racers = self.racers
+            added = self._extend(means)
+            if added:
+                results.update(self._run_rung0_jobs(added, sub_splits))
+        ran = [c for c in self.racers if any((c, f) in results for f in folds0)]
         scores = np.array(
-            [
-                [
-                    results[c, f]["scores"][self.score]
-                    if results[c, f]["error"] is None
-                    else np.nan
-                    for f in range(n_folds0)
-                ]
-                for c in racers
-            ]
+            [[_score_of(results.get((c, f)), self.score) for f in folds0] for c in ran]
         )
         fit_time = np.array(
-            [sum(results[c, f]["fit_time"] for f in range(n_folds0)) for c in racers]
+            [
+                sum(results[c, f]["fit_time"] for f in folds0 if (c, f) in results)
+                for c in ran
+            ]
         )
         pairs = zip(sub_splits, self.splits)
         share = float(np.mean([len(s) / len(t) for (s, _), (t, _) in pairs]))
         self.rung0 = {
-            "racers": racers,
+            "racers": ran,
             "scores": scores,
             "fit_time": fit_time,
             "share": share,
             "rows": int(round(np.mean([len(s) for s, _ in sub_splits]))),
         }
-        go_on, margin, budget_out = self._screen(scores, fit_time, share)
-        for c, on, out in zip(racers, go_on, budget_out):
-            if not on:
-                self._drop(c, 0, out, margin)
-        self.racers = [c for c in racers if c in self.alive]
+        done = [k for k, c in enumerate(ran) if all((c, f) in results for f in folds0)]
+        self._cut([c for c in self.racers if c not in [ran[k] for k in done]], 0)
+        if done:
+            go_on, margin, budget_out = self._screen(
+                scores[done], fit_time[done], share
+            )
+            for k, on, out in zip(done, go_on, budget_out):
+                if not on:
+                    self._drop(ran[k], 0, out, margin)
+        self.racers = [c for c in self.racers if c in self.alive]
+
+    def _run_rung0_jobs(self, racers, sub_splits, always=()):
+        """``racers`` on every subsample of rung 0, within ``time_budget``."""
+        jobs = [(c, f) for c in racers for f in range(len(sub_splits))]
+        kwargs = {"until": self.time_budget, "always": set(always)}
+        return self.run_jobs(jobs, sub_splits, rung=0, **kwargs)[0]
 
     def _extend(self, means):
         """The candidates ``refine`` adds at the first screen, now racing."""
@@ -630,16 +652,23 @@ class Race:
 
     def _refine_first_fold(self):
         """Without a subsample rung: refine after the first full-size fold, and
-        run the configurations added on that fold."""
+        run the configurations added on that fold (none once past
+        ``time_budget``)."""
+        if self._late():
+            return
         competing = self._competing()
         added = self._extend(
             {c: _mean_score(self.outcomes, c, [0], self.score) for c in competing}
         )
         if added:
             results, _ = self.run_jobs(
-                [(c, 0) for c in added], self.splits, self.blocks
+                [(c, 0) for c in added],
+                self.splits,
+                self.blocks,
+                until=self.time_budget,
             )
             self.outcomes.update(results)
+            self._cut([c for c in added if (c, 0) not in results], 0)
             self._drop_failures(added, [0])
 
     def _screen_first_fold(self):
@@ -716,6 +745,9 @@ class Race:
             batch = range(f, f + self._folds_in_time(f))
         if not batch:
             return batch
+        if len(competing) >= 2 and self.time_budget is not None:
+            self._run_timed_fold(f, competing)
+            return batch
         jobs = [(c, g) for g in batch for c in self.alive]
         # the last racer left is the winner (if its folds do not fail): its
         # refit on all the rows can run beside its remaining folds
@@ -727,11 +759,31 @@ class Race:
         self._drop_failures(list(self.alive), batch)
         return batch
 
+    def _run_timed_fold(self, f, competing):
+        """Fold ``f`` of the racers and the baseline within ``time_budget``:
+        the baseline and the leader first, whatever the time; the racers that
+        did not start are cut (:meth:`_cut`)."""
+        leader = self._leader(f)
+        others = [c for c in self.alive if c not in competing]
+        order = [*others, leader, *(c for c in competing if c != leader)]
+        results, _ = self.run_jobs(
+            [(c, f) for c in order],
+            self.splits,
+            self.blocks,
+            until=self.time_budget,
+            always={*others, leader},
+        )
+        self.outcomes.update(results)
+        self._cut([c for c in competing if (c, f) not in results], f)
+        self._drop_failures(list(self.alive), [f])
+
     def _drop_failures(self, candidates, folds):
         """Racers among ``candidates`` that failed on one of ``folds`` leave the
         race (dropped at that fold)."""
         for g in folds:
             for c in candidates:
+                if (c, g) not in self.outcomes:
+                    continue  # cut by time_budget
                 failed = self.outcomes[c, g]["error"] is not None
                 if failed and c in self.racers and c in self.alive:
                     self.alive.remove(c)
@@ -815,19 +867,53 @@ class Race:
         end = self.clock() + self._projected(self.alive, 1)
         if end <= self.time_budget:
             return
-        leader = competing[int(np.argmax([self._mean_so_far(c, k) for c in competing]))]
+        leader = self._leader(k)
         for c in competing:
             if c == leader:
                 continue
             self.alive.remove(c)
             self.dropped[c] = k
             self.out_of_time.add(c)
-            if self.verbose:
-                where = "at rung 0" if k == 0 else f"after fold {k}"
-                self.say(
-                    f"[ModelSelector] {self.names[c]} dropped {where}: out of "
-                    f"time (time_budget={self.time_budget:g}s)"
-                )
+            self._say_out_of_time(c, "at rung 0" if k == 0 else f"after fold {k}")
+
+    def _late(self):
+        """Whether the elapsed time has passed ``time_budget``."""
+        return self.time_budget is not None and self.clock() >= self.time_budget
+
+    def _leader(self, k):
+        """The racer with the best mean at rung 0 (``k=0``) or over ``k``
+        folds; the first racer when none has a score yet."""
+        competing = self._competing()
+        if k == 0 and self.rung0 is None:
+            return competing[0]
+        return competing[int(np.argmax([self._mean_so_far(c, k) for c in competing]))]
+
+    def _cut(self, candidates, k):
+        """Racers that ``time_budget`` left without their rung 0 (``k=0``) or
+        their fold ``k + 1``: ``not_run`` when they never started a fit, else
+        dropped at rung 0 or after fold ``k`` (``out_of_time``)."""
+        ran0 = self.rung0["racers"] if self.rung0 is not None else []
+        for c in candidates:
+            if c not in self.alive:
+                continue
+            self.alive.remove(c)
+            if c not in ran0 and not any(d == c for d, _ in self.outcomes):
+                self.not_run.add(c)
+                self._say_out_of_time(c, None)
+                continue
+            self.dropped[c] = k
+            self.out_of_time.add(c)
+            self._say_out_of_time(c, "at rung 0" if k == 0 else f"after fold {k}")
+
+    def _say_out_of_time(self, c, where):
+        """The progress line of a racer ``time_budget`` stopped ``where``
+        (None: before it started)."""
+        if self.verbose:
+            what = "not started" if where is None else f"dropped {where}"
+            self.say(
+                f"[ModelSelector] {self.names[c]} {what}: out of time "
+                f"(time_budget={self.time_budget:g}s)"
+            )
 
     def _mean_so_far(self, c, k):
         """``c``'s mean primary score at rung 0 (``k=0``) or over ``k`` folds;
@@ -836,10 +922,7 @@ class Race:
             scores = self.rung0["scores"][self.rung0["racers"].index(c)]
         else:
             scores = [
-                self.outcomes[c, g]["scores"][self.score]
-                if self.outcomes[c, g]["error"] is None
-                else np.nan
-                for g in range(k)
+                _score_of(self.outcomes.get((c, g)), self.score) for g in range(k)
             ]
         scores = np.asarray(scores, dtype=float)
         scores = scores[np.isfinite(scores)]

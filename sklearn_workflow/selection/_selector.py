@@ -236,46 +236,59 @@ class _FoldJobs:
         """Seconds since the cross-validation began."""
         return time.perf_counter() - self.start
 
-    def __call__(self, jobs, splits, blocks=None, rung=None, refit=None):
+    def __call__(
+        self, jobs, splits, blocks=None, rung=None, refit=None, until=None, always=()
+    ):
         """Run ``jobs`` [(candidate index, fold index)]: ``(results, refitted)``.
 
         ``rung=0``: the subsample rung, whose failures are recorded, never raised
         (the candidate then goes on to the full-size folds). ``refit``: a
         candidate index whose refit on all the rows runs in the same batch, first
-        (the longest job), returned as ``refitted`` (else None).
+        (the longest job), returned as ``refitted`` (else None). ``until``: no
+        job of a candidate outside ``always`` starts once :meth:`elapsed` has
+        passed it; ``results`` then holds only the jobs that ran.
         """
         X, y, candidates = self.X, self.y, self.candidates
         error_score = np.nan if rung == 0 else self.selector.error_score
         scoring = self.rung0_scoring if rung == 0 else self.scoring
-        calls = [
-            delayed(_fit_and_score)(
-                clone(candidates[c][1]),
-                X,
-                y,
-                splits[f][0],
-                splits[f][1],
-                scoring,
-                blocks[f] if blocks else None,
-                error_score,
-            )
-            for c, f in jobs
-        ]
-        if refit is not None:
-            calls.insert(
-                0,
-                delayed(_refit_one_thread)(
+        launched = []
+
+        def calls():
+            # read one at a time as workers free up: the clock is checked
+            # when each job is about to start
+            if refit is not None:
+                yield delayed(_refit_one_thread)(
                     clone(candidates[refit][1]), X, y, scoring.sample_weight
-                ),
-            )
-        # every call is built already: hand them all to the workers at once, so
-        # that a free worker never waits for the next dispatch
+                )
+            for c, f in jobs:
+                if until is not None and c not in always and self.elapsed() >= until:
+                    continue
+                launched.append((c, f))
+                yield delayed(_fit_and_score)(
+                    clone(candidates[c][1]),
+                    X,
+                    y,
+                    splits[f][0],
+                    splits[f][1],
+                    scoring,
+                    blocks[f] if blocks else None,
+                    error_score,
+                )
+
+        # without a deadline, hand every call to the workers at once, so that a
+        # free worker never waits for the next dispatch; with one, a call is
+        # dispatched only when a worker is free
+        dispatch = {"pre_dispatch": "all"}
+        if until is not None:
+            dispatch = {"pre_dispatch": "n_jobs", "batch_size": 1}
         parallel = Parallel(
-            n_jobs=self.selector.n_jobs, return_as="generator", pre_dispatch="all"
+            n_jobs=self.selector.n_jobs, return_as="generator", **dispatch
         )
-        results = parallel(calls)
+        results = parallel(calls())
         refitted = next(results) if refit is not None else None
         out = {}
-        for (c, f), result in zip(jobs, results):
+        for k, result in enumerate(results):
+            c, f = launched[k]
             out[c, f] = result
             self.progress.done(c, result, rung)
             if self.selector.verbose >= 2:
@@ -461,7 +474,17 @@ class ModelSelector(BaseEstimator):
         least one full-size fold. If that leaves folds out, its status is
         ``"stopped at fold k (time)"``, its scores are the means of the ``k``
         folds it ran (``n_folds`` in ``results_``, ``best_n_folds_``), and it
-        can win. ``strategy="full"``: the candidates run one at a time and the
+        can win. Inside rung 0 and inside a fold, no fit starts once the
+        elapsed time has passed ``time_budget`` -- but those of the first
+        candidate (rung 0), of the leader (a full-size fold) and of the
+        baseline, so that the winner is always scored on the same (full-size)
+        folds as every candidate it is compared with: a candidate left without
+        a fit is ``"not run (time)"``, one left with only part of its rung 0,
+        or without the fold, ``"dropped at rung 0 (time)"`` or ``"dropped at
+        fold k (time)"``, and the fits already running end (the overshoot is
+        at most one fit per worker); with ``search="random"``, no configuration
+        is added near the leaders once it has passed. ``strategy="full"``: the
+        candidates run one at a time and the
         ones not started when the elapsed time passes ``time_budget`` are left
         out (``"not run (time)"``); the first one always runs. The winner is
         refitted as usual. None: no limit. ``racing_params["budget"]`` is
@@ -977,7 +1000,7 @@ class ModelSelector(BaseEstimator):
                 race = None
             else:
                 race = self._race(y, pool, splits, params, run, seed)
-                outcomes, not_run = race.outcomes, set()
+                outcomes, not_run = race.outcomes, race.not_run
         finally:
             progress.close()
         winner = self._tabulate(pool, outcomes, race, not_run)

@@ -1074,20 +1074,22 @@ def _time_problem():
     return X, y, candidates
 
 
-_TINY = 1e-9  # passed by the time the first fold ends
+_TINY = 1e-9  # passed by the time the first fit ends
 
 
-def test_time_budget_stops_the_race_after_the_first_fold():
-    X, y, candidates = _time_problem()
+def test_time_budget_stops_the_race_after_the_first_fold(fake_clock):
+    # "slow" scores exactly as "logit": a tie the racing test never breaks;
+    # its fit takes a (fake) second: it starts within the budget, ends past it
+    X, y, _ = _time_problem()
+    candidates = {"logit": LogisticRegression(), "slow": fake_clock.ticking()}
     kwargs = {"strategy": "racing", "random_state": 0, "preprocessing": None}
     kwargs["racing_params"] = {"subsample": None}
-    _SlowLogit.fits = 0
-    race = ModelSelector(candidates, time_budget=_TINY, **kwargs).fit(X, y)
+    race = ModelSelector(candidates, time_budget=0.5, **kwargs).fit(X, y)
     rows = race.results_.set_index("name")
     assert rows.loc["slow", "status"] == "dropped at fold 1 (time)"
     assert rows.loc["logit", "status"] == "stopped at fold 1 (time)"
     assert rows["n_folds"].tolist() == [1, 1, 1]
-    assert _SlowLogit.fits == 1  # its first fold, no refit
+    assert fake_clock.fits == 1  # its first fold, no refit
     # the winner's score is its one fold, the same as without a limit
     full = ModelSelector(candidates, **kwargs).fit(X, y).results_.set_index("name")
     assert full["status"].tolist() == ["completed", "completed", "baseline"]
@@ -1100,27 +1102,29 @@ def test_time_budget_stops_the_race_after_the_first_fold():
     np.testing.assert_array_equal(race.predict(X), reference.predict(X))
 
 
-def test_time_budget_drops_at_rung_0_and_runs_one_full_size_fold(capsys):
-    X, y, candidates = _time_problem()
+def test_time_budget_drops_at_rung_0_and_runs_one_full_size_fold(capsys, fake_clock):
+    X, y, _ = _time_problem()
+    candidates = {"logit": LogisticRegression(), "slow": fake_clock.ticking()}
     racing_params = {"keep": 1, "min_rows": 0, "budget": None, "tolerance": 1.0}
-    _SlowLogit.fits = 0
+    # its three rung-0 fits start at 0, 0.2 and 0.4 (fake) seconds: in time
+    fake_clock.step = 0.2
     race = ModelSelector(
         candidates,
         strategy="racing",
         random_state=0,
         preprocessing=None,
         racing_params=racing_params,
-        time_budget=_TINY,
+        time_budget=0.5,
         verbose=1,
     ).fit(X, y)
     rows = race.results_.set_index("name")
     assert rows.loc["slow", "status"] == "dropped at rung 0 (time)"
     captured = capsys.readouterr()
-    assert "slow dropped at rung 0: out of time (time_budget=1e-09s)" in captured.out
+    assert "slow dropped at rung 0: out of time (time_budget=0.5s)" in captured.out
     # 2 x 3 rung-0 fits, then fold 1 of logit and the baseline
     assert "8/8" in captured.err
     assert rows.loc["logit", "status"] == "stopped at fold 1 (time)"
-    assert _SlowLogit.fits == 3  # the three rung-0 folds only
+    assert fake_clock.fits == 3  # the three rung-0 folds only
     assert rows.loc["slow", "n_folds"] == 0 and rows.loc["logit", "n_folds"] == 1
     assert race.best_n_folds_ == 1 and race.n_splits_ == 5
 
