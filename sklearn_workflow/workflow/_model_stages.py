@@ -423,7 +423,8 @@ def _tuned_model(quality, features, selection, problem, plan, say):
 
 def _learning_curve(quality, features, selection, problem, plan, say):
     """The winner's learning curve, features refitted inside every fold, on the
-    plan's subsample of the training rows."""
+    plan's subsample of the training rows (shuffled within each training fold
+    after a random split, in time order after a split by time)."""
     from sklearn_workflow.selection import diagnose_learning_curve
 
     selector = selection.selector
@@ -455,7 +456,10 @@ def _learning_curve(quality, features, selection, problem, plan, say):
         scoring=problem.spec.scorer(problem.ranked_by),
         perfect_score=perfect,
         n_jobs=selector.n_jobs,
-        shuffle=True,
+        # After a split by time the rows are in time order: each size trains on
+        # the earliest rows of its fold, so the target encoder's folds stay in
+        # time order too.
+        shuffle=quality.times_train is None,
         random_state=selector.random_state,
     )
     return curve
