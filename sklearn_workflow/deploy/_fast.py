@@ -286,9 +286,12 @@ class PreparedModel:
             check_rows, source = reference_rows(self.model)
             if check_rows is None:
                 return None, source
-        clean = door_rows(self.model, check_rows)
-        if clean is None:
-            clean = self._clean(check_rows if is_pandas(check_rows) else check_rows)
+        try:
+            clean = door_rows(self.model, check_rows)
+            if clean is None:
+                clean = self._clean(check_rows)
+        except (ValueError, TypeError, KeyError) as exc:
+            return None, f"{source} do not pass the model's door ({exc})"
         return clean, source
 
     # -- the Python path ------------------------------------------------------------
@@ -315,9 +318,16 @@ class PreparedModel:
         labels = threshold_labels(self.final, proba)
         return (self.final.predict(features) if labels is None else labels), proba
 
-    def _feeds(self, clean):
-        """The graph's inputs for these rows, or None (the Python path answers)."""
-        return None if self.onnx_ is None else self.onnx_.feeds(clean)
+    def _onnx(self, method, clean):
+        """The ONNX engine's ``method`` on these rows, or None when the Python
+        path answers them (rows handed back, or a graph that fails to run)."""
+        feeds = None if self.onnx_ is None else self.onnx_.feeds(clean)
+        if feeds is None:
+            return None
+        try:
+            return getattr(self.onnx_, method)(feeds)
+        except Exception:  # onnxruntime's errors: the pipeline answers, or raises
+            return None
 
     # -- predictions ----------------------------------------------------------------
     def predict_proba(self, X, *, cleaned=False):
@@ -336,9 +346,9 @@ class PreparedModel:
         """
         clean = X if cleaned else self._clean(X)
         if self.classes_ is not None and hasattr(self.final, "predict_proba"):
-            feeds = self._feeds(clean)
-            if feeds is not None:
-                return self.onnx_.predict_proba(feeds)
+            proba = self._onnx("predict_proba", clean)
+            if proba is not None:
+                return proba
         return self.final.predict_proba(self.transform_clean(clean))
 
     def predict_with_proba(self, X, *, cleaned=False):
@@ -354,7 +364,5 @@ class PreparedModel:
         proba : ndarray of shape (n_rows, n_classes) or None
         """
         clean = X if cleaned else self._clean(X)
-        feeds = self._feeds(clean)
-        if feeds is not None:
-            return self.onnx_.predict_with_proba(feeds)
-        return self._python(clean)
+        answer = self._onnx("predict_with_proba", clean)
+        return self._python(clean) if answer is None else answer

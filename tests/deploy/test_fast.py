@@ -258,7 +258,7 @@ def test_prepared_model_flagged_rows_get_the_same_answers_on_both_engines(
     for row in rows:
         _, clean, report = pass_door(churn_model, row)
         assert_same_answers(onnx_churn, python_churn, clean)
-        through_onnx += onnx_churn._feeds(clean) is not None
+        through_onnx += onnx_churn.onnx_.feeds(clean) is not None
     # only infinite numbers (refused by the pipeline) and empty text go to Python
     n_numbers = sum(X_new[c].dtype.kind in "if" for c in X_new.columns)
     n_texts = sum(X_new[c].dtype.kind not in "ifM" for c in X_new.columns)
@@ -400,3 +400,30 @@ def test_prepared_model_auto_falls_back_to_python_and_says_why(
 def test_prepared_model_refuses_an_unknown_engine(engine, churn_model):
     with pytest.raises(ValueError, match=f"engine must be one of .* got {engine!r}"):
         PreparedModel(churn_model, engine)
+
+
+def test_prepared_model_python_answers_when_the_graph_fails_to_run(
+    onnx_churn, python_churn, churn, monkeypatch
+):
+    _, _, X_new = churn
+
+    def broken(feeds):
+        raise RuntimeError("onnxruntime: a kernel failed")
+
+    monkeypatch.setattr(onnx_churn.onnx_, "predict_proba", broken)
+    monkeypatch.setattr(onnx_churn.onnx_, "predict_with_proba", broken)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = python_churn.predict_with_proba(X_new)
+    np.testing.assert_array_equal(onnx_churn.predict_proba(X_new), expected[1])
+    labels, proba = onnx_churn.predict_with_proba(X_new)
+    np.testing.assert_array_equal(labels, expected[0])
+
+
+def test_prepared_model_check_rows_without_the_model_columns(churn_model, churn):
+    _needs_onnx()
+    X, _, _ = churn
+    fast = PreparedModel(churn_model, check_rows=X.drop(columns="city").head(20))
+    assert fast.engine_ == "python"
+    assert "do not pass the model's door" in fast.engine_reason_
+    assert "city" in fast.engine_reason_
