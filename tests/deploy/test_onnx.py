@@ -514,28 +514,23 @@ def test_workflow_model_converts_with_parity(tmp_path):
     X_new, _ = make_churn(300, random_state=1)
     X_new = X_new[list(model.steps[0][1].feature_names_in_)]
     written, message = export_onnx(model, tmp_path / "model.onnx", X_new)
-    if not hasattr(model, "predict_proba"):
-        # a winner without probabilities (an SVM): the export refuses, saying so
-        assert not written and "gives no probabilities" in message
-        return
-    if model.steps[-1][1].response_method_ == "decision_function":
-        # a threshold on the decision function is refused by name
-        assert not written and "decision_function" in message
-        return
+    # a winner without probabilities (an SVM) converts with its decision function
     assert written, message
     parity = onnx_parity(model, to_onnx(model), X_new, n_calls=3)
     assert parity.max_abs_diff < 1e-5 and parity.n_disagreements_off_threshold == 0
 
 
-def test_export_refuses_a_classifier_without_probabilities(tmp_path):
+def test_export_writes_a_classifier_without_probabilities(tmp_path):
     from sklearn.svm import SVC
 
     X = pd.DataFrame({"a": np.linspace(0, 1, 40), "b": np.tile([0.0, 1.0], 20)})
     y = (X["a"] > 0.5).astype(int)
-    model = make_pipeline(StandardScaler(), SVC()).fit(X, y)
+    model = make_pipeline(DataQualityChecker(), StandardScaler(), SVC()).fit(X, y)
     written, message = export_onnx(model, tmp_path / "model.onnx", X)
-    assert not written and "SVC gives no probabilities" in message
-    assert not (tmp_path / "model.onnx").exists()
+    assert written, message
+    out = run_graph(to_onnx(model), X, model)
+    assert_same_or_nan(out["decision_function"], model.decision_function(X))
+    np.testing.assert_array_equal(out["label"], model.predict(X))
 
 
 def test_columns_whose_names_are_not_identifiers_reach_their_inputs(tmp_path):

@@ -292,16 +292,18 @@ def _unused(scope, operator, container):  # pragma: no cover - as above
 
 
 # -- the tuned threshold ---------------------------------------------------------------
+def _on_decision(model):
+    return model.response_method_ == "decision_function"
+
+
 def _threshold_parser(scope, model, inputs, custom_parsers=None):
-    """The estimator's probabilities, then the labels at ``threshold_``."""
+    """The estimator's probabilities (its decision function, for a threshold on
+    ``decision_function``), then the labels at ``threshold_``."""
     from skl2onnx._parse import _parse_sklearn
     from skl2onnx.common.data_types import Int64TensorType, StringTensorType
 
-    if model.response_method_ != "predict_proba":
-        raise NotImplementedError(
-            "ThresholdTunedClassifier: only a threshold on predict_proba is "
-            f"converted, got response_method_={model.response_method_!r}."
-        )
+    # The estimator's converter gives its decision function in place of its
+    # probabilities when to_onnx asks for its raw scores (see _decision.py).
     outputs = _parse_sklearn(scope, model.estimator_, inputs, custom_parsers)
     operator = scope.declare_local_operator(f"{_PREFIX}ThresholdTunedClassifier", model)
     operator.inputs = [outputs[1]]
@@ -309,27 +311,36 @@ def _threshold_parser(scope, model, inputs, custom_parsers=None):
         StringTensorType if model.classes_.dtype.kind in "OUS" else Int64TensorType
     )
     operator.outputs.append(scope.declare_local_variable("label", label_type()))
-    operator.outputs.append(
-        scope.declare_local_variable("probabilities", _float_tensor([None, 2]))
-    )
+    if _on_decision(model):
+        score = scope.declare_local_variable("decision_function", _float_tensor([None]))
+    else:
+        score = scope.declare_local_variable("probabilities", _float_tensor([None, 2]))
+    operator.outputs.append(score)
     return operator.outputs
 
 
 def _threshold_shape(operator):
     n_rows = operator.inputs[0].type.shape[0]
     operator.outputs[0].type = operator.outputs[0].type.__class__([n_rows])
-    operator.outputs[1].type = _float_tensor([n_rows, 2])
+    shape = [n_rows] if _on_decision(operator.raw_operator) else [n_rows, 2]
+    operator.outputs[1].type = _float_tensor(shape)
 
 
 def _threshold_converter(scope, operator, container):
     model = operator.raw_operator
-    proba = operator.inputs[0]
     g = GraphBuilder(scope, container, FLOAT["dtype"])
     classes = model.classes_
     column = int(np.flatnonzero(classes == model.pos_label_)[0])
     # In the graph's type: a tree ensemble hands float32 on.
-    probabilities = g.op("Cast", proba.onnx_name, to=g.onnx_float)
-    score = g.column(probabilities, column)
+    scores = g.op("Cast", operator.inputs[0].onnx_name, to=g.onnx_float)
+    if _on_decision(model):
+        # The last column is the decision function, positive toward classes_[1]
+        # (a binary converter writes [-d, d] or [d]).
+        decision = g.column(scores, -1)
+        score = decision if column == 1 else g.op("Neg", decision)
+        scores = g.op("Reshape", decision, g.const([-1], np.int64))
+    else:
+        score = g.column(scores, column)
     positive = g.op("GreaterOrEqual", score, g.const([tuned_threshold(model)]))
     labels = [classes[classes != model.pos_label_][0], classes[column]]
     if classes.dtype.kind in "OUS":
@@ -340,7 +351,7 @@ def _threshold_converter(scope, operator, container):
     g.output(
         g.op("Reshape", label, g.const([-1], np.int64)), operator.outputs[0].full_name
     )
-    g.output(probabilities, operator.outputs[1].full_name)
+    g.output(scores, operator.outputs[1].full_name)
 
 
 # -- the soft-voting ensemble of the selector -----------------------------------------
@@ -428,6 +439,7 @@ def register_converters():
     """Register the package's estimators with skl2onnx (idempotent)."""
     from skl2onnx import update_registered_converter as update
 
+    from sklearn_workflow.deploy._onnx._decision import register_svc
     from sklearn_workflow.deploy._onnx._groups import register_group_aggregator
     from sklearn_workflow.deploy._onnx._sklearn import register_scikit_learn
     from sklearn_workflow.features import (
@@ -443,6 +455,7 @@ def register_converters():
 
     register_scikit_learn(update)
     register_group_aggregator(update)
+    register_svc(update)
     features = (LogTransformer, Binner, RatioFeatures, TargetEncoder)
     for cls in (*features, DateFeatureExtractor):
         alias = f"{_PREFIX}{cls.__name__}"

@@ -184,8 +184,13 @@ def _first_unconvertible(model):
     from skl2onnx._supported_operators import sklearn_operator_name_map
 
     from sklearn_workflow.deploy._onnx._converters import register_converters
+    from sklearn_workflow.deploy._onnx._decision import (
+        decision_refusal,
+        decision_scored,
+    )
 
     register_converters()
+    scored = decision_scored(model)
 
     def walk(step, path):
         children = _children(step)
@@ -195,7 +200,7 @@ def _first_unconvertible(model):
                 if found:
                     return found
             return None
-        reason = _refusal(step)
+        reason = _refusal(step) or decision_refusal(step, scored)
         if reason is not None or type(step) not in sklearn_operator_name_map:
             return f"{path or 'model'} ({type(step).__name__})", reason
         return None
@@ -204,16 +209,30 @@ def _first_unconvertible(model):
 
 
 def _classifier_options(model):
-    """``zipmap=False`` for every classifier in the model: plain arrays out."""
+    """Plain arrays out of every classifier (``zipmap=False``), and the raw
+    scores (the decision function) of the one the graph scores by it."""
     from sklearn.base import is_classifier
 
+    from sklearn_workflow.deploy._onnx._decision import (
+        allowed_options,
+        decision_scored,
+    )
+
+    scored = decision_scored(model)
     options, stack = {}, [model]
     while stack:
         step = stack.pop()
         children = _children(step)
         stack.extend(child for _, child in children)
         if is_classifier(step) and not hasattr(step, "steps"):
-            options[id(step)] = {"zipmap": False}
+            allowed = allowed_options(step)
+            chosen = {}
+            if allowed is None or "zipmap" in allowed:
+                chosen["zipmap"] = False
+            if id(step) in scored:
+                chosen["raw_scores"] = True
+            if chosen:
+                options[id(step)] = chosen
     return options
 
 
@@ -250,8 +269,12 @@ def to_onnx(model, X_sample=None, *, target_opset=None, double=True):
     onnx_model : onnx.ModelProto
         Outputs ``label`` (shape ``(n,)``) and, for a classifier,
         ``probabilities`` (``(n, n_classes)``, in the order of ``classes_``);
-        ``variable`` for a regressor. The metadata records the date convention
-        and the threshold.
+        ``variable`` for a regressor. A classifier without ``predict_proba``,
+        or whose threshold is tuned on ``decision_function``, outputs
+        ``decision_function`` in place of ``probabilities``, shaped as
+        scikit-learn's (``(n,)``, positive toward ``classes_[1]``, for two
+        classes; ``(n, n_classes)`` otherwise). The metadata records the date
+        convention, the threshold and the outputs.
 
     Raises
     ------
@@ -274,7 +297,8 @@ def to_onnx(model, X_sample=None, *, target_opset=None, double=True):
     1900 and 2100), ``LogTransformer``, ``Binner`` (ordinal and one-hot),
     ``RatioFeatures``, ``GroupAggregator`` (the fitted table, looked up per
     row; not with ``handle_unknown="error"``, which no graph can raise),
-    ``ThresholdTunedClassifier`` and ``ModelSelector`` (its winner).
+    ``ThresholdTunedClassifier`` (on probabilities or on the decision
+    function) and ``ModelSelector`` (its winner).
 
     Examples
     --------
@@ -315,6 +339,7 @@ def to_onnx(model, X_sample=None, *, target_opset=None, double=True):
                 target_opset=target_opset,
                 options=_classifier_options(model),
             )
+            _bare_decision(onx, model)
             if double == "auto":
                 session(onx)  # onnxruntime must run it
         except Exception as exc:
@@ -327,6 +352,20 @@ def to_onnx(model, X_sample=None, *, target_opset=None, double=True):
         _describe(onx, model, dtype, [name for name, _ in schema])
         return onx
     raise errors[-1]
+
+
+def _bare_decision(onx, model):
+    """A final classifier scored by its decision function (not under a tuned
+    threshold): its raw scores become the ``decision_function`` output."""
+    from sklearn_workflow.deploy._onnx._decision import (
+        decision_output,
+        decision_scored,
+        final_classifier,
+    )
+
+    final = final_classifier(model)
+    if decision_scored(model) and type(final).__name__ != "ThresholdTunedClassifier":
+        decision_output(onx, np.asarray(final.classes_))
 
 
 def _join_after(model):
@@ -357,7 +396,9 @@ def _describe(onx, model, dtype, columns):
     kept under ``sklearn_workflow.columns``.
     """
     threshold = getattr(_steps(model)[-1][1], "threshold_", None)
+    outputs = [o.name for o in onx.graph.output]
     meta = {
+        "sklearn_workflow.outputs": json.dumps(outputs),
         "sklearn_workflow.dates": _DATES,
         "sklearn_workflow.missing_text": '""',
         "sklearn_workflow.float": np.dtype(dtype).name,

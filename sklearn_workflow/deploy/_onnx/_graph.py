@@ -77,12 +77,14 @@ class GraphBuilder:
 
     # -- columns --------------------------------------------------------------------
     def column(self, tensor, j):
-        """Column ``j`` of a 2-D tensor, as an (N, 1) tensor."""
+        """Column ``j`` of a 2-D tensor, as an (N, 1) tensor (``j=-1``: the
+        last one)."""
+        end = np.iinfo(np.int64).max if j == -1 else j + 1
         return self.op(
             "Slice",
             tensor,
             self.const([j], np.int64),
-            self.const([j + 1], np.int64),
+            self.const([end], np.int64),
             self.const([1], np.int64),
         )
 

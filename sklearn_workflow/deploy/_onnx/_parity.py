@@ -36,21 +36,23 @@ class OnnxParity:
     ----------
     n_rows : int
     max_abs_diff : float
-        Largest absolute probability difference over every row and class (of the
-        predictions, for a regressor).
+        Largest absolute probability difference over every row and class (of
+        the decision function or the predictions: see ``compared``).
     n_label_disagreements : int
         Rows whose ONNX label differs from ``predict``'s.
     n_near_threshold : int
         Rows whose positive-class score is within 1e-6 of the threshold (the
-        tuned one, or 0.5), or whose two best classes are within 1e-6 (more
-        than two classes): rounding may flip their label.
+        tuned one, or 0.5 on a probability and 0 on a decision function), or
+        whose two best classes are within 1e-6 (more than two classes):
+        rounding may flip their label.
     n_disagreements_off_threshold : int
         Label disagreements on the other rows (0 for a faithful graph).
     threshold : float or None
         The threshold the labels are compared at (None: regressor, multiclass).
     sklearn_ms, onnx_ms : float
         Median one-row latency (milliseconds) of the pipeline's
-        ``predict_proba`` (``predict`` for a regressor) on a one-row DataFrame,
+        method of ``compared`` (``predict_proba``, ``decision_function`` or
+        ``predict``) on a one-row DataFrame,
         and of onnxruntime's ``run`` on that row's inputs.
     float_type : str
         The graph's float type ("float64" or "float32").
@@ -65,6 +67,7 @@ class OnnxParity:
     sklearn_ms: float
     onnx_ms: float
     float_type: str
+    compared: str = "probabilities"
 
     @property
     def ok(self):
@@ -89,6 +92,7 @@ class OnnxParity:
             ("one-row latency, scikit-learn (ms)", round(self.sklearn_ms, 3)),
             ("one-row latency, onnxruntime (ms)", round(self.onnx_ms, 3)),
             ("float type", self.float_type),
+            ("compared", self.compared),
             ("parity", "ok" if self.ok else "FAILED"),
         ]
         return markdown_table(rows, ["quantity", "value"])
@@ -101,14 +105,15 @@ def _final_step(model):
     return model.steps[-1][1] if hasattr(model, "steps") else model
 
 
-def _threshold(model, classes):
-    """The threshold of the positive class's score, and that class's column."""
+def _threshold(model, classes, compared="probabilities"):
+    """The threshold of the positive class's score, and that class's column
+    (0.5 on a probability, 0 on a decision function, without a tuned one)."""
     final = _final_step(model)
     if type(final).__name__ == "ThresholdTunedClassifier":
         column = int(np.flatnonzero(classes == final.pos_label_)[0])
         return tuned_threshold(final), column
     if len(classes) == 2:
-        return 0.5, 1
+        return (0.5 if compared == "probabilities" else 0.0), 1
     return None, None
 
 
@@ -175,26 +180,34 @@ def onnx_parity(model, onnx_model, X, *, n_calls=LATENCY_CALLS):
     outputs = dict(
         zip(names, onnx_session.run(None, onnx_inputs(onnx_model, X, model)))
     )
+    compared = next(
+        (name for name in ("probabilities", "decision_function") if name in outputs),
+        "predictions",
+    )
+    if not is_classifier(_final_step(model)):
+        compared = "predictions"
+    method = {"predictions": "predict"}.get(compared, compared)
+    method = "predict_proba" if method == "probabilities" else method
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         labels = np.asarray(model.predict(X))
-        classifier = is_classifier(_final_step(model)) and "probabilities" in outputs
-        reference = model.predict_proba(X) if classifier else labels
+        reference = getattr(model, method)(X)
         row = _one_row(X)
-        method = model.predict_proba if classifier else model.predict
-        sklearn_ms = _median_ms(lambda: method(row), n_calls)
+        sklearn_ms = _median_ms(lambda: getattr(model, method)(row), n_calls)
     row_feeds = onnx_inputs(onnx_model, row, model)
     onnx_ms = _median_ms(lambda: onnx_session.run(None, row_feeds), n_calls)
-    graph = outputs["probabilities" if classifier else names[0]]
+    graph = outputs[names[0] if compared == "predictions" else compared]
     graph = np.asarray(graph, dtype=np.float64).reshape(np.shape(reference))
     reference = np.asarray(reference, dtype=np.float64)
     both_nan = np.isnan(graph) & np.isnan(reference)
     diff = np.where(both_nan, 0.0, np.abs(graph - reference))
     threshold, near = None, np.zeros(len(labels), dtype=bool)
     disagree = np.zeros(len(labels), dtype=bool)
-    if classifier:
+    if compared != "predictions":
         classes = np.asarray(_final_step(model).classes_)
-        threshold, column = _threshold(model, classes)
+        if reference.ndim == 1:  # a binary decision function: [-d, d]
+            reference = np.column_stack([-reference, reference])
+        threshold, column = _threshold(model, classes, compared)
         near = _near(reference, threshold, column)
         graph_labels = np.asarray(outputs[names[0]]).ravel()
         disagree = graph_labels.astype(str) != labels.astype(str)
@@ -211,6 +224,7 @@ def onnx_parity(model, onnx_model, X, *, n_calls=LATENCY_CALLS):
         sklearn_ms=sklearn_ms,
         onnx_ms=onnx_ms,
         float_type=float_type,
+        compared=compared,
     )
 
 
@@ -256,11 +270,6 @@ def export_onnx(model, path, X_sample=None, *, double="auto"):
     >>> written, message.split(":")[0]
     (False, 'step groupaggregator (GroupAggregator) does not convert to ONNX')
     """
-    if is_classifier(_final_step(model)) and not hasattr(model, "predict_proba"):
-        return False, (
-            f"{type(_final_step(model)).__name__} gives no probabilities "
-            "(predict_proba): only classifiers with probabilities are exported"
-        )
     found = None
     try:
         found = _first_unconvertible(model)
