@@ -266,7 +266,7 @@ def _rung0_means(rung0):
         return np.nanmean(rung0["scores"], axis=1)
 
 
-def select_winner(table, score, selection="best", preference=None):
+def select_winner(table, score, selection="best", preference=None, proba=None):
     """The position of the winning row of a comparison table.
 
     Only ``"completed"`` rows, and a leader ``"stopped at fold k (time)"``, with
@@ -274,6 +274,10 @@ def select_winner(table, score, selection="best", preference=None):
     not-run candidate). ``"best"``: the highest mean, the first
     row among equal means. ``"one_se"``: the first row whose mean is within one
     standard error (of the fold scores of the highest mean) of the highest mean.
+    With ``proba``, the rows with probabilities are preferred: when one of them
+    is within that standard error of the highest mean, the rule picks among
+    those rows only, so a row without probabilities wins only when it is more
+    than one standard error ahead of every row with them.
 
     Parameters
     ----------
@@ -288,6 +292,8 @@ def select_winner(table, score, selection="best", preference=None):
     preference : list of int or None, default=None
         The positions in order of preference (for ``"one_se"``); None: the row
         order.
+    proba : array-like of bool or None, default=None
+        Whether each row's model has ``predict_proba``; None: no preference.
 
     Returns
     -------
@@ -308,6 +314,15 @@ def select_winner(table, score, selection="best", preference=None):
     1
     >>> select_winner(table, "accuracy", "one_se")  # 0.80 >= 0.82 - 0.02
     0
+
+    Row 1 has no probabilities: ahead of row 0 by less than the standard error
+    of its fold scores (0.02), it loses to row 0; ahead by more, it wins:
+
+    >>> select_winner(table, "accuracy", proba=[True, False, True])
+    0
+    >>> table.loc[1, ["mean_accuracy", "fold_1", "fold_2"]] = [0.90, 0.89, 0.91]
+    >>> select_winner(table, "accuracy", proba=[True, False, True])
+    1
     """
     mean = table[f"mean_{score}"].to_numpy(dtype=float)
     status = table["status"].to_numpy()
@@ -316,14 +331,19 @@ def select_winner(table, score, selection="best", preference=None):
     if not eligible:
         return None
     best = max(eligible, key=lambda c: mean[c])
-    if selection == "one_se":
-        fold_columns = [col for col in table.columns if col.startswith("fold_")]
-        scores = table[fold_columns].to_numpy(dtype=float)[best]
-        scores = scores[~np.isnan(scores)]
-        k = scores.shape[0]
-        se = scores.std(ddof=1) / np.sqrt(k) if k > 1 else 0.0
-        best = next(c for c in eligible if mean[c] >= mean[best] - se)
-    return best
+    if selection == "best" and (proba is None or proba[best]):
+        return best
+    fold_columns = [col for col in table.columns if col.startswith("fold_")]
+    scores = table[fold_columns].to_numpy(dtype=float)[best]
+    scores = scores[~np.isnan(scores)]
+    k = scores.shape[0]
+    se = scores.std(ddof=1) / np.sqrt(k) if k > 1 else 0.0
+    close = [c for c in eligible if mean[c] >= mean[best] - se]
+    if proba is not None:
+        close = [c for c in close if proba[c]] or close
+    if selection == "best":
+        return max(close, key=lambda c: mean[c])
+    return close[0]
 
 
 def _can_win(status):
@@ -606,6 +626,8 @@ def add_ensemble_result(results, fold_scores, score, weights, status, *, kept):
         row.update(config=1, n_configs=1, params=_ensemble_text(weights))
     if "rung0_fit_time" in results.columns:
         row["rung0_fit_time"] = 0.0
+    if "has_proba" in results.columns:
+        row["has_proba"] = True  # a soft vote of probabilities
     at = 0 if kept else 1
     frame = pd.concat(
         [results.iloc[:at], pd.DataFrame([row]), results.iloc[at:]], ignore_index=True

@@ -532,6 +532,17 @@ class ModelSelector(BaseEstimator):
         95th percentile of 21 calls of ``predict_proba``, or ``predict``, of the
         refitted ensemble, preprocessing of its members included); over it,
         the best single candidate is kept. None: no limit.
+    prefer_proba : bool, default=False
+        For classification, prefer the candidates with ``predict_proba`` (a
+        model that gives probabilities can be calibrated, monitored on its
+        scores, thresholded and exported with them): among the candidates
+        whose mean primary score is within one standard error (of the fold
+        scores of the highest mean) of the highest mean, ``selection`` picks
+        among those with ``predict_proba`` when there is one. A candidate
+        without it (``SVC()``, ``RidgeClassifier()``) therefore wins only
+        when it is more than one standard error ahead of every candidate with
+        it. ``results_`` then says which have it (``has_proba``). False: the
+        winner is picked whatever its methods. Ignored for regression.
 
     Attributes
     ----------
@@ -561,7 +572,9 @@ class ModelSelector(BaseEstimator):
         configuration (the first of its configurations in the ranking of
         ``cv_results_``), with ``config`` (its number), ``n_configs`` (how
         many of the candidate's configurations raced) and ``params`` (its
-        searched parameters, as text).
+        searched parameters, as text). With ``prefer_proba=True`` (and a
+        classification task), also ``has_proba``: whether the candidate has
+        ``predict_proba``.
     cv_results_ : dict of ndarray
         scikit-learn style: ``candidate``, ``split<k>_test_<score>``,
         ``mean_test_<score>``, ``std_test_<score>``, ``rank_test_<score>``,
@@ -710,6 +723,7 @@ class ModelSelector(BaseEstimator):
         "search_spaces": [StrOptions({"default"}), dict],
         "ensemble": [StrOptions({"auto"}), "boolean"],
         "latency_ms": [Interval(Real, 0, None, closed="neither"), None],
+        "prefer_proba": ["boolean"],
     }
 
     def __init__(
@@ -736,6 +750,7 @@ class ModelSelector(BaseEstimator):
         search_spaces="default",
         ensemble=False,
         latency_ms=None,
+        prefer_proba=False,
     ):
         store_params(self, locals())
 
@@ -1253,7 +1268,13 @@ class ModelSelector(BaseEstimator):
             racing=self.strategy == "racing",
             dropped=dropped,
         )
-        winner = select_winner(table, score, self.selection, pool.preference())
+        proba = None
+        if self.prefer_proba and self.task_ == "classification":
+            proba = [hasattr(estimator, "predict_proba") for _, estimator, _ in pool]
+            table["has_proba"] = proba
+        winner = select_winner(
+            table, score, self.selection, pool.preference(), proba=proba
+        )
         if winner is None:
             detail = "; ".join(
                 f"{name}: {error or state}"

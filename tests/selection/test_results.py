@@ -82,6 +82,71 @@ def test_select_winner_one_se_counts_only_the_folds_run():
     assert select_winner(table, "score", "one_se") == 1
 
 
+def _naive_winner_preferring_proba(folds, proba, selection):
+    """The winner by the rule of ``prefer_proba``, written as a plain loop."""
+    means = {name: float(np.mean(v)) for name, v in folds.items()}
+    best = None
+    for name in folds:  # the first of the highest means
+        if best is None or means[name] > means[best]:
+            best = name
+    k = len(folds[best])
+    se = np.std(folds[best], ddof=1) / np.sqrt(k) if k > 1 else 0.0
+    close = []
+    for name in folds:
+        if means[name] >= means[best] - se:
+            close.append(name)
+    with_proba = []
+    for name in close:
+        if proba[name]:
+            with_proba.append(name)
+    if with_proba:
+        close = with_proba
+    if selection == "one_se":
+        return close[0]
+    winner = close[0]
+    for name in close:
+        if means[name] > means[winner]:
+            winner = name
+    return winner
+
+
+@pytest.mark.parametrize("selection", ["best", "one_se"])
+def test_select_winner_preferring_proba_matches_a_naive_rule(
+    selection, global_random_seed
+):
+    rng = np.random.default_rng(global_random_seed)
+    for _ in range(50):
+        n, k = rng.integers(2, 6), rng.integers(1, 6)
+        names = [f"m{i}" for i in range(n)]
+        # a common level plus noise: ties within a standard error are common
+        folds = {
+            name: list(np.round(0.8 + rng.normal(0, 0.05, k) + rng.normal(0, 0.005), 3))
+            for name in names
+        }
+        proba = dict(zip(names, rng.random(n) < 0.5))
+        table = _table([(name, "completed", v) for name, v in folds.items()])
+        mask = [proba[name] for name in names]
+        got = table["name"][select_winner(table, "score", selection, proba=mask)]
+        assert got == _naive_winner_preferring_proba(folds, proba, selection)
+        # every row with probabilities (or none): the rule without preference
+        for same in (True, False):
+            plain = select_winner(table, "score", selection)
+            assert select_winner(table, "score", selection, proba=[same] * n) == plain
+
+
+def test_select_winner_preferring_proba_keeps_a_clear_winner_without():
+    folds = {"svm": [0.90, 0.92, 0.91], "forest": [0.80, 0.81, 0.82]}
+    table = _table([(name, "completed", v) for name, v in folds.items()])
+    # the svm is 0.10 ahead, its standard error 0.006: it stays
+    assert select_winner(table, "score", proba=[False, True]) == 0
+    close = _table(
+        [("svm", "completed", [0.90, 0.80, 0.85])]
+        + [("forest", "completed", [0.84, 0.83, 0.82])]
+    )
+    # 0.02 ahead with a standard error of 0.029: the forest wins
+    assert select_winner(close, "score", proba=[False, True]) == 1
+
+
 @pytest.mark.parametrize("status", ["baseline", "failed", "dropped at rung 0"])
 def test_select_winner_none_when_no_row_can_win(status):
     table = _table([("a", status, [0.9]), ("b", "completed", [math.nan])])

@@ -491,6 +491,7 @@ def test_all_candidates_failing_lists_each_exception():
         ({"time_budget": 0}, ValueError, "time_budget"),
         ({"time_budget": "60"}, ValueError, "time_budget"),
         ({"search": "grid"}, ValueError, "search"),
+        ({"prefer_proba": "yes"}, ValueError, "prefer_proba"),
         ({"search": "random", "n_configs": 0}, ValueError, "n_configs"),
         (
             {"search": "random", "search_spaces": {"forest": {}}},
@@ -1163,6 +1164,90 @@ def test_a_generous_time_budget_changes_nothing(strategy):
     columns = [c for c in free.results_.columns if "time" not in c]
     pd.testing.assert_frame_equal(free.results_[columns], timed.results_[columns])
     assert free.best_n_folds_ == timed.best_n_folds_ == 5
+
+
+# -- prefer_proba ---------------------------------------------------------------------
+class _NoProbaLogit(ClassifierMixin, BaseEstimator):
+    """A logistic regression without predict_proba, like an SVC without
+    probability=True: the same predictions as LogisticRegression."""
+
+    def __init__(self, C=1.0):
+        self.C = C
+
+    def fit(self, X, y, sample_weight=None):
+        self.model_ = LogisticRegression(C=self.C).fit(X, y, sample_weight)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+    def decision_function(self, X):
+        return self.model_.decision_function(X)
+
+
+@pytest.mark.parametrize("strategy", ["full", "racing"])
+def test_prefer_proba_picks_a_tied_candidate_with_probabilities(strategy):
+    X, y = _clf_data(4)
+    # the same model twice, first without predict_proba: a tie
+    candidates = {"no proba": _NoProbaLogit(), "logit": LogisticRegression()}
+    kwargs = {"cv": 3, "random_state": 0, "strategy": strategy}
+    kwargs["preprocessing"] = None  # no scaling for the catalog's logit
+    plain = ModelSelector(candidates, **kwargs).fit(X, y)
+    assert plain.best_name_ == "no proba" and "has_proba" not in plain.results_
+    preferred = ModelSelector(candidates, prefer_proba=True, **kwargs).fit(X, y)
+    assert preferred.best_name_ == "logit"
+    assert hasattr(preferred, "predict_proba")
+    np.testing.assert_allclose(
+        preferred.predict_proba(X), LogisticRegression().fit(X, y).predict_proba(X)
+    )
+    rows = preferred.results_.set_index("name")
+    assert rows["has_proba"].to_dict() == {
+        "logit": True,
+        "no proba": False,
+        "Baseline": True,
+    }
+    # the scores are the same; only the pick (and so the rank) differs
+    same = plain.results_.set_index("name")
+    columns = [c for c in same.columns if c not in ("rank",) and "time" not in c]
+    pd.testing.assert_frame_equal(rows.loc[same.index, columns], same[columns])
+
+
+def test_prefer_proba_keeps_a_clearly_better_candidate_without():
+    X, y = _clf_data(4)
+    candidates = {
+        "no proba": _NoProbaLogit(),
+        "constant": DummyClassifier(strategy="most_frequent"),
+    }
+    selector = ModelSelector(candidates, cv=3, prefer_proba=True).fit(X, y)
+    assert selector.best_name_ == "no proba"
+    assert not hasattr(selector, "predict_proba")
+
+
+def test_prefer_proba_with_the_ensemble_and_the_search():
+    X, y = _clf_data(5)
+    candidates = {"no proba": _NoProbaLogit(), "logit": LogisticRegression()}
+    selector = ModelSelector(
+        candidates,
+        cv=3,
+        random_state=0,
+        search="random",
+        n_configs=2,
+        search_spaces={"no proba": {"C": [1.0, 0.5]}, "logit": {"C": [1.0, 0.5]}},
+        ensemble="auto",
+        preprocessing=None,
+        prefer_proba=True,
+    ).fit(X, y)
+    assert selector.best_name_ in ("logit", "Ensemble")
+    assert selector.results_["has_proba"].dtype == bool
+    assert hasattr(selector.best_estimator_, "predict_proba")
+
+
+def test_prefer_proba_is_ignored_for_regression():
+    X, y = make_regression(n_samples=80, n_features=3, random_state=0)
+    selector = ModelSelector({"ridge": Ridge()}, cv=3, prefer_proba=True).fit(X, y)
+    assert "has_proba" not in selector.results_
+    assert selector.best_name_ == "ridge"
 
 
 # -- delegation, refit ---------------------------------------------------------------
