@@ -253,7 +253,9 @@ def _number_column(col, dtype, refused):
 def _date_column(col, dtype, refused):
     if not pd.api.types.is_datetime64_any_dtype(col.dtype):
         return None
-    values = col.to_numpy(dtype="datetime64[us]").view(np.int64)
+    if getattr(col.dtype, "tz", None) is not None:  # the UTC instants
+        col = col.dt.tz_convert("UTC").dt.tz_localize(None)
+    values = col.to_numpy().astype("datetime64[us]").view(np.int64)
     if "missing" in refused and (values == NAT).any():
         return None
     return values
