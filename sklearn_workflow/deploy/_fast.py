@@ -267,7 +267,10 @@ class PreparedModel:
                 self.onnx_ = onnx
                 return "onnx", f"engine='onnx' was asked for, unchecked: {source}"
             return "python", f"no rows to check the ONNX graph on: {source}"
-        ok, message = check_engine(self._python, onnx, clean)
+        try:
+            ok, message = check_engine(self._python, onnx, clean)
+        except Exception as exc:  # the graph fails to run on the check rows
+            ok, message = False, f"the check failed ({type(exc).__name__}: {exc})"
         if not ok:
             return self._refuse(engine, f"{message} ({source})", None)
         self.onnx_ = onnx
@@ -283,10 +286,12 @@ class PreparedModel:
         """The rows to check, as the door leaves them, and where they come from."""
         source = "the rows passed as check_rows"
         if check_rows is None:
-            check_rows, source = reference_rows(self.model)
-            if check_rows is None:
-                return None, source
+            source = "the model's monitoring reference"
         try:
+            if check_rows is None:
+                check_rows, source = reference_rows(self.model)
+                if check_rows is None:
+                    return None, source
             clean = door_rows(self.model, check_rows)
             if clean is None:
                 clean = self._clean(check_rows)
