@@ -238,11 +238,11 @@ def _flagged_rows(X):
         if X[column].dtype.kind in "if":
             for value in (1e9, -1e9, np.inf, "not a number"):
                 rows.append(base.assign(**{column: [value]}))
-        elif X[column].dtype.kind == "M":
+        elif pd.api.types.is_datetime64_any_dtype(X[column]):
+            zone = getattr(X[column].dtype, "tz", None)
             for when in ("1901-02-03", "2190-06-07", "next tuesday"):
-                rows.append(
-                    base.assign(**{column: pd.to_datetime([when], errors="coerce")})
-                )
+                when = pd.to_datetime([when], errors="coerce").tz_localize(zone)
+                rows.append(base.assign(**{column: when}))
         else:
             for text in ("a category never seen", "", 42):
                 rows.append(base.assign(**{column: [text]}))
@@ -261,7 +261,7 @@ def test_prepared_model_flagged_rows_get_the_same_answers_on_both_engines(
         through_onnx += onnx_churn.onnx_.feeds(clean) is not None
     # only infinite numbers (refused by the pipeline) and empty text go to Python
     n_numbers = sum(X_new[c].dtype.kind in "if" for c in X_new.columns)
-    n_texts = sum(X_new[c].dtype.kind not in "ifM" for c in X_new.columns)
+    n_texts = sum(X_new[c].dtype.kind == "O" or X_new[c].dtype == "str" for c in X_new)
     assert through_onnx == len(rows) - n_numbers - n_texts
     finite = [r for r in rows if not r.isin([np.inf]).any(axis=None)]
     _, clean, report = pass_door(churn_model, pd.concat(finite, ignore_index=True))
@@ -427,3 +427,32 @@ def test_prepared_model_check_rows_without_the_model_columns(churn_model, churn)
     assert fast.engine_ == "python"
     assert "do not pass the model's door" in fast.engine_reason_
     assert "city" in fast.engine_reason_
+
+
+def test_prepared_model_onnx_engine_with_tz_aware_dates(churn_model, churn):
+    _needs_onnx()
+
+    def zoned(frame):
+        return frame.assign(
+            signup_date=frame["signup_date"].dt.tz_localize(
+                "Europe/Paris", nonexistent="shift_forward", ambiguous="NaT"
+            ),
+            last_login=frame["last_login"]
+            .dt.tz_localize("UTC")
+            .dt.tz_convert("America/New_York"),
+        )
+
+    X, y, X_new = churn
+    X, X_new = zoned(X), zoned(X_new)
+    model = clone(churn_model).fit(X, y)
+    fast = PreparedModel(model, check_rows=X.head(80))
+    assert fast.engine_ == "onnx", fast.engine_reason_
+    python = PreparedModel(model, "python")
+    rows = [X_new.iloc[[i]] for i in range(20)] + _flagged_rows(X_new)
+    for row in [X_new, *rows]:
+        _, clean, _ = pass_door(model, row)
+        assert_same_answers(fast, python, clean)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = model.predict(X_new)
+    np.testing.assert_array_equal(fast.predict_with_proba(X_new)[0], expected)
