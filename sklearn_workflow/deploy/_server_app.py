@@ -98,8 +98,9 @@ class ModelService:
         The JSON-lines file the shadow scores are appended to.
     metrics : ServerMetrics, default=None
     engine : {"auto", "python", "onnx"}, default="auto"
-        The engine of the prepared models
-        (:class:`~sklearn_workflow.deploy.PreparedModel`).
+        The engine of the prepared model
+        (:class:`~sklearn_workflow.deploy.PreparedModel`); the challenger's
+        is "auto" unless "python" is asked for.
     """
 
     def __init__(
@@ -122,8 +123,12 @@ class ModelService:
         self.max_bytes = max_bytes
         self.identity = identity or {}
         self.version = self.identity.get("model_version") or "unversioned"
+        # the challenger never stops the server: ONNX only where it agrees
+        shadow_engine = "python" if engine == "python" else "auto"
         self.challenger = (
-            None if challenger is None else PreparedModel(challenger, engine=engine)
+            None
+            if challenger is None
+            else PreparedModel(challenger, engine=shadow_engine)
         )
         self.challenger_model = challenger
         self.shadow_log = shadow_log
