@@ -210,8 +210,10 @@ class CrossMoments:
         squares = q - 2.0 * d[:, None] * s + (d * d)[:, None] * n
         # Cancellation leaves a tiny residue where fit's sum of squares is 0.
         squares[squares <= 1e-13 * (q + (d * d)[:, None] * n)] = 0.0
+        norms = np.sqrt(squares * squares.T)
         with np.errstate(invalid="ignore", divide="ignore"):
-            corr = cross / np.sqrt(squares * squares.T)
+            # No spread on a pair's rows: fit's 0 / 0, read as no correlation.
+            corr = np.where(norms > 0, cross / norms, 0.0)
         np.fill_diagonal(corr, 1.0)
         return np.clip(np.nan_to_num(corr), -1.0, 1.0)
 
