@@ -34,6 +34,16 @@ PyCaret 4 is a pre-release); they are not dependencies.
 Run ``python benchmarks/bench_selection_model_selector.py`` (``--rows`` sets the
 size of the ``make_classification`` data, default 20,000; ``--quick`` is a smoke
 run on small data; ``--no-memory`` skips the tracemalloc runs).
+
+``--time-budget 2,5`` prints another table instead: the search race of the
+workflow's stage 6 (``strategy="racing"``, ``search="random"``, 8 configurations
+per candidate, the catalog's candidates) on each data set, without a limit (the
+anchor) and under each ``time_budget``: wall ``seconds`` (cross-validation and
+refit), ``over`` = seconds / time_budget (the refit and the fits running when
+the budget passes come on top of it), ``full-size fits`` = the (configuration,
+fold) fits run on full-size folds (rung 0 aside), ``configs`` = the
+configurations raced (the ensemble aside), ``not run`` = those that never
+started, and the winner with its status.
 """
 
 import argparse
@@ -214,7 +224,15 @@ def main():
     parser.add_argument(
         "--n-jobs", default="1,2", help="comma-separated n_jobs values (default: 1,2)"
     )
+    parser.add_argument(
+        "--time-budget",
+        default=None,
+        help="comma-separated time budgets in seconds: the search race under each",
+    )
     args = parser.parse_args()
+    if args.time_budget is not None:
+        budgets = [float(v) for v in args.time_budget.split(",")]
+        return bench_time_budgets(args.rows, args.quick, args.datasets, budgets)
     rows = 2000 if args.quick else args.rows
     memory = not (args.no_memory or args.quick)
     n_jobs_list = (1,) if args.quick else tuple(int(v) for v in args.n_jobs.split(","))
@@ -346,6 +364,66 @@ def bench_one(name, X, y, n_jobs_list, memory, repeat):
              "", "", None]
         )  # fmt: skip
     return table
+
+
+def search_race(X, y, time_budget):
+    """The workflow's search race: racing, 8 configurations per candidate."""
+    return ModelSelector(
+        strategy="racing",
+        search="random",
+        n_configs=8,
+        random_state=SEED,
+        time_budget=time_budget,
+    ).fit(X, y)
+
+
+def full_size_fits(selector):
+    """The full-size (configuration, fold) fits a race ran, baseline included."""
+    score = selector.scorer_names_[0]
+    results = selector.cv_results_
+    return int(
+        sum(
+            np.isfinite(
+                np.asarray(results[f"split{f}_test_{score}"], dtype=float)
+            ).sum()
+            for f in range(selector.n_splits_)
+        )
+    )
+
+
+def bench_time_budgets(rows, quick, names, budgets):
+    """The search race without a limit and under each budget, per data set."""
+    warnings.filterwarnings("ignore", category=UserWarning)
+    table = []
+    for name, (X, y) in datasets(2000 if quick else rows, quick).items():
+        if names and not any(d in name for d in names.split(",")):
+            continue
+        for budget in (None, *budgets):
+            start = time.perf_counter()
+            selector = search_race(X, y, budget)
+            seconds = time.perf_counter() - start
+            status = selector.cv_results_["status"]
+            winner = selector.best_index_
+            table.append(
+                [
+                    name,
+                    "none" if budget is None else f"{budget:g}",
+                    seconds,
+                    np.nan if budget is None else seconds / budget,
+                    full_size_fits(selector),
+                    len(status) - 1,
+                    int(sum(st == "not run (time)" for st in status)),
+                    f"{selector.best_name_} ({status[winner]})",
+                ]
+            )
+        print(f"done: {name}", flush=True)
+    frame = pd.DataFrame(
+        table,
+        columns=["data", "time_budget", "seconds", "over", "full-size fits",
+                 "configs", "not run", "winner"],
+    )  # fmt: skip
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(frame.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
 
 
 if __name__ == "__main__":

@@ -475,16 +475,15 @@ class ModelSelector(BaseEstimator):
         ``"stopped at fold k (time)"``, its scores are the means of the ``k``
         folds it ran (``n_folds`` in ``results_``, ``best_n_folds_``), and it
         can win. Inside rung 0 and inside a fold, no fit starts once the
-        elapsed time has passed ``time_budget`` -- but those of the first
-        candidate (rung 0), of the leader (a full-size fold) and of the
-        baseline, so that the winner is always scored on the same (full-size)
-        folds as every candidate it is compared with: a candidate left without
-        a fit is ``"not run (time)"``, one left with only part of its rung 0,
-        or without the fold, ``"dropped at rung 0 (time)"`` or ``"dropped at
-        fold k (time)"``, and the fits already running end (the overshoot is
-        at most one fit per worker); with ``search="random"``, no configuration
-        is added near the leaders once it has passed. ``strategy="full"``: the
-        candidates run one at a time and the
+        elapsed time has passed ``time_budget``, but those of the first
+        candidate (its rung 0), of the leader (its fold) and of the baseline:
+        a candidate left without any fit is ``"not run (time)"``, one left
+        with part of its rung 0, or without the fold, ``"dropped at rung 0
+        (time)"`` or ``"dropped at fold k (time)"`` -- it never wins, and the
+        winner has always run at least one full-size fold. The fits running
+        when the limit passes end (one per worker), and, with
+        ``search="random"``, no configuration is added near the leaders past
+        it. ``strategy="full"``: the candidates run one at a time and the
         ones not started when the elapsed time passes ``time_budget`` are left
         out (``"not run (time)"``); the first one always runs. The winner is
         refitted as usual. None: no limit. ``racing_params["budget"]`` is
