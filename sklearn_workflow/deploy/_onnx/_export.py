@@ -154,8 +154,23 @@ def unconvertible_step(model):
     return None if found is None else found[0]
 
 
+# Why the steps that skl2onnx does not know stay unconverted, by class name.
+_WITHOUT_CONVERTER = {
+    "StringEncoder": (
+        "skrub's StringEncoder counts character n-grams within words "
+        "(TfidfVectorizer(analyzer='char_wb')), which skl2onnx's text converter "
+        "refuses (it converts word tokens only), and standard ONNX has no "
+        "operator that splits a string into characters"
+    ),
+    "LGBMClassifier": "LightGBM's converter is in onnxmltools, not in skl2onnx",
+    "LGBMRegressor": "LightGBM's converter is in onnxmltools, not in skl2onnx",
+    "XGBClassifier": "XGBoost's converter is in onnxmltools, not in skl2onnx",
+    "XGBRegressor": "XGBoost's converter is in onnxmltools, not in skl2onnx",
+}
+
+
 def _refusal(step):
-    """Why a step that skl2onnx knows still does not convert (None: it does)."""
+    """Why a step does not convert, where we know (None: no known reason)."""
     name = type(step).__name__
     if name == "Binner" and step.encode == "label":
         return (
@@ -168,7 +183,7 @@ def _refusal(step):
             "at fit, which an ONNX graph cannot do; use handle_unknown='global' "
             "or 'nan'"
         )
-    return None
+    return _WITHOUT_CONVERTER.get(name)
 
 
 def not_converted(found):

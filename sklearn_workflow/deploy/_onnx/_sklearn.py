@@ -6,8 +6,10 @@
   (compared in float64), then skl2onnx's trees split on bin numbers, which the
   float32 thresholds of ONNX-ML hold exactly;
 - decision trees and forests round their float64 input to float32 first, as
-  scikit-learn does, and every tree converter writes boolean list attributes
-  as 0/1 integers (skl2onnx 1.20 writes booleans that onnx 1.17+ refuses).
+  scikit-learn does, and send a missing value where scikit-learn's tree sends
+  it (skl2onnx 1.20 sends it right everywhere); every tree converter writes
+  boolean list attributes as 0/1 integers (skl2onnx 1.20 writes booleans that
+  onnx 1.17+ refuses).
 """
 
 import numpy as np
@@ -163,6 +165,22 @@ def _in_float32(scope, operator, container):
     return _WithInputs(operator, [rounded, *operator.inputs[1:]], outputs), casts
 
 
+def _missing_directions(attrs, model):
+    """Where a missing value goes at each split, as scikit-learn's trees send
+    it (``tree_.missing_go_to_left``: the true branch of ``x <= threshold``);
+    skl2onnx 1.20 writes "false" (right) everywhere."""
+    estimators = getattr(model, "estimators_", None)
+    trees = [e.tree_ for e in estimators] if estimators is not None else [model.tree_]
+    if not all(hasattr(tree, "missing_go_to_left") for tree in trees):
+        return  # scikit-learn < 1.3: no missing values in trees
+    attrs["nodes_missing_value_tracks_true"] = [
+        int(mode != "LEAF" and trees[t].missing_go_to_left[n])
+        for t, n, mode in zip(
+            attrs["nodes_treeids"], attrs["nodes_nodeids"], attrs["nodes_modes"]
+        )
+    ]
+
+
 def _tree_converter(converter):
     """A skl2onnx tree converter that reads float64 inputs as scikit-learn's
     trees do, and writes boolean list attributes as 0/1 integers.
@@ -184,6 +202,8 @@ def _tree_converter(converter):
             operator, casts = _in_float32(scope, operator, container)
 
         def add_node_ints(op_type, inputs, outputs, *args, **attrs):
+            if not binned and "nodes_nodeids" in attrs:
+                _missing_directions(attrs, operator.raw_operator)
             for key, value in attrs.items():
                 if isinstance(value, list) and any(
                     isinstance(v, bool | np.bool_) for v in value
