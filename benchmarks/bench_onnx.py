@@ -3,17 +3,22 @@
 The pipeline the workflow saves for the churn demo (TableCleaner,
 DataQualityChecker, date features, target and one-hot encoding, log transform,
 then a ThresholdTunedClassifier around imputer + scaler + model), exported with
-``to_onnx``, for two winners: logistic regression (float64 graph) and
-HistGradientBoosting (float32 graph: onnxruntime has no float64 kernel for it).
+``to_onnx``, for four winners: logistic regression (float64 graph),
+HistGradientBoosting (float32 graph: onnxruntime has no float64 kernel for it),
+logistic regression after a ``GroupAggregator`` (per-city statistics of the
+purchase amount, looked up per row), and a linear SVM whose threshold is tuned
+on its decision function (no probabilities: its decision function is compared).
 In one run, on the same rows:
 
 - one-row latency (median and p95 over ``--calls`` calls): the pipeline's
-  ``predict_proba`` on a one-row DataFrame; onnxruntime's ``run`` on that row's
-  prepared inputs; and onnxruntime with the inputs built from the one-row
-  DataFrame by ``onnx_inputs`` (what a Python server would do);
+  ``predict_proba`` (``decision_function`` for the SVM) on a one-row
+  DataFrame; onnxruntime's ``run`` on that row's prepared inputs; and
+  onnxruntime with the inputs built from the one-row DataFrame by
+  ``onnx_inputs`` (what a Python server would do);
 - batch: rows per second of ``predict_proba`` and of ``onnx_inputs`` + ``run`` on
   ``--batch`` rows;
-- parity: the largest |probability difference| on the batch.
+- parity: the largest |probability difference| on the batch (of the decision
+  function, for the SVM).
 
 Both run single-threaded (``--threads``): on a shared machine, thread pools
 otherwise dominate the timings. Ratios are scikit-learn's time over
@@ -37,12 +42,14 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits
 
 from sklearn_workflow.datasets import make_churn
 from sklearn_workflow.deploy._onnx import onnx_inputs, to_onnx
 from sklearn_workflow.features import (
     DateFeatureExtractor,
+    GroupAggregator,
     LogTransformer,
     TargetEncoder,
 )
@@ -53,8 +60,13 @@ DATES = ["signup_date", "last_login"]
 NUMERIC = ["age", "income", "tenure_months", "purchase_amount", "num_sessions"]
 
 
-def demo_pipeline(estimator):
-    """The pipeline ``run`` saves for the churn demo, with ``estimator`` as winner."""
+GROUP = ["purchase_amount_mean_by_city", "purchase_amount_count_by_city"]
+
+
+def demo_pipeline(estimator, group=False):
+    """The pipeline ``run`` saves for the churn demo, with ``estimator`` as
+    winner (and per-city statistics of the purchase amount with ``group``)."""
+    passthrough = ["support_tickets", *(GROUP if group else [])]
     features = ColumnTransformer(
         [
             (
@@ -71,7 +83,7 @@ def demo_pipeline(estimator):
                 ["contract"],
             ),  # fmt: skip
             ("log_skewed", LogTransformer(), NUMERIC),
-            ("numeric", "passthrough", ["support_tickets"]),
+            ("numeric", "passthrough", passthrough),
         ]
     )
     model = ThresholdTunedClassifier(
@@ -81,14 +93,16 @@ def demo_pipeline(estimator):
         cv=3,
         random_state=0,
     )
-    return Pipeline(
-        [
-            ("clean", TableCleaner(on_invalid="ignore")),
-            ("quality", DataQualityChecker(on_violation="ignore")),
-            ("features", features),
-            ("model", model),
-        ]
-    )
+    steps = [
+        ("clean", TableCleaner(on_invalid="ignore")),
+        ("quality", DataQualityChecker(on_violation="ignore")),
+        ("features", features),
+        ("model", model),
+    ]
+    if group:
+        aggregator = GroupAggregator("city", {"purchase_amount": ("mean", "count")})
+        steps.insert(2, ("group", aggregator))
+    return Pipeline(steps)
 
 
 def timed(call, n_calls):
@@ -121,12 +135,13 @@ def measure(name, model, X_batch, args):
     ]
     row = X_batch.iloc[:1]
     row_feeds = onnx_inputs(onx, row, model)
-    sk = timed(lambda: model.predict_proba(row), args.calls)
+    score = getattr(model, "predict_proba", None) or model.decision_function
+    sk = timed(lambda: score(row), args.calls)
     ort = timed(lambda: sess.run(None, row_feeds), args.calls)
     ort_df = timed(lambda: sess.run(None, onnx_inputs(onx, row, model)), args.calls)
 
     def batch_sklearn():
-        return model.predict_proba(X_batch)
+        return score(X_batch)
 
     def batch_onnx():
         return sess.run(None, onnx_inputs(onx, X_batch, model))[1]
@@ -167,18 +182,20 @@ def main(argv=None):
     X_batch = X.iloc[args.rows :].reset_index(drop=True)
     rows = []
     winners = [
-        ("logistic regression", LogisticRegression(max_iter=1000)),
-        ("HistGradientBoosting", HistGradientBoostingClassifier(random_state=0)),
+        ("logistic regression", LogisticRegression(max_iter=1000), False),
+        ("HistGradientBoosting", HistGradientBoostingClassifier(random_state=0), False),
+        ("group statistics + LR", LogisticRegression(max_iter=1000), True),
+        ("linear SVM (decision)", LinearSVC(), False),
     ]
     with threadpool_limits(args.threads), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for name, estimator in winners:
-            model = demo_pipeline(estimator).fit(X_train, y_train)
+        for name, estimator, group in winners:
+            model = demo_pipeline(estimator, group).fit(X_train, y_train)
             rows.extend(measure(name, model, X_batch, args))
     table = pd.DataFrame(
         rows,
         columns=["winner", "measure", "scikit-learn", "onnxruntime run",
-                 "onnxruntime from a DataFrame", "graph", "max |proba diff|"],
+                 "onnxruntime from a DataFrame", "graph", "max |score diff|"],
     )  # fmt: skip
     one_row = table["measure"].str.startswith("one row")
     table["ratio"] = np.where(
