@@ -77,10 +77,10 @@ class OnnxEngine:
     """
 
     def __init__(self, model, final):
-        from sklearn_workflow.deploy._onnx._export import session, to_onnx
+        from sklearn_workflow.deploy._onnx._export import to_onnx
 
         self.graph = to_onnx(model)
-        self.session = session(self.graph)
+        self.session = _session(self.graph)
         self.final = final
         self.classes_ = getattr(final, "classes_", None)
         self.inputs = _graph_inputs(self.graph, model)
@@ -187,6 +187,23 @@ class OnnxEngine:
                 f"the model's classes {classes.tolist()[:5]}"
             )
         return found
+
+
+def _session(graph):
+    """One onnxruntime session on the CPU, on the calling thread: a few rows
+    gain nothing from a thread pool, whose threads, spinning between calls,
+    would take the cores from the Python around them (the door, the server)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(
+        graph.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
 
 
 def _graph_inputs(graph, model):
