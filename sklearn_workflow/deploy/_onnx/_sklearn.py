@@ -5,6 +5,8 @@
 - ``HistGradientBoosting`` models map each value to the model's own bin
   (compared in float64), then skl2onnx's trees split on bin numbers, which the
   float32 thresholds of ONNX-ML hold exactly;
+- ``OneHotEncoder`` matches a missing text category (None, NaN) with the
+  graph's missing text ``""``;
 - decision trees and forests round their float64 input to float32 first, as
   scikit-learn does, and send a missing value where scikit-learn's tree sends
   it (skl2onnx 1.20 sends it right everywhere); every tree converter writes
@@ -17,6 +19,7 @@ import numpy as np
 from sklearn_workflow.deploy._onnx._converters import (
     _PREFIX,
     FLOAT,
+    _float_tensor,
     _unused,
     _unused_shape,
 )
@@ -131,10 +134,21 @@ def _imputer_converter(scope, operator, container):
 
 
 class _WithInputs:
-    """An operator seen with other inputs and outputs (the rest is its own)."""
+    """An operator seen with other inputs and outputs, or another fitted model
+    (the rest is its own)."""
 
-    def __init__(self, operator, inputs, outputs):
+    def __init__(self, operator, inputs, outputs, raw_operator=None):
         self._operator, self.inputs, self.outputs = operator, inputs, outputs
+        if raw_operator is not None:
+            self.raw_operator = raw_operator
+
+    @property
+    def input_full_names(self):
+        return [variable.full_name for variable in self.inputs]
+
+    @property
+    def output_full_names(self):
+        return [variable.full_name for variable in self.outputs]
 
     def __getattr__(self, name):
         return getattr(self._operator, name)
@@ -224,8 +238,83 @@ def _tree_converter(converter):
     return convert
 
 
+def _missing_as_empty(categories):
+    """The fitted categories with a missing one (None, NaN) written ``""``, the
+    graph's missing text; None when no text category is missing."""
+    import pandas as pd
+
+    patched, changed = [], False
+    for values in categories:
+        values = np.asarray(values)
+        missing = pd.isna(values) if values.dtype == object else None
+        if missing is not None and missing.any() and "" not in set(values[~missing]):
+            values = np.where(missing, "", values).astype(object)
+            changed = True
+        patched.append(values)
+    return patched if changed else None
+
+
+def _one_hot_parser(scope, model, inputs, custom_parsers=None):
+    """OneHotEncoder: its 0/1 columns in the graph's float type (skl2onnx
+    declares float32, and a ColumnTransformer whose first step it is then
+    declares float32 columns, on which a float64 model's outputs clash)."""
+    from skl2onnx.common.data_types import Int64TensorType
+
+    operator = scope.declare_local_operator("SklearnOneHotEncoder", model)
+    operator.inputs = list(inputs)
+    integers = np.issubdtype(model.dtype, np.signedinteger)
+    kind = Int64TensorType([None, None]) if integers else _float_tensor([None, None])
+    operator.outputs.append(scope.declare_local_variable("variable", kind))
+    return operator.outputs
+
+
+def _one_hot_shape(calculate):
+    def shape(operator):  # the declared type, skl2onnx's shape
+        declared = operator.outputs[0].type.__class__
+        calculate(operator)
+        operator.outputs[0].type = declared(operator.outputs[0].type.shape)
+
+    return shape
+
+
+def _one_hot_converter(converter):
+    """skl2onnx's OneHotEncoder converter, with a missing text category (None
+    or NaN, which scikit-learn encodes as a category of its own) matched by the
+    graph's missing text ``""`` (skl2onnx writes it "None" or "nan", which no
+    input holds), and its float32 columns cast to the declared float64."""
+    import copy
+
+    from skl2onnx.common.data_types import FloatTensorType
+
+    def convert(scope, operator, container):
+        model = operator.raw_operator
+        patched = _missing_as_empty(model.categories_)
+        if patched is not None:
+            model = copy.copy(model)
+            model.categories_ = patched
+        output = operator.outputs[0]
+        cast = output.type.to_onnx_type().tensor_type.elem_type == 11
+        if cast:
+            temporary = scope.declare_local_variable(
+                "one_hot", FloatTensorType(output.type.shape)
+            )
+        view = _WithInputs(
+            operator, operator.inputs, [temporary] if cast else [output], model
+        )
+        converter(scope, view, container)
+        if cast:
+            name = scope.get_unique_operator_name("Cast")
+            container.add_node(
+                "Cast", [temporary.onnx_name], [output.onnx_name], to=11, name=name
+            )
+
+    convert.wrapped = converter
+    return convert
+
+
 def _register_trees_and_imputer(update):
-    """A float64 SimpleImputer; tree converters that write integer attributes."""
+    """A float64 SimpleImputer; tree converters that write integer attributes;
+    a OneHotEncoder that reads a missing text category."""
     from skl2onnx._supported_operators import sklearn_operator_name_map
     from skl2onnx.common._registration import get_converter, get_shape_calculator
     from skl2onnx.shape_calculators.imputer import (
@@ -251,6 +340,25 @@ def _register_trees_and_imputer(update):
             _tree_converter(original),
             options=registered.get_allowed_options(),
         )
+    _register_one_hot(update)
+
+
+def _register_one_hot(update):
+    """OneHotEncoder: our parser, shape calculator and converter around
+    skl2onnx's (see ``_one_hot_converter``)."""
+    from skl2onnx.common._registration import get_converter, get_shape_calculator
+    from sklearn.preprocessing import OneHotEncoder
+
+    alias = "SklearnOneHotEncoder"
+    registered = get_converter(alias)
+    converter = getattr(registered._fct, "wrapped", registered._fct)
+    calculate = get_shape_calculator(alias)
+    calculate = getattr(calculate, "wrapped", calculate)
+    shape = _one_hot_shape(calculate)
+    shape.wrapped = calculate
+    options = registered.get_allowed_options()
+    update(OneHotEncoder, alias, shape, _one_hot_converter(converter),
+           parser=_one_hot_parser, options=options)  # fmt: skip
 
 
 def _binned_class(cls):
