@@ -164,8 +164,10 @@ class OnnxEngine:
     def predict_with_proba(self, feeds):
         """Labels (or a regressor's predictions) and probabilities (or None)."""
         if self.proba_output is None:
-            out = self.session.run([self.label_output], feeds)[0]
-            return np.asarray(out, dtype=np.float64).reshape(-1), None
+            out = self.session.run([self.label_output], feeds)[0].reshape(-1)
+            if self.classes_ is not None:  # a classifier without probabilities
+                return self._as_classes(out), None
+            return np.asarray(out, dtype=np.float64), None
         proba = self.predict_proba(feeds)
         labels = threshold_labels(self.final, proba)
         if labels is None:
