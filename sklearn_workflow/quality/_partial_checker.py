@@ -120,9 +120,17 @@ class ValueCounts:
         return state._check_cap()
 
     @classmethod
-    def from_values(cls, values, cap=None):
-        """Counts of the values of a float array (NaN and infinities left out)."""
+    def from_values(cls, values, cap=None, distinct=None):
+        """Counts of the values of a float array (NaN and infinities left out).
+
+        ``distinct``, the distinct finite values when already known, lets a
+        column beyond ``cap`` skip the counting.
+        """
         state = cls(cap)
+        if cap is not None and distinct is not None and distinct.size > cap:
+            state.overflow = True
+            state.uniques = np.empty(0)
+            return state
         state.uniques, state.counts = np.unique(
             values[np.isfinite(values)], return_counts=True
         )
@@ -221,7 +229,7 @@ class CrossMoments:
 class ColumnState:
     """What one column contributes besides its float values: kind, counts, types."""
 
-    def __init__(self, data):
+    def __init__(self, data, distinct=None):
         self.label, self.name, self.kind = data.label, data.name, data.kind
         self.dtype = data.dtype
         self.n = int(data.missing.size)
@@ -233,7 +241,7 @@ class ColumnState:
         if data.codes is not None and data.kind in ("categorical", "boolean"):
             self.values = ValueCounts.from_codes(data.uniques, data.codes)
         elif data.kind in ("numeric", "datetime"):
-            self.values = ValueCounts.from_values(data.values, VALUE_CAP)
+            self.values = ValueCounts.from_values(data.values, VALUE_CAP, distinct)
             finite = data.values[np.isfinite(data.values)]
             self.all_integral = bool(np.all(finite == np.floor(finite)))
         elif data.kind == "categorical":
@@ -293,6 +301,21 @@ def _row_bits(data):
     return bits
 
 
+def _read(label, name, col):
+    """``read_column``; a pandas categorical's codes in first-appearance order
+    found by a hash of its integer codes (no sort)."""
+    if not (isinstance(col, pd.Series) and isinstance(col.dtype, pd.CategoricalDtype)):
+        return read_column(label, name, col)
+    data = read_column(label, name, col, encode=False)
+    codes = col.cat.codes.to_numpy().astype(np.int64)
+    used = pd.unique(codes[codes >= 0])
+    remap = np.full(len(col.cat.categories) + 1, -1, dtype=np.int64)
+    remap[used] = np.arange(used.size)
+    data.codes = remap[codes]  # -1 reads the last entry: missing stays -1
+    data.uniques = np.asarray(col.cat.categories.take(used), dtype=object)
+    return data
+
+
 class TargetState:
     """The target's values, counts and moments, mergeable."""
 
@@ -342,41 +365,46 @@ class CheckerState:
     @classmethod
     def from_chunk(cls, X, y=None):
         state = cls()
-        columns, floats, row_key = [], [], None
+        columns, floats, distinct, row_key = [], [], [], None
         for label, name, col in iter_columns(X):
-            data = read_column(label, name, col)
+            data = _read(label, name, col)
             if row_key is None:
                 row_key = RowKey(data.missing.size)
-            columns.append(ColumnState(data))
-            values = _float_values(data)
-            floats.append(values)
+            present = None
+            if data.kind in ("numeric", "datetime"):
+                present = pd.unique(data.values[np.isfinite(data.values)])
+            columns.append(ColumnState(data, present))
+            floats.append(_float_values(data))
+            distinct.append(present)
             bits = _row_bits(data)
             if bits is None:
                 row_key.add_floats(data.values)
             elif bits is not False:
                 row_key.add(bits)
-        n_rows = row_key.key.size
-        block = np.full((n_rows, len(columns)), np.nan)
+        state.n_rows, state.columns = row_key.key.size, columns
+        state._add_float_states(floats, distinct)
+        state.rows = RowHashState().update_hashes(row_key.key)
+        state.target = None if y is None else TargetState(y, state.n_rows)
+        return state
+
+    def _add_float_states(self, floats, distinct):
+        """Moments and cross-moments of the float columns; the quantile and
+        distinct-count sketches of the numeric and datetime ones."""
+        block = np.full((self.n_rows, len(floats)), np.nan)
         for j, values in enumerate(floats):
             if values is not None:
                 block[:, j] = values
-        state.n_rows, state.columns = n_rows, columns
-        state.moments = MomentState().update(block)
-        state.cross = CrossMoments().update(block)
-        sketched = [c.kind in ("numeric", "datetime") for c in columns]
-        state.quantiles = QuantileSketch(len(columns)).update(
+        self.moments = MomentState().update(block)
+        self.cross = CrossMoments().update(block)
+        sketched = [present is not None for present in distinct]
+        self.quantiles = QuantileSketch(len(floats)).update(
             np.where(sketched, block, np.nan)
         )
-        state.distinct = DistinctSketch(n_columns=len(columns))
-        for j, values in enumerate(floats):
-            if sketched[j]:
-                present = pd.unique(values[np.isfinite(values)])
-                state.distinct.update_hashes(
-                    state.distinct.registers[j], pd.util.hash_array(present)
-                )
-        state.rows = RowHashState().update_hashes(row_key.key)
-        state.target = None if y is None else TargetState(y, n_rows)
-        return state
+        self.distinct = DistinctSketch(n_columns=len(floats))
+        for j, present in enumerate(distinct):
+            if present is not None:
+                hashes = pd.util.hash_array(present)
+                self.distinct.update_hashes(self.distinct.registers[j], hashes)
 
     def merge(self, other):
         """A new state with the rows of both states."""
@@ -436,10 +464,11 @@ class _SketchOrder:
         return self.quantiles(np.asarray(positions) / max(self.m - 1, 1))
 
     def quantiles(self, q):
-        return self.sketch.quantiles(np.atleast_1d(q))[self.j]
+        return self.sketch.quantiles(np.atleast_1d(q), columns=[self.j])[0]
 
     def count_below(self, x, side="left"):
-        cdf = self.sketch.cdf(np.atleast_1d(x), inclusive=side == "right")[self.j]
+        inclusive = side == "right"
+        cdf = self.sketch.cdf(np.atleast_1d(x), inclusive, columns=[self.j])[0]
         counts = np.round(cdf * self.m).astype(np.int64)
         return counts if np.ndim(x) else counts[0]
 

@@ -66,10 +66,14 @@ def transform_dask(estimator, data, select_features, method="transform"):
     if len(sample) == 0:
         sample = data._meta_nonempty
     meta = _transform_partition(sample, estimator, select_features, method).iloc[:0]
-    # the estimator and the meta are no partitioned frames: no alignment
+    # One task holds the estimator: each worker receives it once, not with every
+    # partition (a fitted state may be large). The estimator and the meta are no
+    # partitioned frames: no alignment.
+    dask = import_optional("dask", "dask", "Transforming a Dask DataFrame")
+    fitted = dask.delayed(estimator, pure=True, traverse=False)
     return data.map_partitions(
         _transform_partition,
-        estimator,
+        fitted,
         select_features,
         method,
         meta,

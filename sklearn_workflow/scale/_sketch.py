@@ -129,15 +129,17 @@ class QuantileSketch:
         ds = _datasketches("QuantileSketch")
         return float(ds.kll_doubles_sketch.get_normalized_rank_error(self.k, False))
 
-    def quantiles(self, q):
+    def quantiles(self, q, columns=None):
         """Values at the normalised ranks ``q``, shape (n_columns, len(q)).
 
         Rank 0 is the exact minimum, rank 1 the exact maximum; NaN for a
-        column without values.
+        column without values. ``columns`` (positions) restricts the answer to
+        those columns, in that order.
         """
         q = np.asarray(q, dtype=np.float64)
-        out = np.full((len(self.sketches), q.size), np.nan)
-        for j, sketch in enumerate(self.sketches):
+        sketches = self._columns(columns)
+        out = np.full((len(sketches), q.size), np.nan)
+        for j, sketch in enumerate(sketches):
             if sketch.is_empty():
                 continue
             out[j] = sketch.get_quantiles(q, True)
@@ -145,15 +147,21 @@ class QuantileSketch:
             out[j, q >= 1] = sketch.get_max_value()
         return out
 
-    def cdf(self, edges, inclusive=False):
+    def cdf(self, edges, inclusive=False, columns=None):
         """Fraction of the values of each column below each edge: ``P(x < e)``
-        (``inclusive=True``: ``P(x <= e)``)."""
+        (``inclusive=True``: ``P(x <= e)``); ``columns`` as in ``quantiles``."""
         edges = np.asarray(edges, dtype=np.float64)
-        out = np.full((len(self.sketches), edges.size), np.nan)
-        for j, sketch in enumerate(self.sketches):
+        sketches = self._columns(columns)
+        out = np.full((len(sketches), edges.size), np.nan)
+        for j, sketch in enumerate(sketches):
             if not sketch.is_empty():
                 out[j] = sketch.get_cdf(edges, inclusive)[:-1]
         return out
+
+    def _columns(self, columns):
+        if columns is None:
+            return self.sketches
+        return [self.sketches[j] for j in columns]
 
     def __getstate__(self):
         return {

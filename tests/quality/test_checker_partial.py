@@ -147,7 +147,10 @@ def test_the_merged_checker_validates_and_reports_drift_like_fit(global_random_s
         {
             "income": rng.lognormal(10, 1, n).round(-2),
             "age": rng.integers(18, 90, n),
-            "plan": rng.choice(["basic", "pro", "team"], n, p=[0.6, 0.3, 0.1]),
+            "plan": pd.Categorical(
+                rng.choice(["basic", "pro", "team", None], n, p=[0.6, 0.3, 0.05, 0.05]),
+                categories=["unused", "team", "pro", "basic"],
+            ),
             "signup": pd.Timestamp("2024-01-01")
             + pd.to_timedelta(rng.integers(0, 365, n), unit="D"),
         }
