@@ -115,14 +115,17 @@ def _exercise(model, X_new, numeric, text, date, seed):
     return served, answers, counts
 
 
-def _check_answers(model, served, answers):
+def _check_answers(model, served, answers, atol=0.0):
     frame = pd.concat(served, ignore_index=True)
     table, _ = predict_table(model, frame, verbose=0)
     predictions = [p for a in answers for p in a["predictions"]]
     proba = np.array([p for a in answers for p in a["probabilities"]])
     assert predictions == table["prediction"].tolist()
     columns = [f"proba_{c}" for c in answers[0]["classes"]]
-    np.testing.assert_allclose(proba, table[columns].to_numpy(), rtol=1e-12)
+    expected = table[columns].to_numpy()
+    np.testing.assert_allclose(
+        proba, expected, rtol=1e-12 if not atol else 0, atol=atol
+    )
 
 
 def test_server_malformed_requests_demo(churn_model, churn):
@@ -141,4 +144,39 @@ def test_server_malformed_requests_real_table(penguins_model, penguins):
         penguins_model, X, "body_mass_g", "island", "year", seed=1
     )
     _check_answers(penguins_model, served, answers)
+    assert counts["4xx"] == counts["refusals expected"] > 0
+
+
+def _carrying_its_reference(model, X, y):
+    """A copy of ``model`` with the monitoring reference the workflow saves:
+    its server answers through ONNX where the graph agrees with the pipeline."""
+    import copy
+
+    from sklearn_workflow.monitor import attach_reference, build_reference
+
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+    model = copy.deepcopy(model)
+    scores = model.predict_proba(X)
+    scores = scores[:, 1] if scores.shape[1] == 2 else scores
+    reference = build_reference(model, X, y, oof_scores=scores, reference_rows=100)
+    return attach_reference(model, reference)
+
+
+@pytest.mark.parametrize("table", ["demo", "real"])
+def test_server_malformed_requests_through_the_onnx_engine(
+    table, churn_model, churn, penguins_model, penguins
+):
+    if table == "demo":
+        X, y, X_new = churn
+        model = _carrying_its_reference(churn_model, X, y)
+        columns = ("tenure_months", "contract", "signup_date")
+    else:
+        X_new, y = penguins
+        model = _carrying_its_reference(penguins_model, X_new, y)
+        columns = ("body_mass_g", "island", "year")
+    engine = TestClient(create_app(model)).get("/model").json()["engine"]
+    assert engine["name"] == "onnx", engine["reason"]
+    served, answers, counts = _exercise(model, X_new, *columns, seed=2)
+    _check_answers(model, served, answers, atol=1e-9)
     assert counts["4xx"] == counts["refusals expected"] > 0
