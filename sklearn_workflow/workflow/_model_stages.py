@@ -177,6 +177,10 @@ def _selector(candidates, problem, cv, n_rows, random_state, verbose, **params):
         n_jobs=-1 if n_rows >= PARALLEL_MIN_ROWS else None,
         verbose=verbose,
         latency_ms=constraints.get("latency_ms"),
+        # A model without predict_proba leaves the threshold, calibration,
+        # monitoring and ONNX export without scores: it wins a classification
+        # race only when it is more than one standard error ahead.
+        prefer_proba=problem.is_classification,
         **params,
     )
 

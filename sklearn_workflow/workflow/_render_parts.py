@@ -133,6 +133,15 @@ def _outcome_text(row, kind):
     if kind == "failed":
         error = str(row.get("error") or "")
         return f"failed: {error[:80]}" if error else "failed"
+    has_proba = row.get("has_proba")
+    if (
+        kind == "completed"
+        and isinstance(has_proba, (bool, np.bool_))
+        and not has_proba
+    ):
+        # the race prefers models with probabilities (see ModelSelector's
+        # prefer_proba): say which ones have none
+        return "completed, no probabilities"
     return kind
 
 

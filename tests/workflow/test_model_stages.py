@@ -90,3 +90,18 @@ def test_tuning_comparison_marks_the_untuned_winner_when_it_stays():
     ).fit(X, y)
     comparison = tuning_comparison(tuned, untuned=untuned, untuned_kept=True)
     assert comparison["kept"].tolist() == [True] + [False] * (len(comparison) - 1)
+
+
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_the_run_selector_prefers_probabilities_for_classification_only(task):
+    from types import SimpleNamespace
+
+    from sklearn_workflow.workflow._model_stages import _selector
+
+    metric = "f1" if task == "binary" else "r2"
+    spec = SimpleNamespace(scorer=lambda name: name, constraints={})
+    problem = SimpleNamespace(
+        spec=spec, ranked_by=metric, task=task, is_classification=task == "binary"
+    )
+    selector = _selector({}, problem, 3, 100, 0, 0)
+    assert selector.prefer_proba is (task == "binary")

@@ -96,3 +96,23 @@ def test_report_leads_with_the_answer_and_links_every_section(churn_run):
     next_steps = page[page.index('<section id="next-steps">') :]
     assert next_steps.count("<li>") >= 2 and "Learning curve" in next_steps
     assert "@media print" in page and "http://" not in page
+
+
+def test_selection_summary_says_which_completed_models_have_no_probabilities():
+    results = pd.DataFrame(
+        {
+            "rank": [1, 2, 3],
+            "name": ["Forest", "SVC", "Baseline"],
+            "mean_f1": [0.8, 0.81, 0.0],
+            "std_f1": [0.02, 0.02, 0.0],
+            "fit_time": [1.0, 1.0, 0.01],
+            "n_folds": [5, 5, 5],
+            "status": ["completed", "completed", "baseline"],
+            "stopped_at": ["", "", ""],
+            "has_proba": [True, False, True],
+        }
+    )
+    outcome = selection_summary(results, best="Forest").set_index("candidate")
+    assert outcome.loc["SVC", "outcome"] == "completed, no probabilities"
+    assert outcome.loc["Forest", "outcome"] == "completed"
+    assert outcome.loc["Baseline", "outcome"] == "baseline"
