@@ -1,5 +1,5 @@
-"""ONNX export of scikit-learn's OneHotEncoder: missing text categories and the
-graph's float type."""
+"""ONNX export of scikit-learn's own steps: OneHotEncoder's missing text
+categories and float type, and the columns of a model without a checker."""
 
 import warnings
 
@@ -53,3 +53,20 @@ def test_one_hot_encoder_with_missing_categories(one_hot_first, cleaner):
     X_test = X.iloc[1::2]
     parity = onnx_parity(model, onx, X_test, n_calls=1)
     assert parity.max_abs_diff < 1e-9 and parity.n_label_disagreements == 0
+
+
+@pytest.mark.parametrize("scaled", [True, False])
+def test_a_model_without_a_checker_takes_its_columns_in_float64(scaled):
+    # skl2onnx joins several number inputs in float32 (or refuses for a bare
+    # model); the graph joins them in float64.
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X = X.iloc[:, :6]
+    steps = [StandardScaler()] if scaled else []
+    model = make_pipeline(*steps, LogisticRegression(max_iter=5000)).fit(X, y)
+    onx = to_onnx(model, X)
+    assert [i.name for i in onx.graph.input][:2] == ["mean_radius", "mean_texture"]
+    parity = onnx_parity(model, onx, X, n_calls=1)
+    assert parity.max_abs_diff < 1e-12 and parity.n_label_disagreements == 0

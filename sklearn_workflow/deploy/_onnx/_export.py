@@ -341,13 +341,14 @@ def to_onnx(model, X_sample=None, *, target_opset=None, double=True):
     if missing is not None:
         raise NotImplementedError(not_converted(missing))
     schema = input_schema(model, X_sample)
+    target, joined = _with_column_join(model, schema)
     dtypes = {True: [np.float64], False: [np.float32], "auto": [np.float64, np.float32]}
     errors = []
     for dtype in dtypes[double]:
-        _converters.FLOAT.update(dtype=dtype, join_after=_join_after(model))
+        _converters.FLOAT.update(dtype=dtype, join_after=_join_after(model) | joined)
         try:
             onx = convert_sklearn(
-                model,
+                target,
                 initial_types=_initial_types(
                     schema, dtype, getattr(model, "n_features_in_", None)
                 ),
@@ -381,6 +382,28 @@ def _bare_decision(onx, model):
     final = final_classifier(model)
     if decision_scored(model) and type(final).__name__ != "ThresholdTunedClassifier":
         decision_output(onx, np.asarray(final.classes_))
+
+
+def _with_column_join(model, schema):
+    """``(model to convert, ids of the steps that join)``: a model fitted on a
+    DataFrame of numbers without a door step, whose first step takes one
+    matrix, gets a ``ColumnJoin`` first (skl2onnx would join its columns in
+    float32, or not at all)."""
+    from sklearn.pipeline import Pipeline
+
+    from sklearn_workflow.deploy._onnx._converters import ColumnJoin
+
+    first = _steps(model)[0][1]
+    by_column = (
+        type(first).__module__.startswith("sklearn_workflow.")
+        or hasattr(first, "transformers")
+        or len(schema) < 2
+        or any(kind != "number" for _, kind in schema)
+    )
+    if by_column:
+        return model, set()
+    join = ColumnJoin()
+    return Pipeline([("columns", join), ("model", model)]), {id(join)}
 
 
 def _join_after(model):
