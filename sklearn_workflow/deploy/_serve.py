@@ -53,6 +53,7 @@ def _app(settings):
         challenger=challenger,
         shadow_log=settings.get("shadow_log"),
         metrics_dir=settings.get("metrics_dir"),
+        engine=settings.get("engine", "auto"),
     )
 
 
@@ -73,6 +74,7 @@ def serve(
     max_bytes=10_000_000,
     challenger=None,
     shadow_log=None,
+    engine="auto",
     log_level="info",
 ):
     """Serve a saved model over HTTP until interrupted.
@@ -98,6 +100,10 @@ def serve(
         A second saved model scored in the shadow of the first.
     shadow_log : str or path-like, default=None
         JSON-lines file for the challenger's scores (required with it).
+    engine : {"auto", "python", "onnx"}, default="auto"
+        What computes the answers (see
+        :class:`~sklearn_workflow.deploy.PreparedModel`): the exported ONNX
+        graph where it agrees with the model, else the Python pipeline.
     log_level : str, default="info"
 
     See Also
@@ -115,6 +121,7 @@ def serve(
         "max_bytes": int(max_bytes),
         "challenger": None if challenger is None else str(challenger),
         "shadow_log": None if shadow_log is None else str(shadow_log),
+        "engine": str(engine),
     }
     if workers <= 1:
         app = _app(settings)

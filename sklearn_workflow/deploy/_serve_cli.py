@@ -37,6 +37,10 @@ COMMAND = (
              metavar="MODEL2"),
         _arg("--shadow-log", "JSON-lines file of the challenger's scores",
              metavar="FILE"),
+        _arg("--engine", "what answers: onnx where the exported graph agrees "
+             "with the model (auto), always the Python pipeline (python), or "
+             "the graph or an error (onnx)", choices=["auto", "python", "onnx"],
+             default="auto"),
     ],
 )
 # fmt: on
@@ -78,6 +82,7 @@ def handle(args):
             max_rows=args.max_rows,
             max_bytes=args.max_bytes,
             challenger=args.challenger,
+            engine=args.engine,
             shadow_log=args.shadow_log,
             log_level="warning" if args.quiet else "info",
         )

@@ -446,7 +446,7 @@ def test_serve_command_two_workers_token_and_metrics_of_both(churn_run, tmp_path
     folder, frame, _ = churn_run
     model_path = folder / "out" / "model.skops"
     rows = frame.drop(columns="churned").head(4)
-    process, url = _start_server(model_path, "--workers", "2")
+    process, url = _start_server(model_path, "--workers", "2", "--engine", "python")
     try:
         health = _wait_until_up(process, url, httpx)
         assert health["status"] == "ok"
@@ -460,6 +460,8 @@ def test_serve_command_two_workers_token_and_metrics_of_both(churn_run, tmp_path
             for _ in range(12)
         ]
         assert {a.status_code for a in answers} == {200}
+        served = httpx.get(url + "/model", headers=auth, timeout=30).json()
+        assert served["engine"]["name"] == "python"
         expected, _ = __import__(
             "sklearn_workflow.workflow._door", fromlist=["predict_table"]
         ).predict_table(load(model_path), load_table(folder / "churn.csv").head(4),
