@@ -1,31 +1,31 @@
-"""Mergeable fitted state on a Dask LocalCluster against the same fit in memory.
+"""TargetEncoder and DataQualityChecker fitted by partitions on a Dask LocalCluster.
 
-The job: the statistics behind target encoding (per category and per hash fold:
-row count, weight and class counts) and behind a data-quality profile (moments,
-missing values, KLL quantiles, HLL distinct counts, duplicate rows from sorted row
-hashes) of a generated table written to Parquet in row groups: 5 text columns of
-10 to 100,000 levels, 10 numeric columns with missing values, a binary target.
+The job: a generated table written to Parquet in row groups (5 text columns of 10
+to 100,000 levels, dictionary-encoded in the files and read as Arrow strings; 10
+numeric columns with missing values; a binary target), fitted and transformed by
+``TargetEncoder`` (out-of-fold by ``HashFolds`` on the whole row, 5 folds) and by
+``DataQualityChecker`` through ``fit_partitions`` / ``transform_partitions`` on a
+``LocalCluster`` of two worker processes with one thread each; then, for
+comparison, both estimators fitted in memory on ``--memory-rows`` rows (the
+anchor: what one process does with the whole table).
 
-Rows of the table (one pass each):
+Rows of the table:
 
-- ``dask 2 workers``: ``fit_partitions`` on ``dd.read_parquet`` (one partition per
-  file), on a ``LocalCluster`` of two worker processes with one thread each;
-- ``local row groups``: ``fit_partitions`` on the list of Parquet files, one row
-  group at a time in this process;
-- ``in memory, one pass``: the same states from the whole table read at once;
-- ``TargetEncoder.fit_transform`` and ``DataQualityChecker.fit`` in memory on
-  ``--memory-rows`` rows, the estimators as they are today;
-- ``dask transform``: ``transform_partitions`` of a fitted ``TargetEncoder`` on
-  the cluster.
+- ``dask fit`` / ``dask transform`` of each estimator, on all the rows (the
+  encoder's transform is its out-of-fold transform of the training rows, the
+  checker's transform validates each partition against the contract);
+- ``in memory`` rows: ``TargetEncoder.fit_transform`` and
+  ``DataQualityChecker.fit`` on the first ``--memory-rows`` rows, each in a fresh
+  process.
 
-    python benchmarks/bench_scale.py [--rows N] [--rows-per-file R] [--row-group G]
-    python benchmarks/bench_scale.py --rows 50000000   # the full-size run
+    python benchmarks/bench_scale.py [--rows N] [--memory-rows M] [--row-group G]
+    python benchmarks/bench_scale.py --rows 50000000 --memory-rows 5000000
 
-Each in-memory run happens in a fresh process, so its peak resident memory
-(``ru_maxrss``, the interpreter and libraries included, about 150 MB) is its own;
-the workers' peak is read the same way in each worker at the end. The states of the
-three fits are checked equal (exact counts; the sketches within their bound).
-Timings depend on the machine and on what else runs on it; compare ratios.
+Peak memory: each worker's peak resident memory (``ru_maxrss``, interpreter and
+libraries included, about 200 MB), the largest of the two workers, read after each
+step (a peak so far); an in-memory run's own process peak. The fitted states are
+checked against the data (row counts, missing counts, category counts). Timings
+depend on the machine and on what else runs on it; compare ratios.
 """
 
 import argparse
@@ -38,7 +38,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 TEXT_LEVELS = (10, 100, 1_000, 10_000, 100_000)
 N_NUMERIC = 10
@@ -56,9 +55,13 @@ def make_row_group(n_rows, seed):
     for j, levels in enumerate(TEXT_LEVELS):
         codes = (levels * rng.random(n_rows) ** 2).astype(np.int32)  # skewed
         dictionary = pa.array([f"t{j}_{k}" for k in range(levels)])
-        text = pc.cast(pa.DictionaryArray.from_arrays(codes, dictionary), pa.string())
-        missing = rng.random(n_rows) < 0.01
-        columns[f"text_{j}"] = pc.if_else(pa.array(missing), None, text)
+        missing = pa.array(rng.random(n_rows) < 0.01)
+        codes = pc.if_else(missing, None, pa.array(codes))
+        # Stored dictionary-encoded (Parquet's default for strings), read back
+        # as Arrow strings: to_pandas of a 100,000-level dictionary as a
+        # categorical costs four times the plain strings (pandas 3).
+        text = pa.DictionaryArray.from_arrays(codes, dictionary)
+        columns[f"text_{j}"] = pc.cast(text, pa.string())
         logit += np.sin(codes * (j + 1.3)) * 0.5
     for j in range(N_NUMERIC):
         values = rng.lognormal(0, 1, n_rows) if j % 2 else rng.normal(j, 1, n_rows)
@@ -87,56 +90,6 @@ def write_dataset(folder, n_rows, rows_per_file, row_group):
     return paths
 
 
-class ScaleProfile:
-    """The mergeable states of the benchmark, following the protocol.
-
-    A plain class with ``get_params`` so that ``clone`` accepts it.
-    """
-
-    def get_params(self, deep=True):
-        return {}
-
-    def set_params(self, **params):
-        return self
-
-    def partial_fit(self, X, y):
-        from sklearn_workflow.scale._categories import CategoryTargetState
-        from sklearn_workflow.scale._folds import hash_fold_ids
-        from sklearn_workflow.scale._moments import MomentState
-        from sklearn_workflow.scale._sketch import (
-            DistinctSketch,
-            QuantileSketch,
-            RowHashState,
-        )
-        from sklearn_workflow.utils._dataframe import row_hashes
-
-        text = [c for c in X.columns if c.startswith("text_")]
-        numeric = [c for c in X.columns if c.startswith("num_")]
-        hashes = row_hashes(X)  # once: the folds and the duplicates
-        folds = hash_fold_ids(hashes, N_FOLDS)  # as HashFolds(key=None)
-        states = {
-            "moments": MomentState().update(X[numeric]),
-            "quantiles": QuantileSketch().update(X[numeric]),
-            "distinct": DistinctSketch().update(X[numeric]),
-            "duplicates": RowHashState().update_hashes(hashes),
-        }
-        for name in text:
-            states[name] = CategoryTargetState("classes", N_FOLDS).update(
-                X[name], y, fold_ids=folds
-            )
-        if hasattr(self, "states_"):
-            return self.merge_states(states)
-        self.states_ = states
-        return self
-
-    def merge_states(self, states):
-        self.states_ = {k: s.merge(states[k]) for k, s in self.states_.items()}
-        return self
-
-    def merge(self, other):
-        return self.merge_states(other.states_)
-
-
 def _peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -145,47 +98,50 @@ def _warm_up():
     """Import the libraries a task needs, before the clock starts."""
     import datasketches  # noqa: F401
 
-    import sklearn_workflow.scale._categories
-    import sklearn_workflow.scale._sketch  # noqa: F401
+    import sklearn_workflow.features
+    import sklearn_workflow.quality  # noqa: F401
 
 
-def _timed(function, *args):
+def _timed(function, *args, **kwargs):
     start = time.perf_counter()
-    result = function(*args)
+    result = function(*args, **kwargs)
     return result, time.perf_counter() - start
 
 
-def _in_memory_states(paths):
-    frame = pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
-    y = frame.pop(TARGET).to_numpy()
-    start = time.perf_counter()
-    fitted = ScaleProfile().partial_fit(frame, y)
-    return fitted, time.perf_counter() - start, _peak_mb()
-
-
-def _local_states(paths):
-    from sklearn_workflow.scale import fit_partitions
-
-    fitted, seconds = _timed(fit_partitions, ScaleProfile(), paths, TARGET)
-    return fitted, seconds, _peak_mb()
-
-
-def _in_memory_estimators(paths, n_rows):
+def _encoder():
     from sklearn_workflow.features import TargetEncoder
+    from sklearn_workflow.scale import HashFolds
+
+    text = [f"text_{j}" for j in range(len(TEXT_LEVELS))]
+    return TargetEncoder(columns=text, cv=HashFolds(None, N_FOLDS))
+
+
+def _read_rows(paths, n_rows):
+    """The first ``n_rows`` rows of the files, as one pandas DataFrame."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tables, done = [], 0
+    for path in paths:
+        if done >= n_rows:
+            break
+        tables.append(pq.read_table(path))
+        done += tables[-1].num_rows
+    table = pa.concat_tables(tables).slice(0, n_rows)
+    frame = table.to_pandas()
+    return frame, frame.pop(TARGET).to_numpy()
+
+
+def _in_memory(name, paths, n_rows):
     from sklearn_workflow.quality import DataQualityChecker
 
-    frame = pd.read_parquet(paths[0])
-    for path in paths[1:]:
-        if len(frame) >= n_rows:
-            break
-        frame = pd.concat([frame, pd.read_parquet(path)], ignore_index=True)
-    frame = frame.iloc[:n_rows]
-    y = frame.pop(TARGET).to_numpy()
-    text = [c for c in frame.columns if c.startswith("text_")]
-    _, te_seconds = _timed(TargetEncoder(columns=text).fit_transform, frame, y)
-    te_peak = _peak_mb()
-    _, dq_seconds = _timed(DataQualityChecker().fit, frame, y)
-    return len(frame), te_seconds, te_peak, dq_seconds, _peak_mb()
+    frame, y = _read_rows(paths, n_rows)
+    before = _peak_mb()
+    if name == "encoder":
+        _, seconds = _timed(_encoder().fit_transform, frame, y)
+    else:
+        _, seconds = _timed(DataQualityChecker().fit, frame, y)
+    return len(frame), seconds, _peak_mb(), before
 
 
 def _in_fresh_process(function, *args):
@@ -194,12 +150,37 @@ def _in_fresh_process(function, *args):
         return pool.submit(function, *args).result()
 
 
-def _dask_runs(paths, n_rows, memory_limit):
+def _dask_steps(client, data):
+    """Fit and transform both estimators; ``(name, seconds, peak MB)`` per step."""
+    from sklearn_workflow.quality import DataQualityChecker
+    from sklearn_workflow.scale import fit_partitions, transform_partitions
+
+    def peak():
+        return max(client.run(_peak_mb).values())
+
+    steps, fitted = [], {}
+    encoder, seconds = _timed(fit_partitions, _encoder(), data, TARGET, split_every=2)
+    steps.append(("TargetEncoder fit: dask 2 workers", seconds, peak()))
+    encoded = transform_partitions(encoder, data, method="transform_out_of_fold")
+    total, seconds = _timed(lambda: encoded.sum().compute())
+    steps.append(("TargetEncoder out-of-fold transform: dask", seconds, peak()))
+    checker, seconds = _timed(
+        fit_partitions, DataQualityChecker(), data, TARGET, split_every=2
+    )
+    steps.append(("DataQualityChecker fit: dask 2 workers", seconds, peak()))
+    findings = checker.findings_
+    # The workers validate with the contract; the row hashes stay here.
+    validated = transform_partitions(checker.drop_partial_state(), data)
+    n_rows, seconds = _timed(lambda: validated.map_partitions(len).sum().compute())
+    steps.append(("DataQualityChecker transform: dask", seconds, peak()))
+    fitted.update(encoder=encoder, checker=checker, encoded=total, n_rows=n_rows)
+    fitted["findings"] = findings
+    return steps, fitted
+
+
+def _dask_runs(paths, memory_limit):
     import dask.dataframe as dd
     from distributed import Client, LocalCluster
-
-    from sklearn_workflow.features import TargetEncoder
-    from sklearn_workflow.scale import fit_partitions, transform_partitions
 
     with (
         LocalCluster(
@@ -212,48 +193,42 @@ def _dask_runs(paths, n_rows, memory_limit):
         Client(cluster) as client,
     ):
         client.run(_warm_up)
-        data = dd.read_parquet(paths)
-        fitted, fit_seconds = _timed(fit_partitions, ScaleProfile(), data, TARGET)
-        fit_peak = max(client.run(_peak_mb).values())
-        sample = pd.read_parquet(paths[0]).iloc[:200_000]
-        y = sample.pop(TARGET).to_numpy()
-        text = [c for c in sample.columns if c.startswith("text_")]
-        encoder = TargetEncoder(columns=text).fit(sample, y)
-        transformed = transform_partitions(encoder, data)
-        _, transform_seconds = _timed(lambda: transformed.sum().compute())
-        peaks = list(client.run(_peak_mb).values())
-    return fitted, fit_seconds, fit_peak, transform_seconds, max(peaks)
+        data = dd.read_parquet(paths, split_row_groups=True)
+        return _dask_steps(client, data)
 
 
-def check_same_states(a, b):
-    """Exact statistics equal; floating sums to 1e-9; sketches within bound."""
-    sa, sb = a.states_, b.states_
-    for name in sa:
-        if name.startswith("text_"):
-            fa, fb = sa[name].finalize(), sb[name].finalize()
-            assert fa["categories"].tolist() == fb["categories"].tolist()
-            np.testing.assert_array_equal(fa["count"], fb["count"])
-            np.testing.assert_array_equal(fa["sums"], fb["sums"])
-    ma, mb = sa["moments"].finalize(), sb["moments"].finalize()
-    np.testing.assert_array_equal(ma["count"], mb["count"])
-    np.testing.assert_array_equal(ma["min"], mb["min"])
-    np.testing.assert_allclose(ma["mean"], mb["mean"], rtol=1e-9)
-    np.testing.assert_allclose(ma["skewness"], mb["skewness"], rtol=1e-9)
-    assert sa["duplicates"].n_duplicates == sb["duplicates"].n_duplicates
-    qa = sa["quantiles"].quantiles([0.25, 0.5, 0.75])
-    qb = sb["quantiles"].quantiles([0.25, 0.5, 0.75])
-    assert np.all(np.abs(qa - qb) <= 0.2 * (np.abs(qb) + 1))  # loose: values, not ranks
+def check_fitted(fitted, n_rows):
+    """The merged states against what the data must give."""
+    checker = fitted["checker"]
+    contract = checker.contract_
+    assert contract["n_rows"] == n_rows == fitted["n_rows"]
+    for profile in contract["columns"]:
+        assert profile["n"] == n_rows
+        if profile["kind"] == "categorical":
+            n_present = profile["n"] - profile["n_missing"]
+            assert sum(profile["category_counts"]) <= n_present
+            assert abs(profile["n_missing"] / n_rows - 0.01) < 0.005
+    summary = contract["target"]
+    assert sum(summary["counts"]) == n_rows
+    assert fitted["encoded"].notna().all()
+    findings = set(fitted["findings"]["check"])
+    assert "missing" in findings and "leakage" in findings
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
-    parser.add_argument("--rows-per-file", type=int, default=250_000)
+    parser.add_argument("--rows-per-file", type=int, default=1_000_000)
     parser.add_argument("--row-group", type=int, default=125_000)
     parser.add_argument("--memory-rows", type=int, default=1_000_000)
-    parser.add_argument("--memory-limit", default="1.5GB")
+    parser.add_argument(
+        "--memory-limit",
+        default="3GB",
+        help="the nanny's limit per worker (above the peak measured: no spilling)",
+    )
     parser.add_argument("--folder", default=None, help="where to write the data")
     args = parser.parse_args()
+    memory_rows = min(args.memory_rows, args.rows)
 
     folder = Path(args.folder or tempfile.mkdtemp(prefix="bench_scale_"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -263,40 +238,44 @@ def main():
     size_mb = sum(Path(p).stat().st_size for p in paths) / 2**20
     print(
         f"{args.rows:,} rows in {len(paths)} Parquet files ({size_mb:.0f} MB, row "
-        f"groups of {args.row_group:,}), written in {write_seconds:.1f} s"
+        f"groups of {args.row_group:,}), written in {write_seconds:.1f} s",
+        flush=True,
     )
     try:
-        dask_fit, dask_s, dask_peak, transform_s, transform_peak = _dask_runs(
-            paths, args.rows, args.memory_limit
-        )
-        local_fit, local_s, local_peak = _in_fresh_process(_local_states, paths)
-        memory_fit, memory_s, memory_peak = _in_fresh_process(_in_memory_states, paths)
-        n_est, te_s, te_peak, dq_s, dq_peak = _in_fresh_process(
-            _in_memory_estimators, paths, args.memory_rows
-        )
+        steps, fitted = _dask_runs(paths, args.memory_limit)
+        for name, seconds, peak in steps:
+            print(f"{name}: {seconds:.1f} s, peak {peak:.0f} MB", flush=True)
+        memory = {
+            name: _in_fresh_process(_in_memory, name, paths, memory_rows)
+            for name in ("encoder", "checker")
+        }
     finally:
         if args.folder is None:
             shutil.rmtree(folder, ignore_errors=True)
-    check_same_states(dask_fit, memory_fit)
-    check_same_states(local_fit, memory_fit)
+    check_fitted(fitted, args.rows)
+    print_table(args.rows, steps, memory)
 
-    rows = [
-        ("states: dask 2 workers", args.rows, dask_s, dask_peak),
-        ("states: local row groups", args.rows, local_s, local_peak),
-        ("states: in memory, one pass", args.rows, memory_s, memory_peak),
-        ("TargetEncoder.fit_transform, in memory", n_est, te_s, te_peak),
-        ("DataQualityChecker.fit, in memory", n_est, dq_s, dq_peak),
-        (
-            "TargetEncoder transform: dask 2 workers",
-            args.rows,
-            transform_s,
-            transform_peak,
-        ),
-    ]
-    header = ("step", "rows", "seconds", "rows/s", "ratio", "peak MB")
+
+def print_table(n_rows, steps, memory):
+    rows = [(name, n_rows, seconds, peak, None) for name, seconds, peak in steps]
+    for key, name in (
+        ("encoder", "TargetEncoder.fit_transform, in memory"),
+        ("checker", "DataQualityChecker.fit, in memory"),
+    ):
+        n, seconds, peak, before = memory[key]
+        rows.append((name, n, seconds, peak, before))
+    anchors = {
+        "TargetEncoder": memory["encoder"],
+        "DataQualityChecker": memory["checker"],
+    }
+    header = ("step", "rows", "seconds", "rows/s", "vs in memory", "peak MB")
     print("\n| " + " | ".join(header) + " |\n|" + "---|" * len(header))
-    for name, n, seconds, peak in rows:
-        ratio = (n / seconds) / (args.rows / memory_s)
+    for name, n, seconds, peak, before in rows:
+        anchor_n, anchor_s = anchors[name.split()[0].split(".")[0]][:2]
+        ratio = (n / seconds) / (anchor_n / anchor_s)
+        peak_text = (
+            f"{peak:.0f}" if before is None else f"{peak:.0f} ({before:.0f} data)"
+        )
         cells = (
             name,
             f"{n:,}",
@@ -304,10 +283,12 @@ def main():
             f"{n / seconds:,.0f}",
             f"{ratio:.2f}",
         )
-        print("| " + " | ".join(cells) + f" | {peak:.0f} |")
+        print("| " + " | ".join(cells) + f" | {peak_text} |")
     print(
-        "\nratio: rows/s over the in-memory one-pass states' rows/s. peak MB: the "
-        "largest worker's peak resident memory (dask rows) or the process's."
+        "\nvs in memory: rows/s over the in-memory fit's rows/s of the same "
+        "estimator. peak MB: the largest worker's peak resident memory so far "
+        "(dask rows) or the process's (in memory; in parentheses, after reading "
+        "the data, before the fit)."
     )
 
 

@@ -606,6 +606,38 @@ n_features)
             self._state = self._state.merge(other._state)
             return self._finalize_parts()
 
+    def drop_partial_state(self):
+        """Drop the mergeable state of a fit by parts; keep what it fitted.
+
+        The findings are computed now; the contract, the findings and the
+        report stay, and ``transform``, ``validate`` and ``drift`` work as
+        before, but the checker pickles without its state (the row hashes alone
+        take 8 bytes per distinct row): send this copy to the workers that
+        transform or to a server. Afterwards ``merge`` refuses it and
+        ``partial_fit`` starts a new fit.
+
+        Returns
+        -------
+        self : DataQualityChecker
+
+        Examples
+        --------
+        >>> import pickle
+        >>> import pandas as pd
+        >>> from sklearn_workflow.quality import DataQualityChecker
+        >>> X = pd.DataFrame({"id": range(10_000), "city": ["Rome", "Oslo"] * 5_000})
+        >>> checker = DataQualityChecker().partial_fit(X)
+        >>> big = len(pickle.dumps(checker))
+        >>> small = len(pickle.dumps(checker.drop_partial_state()))
+        >>> small < big / 5, checker.findings_["check"].tolist()[:1]
+        (True, ['id_like'])
+        """
+        check_is_fitted(self)
+        if getattr(self, "_state", None) is not None:
+            self.findings_  # noqa: B018 - computed from the state, kept
+            self._state = None
+        return self
+
     def _finalize_parts(self):
         """The contract of the rows fitted by parts; findings when first read."""
         state = self._state

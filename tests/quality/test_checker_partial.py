@@ -306,3 +306,19 @@ def test_a_fit_after_partial_fit_starts_over_and_skips_nothing():
     checker.partial_fit(frame.iloc[:2])  # starts a new fit by parts
     assert checker.contract_["n_rows"] == 2
     assert set(SKIPPED_CHECKS) >= set(checker.contract_["skipped_checks"])
+
+
+def test_drop_partial_state_keeps_the_fit_and_refuses_merging():
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"x": rng.normal(size=300), "city": rng.choice(["a", "b"], 300)})
+    checker = _fit_by_parts(X, None, [100, 200])
+    contract, findings = checker.contract_, checker.findings_
+    batch = X.assign(x=X["x"] + 5)
+    violations = checker.validate(batch)
+    checker.drop_partial_state()
+    assert checker.contract_ is contract
+    pd.testing.assert_frame_equal(checker.findings_, findings)
+    pd.testing.assert_frame_equal(checker.validate(batch), violations)
+    with pytest.raises(ValueError, match="self was not"):
+        checker.merge(DataQualityChecker().partial_fit(X))
+    assert checker.partial_fit(X[:10]).contract_["n_rows"] == 10
