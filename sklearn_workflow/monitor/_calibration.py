@@ -12,7 +12,6 @@ applied by :func:`apply_calibration`.
 import numpy as np
 from scipy.special import expit
 from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 __all__ = [
@@ -35,12 +34,60 @@ def _fit_map(method, scores, y):
             "x": iso.X_thresholds_.tolist(),
             "y": iso.y_thresholds_.tolist(),
         }
-    platt = LogisticRegression(C=1e6).fit(scores.reshape(-1, 1), y)
-    return {
-        "method": "sigmoid",
-        "slope": float(platt.coef_[0, 0]),
-        "intercept": float(platt.intercept_[0]),
-    }
+    slope, intercept = fit_sigmoid(scores, y)
+    return {"method": "sigmoid", "slope": slope, "intercept": intercept}
+
+
+def _log_loss(x, y, w, penalty):
+    z = w[0] * x + w[1]
+    return float(np.sum(np.logaddexp(0.0, z) - y * z) + 0.5 * penalty * w[0] ** 2)
+
+
+def fit_sigmoid(scores, y, *, penalty=1e-6, max_iter=100):
+    """Slope and intercept of a one-feature logistic regression (Platt's map).
+
+    Newton's method with step halving on the log-loss plus ``penalty / 2``
+    times the squared slope: the fit of ``LogisticRegression(C=1 / penalty)``
+    on one column, without its per-fit overhead (the map is refitted on each
+    fold and each resample of the reference).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_workflow.monitor._calibration import fit_sigmoid
+    >>> x = np.array([0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9])
+    >>> y = np.array([0, 0, 1, 0, 1, 0, 1, 1])
+    >>> [round(v, 3) for v in fit_sigmoid(x, y)]
+    [4.853, -2.426]
+    >>> fit_sigmoid(x, np.zeros(8))[1] < -10  # one class: the intercept runs off
+    True
+    """
+    x = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    w = np.zeros(2)
+    loss = _log_loss(x, y, w, penalty)
+    for _ in range(max_iter):
+        p = expit(w[0] * x + w[1])
+        residual, weight = p - y, p * (1 - p)
+        gradient = np.array([residual @ x + penalty * w[0], residual.sum()])
+        hessian = np.array(
+            [[weight @ (x * x) + penalty, weight @ x], [weight @ x, weight.sum()]]
+        )
+        step = np.linalg.lstsq(hessian + 1e-12 * np.eye(2), gradient, rcond=None)[0]
+        scale = 1.0
+        while scale > 1e-8:
+            candidate = w - scale * step
+            new_loss = _log_loss(x, y, candidate, penalty)
+            if new_loss <= loss:
+                break
+            scale /= 2
+        else:
+            break
+        w, converged = candidate, loss - new_loss < 1e-12 * max(1.0, abs(loss))
+        loss = new_loss
+        if converged:
+            break
+    return float(w[0]), float(w[1])
 
 
 def apply_calibration(calibration, scores):
@@ -179,14 +226,17 @@ def bootstrap_maps(calibration, scores, y, *, n_bootstrap=20, random_state=0):
 
 
 def calibration_draws(calibration, scores):
-    """Probabilities under each bootstrap map, centred on the calibration's own.
+    """Probabilities under each bootstrap map of the calibration.
 
-    Each draw is the calibrated probability moved by the difference between a
-    bootstrap map and the map fitted on all rows (also when the map was not
-    kept, its spread measures how well the reference pins the probabilities
-    down). Shape ``(n_bootstrap, n_samples)`` for a binary calibration,
-    ``(n_bootstrap, n_samples, n_classes)`` for a multiclass one, rows
-    renormalised; None when the calibration has no ``bootstrap`` maps.
+    A kept map's bootstrap maps spread around it by its own estimation error.
+    When the map was not kept, the probabilities are the raw scores, and the
+    bootstrap maps' distance from them is part of the uncertainty too: a small
+    reference may fail to show that a map helps while the scores are not
+    calibrated. The estimates read each metric's value under each map
+    (:func:`~sklearn_workflow.monitor._estimate.map_shifts`). Shape
+    ``(n_bootstrap, n_samples)`` for a binary calibration, ``(n_bootstrap,
+    n_samples, n_classes)`` for a multiclass one, rows summing to one; None
+    when the calibration has no ``bootstrap`` maps.
 
     Examples
     --------
@@ -196,24 +246,17 @@ def calibration_draws(calibration, scores):
     >>> high = {"method": "sigmoid", "slope": 1.0, "intercept": 0.2}
     >>> calibration = {"method": "sigmoid", "slope": 1.0, "intercept": 0.0,
     ...                "kept": False, "bootstrap": [low, high]}
-    >>> np.round(calibration_draws(calibration, [0.0, 1.0]), 3)
-    array([[0.   , 0.959],
-           [0.05 , 1.   ]])
+    >>> np.round(calibration_draws(calibration, [0.0, 1.0]), 3)  # not the raw 0, 1
+    array([[0.45 , 0.69 ],
+           [0.55 , 0.769]])
     """
     maps = (calibration or {}).get("bootstrap")
     if not maps:
         return None
     scores = np.asarray(scores, dtype=np.float64)
     if "maps" in calibration:
-        p = apply_multiclass_calibration(calibration, scores)
-        fitted = _apply_maps(calibration["maps"], scores)
-        draws = [p + _apply_maps(m, scores) - fitted for m in maps]
-        draws = np.clip(np.stack(draws), 0.0, None)
-        return draws / np.maximum(draws.sum(axis=2, keepdims=True), 1e-12)
-    p = apply_calibration(calibration, scores)
-    fitted = apply_calibration({**calibration, "kept": True}, scores)
-    draws = [p + apply_calibration(m, scores) - fitted for m in maps]
-    return np.clip(np.stack(draws), 0.0, 1.0)
+        return np.stack([_apply_maps(m, scores) for m in maps])
+    return np.stack([apply_calibration(m, scores) for m in maps])
 
 
 # ------------------------------------------------------------------ multiclass

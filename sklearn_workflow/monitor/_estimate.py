@@ -4,8 +4,10 @@ With calibrated probabilities ``p`` and the model's decisions at its threshold,
 a row decided positive is a true positive with chance ``p`` and a false one with
 chance ``1 - p``; summing gives the expected confusion matrix (confidence-based
 performance estimation, as NannyML's CBPE). The interval is that of the
-realised value if the probabilities are right: labels are drawn from ``p``
-``n_draws`` times and each draw's recall, precision and accuracy computed.
+realised value: labels are drawn from ``p`` ``n_draws`` times and each draw's
+recall, precision and accuracy computed (the chunk's sampling variance), and
+each draw is moved by the error of the calibration map fitted on a finite
+reference (:func:`map_shifts`).
 
 When labels arrive, the realised values get Clopper-Pearson intervals, and
 concept drift is tested: the number of right decisions against the number the
@@ -34,6 +36,51 @@ def _metrics(tp, fp, tn, fn):
     return {"recall": recall, "precision": precision, "accuracy": accuracy, "f1": f1}
 
 
+def map_shifts(per_map, value, n_draws, rng):
+    """Normal draws of a metric's shift under the calibration map's uncertainty.
+
+    ``per_map`` holds the metric (over a leading axis) computed from the
+    probabilities of each map refitted on a resample of the reference;
+    ``value`` is the estimate. The shifts ``per_map - value`` have a mean (the
+    resampled maps' lean, and, for raw scores whose map was not kept, the
+    distance between the scores and the map) and a spread (the map's own
+    estimation error). The draws are normal with that mean and that spread
+    widened to a Student quantile for the number of maps: the tails of a mixture
+    of ``B`` maps are at best their range, which holds a new value with chance
+    ``(B - 1) / (B + 1)`` only (90% for 20 maps).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_workflow.monitor._estimate import map_shifts
+    >>> per_map = np.array([0.60, 0.62, 0.58, 0.61, 0.59])  # spread 0.016
+    >>> shifts = map_shifts(per_map, 0.55, 100_000, np.random.default_rng(0))
+    >>> round(float(shifts.mean()), 3), round(float(shifts.std()), 3)  # five maps
+    (0.05, 0.022)
+    >>> map_shifts(np.array([0.5]), 0.5, 3, None)  # one map: no spread measured
+    array([0., 0., 0.])
+    """
+    per_map = np.asarray(per_map, dtype=np.float64)
+    shift = per_map - np.asarray(value, dtype=np.float64)
+    shape = (n_draws, *shift.shape[1:])
+    if shift.shape[0] < 2:
+        return np.zeros(shape)
+    widen = stats.t.ppf(0.975, shift.shape[0] - 1) / stats.norm.ppf(0.975)
+    spread = widen * shift.std(axis=0, ddof=1)
+    return np.random.default_rng(rng).normal(shift.mean(axis=0), spread, size=shape)
+
+
+def _expected_counts(p, decided):
+    """Expected ``tp, fp, tn, fn`` of probabilities over their last axis."""
+    flagged, passed = p[..., decided], p[..., ~decided]
+    return (
+        flagged.sum(axis=-1),
+        (1 - flagged).sum(axis=-1),
+        (1 - passed).sum(axis=-1),
+        passed.sum(axis=-1),
+    )
+
+
 def estimate_performance(
     probabilities, decided_positive, *, n_draws=500, rng=None, map_draws=None
 ):
@@ -50,10 +97,10 @@ def estimate_performance(
     rng : numpy Generator, int or None
     map_draws : array-like of shape (n_maps, n_samples), default=None
         The probabilities under maps refitted on resamples of the reference
-        (:func:`~sklearn_workflow.monitor.calibration_draws`): each label draw
-        takes its probabilities from one of them in turn, so that the interval
-        also holds the calibration map's own uncertainty. None draws from
-        ``probabilities`` alone.
+        (:func:`~sklearn_workflow.monitor.calibration_draws`): each metric's
+        value under each map gives the calibration map's share of the
+        interval (:func:`map_shifts`), added to each label draw. None draws
+        from ``probabilities`` alone.
 
     Returns
     -------
@@ -71,16 +118,19 @@ def estimate_performance(
     """
     p = np.asarray(probabilities, dtype=np.float64)
     decided = np.asarray(decided_positive, dtype=bool)
-    tp, fp = p[decided].sum(), (1 - p[decided]).sum()
-    fn, tn = p[~decided].sum(), (1 - p[~decided]).sum()
+    tp, fp, tn, fn = _expected_counts(p, decided)
     estimate = {"tp": tp, "fp": fp, "tn": tn, "fn": fn}
     values = _metrics(tp, fp, tn, fn)
     rng = np.random.default_rng(rng)
-    source = p[None] if map_draws is None else np.asarray(map_draws, dtype=float)
-    labels = rng.random((n_draws, p.size)) < source[np.arange(n_draws) % len(source)]
+    labels = rng.random((n_draws, p.size)) < p
     hits = labels[:, decided].sum(axis=1)
     missed = labels[:, ~decided].sum(axis=1)
     drawn = _metrics(hits, decided.sum() - hits, (~decided).sum() - missed, missed)
+    if map_draws is not None:
+        per_map = _metrics(*_expected_counts(np.asarray(map_draws, float), decided))
+        for name in METRICS:
+            shifts = map_shifts(per_map[name], values[name], n_draws, rng)
+            drawn[name] = np.clip(drawn[name] + shifts, 0.0, 1.0)
     for name in METRICS:
         low, high = np.quantile(drawn[name], [0.025, 0.975])
         estimate[name] = float(values[name])
@@ -149,7 +199,8 @@ def _confusion_metrics(confusion):
 
 
 def _drawn_confusions(source, predicted, n_classes, n_draws, rng, batch=50):
-    """Confusion matrices of labels drawn row by row from class probabilities."""
+    """Confusion matrices of labels drawn row by row from class probabilities
+    (``source`` of shape (n_sources, n_samples, n_classes), taken in turn)."""
     out = np.empty((n_draws, n_classes, n_classes))
     for start in range(0, n_draws, batch):
         draws = np.arange(start, min(start + batch, n_draws))
@@ -210,10 +261,14 @@ def estimate_multiclass(
     onehot = np.eye(k)[predicted]
     confusion = p.T @ onehot
     values = _confusion_metrics(confusion)
-    source = p[None] if map_draws is None else np.asarray(map_draws, dtype=float)
-    drawn = _confusion_metrics(
-        _drawn_confusions(source, predicted, k, n_draws, np.random.default_rng(rng))
-    )
+    rng = np.random.default_rng(rng)
+    drawn = _confusion_metrics(_drawn_confusions(p[None], predicted, k, n_draws, rng))
+    if map_draws is not None:
+        maps = np.asarray(map_draws, dtype=np.float64)
+        per_map = _confusion_metrics(np.einsum("bnt,nk->btk", maps, onehot))
+        for name, value in values.items():
+            shifts = map_shifts(per_map[name], value, n_draws, rng)
+            drawn[name] = np.clip(drawn[name] + shifts, 0.0, 1.0)
     bounds = {n: np.quantile(v, [0.025, 0.975], axis=0) for n, v in drawn.items()}
     estimate = {"confusion": confusion.tolist(), "accuracy": float(values["accuracy"])}
     estimate["accuracy_low"], estimate["accuracy_high"] = bounds["accuracy"].tolist()
