@@ -211,3 +211,24 @@ def test_group_aggregator_raising_on_unseen_groups_is_refused(tmp_path):
         to_onnx(step, X)
     written, message = export_onnx(step, tmp_path / "model.onnx", X)
     assert not written and "GroupAggregator" in message
+
+
+def test_group_aggregator_of_one_column_in_a_column_transformer():
+    # The size of each store's group, the store itself passed through.
+    rng = np.random.default_rng(3)
+    X = group_table(rng, 300)[["store", "x"]].fillna({"x": 0.0})
+    y = (X["x"] > 0).astype(int)
+    features = ColumnTransformer(
+        [
+            ("size", GroupAggregator("store", {"store": "count"}), ["store"]),
+            ("x", "passthrough", ["x"]),
+        ]  # fmt: skip
+    )
+    model = make_pipeline(
+        DataQualityChecker(),
+        features,
+        pytest.importorskip("sklearn.impute").SimpleImputer(),
+        LogisticRegression(),
+    ).fit(X.iloc[:200], y[:200])
+    parity = onnx_parity(model, to_onnx(model), new_rows(X.iloc[200:]), n_calls=1)
+    assert parity.max_abs_diff < 1e-12 and parity.n_label_disagreements == 0

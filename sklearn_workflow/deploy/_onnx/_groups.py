@@ -145,10 +145,12 @@ def _statistics(g, model, columns):
 # -- skl2onnx's parser, shape calculator and converter -------------------------------
 def _by_column(model, inputs):
     """Whether the step's inputs are its columns one by one (and the output then
-    one variable per column)."""
+    one variable per column): several inputs of one column each (a step with one
+    column, as inside a ColumnTransformer, gives one matrix)."""
     if id(model) in FLOAT["join_after"] or len(inputs) != model.n_features_in_:
         return False
-    return all(len(v.type.shape) == 2 and v.type.shape[1] == 1 for v in inputs)
+    one_each = all(len(v.type.shape) == 2 and v.type.shape[1] == 1 for v in inputs)
+    return one_each and len(inputs) > 1
 
 
 def _group_parser(scope, model, inputs, custom_parsers=None):
