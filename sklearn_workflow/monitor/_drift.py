@@ -36,7 +36,13 @@ from sklearn_workflow.monitor._reference import (
 from sklearn_workflow.quality._drift import EPSILON
 from sklearn_workflow.utils._dataframe import get_column
 
-__all__ = ["AlarmLevels", "column_drift", "domain_classifier_auc", "psi_rows"]
+__all__ = [
+    "AlarmLevels",
+    "bin_drift",
+    "column_drift",
+    "domain_classifier_auc",
+    "psi_rows",
+]
 
 # Chunks drawn to measure the reference's noise at a chunk size.
 NOISE_DRAWS = 400
@@ -132,6 +138,53 @@ def column_drift(name, col, summary, levels, *, sample=None, n_bootstrap=200, rn
         only), ``alarm_level``, ``detectable_psi``, ``alarm``.
     """
     bins, values = _bins_of(col, summary)
+    row = bin_drift(name, summary, bins, levels, n_bootstrap=n_bootstrap, rng=rng)
+    wasserstein = float("nan")
+    if values is not None and sample is not None:
+        wasserstein = _wasserstein(values, sample, summary.get("scale", 0.0))
+    row["wasserstein"] = wasserstein
+    return _ordered(row)
+
+
+_ORDER = (
+    "column",
+    "kind",
+    "psi",
+    "psi_low",
+    "psi_high",
+    "js",
+    "wasserstein",
+    "alarm_level",
+    "detectable_psi",
+    "alarm",
+)
+
+
+def _ordered(row):
+    """The row's keys in the order of the column table."""
+    return {key: row[key] for key in _ORDER if key in row}
+
+
+def bin_drift(name, summary, bins, levels, *, n_bootstrap=200, rng=None):
+    """Drift of a chunk's rows already binned as the reference's ``summary``.
+
+    ``bins`` holds each row's bin (positions into ``summary["counts"]``). The
+    PSI against the reference fractions, its bootstrap interval (the chunk's
+    counts redrawn), the Jensen-Shannon distance and the alarm level of
+    ``levels`` for the chunk's size under ``name``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_workflow.monitor._drift import AlarmLevels, bin_drift
+    >>> summary = {"kind": "categorical", "counts": np.array([500.0, 500.0])}
+    >>> levels = AlarmLevels({"flag": summary["counts"]}, alpha=0.01, n_tests=1)
+    >>> row = bin_drift("flag", summary, np.array([0] * 90 + [1] * 10), levels, rng=0)
+    >>> round(row["psi"], 3), row["alarm"]
+    (0.879, True)
+    >>> bin_drift("flag", summary, np.array([0, 1] * 50), levels, rng=0)["alarm"]
+    False
+    """
     expected = np.asarray(summary["counts"], dtype=np.float64)
     k = expected.size
     counts = np.bincount(bins, minlength=k)[:k].astype(np.float64)
@@ -142,9 +195,6 @@ def column_drift(name, col, summary, levels, *, sample=None, n_bootstrap=200, rn
     redrawn = rng.multinomial(m, p_chunk, size=n_bootstrap) / max(m, 1)
     low, high = np.quantile(psi_rows(p_ref, redrawn), [0.025, 0.975])
     level, noise = levels.noise(name, m)
-    wasserstein = float("nan")
-    if values is not None and sample is not None:
-        wasserstein = _wasserstein(values, sample, summary.get("scale", 0.0))
     return {
         "column": name,
         "kind": summary["kind"],
@@ -152,7 +202,6 @@ def column_drift(name, col, summary, levels, *, sample=None, n_bootstrap=200, rn
         "psi_low": float(low),
         "psi_high": float(high),
         "js": float(jensenshannon(p_ref, p_chunk, base=2)),
-        "wasserstein": wasserstein,
         "alarm_level": level,
         "detectable_psi": max(level - noise, 0.0),
         "alarm": bool(psi > level),

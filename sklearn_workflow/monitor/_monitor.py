@@ -14,6 +14,7 @@ from sklearn_workflow.monitor._calibration import (
 from sklearn_workflow.monitor._decision import decide_retrain
 from sklearn_workflow.monitor._drift import (
     AlarmLevels,
+    bin_drift,
     chunk_columns,
     column_drift,
     domain_classifier_auc,
@@ -29,6 +30,7 @@ from sklearn_workflow.monitor._reference import (
     encode_rows,
     get_reference,
     positive_scores,
+    prediction_bins,
 )
 from sklearn_workflow.utils._dataframe import n_rows
 from sklearn_workflow.utils._param_validation import _safe_indexing
@@ -38,6 +40,13 @@ __all__ = ["Monitor"]
 PERIODS = ("h", "D", "W", "M", "Y")
 # A chunk smaller than this gets no multivariate test.
 MIN_DOMAIN_ROWS = 50
+# Why a multiclass model's chunk has no prediction-drift test.
+NO_PREDICTION_SUMMARY = (
+    "the reference holds no distribution of the out-of-fold predictions (built "
+    "before it was kept); rebuild it with build_reference to follow prediction "
+    "drift"
+)
+NO_PROBABILITIES = "the model has no predict_proba"
 
 
 class Monitor:
@@ -47,7 +56,8 @@ class Monitor:
     interval, Jensen-Shannon, Wasserstein) against alarm levels set by the
     reference's own chunk-to-chunk noise at that chunk size, the smallest PSI
     it can detect, a multivariate test (domain classifier AUC with an
-    interval), prediction drift (the scores against the out-of-fold scores),
+    interval), prediction drift (the scores against the out-of-fold scores;
+    for a multiclass model, the predicted classes and how sure),
     the performance expected from calibrated probabilities at the model's
     threshold (binary models), and, when labels come, the realised performance
     and a concept-drift test. :meth:`decide` turns the chunks into a
@@ -86,7 +96,10 @@ class Monitor:
     chunks_ : list of dict
         One dict per chunk: ``chunk``, ``start``, ``end``, ``n_rows``,
         ``columns`` (one dict per column, see ``column_table``),
-        ``prediction``, ``multivariate``, ``estimated``, ``realised``,
+        ``prediction`` (as a column's row, with ``available``; a multiclass
+        model whose reference holds no prediction distribution gets
+        ``available=False`` and the ``reason``), ``multivariate``,
+        ``estimated``, ``realised``,
         ``violations`` and ``alarms`` (one line each).
 
     See Also
@@ -285,6 +298,8 @@ class Monitor:
         if reference.get("pos_label") is None:
             if _calibrated_multiclass(reference):
                 return self._multiclass_performance(X, y)
+            if len(reference.get("classes") or ()) > 2:
+                out["prediction"] = _unavailable(NO_PROBABILITIES)
             if y is not None:
                 out["realised"] = _realised_other(self.model.predict(X), y, reference)
             return out
@@ -299,6 +314,7 @@ class Monitor:
             n_bootstrap=self.n_bootstrap,
             rng=self._rng,
         )
+        out["prediction"]["available"] = True
         p = apply_calibration(reference["calibration"], scores)
         decided = scores >= reference["threshold"]
         out["estimated"] = estimate_performance(
@@ -321,7 +337,7 @@ class Monitor:
         names = [str(c) for c in classes]
         lookup = {name: j for j, name in enumerate(names)}
         predicted = np.array([lookup[str(v)] for v in self.model.predict(X)])
-        out = {"prediction": None, "realised": None}
+        out = {"prediction": self._class_drift(proba), "realised": None}
         out["estimated"] = estimate_multiclass(
             p,
             predicted,
@@ -337,6 +353,22 @@ class Monitor:
                 codes[known], predicted[known], classes, p[known]
             )
         return out
+
+    def _class_drift(self, proba):
+        """Prediction drift of a multiclass model: the chunk's rows binned by
+        predicted class and how sure, against the out-of-fold predictions."""
+        summary = self.reference.get("scores")
+        if summary is None:
+            return _unavailable(NO_PREDICTION_SUMMARY)
+        row = bin_drift(
+            "(prediction)",
+            summary,
+            prediction_bins(proba, summary),
+            self._levels,
+            n_bootstrap=self.n_bootstrap,
+            rng=self._rng,
+        )
+        return {**row, "available": True}
 
     def _bar(self):
         """``(metric, value)`` of the card's bar when it is a confusion metric."""
@@ -385,7 +417,7 @@ class Monitor:
         rows = [
             {"chunk": c["chunk"], **row}
             for c in self.chunks_
-            for row in c["columns"] + ([c["prediction"]] if c["prediction"] else [])
+            for row in c["columns"] + _available(c["prediction"])
         ]
         return pd.DataFrame(rows)
 
@@ -401,6 +433,22 @@ def _calibrated_multiclass(reference):
     """Whether the reference holds a per-class calibration (multiclass)."""
     calibration = reference.get("calibration")
     return calibration is not None and "maps" in calibration
+
+
+def _unavailable(reason):
+    """The prediction-drift result of a chunk that cannot be tested."""
+    return {
+        "column": "(prediction)",
+        "kind": "multiclass",
+        "available": False,
+        "reason": reason,
+        "alarm": False,
+    }
+
+
+def _available(prediction):
+    """The prediction-drift row of a chunk for the column table, if tested."""
+    return [prediction] if prediction and prediction.get("available", True) else []
 
 
 def _as_positive(y, pos_label):
@@ -439,8 +487,9 @@ def _alarm_lines(result, bar, alpha):
         )
     prediction = result["prediction"]
     if prediction and prediction["alarm"]:
+        what = "predicted classes" if prediction["kind"] == "multiclass" else "scores"
         lines.append(
-            f"prediction drift: scores PSI {prediction['psi']:.3f} > alarm level "
+            f"prediction drift: {what} PSI {prediction['psi']:.3f} > alarm level "
             f"{prediction['alarm_level']:.3f}"
         )
     if result["violations"]:

@@ -50,6 +50,8 @@ MAX_CALIBRATION_ROWS = 20_000
 N_CALIBRATION_BOOTSTRAP = 20
 # Categories kept as bins of their own (the most frequent, each at least 1%).
 MAX_CATEGORIES = 20
+# Bins of the predicted class's probability, within each predicted class.
+PREDICTION_BINS = 5
 MIN_CATEGORY_SHARE = 0.01
 
 
@@ -230,15 +232,72 @@ def _score_summary(model, X, y, facts, oof_scores, random_state):
     return scores, {"kind": "numeric", **summary}, calibration
 
 
-def _multiclass_calibration(model, X, y, facts, oof_proba, random_state):
-    """Per-class calibration of a multiclass model's out-of-fold probabilities.
+def prediction_bins(probabilities, summary):
+    """Bin of each row of a multiclass model's probabilities in ``summary``.
+
+    The bins are the predicted class (the largest probability) and, within it,
+    the predicted class's probability cut at that class's ``edges``; the
+    classes' bins follow each other in class order.
+
+    Examples
+    --------
+    >>> from sklearn_workflow.monitor._reference import prediction_bins
+    >>> summary = {"edges": [[0.6], [0.5, 0.8], []]}  # 2, 3 and 1 bins
+    >>> proba = [[0.7, 0.2, 0.1], [0.3, 0.6, 0.1], [0.1, 0.1, 0.8], [0.5, 0.4, 0.1]]
+    >>> prediction_bins(proba, summary).tolist()
+    [1, 3, 5, 0]
+    """
+    proba = np.asarray(probabilities, dtype=np.float64)
+    predicted = np.argmax(proba, axis=1)
+    top = proba[np.arange(len(proba)), predicted]
+    sizes = [len(edges) + 1 for edges in summary["edges"]]
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    bins = np.empty(len(proba), dtype=np.int64)
+    for k, edges in enumerate(summary["edges"]):
+        rows = predicted == k
+        cut = np.asarray(edges, dtype=np.float64)
+        bins[rows] = offsets[k] + np.searchsorted(cut, top[rows], side="right")
+    return bins
+
+
+def prediction_summary(probabilities, n_bins=PREDICTION_BINS):
+    """The distribution of a multiclass model's out-of-fold predictions.
+
+    Rows binned by :func:`prediction_bins`: the predicted class, then
+    ``n_bins`` quantile bins of the predicted class's probability among the
+    rows predicted as that class (fewer when values tie). The counts hold the
+    predicted-class frequencies and how sure each class's predictions are;
+    prediction drift compares a chunk's counts with them.
+
+    Returns
+    -------
+    summary : dict
+        ``kind`` ("multiclass"), ``edges`` (one list per class) and ``counts``.
+    """
+    proba = np.asarray(probabilities, dtype=np.float64)
+    predicted = np.argmax(proba, axis=1)
+    top = proba[np.arange(len(proba)), predicted]
+    edges = []
+    for k in range(proba.shape[1]):
+        values = top[predicted == k]
+        edges.append(numeric_edges(values, n_bins) if values.size else [])
+    summary = {"kind": "multiclass", "edges": edges}
+    size = sum(len(e) + 1 for e in edges)
+    counts = np.bincount(prediction_bins(proba, summary), minlength=size)
+    summary["counts"] = counts.astype(np.float64)
+    return summary
+
+
+def _multiclass_summary(model, X, y, facts, oof_proba, random_state):
+    """Prediction distribution and per-class calibration of a multiclass model's
+    out-of-fold probabilities.
 
     None given: 3-fold cross-validated probabilities of a clone on a
-    stratified sample of at most :data:`MAX_CALIBRATION_ROWS` rows. None when
-    the model has no ``predict_proba``.
+    stratified sample of at most :data:`MAX_CALIBRATION_ROWS` rows. ``(None,
+    None)`` when the model has no ``predict_proba``.
     """
     if not hasattr(model, "predict_proba"):
-        return None
+        return None, None
     y = np.asarray(y)
     classes = [str(c) for c in facts["classes"]]
     rows = np.arange(len(y))
@@ -267,7 +326,7 @@ def _multiclass_calibration(model, X, y, facts, oof_proba, random_state):
         n_bootstrap=N_CALIBRATION_BOOTSTRAP,
         random_state=random_state,
     )
-    return calibration
+    return prediction_summary(proba), calibration
 
 
 def build_reference(
@@ -319,7 +378,9 @@ def build_reference(
     reference : dict
         ``task``, ``classes``, ``pos_label``, ``threshold``, ``columns`` (per
         column: ``kind``, ``edges`` or ``categories``, ``counts`` per bin with
-        the missing values last), ``scores`` (the out-of-fold scores' bins),
+        the missing values last), ``scores`` (the out-of-fold scores' bins;
+        for a multiclass model, the out-of-fold predictions' bins of
+        :func:`prediction_summary`: predicted class, then how sure),
         ``calibration`` (with ``bootstrap``: the map refitted on resamples
         of the rows, whose spread widens the estimates' intervals),
         ``sample`` (codes of the sampled rows, their
@@ -369,7 +430,7 @@ def build_reference(
         )
         sample["scores"] = scores[rows]
     elif facts["classes"] is not None and len(facts["classes"]) > 2:
-        calibration = _multiclass_calibration(
+        scores_summary, calibration = _multiclass_summary(
             model, X, y, facts, oof_scores, random_state
         )
     if trained_at is None:

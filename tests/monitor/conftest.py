@@ -55,6 +55,8 @@ def load_table(name):
         return _split(_rdata("modeldata", "credit_data"), "Status")
     if name == "diamonds":
         return _split(_rdata("ggplot2", "diamonds"), "price")
+    if name == "diamonds_cut":
+        return _split(_rdata("ggplot2", "diamonds"), "cut")
     if name == "yrbss":
         return _split(_rdata("openintro", "yrbss"), "weight")
     raise KeyError(name)
