@@ -252,8 +252,8 @@ def main():
     finally:
         if args.folder is None:
             shutil.rmtree(folder, ignore_errors=True)
-    check_fitted(fitted, args.rows)
     print_table(args.rows, steps, memory)
+    check_fitted(fitted, args.rows)
 
 
 def print_table(n_rows, steps, memory):
