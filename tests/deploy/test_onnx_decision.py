@@ -97,8 +97,11 @@ def test_threshold_on_the_decision_function(cancer, scorer, response_method, pos
         (SVC(), "cancer", 1e-9),
         (LinearSVC(), "wine", 1e-9),
         (RidgeClassifier(), "wine", 1e-9),
-        # more than two classes: ONNX-ML's SVMClassifier, in float32
-        (SVC(), "wine", 1e-5),
+        (SVC(), "wine", 1e-9),
+        (SVC(kernel="poly", degree=3, break_ties=True), "wine", 1e-9),
+        (NuSVC(nu=0.2), "wine", 1e-9),
+        # one-vs-one scores: ONNX-ML's SVMClassifier, in float32
+        (SVC(decision_function_shape="ovo"), "wine", 1e-5),
     ],
     ids=repr,
 )

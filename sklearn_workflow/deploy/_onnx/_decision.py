@@ -166,11 +166,57 @@ def _kernel(g, x, model):
     return g.op("Tanh", inner)  # sigmoid
 
 
+def _pair_matrices(model):
+    """The one-vs-one layout of a multiclass SVC: ``W`` (n_support_vectors,
+    n_pairs) so that ``K @ W + intercept_`` are the pairs' decision values, and
+    ``first``, ``second`` (n_pairs, n_classes) marking each pair's classes."""
+    n_classes = len(model.classes_)
+    starts = np.r_[0, np.cumsum(model.n_support_)]
+    pairs = [(i, j) for i in range(n_classes) for j in range(i + 1, n_classes)]
+    dual = np.asarray(model.dual_coef_, dtype=np.float64)
+    weights = np.zeros((dual.shape[1], len(pairs)))
+    first, second = np.zeros((2, len(pairs), n_classes))
+    for p, (i, j) in enumerate(pairs):
+        rows_i, rows_j = (
+            slice(starts[i], starts[i + 1]),
+            slice(starts[j], starts[j + 1]),
+        )
+        weights[rows_i, p] = dual[j - 1, rows_i]
+        weights[rows_j, p] = dual[i, rows_j]
+        first[p, i], second[p, j] = 1.0, 1.0
+    return weights, first, second
+
+
+def _svc_scores(g, kernel, model):
+    """``(decision, winner)``: scikit-learn's ``decision_function`` (``(N, 1)``
+    for two classes, ``(N, n_classes)`` from the one-vs-one votes and
+    confidences otherwise) and the index of the predicted class."""
+    intercept = g.const(np.asarray(model.intercept_, np.float64))
+    if len(model.classes_) == 2:
+        weights = np.asarray(model.dual_coef_, dtype=np.float64).T
+        decision = g.op("Add", g.op("MatMul", kernel, g.const(weights)), intercept)
+        winner = g.op("Cast", g.op("Greater", decision, g.const([0.0])), to=7)
+        return decision, g.op("Reshape", winner, g.const([-1], np.int64))
+    weights, first, second = _pair_matrices(model)
+    pairs = g.op("Add", g.op("MatMul", kernel, g.const(weights)), intercept)
+    wins = g.to_float(g.op("GreaterOrEqual", pairs, g.const([0.0])))
+    losses = g.op("Sub", g.const([1.0]), wins)
+    votes = g.op("Add", g.op("MatMul", wins, g.const(first)),
+                 g.op("MatMul", losses, g.const(second)))  # fmt: skip
+    confidence = g.op("MatMul", pairs, g.const(first - second))
+    scale = g.op("Mul", g.op("Add", g.op("Abs", confidence), g.const([1.0])),
+                 g.const([3.0]))  # fmt: skip
+    decision = g.op("Add", votes, g.op("Div", confidence, scale))
+    ranked = decision if model.break_ties else votes
+    return decision, g.op("ArgMax", ranked, axis=1, keepdims=0)
+
+
 def _svc_converter(converter):
-    """skl2onnx's SVC converter, except for the raw scores of a binary SVC
-    with a built-in kernel: ONNX-ML's SVMClassifier computes in float32 (its
-    scores are about 1e-6 off), the graph computes ``K(x, SV) @ dual_coef_ +
-    intercept_`` in float64, as scikit-learn does."""
+    """skl2onnx's SVC converter, except for the raw scores (the decision
+    function) of an SVC with a built-in kernel and one-vs-rest scores:
+    ONNX-ML's SVMClassifier computes in float32 (its scores are about 1e-6
+    off); the graph computes ``K(x, SV) @ dual_coef_ + intercept_`` in float64
+    and, for more than two classes, scikit-learn's votes and confidences."""
 
     def convert(scope, operator, container):
         from sklearn_workflow.deploy._onnx._graph import GraphBuilder
@@ -179,28 +225,29 @@ def _svc_converter(converter):
         variable = operator.inputs[0]
         elem = variable.type.to_onnx_type().tensor_type.elem_type
         raw = scope.get_options(model, {"raw_scores": False})["raw_scores"]
-        if not (raw and elem == 11 and len(model.classes_) == 2) or not isinstance(
-            model.kernel, str
-        ):
+        ours = (
+            raw
+            and elem == 11
+            and isinstance(model.kernel, str)
+            and (len(model.classes_) == 2 or model.decision_function_shape == "ovr")
+        )
+        if not ours:
             with warnings.catch_warnings():
                 # skl2onnx reads probA_ and probB_, deprecated in scikit-learn 1.9
                 warnings.filterwarnings("ignore", "Attribute `prob", FutureWarning)
                 return converter(scope, operator, container)
         g = GraphBuilder(scope, container, np.float64)
         kernel = _kernel(g, variable.onnx_name, model)
-        weights = np.asarray(model.dual_coef_, dtype=np.float64).T
-        decision = g.op("Add", g.op("MatMul", kernel, g.const(weights)),
-                        g.const(np.asarray(model.intercept_, np.float64)))  # fmt: skip
-        g.output(g.concat([g.op("Neg", decision), decision]),
-                 operator.outputs[1].full_name)  # fmt: skip
+        decision, winner = _svc_scores(g, kernel, model)
+        if len(model.classes_) == 2:
+            decision = g.concat([g.op("Neg", decision), decision])
+        g.output(decision, operator.outputs[1].full_name)
         classes = np.asarray(model.classes_)
         if classes.dtype.kind in "OUS":
             table = g.const(classes.astype(str), str)
         else:
             table = g.const(classes.astype(np.int64), np.int64)
-        positive = g.op("Cast", g.op("Greater", decision, g.const([0.0])), to=7)
-        positive = g.op("Reshape", positive, g.const([-1], np.int64))
-        label = g.op("Gather", table, positive, axis=0)
+        label = g.op("Gather", table, winner, axis=0)
         g.output(label, operator.outputs[0].full_name)
 
     convert.wrapped = converter
@@ -208,7 +255,7 @@ def _svc_converter(converter):
 
 
 def register_svc(update):
-    """Register the float64 binary decision function of SVC and NuSVC."""
+    """Register the float64 decision function of SVC and NuSVC."""
     from skl2onnx.common._registration import get_converter, get_shape_calculator
     from sklearn.svm import SVC, NuSVC
 
