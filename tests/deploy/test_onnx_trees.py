@@ -1,4 +1,5 @@
-"""ONNX export of scikit-learn's trees and forests with missing values."""
+"""ONNX export of scikit-learn's trees and forests: float64 leaves, float32
+splits, missing values."""
 
 import numpy as np
 import pandas as pd
@@ -54,15 +55,44 @@ def test_trees_send_missing_values_where_scikit_learn_does(
     sess = session(onx)
     out = sess.run(None, onnx_inputs(onx, X_test, model))
     if hasattr(estimator, "predict_proba"):
-        # ONNX-ML trees hold their leaf values in float32
+        # the leaves' values in float64, averaged as scikit-learn averages them
         proba = model.predict_proba(X_test)
-        np.testing.assert_allclose(out[1], proba, rtol=0, atol=1e-6)
-        tie = np.abs(proba[:, 1] - 0.5) <= 1e-6
-        labels = model.predict(X_test)
-        np.testing.assert_array_equal(out[0][~tie], labels[~tie])
+        np.testing.assert_allclose(out[1], proba, rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(out[0], model.predict(X_test))
     else:
         np.testing.assert_allclose(
-            out[0].ravel(), model.predict(X_test), rtol=1e-6, atol=1e-6
+            out[0].ravel(), model.predict(X_test), rtol=1e-12, atol=1e-12
         )
     parity = onnx_parity(model, onx, X_test, n_calls=1)
     assert parity.ok
+
+
+def test_float32_graph_of_a_forest_keeps_skl2onnx_trees():
+    rng = np.random.default_rng(0)
+    X, y, X_test = missing_table(rng)
+    model = make_pipeline(
+        DataQualityChecker(on_violation="ignore"),
+        RandomForestClassifier(n_estimators=5, random_state=0),
+    ).fit(X, y)
+    onx = to_onnx(model, double=False)
+    assert any(n.op_type == "TreeEnsembleClassifier" for n in onx.graph.node)
+    out = session(onx).run(None, onnx_inputs(onx, X_test, model))
+    np.testing.assert_allclose(out[1], model.predict_proba(X_test), atol=1e-6)
+
+
+def test_forest_of_three_text_classes_on_a_real_table():
+    palmerpenguins = pytest.importorskip("palmerpenguins")
+    table = palmerpenguins.load_penguins()
+    X = table[["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]]
+    X = X.astype(float)
+    X.iloc[::7, 0] = np.nan  # missing values at fit and after
+    y = table["species"].to_numpy()
+    model = make_pipeline(
+        DataQualityChecker(on_violation="ignore"),
+        ExtraTreesClassifier(n_estimators=20, min_samples_leaf=3, random_state=0),
+    ).fit(X.iloc[::2], y[::2])
+    X_test = X.iloc[1::2]
+    onx = to_onnx(model)
+    out = session(onx).run(None, onnx_inputs(onx, X_test, model))
+    np.testing.assert_allclose(out[1], model.predict_proba(X_test), atol=1e-12)
+    np.testing.assert_array_equal(out[0], model.predict(X_test))

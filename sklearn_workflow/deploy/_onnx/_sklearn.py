@@ -7,9 +7,10 @@
   float32 thresholds of ONNX-ML hold exactly;
 - ``OneHotEncoder`` matches a missing text category (None, NaN) with the
   graph's missing text ``""``;
-- decision trees and forests round their float64 input to float32 first, as
-  scikit-learn does, and send a missing value where scikit-learn's tree sends
-  it (skl2onnx 1.20 sends it right everywhere); every tree converter writes
+- decision trees and forests in a float64 graph: see ``_forests.py``; in a
+  float32 graph skl2onnx's trees, which send a missing value where
+  scikit-learn's tree sends it (skl2onnx 1.20 sends it right everywhere);
+  every tree converter writes
   boolean list attributes as 0/1 integers (skl2onnx 1.20 writes booleans that
   onnx 1.17+ refuses).
 """
@@ -22,6 +23,10 @@ from sklearn_workflow.deploy._onnx._converters import (
     _float_tensor,
     _unused,
     _unused_shape,
+)
+from sklearn_workflow.deploy._onnx._forests import (
+    convert_exact_trees,
+    exact_trees_apply,
 )
 from sklearn_workflow.deploy._onnx._graph import GraphBuilder
 
@@ -195,6 +200,25 @@ def _missing_directions(attrs, model):
     ]
 
 
+def _tree_shape(calculate):
+    """skl2onnx's shape calculator of a tree model, its float outputs in float64
+    when its input is (a forest's probabilities are declared float32)."""
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+
+    calculate = getattr(calculate, "wrapped", calculate)
+
+    def shape(operator):
+        calculate(operator)
+        if operator.inputs[0].type.to_onnx_type().tensor_type.elem_type != 11:
+            return
+        for output in operator.outputs:
+            if type(output.type) is FloatTensorType:
+                output.type = DoubleTensorType(output.type.shape)
+
+    shape.wrapped = calculate
+    return shape
+
+
 def _tree_converter(converter):
     """A skl2onnx tree converter that reads float64 inputs as scikit-learn's
     trees do, and writes boolean list attributes as 0/1 integers.
@@ -212,6 +236,8 @@ def _tree_converter(converter):
         elem = operator.inputs[0].type.to_onnx_type().tensor_type.elem_type
         binned = type(operator.raw_operator).__name__.startswith("_Binned")
         casts = []
+        if elem == 11 and not binned and exact_trees_apply(scope, operator):
+            return convert_exact_trees(scope, operator, container)
         if elem == 11 and not binned:
             operator, casts = _in_float32(scope, operator, container)
 
@@ -336,7 +362,7 @@ def _register_trees_and_imputer(update):
         update(
             cls,
             alias,
-            get_shape_calculator(alias),
+            _tree_shape(get_shape_calculator(alias)),
             _tree_converter(original),
             options=registered.get_allowed_options(),
         )
