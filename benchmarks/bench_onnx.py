@@ -3,8 +3,9 @@
 The pipeline the workflow saves for the churn demo (TableCleaner,
 DataQualityChecker, date features, target and one-hot encoding, log transform,
 then a ThresholdTunedClassifier around imputer + scaler + model), exported with
-``to_onnx``, for four winners: logistic regression (float64 graph),
-HistGradientBoosting (float32 graph: onnxruntime has no float64 kernel for it),
+``to_onnx``, for five winners: logistic regression (float64 graph),
+HistGradientBoosting (its trees on bin numbers), a random forest (its leaves
+found by ONNX-ML, their values averaged in float64),
 logistic regression after a ``GroupAggregator`` (per-city statistics of the
 purchase amount, looked up per row), and a linear SVM whose threshold is tuned
 on its decision function (no probabilities: its decision function is compared).
@@ -37,7 +38,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -186,6 +187,11 @@ def main(argv=None):
         ("HistGradientBoosting", HistGradientBoostingClassifier(random_state=0), False),
         ("group statistics + LR", LogisticRegression(max_iter=1000), True),
         ("linear SVM (decision)", LinearSVC(), False),
+        (
+            "random forest",
+            RandomForestClassifier(n_estimators=100, random_state=0),
+            False,
+        ),  # fmt: skip
     ]
     with threadpool_limits(args.threads), warnings.catch_warnings():
         warnings.simplefilter("ignore")
