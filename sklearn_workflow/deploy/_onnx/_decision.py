@@ -9,7 +9,8 @@ binary classifier are ``[-d, d]`` with ``d`` the decision function, positive
 toward ``classes_[1]``. The tuned threshold's labels compare the positive
 class's score with ``threshold_`` (see ``_converters._threshold_converter``); a
 bare classifier keeps skl2onnx's labels (the class of the largest score, as its
-``predict``).
+``predict``). An ``SVC`` or ``NuSVC`` computes its decision function here, in
+float64 (ONNX-ML's ``SVMClassifier`` holds its support vectors in float32).
 """
 
 import warnings
@@ -22,6 +23,7 @@ __all__ = [
     "decision_refusal",
     "decision_scored",
     "final_classifier",
+    "register_svc",
 ]
 
 # The graph's output of a classifier scored by its decision function.
