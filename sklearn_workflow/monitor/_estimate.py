@@ -70,6 +70,13 @@ def map_shifts(per_map, value, n_draws, rng):
     return np.random.default_rng(rng).normal(shift.mean(axis=0), spread, size=shape)
 
 
+def _interval(drawn, value):
+    """The draws' 2.5% and 97.5% quantiles, stretched to hold the estimate
+    (the maps' shift may lean away from raw scores whose map was not kept)."""
+    low, high = np.quantile(drawn, [0.025, 0.975], axis=0)
+    return np.minimum(low, value), np.maximum(high, value)
+
+
 def _expected_counts(p, decided):
     """Expected ``tp, fp, tn, fn`` of probabilities over their last axis."""
     flagged, passed = p[..., decided], p[..., ~decided]
@@ -132,7 +139,7 @@ def estimate_performance(
             shifts = map_shifts(per_map[name], values[name], n_draws, rng)
             drawn[name] = np.clip(drawn[name] + shifts, 0.0, 1.0)
     for name in METRICS:
-        low, high = np.quantile(drawn[name], [0.025, 0.975])
+        low, high = _interval(drawn[name], values[name])
         estimate[name] = float(values[name])
         estimate[f"{name}_low"], estimate[f"{name}_high"] = float(low), float(high)
     return {key: float(value) for key, value in estimate.items()}
@@ -269,7 +276,7 @@ def estimate_multiclass(
         for name, value in values.items():
             shifts = map_shifts(per_map[name], value, n_draws, rng)
             drawn[name] = np.clip(drawn[name] + shifts, 0.0, 1.0)
-    bounds = {n: np.quantile(v, [0.025, 0.975], axis=0) for n, v in drawn.items()}
+    bounds = {n: np.array(_interval(v, values[n])) for n, v in drawn.items()}
     estimate = {"confusion": confusion.tolist(), "accuracy": float(values["accuracy"])}
     estimate["accuracy_low"], estimate["accuracy_high"] = bounds["accuracy"].tolist()
     estimate["per_class"] = {

@@ -40,6 +40,9 @@ __all__ = ["Monitor"]
 PERIODS = ("h", "D", "W", "M", "Y")
 # A chunk smaller than this gets no multivariate test.
 MIN_DOMAIN_ROWS = 50
+# Label draws of the estimates' intervals, at least: the 2.5% and 97.5%
+# quantiles of a few hundred draws are noisy enough to lose coverage.
+ESTIMATE_DRAWS = 1000
 # Why a multiclass model's chunk has no prediction-drift test.
 NO_PREDICTION_SUMMARY = (
     "the reference holds no distribution of the out-of-fold predictions (built "
@@ -86,7 +89,8 @@ class Monitor:
     min_auc : float, default=0.55
         The smallest domain-classifier AUC that raises an alarm.
     n_bootstrap : int, default=200
-        Redraws for the PSI intervals and label draws for the estimates.
+        Redraws for the PSI intervals, and label draws for the estimates'
+        intervals (1,000 at least).
     multivariate : bool, default=True
         Run the domain classifier on each chunk (the slowest test).
     random_state : int, default=0
@@ -320,7 +324,7 @@ class Monitor:
         out["estimated"] = estimate_performance(
             p,
             decided,
-            n_draws=max(self.n_bootstrap, 200),
+            n_draws=max(self.n_bootstrap, ESTIMATE_DRAWS),
             rng=self._rng,
             map_draws=calibration_draws(reference["calibration"], scores),
         )
@@ -342,7 +346,7 @@ class Monitor:
             p,
             predicted,
             classes,
-            n_draws=max(self.n_bootstrap, 200),
+            n_draws=max(self.n_bootstrap, ESTIMATE_DRAWS),
             rng=self._rng,
             map_draws=calibration_draws(calibration, proba),
         )

@@ -9,6 +9,7 @@ from sklearn_workflow.monitor import (
 )
 from sklearn_workflow.monitor._calibration import _fit_map, bootstrap_maps, fit_sigmoid
 from sklearn_workflow.monitor._estimate import estimate_performance
+from sklearn_workflow.monitor._monitor import ESTIMATE_DRAWS
 from sklearn_workflow.monitor._reference import N_CALIBRATION_BOOTSTRAP
 from sklearn_workflow.monitor._stats import clopper_pearson_interval
 
@@ -97,7 +98,7 @@ def _coverage_of_references(rng, n_reference, slope, n_references, chunk_size):
         estimate = estimate_performance(
             apply_calibration(calibration, new),
             decided,
-            n_draws=200,
+            n_draws=ESTIMATE_DRAWS,
             rng=rng,
             map_draws=calibration_draws(calibration, new),
         )
