@@ -155,24 +155,29 @@ def _dask_steps(client, data):
     from sklearn_workflow.quality import DataQualityChecker
     from sklearn_workflow.scale import fit_partitions, transform_partitions
 
+    steps, fitted = [], {}
+
     def peak():
         return max(client.run(_peak_mb).values())
 
-    steps, fitted = [], {}
+    def done(name, seconds):
+        steps.append((name, seconds, peak()))
+        print(f"{name}: {seconds:.1f} s, peak {steps[-1][2]:.0f} MB", flush=True)
+
     encoder, seconds = _timed(fit_partitions, _encoder(), data, TARGET, split_every=2)
-    steps.append(("TargetEncoder fit: dask 2 workers", seconds, peak()))
+    done("TargetEncoder fit: dask 2 workers", seconds)
     encoded = transform_partitions(encoder, data, method="transform_out_of_fold")
     total, seconds = _timed(lambda: encoded.sum().compute())
-    steps.append(("TargetEncoder out-of-fold transform: dask", seconds, peak()))
+    done("TargetEncoder out-of-fold transform: dask", seconds)
     checker, seconds = _timed(
         fit_partitions, DataQualityChecker(), data, TARGET, split_every=2
     )
-    steps.append(("DataQualityChecker fit: dask 2 workers", seconds, peak()))
+    done("DataQualityChecker fit: dask 2 workers", seconds)
     findings = checker.findings_
     # The workers validate with the contract; the row hashes stay here.
     validated = transform_partitions(checker.drop_partial_state(), data)
     n_rows, seconds = _timed(lambda: validated.map_partitions(len).sum().compute())
-    steps.append(("DataQualityChecker transform: dask", seconds, peak()))
+    done("DataQualityChecker transform: dask", seconds)
     fitted.update(encoder=encoder, checker=checker, encoded=total, n_rows=n_rows)
     fitted["findings"] = findings
     return steps, fitted
@@ -243,8 +248,6 @@ def main():
     )
     try:
         steps, fitted = _dask_runs(paths, args.memory_limit)
-        for name, seconds, peak in steps:
-            print(f"{name}: {seconds:.1f} s, peak {peak:.0f} MB", flush=True)
         memory = {
             name: _in_fresh_process(_in_memory, name, paths, memory_rows)
             for name in ("encoder", "checker")

@@ -13,9 +13,12 @@ fit need, in a form that two partitions combine exactly or within a stated bound
 - the sorted distinct 64-bit hashes of the rows (``RowHashState``: duplicates);
 - the target's value counts and moments (its task, summary and checks).
 
-``finalize_profiles`` turns the state into the column profiles of the contract,
-the same dicts that ``profile_column`` gives; ``merged_findings`` into findings.
-The checks that need the rows themselves are listed in ``SKIPPED_CHECKS``.
+``column_profile`` turns the state into a column profile of the contract, the
+same dict that ``profile_column`` gives on all the rows; ``target_from_state``
+into the target's task, summary and findings; ``column_findings_from_state`` and
+``table_findings_from_state`` into the findings of ``column_findings`` and of the
+table checks. The checks that need the rows themselves are listed, with the
+reason, in ``SKIPPED_CHECKS`` and reported by ``skipped_findings``.
 """
 
 from types import SimpleNamespace
@@ -57,7 +60,18 @@ from sklearn_workflow.quality._target import _sorted_labels
 from sklearn_workflow.scale._moments import MomentState
 from sklearn_workflow.scale._sketch import DistinctSketch, QuantileSketch, RowHashState
 
-__all__ = ["SKIPPED_CHECKS", "VALUE_CAP", "CheckerState", "CrossMoments", "ValueCounts"]
+__all__ = [
+    "SKIPPED_CHECKS",
+    "VALUE_CAP",
+    "CheckerState",
+    "CrossMoments",
+    "ValueCounts",
+    "column_findings_from_state",
+    "column_profile",
+    "skipped_findings",
+    "table_findings_from_state",
+    "target_from_state",
+]
 
 # Distinct values of a numeric or datetime column counted exactly; beyond, its
 # quantiles come from a KLL sketch and its distinct count from HyperLogLog.

@@ -26,7 +26,10 @@ def fit_dask(estimator, data, target, fit_partition, merge_fitted, split_every):
     """One ``fit_partition`` task per partition, merged ``split_every`` at a time.
 
     The graph runs on Dask's current scheduler: the ``distributed.Client`` in
-    use, or the local threads.
+    use, or the local threads. The last merge (of at most ``split_every``
+    fitted estimators) runs here, in the process that receives the result
+    anyway: no worker ever holds the whole fitted state twice (a state that
+    grows with the rows, such as row hashes, would double a worker's memory).
     """
     dask = import_optional("dask", "dask", _PURPOSE)
     if split_every < 2:
@@ -34,13 +37,12 @@ def fit_dask(estimator, data, target, fit_partition, merge_fitted, split_every):
     fit = dask.delayed(fit_partition, pure=True)
     merge = dask.delayed(merge_fitted, pure=True)
     level = [fit(estimator, part, target) for part in data.to_delayed()]
-    while len(level) > 1:
+    while len(level) > split_every:
         level = [
             merge(*level[i : i + split_every])
             for i in range(0, len(level), split_every)
         ]
-    (fitted,) = dask.compute(level[0])
-    return fitted
+    return merge_fitted(*dask.compute(*level))
 
 
 def _transform_partition(partition, estimator, select_features, method, meta=None):
