@@ -360,7 +360,9 @@ def build_reference(
         For a multiclass model, out-of-fold probabilities of shape
         (n_samples, n_classes); None computes them by 3-fold cross-validation
         of a clone on a stratified sample of at most 20,000 rows. They are
-        calibrated per class (:func:`fit_multiclass_calibration`).
+        binned by predicted class and how sure (:func:`prediction_summary`,
+        for prediction drift) and calibrated per class
+        (:func:`fit_multiclass_calibration`).
     spec : ProblemSpec, default=None
         The problem card: its bar, its positive class and its
         ``retraining_frequency`` are read by the retrain decision.
