@@ -50,9 +50,8 @@ from sklearn_workflow.quality._modality import (
 )
 from sklearn_workflow.quality._profile import (
     _SUMMARY_Q,
-    DRIFT_MIN_SHARE,
     NULL_LIKE,
-    _python_scalar,
+    category_profile,
     iter_columns,
     read_column,
 )
@@ -544,22 +543,7 @@ def _category_summary(profile, values, max_categories):
     counts = values.counts
     total = profile["n"] - profile["n_missing"]
     profile["top_fraction"] = float(counts.max() / total) if counts.size else None
-    if not counts.size:
-        profile.update(categories=[], category_fractions=[], category_counts=[])
-        profile.update(other_fraction=0.0, n_drift_categories=0)
-        profile.update(n_singletons=0, n_doubletons=0)
-        return
-    keep = np.argsort(-counts, kind="stable")[:max_categories]
-    profile["categories"] = [_python_scalar(v) for v in values.uniques[keep]]
-    profile["category_fractions"] = (counts[keep] / total).tolist()
-    profile["category_counts"] = counts[keep].tolist()
-    profile["other_fraction"] = float(1.0 - counts[keep].sum() / total)
-    profile["high_cardinality"] = bool(counts.size > max_categories)
-    profile["n_singletons"] = int(np.count_nonzero(counts == 1))
-    profile["n_doubletons"] = int(np.count_nonzero(counts == 2))
-    profile["n_drift_categories"] = int(
-        np.count_nonzero(counts[keep] >= DRIFT_MIN_SHARE * total)
-    )
+    category_profile(profile, values.uniques, counts, total, max_categories)
 
 
 def column_profile(state, j, *, n_bins, max_categories):

@@ -322,31 +322,8 @@ def profile_column(data, *, n_bins, max_categories):
         profile["mean"] = float(present.mean()) if present.size else None
         profile["min"] = float(present.min()) if present.size else None
         profile["max"] = float(present.max()) if present.size else None
-    if data.kind in ("categorical", "boolean") and counts is not None:
-        order = np.argsort(-counts, kind="stable")
-        keep = order[:max_categories]
-        total = n - n_missing
-        profile["categories"] = [_python_scalar(v) for v in data.uniques[keep]]
-        profile["category_fractions"] = (counts[keep] / total).tolist()
-        profile["category_counts"] = counts[keep].tolist()
-        profile["other_fraction"] = float(1.0 - counts[keep].sum() / total)
-        profile["high_cardinality"] = bool(data.n_unique > max_categories)
-        # Categories seen exactly once: n_singletons / (n - n_missing) is the
-        # Good-Turing estimate of the chance that a new row has an unseen one;
-        # those seen twice give its standard error (Esty, 1983).
-        profile["n_singletons"] = int(np.count_nonzero(counts == 1))
-        profile["n_doubletons"] = int(np.count_nonzero(counts == 2))
-        profile["n_drift_categories"] = int(
-            np.count_nonzero(counts[keep] >= DRIFT_MIN_SHARE * total)
-        )
-    elif data.kind in ("categorical", "boolean"):
-        profile["categories"] = []
-        profile["category_fractions"] = []
-        profile["category_counts"] = []
-        profile["other_fraction"] = 0.0
-        profile["n_drift_categories"] = 0
-        profile["n_singletons"] = 0
-        profile["n_doubletons"] = 0
+    if data.kind in ("categorical", "boolean"):
+        category_profile(profile, data.uniques, counts, n - n_missing, max_categories)
     return profile, sorted_values
 
 
@@ -433,3 +410,31 @@ def bin_fractions_from_sorted(sorted_values, edges):
     cuts = np.searchsorted(sorted_values, np.asarray(edges, dtype=np.float64), "left")
     counts = np.diff(np.concatenate([[0], cuts, [m]]))
     return counts / m if m else counts.astype(np.float64)
+
+
+def category_profile(profile, uniques, counts, total, max_categories):
+    """Write the category keys of a column's profile: the ``max_categories``
+    most frequent of ``uniques`` (``counts`` times each, ``total`` present
+    values) with their fractions, the share of the others, and the counts
+    behind the unseen-category and drift checks. No counts (None or empty)
+    give empty categories.
+    """
+    if counts is None or not len(counts):
+        profile.update(categories=[], category_fractions=[], category_counts=[])
+        profile.update(other_fraction=0.0, n_drift_categories=0)
+        profile.update(n_singletons=0, n_doubletons=0)
+        return
+    keep = np.argsort(-counts, kind="stable")[:max_categories]
+    profile["categories"] = [_python_scalar(v) for v in uniques[keep]]
+    profile["category_fractions"] = (counts[keep] / total).tolist()
+    profile["category_counts"] = counts[keep].tolist()
+    profile["other_fraction"] = float(1.0 - counts[keep].sum() / total)
+    profile["high_cardinality"] = bool(len(counts) > max_categories)
+    # Categories seen exactly once: n_singletons / total is the Good-Turing
+    # estimate of the chance that a new row has an unseen one; those seen
+    # twice give its standard error (Esty, 1983).
+    profile["n_singletons"] = int(np.count_nonzero(counts == 1))
+    profile["n_doubletons"] = int(np.count_nonzero(counts == 2))
+    profile["n_drift_categories"] = int(
+        np.count_nonzero(counts[keep] >= DRIFT_MIN_SHARE * total)
+    )
