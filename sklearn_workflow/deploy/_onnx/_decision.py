@@ -149,8 +149,9 @@ def _kernel(g, x, model):
     """``K(x, support_vectors_)`` as scikit-learn's libsvm computes it, in
     float64: an (N, n_support_vectors) node."""
     vectors = np.asarray(model.support_vectors_, dtype=np.float64)
-    dot = g.op("MatMul", x, g.const(vectors.T))
     gamma = float(model._gamma)
+    if model.kernel in ("linear", "rbf"):
+        dot = g.op("MatMul", x, g.const(vectors.T))
     if model.kernel == "linear":
         return dot
     if model.kernel == "rbf":
@@ -162,7 +163,11 @@ def _kernel(g, x, model):
             g.const((vectors * vectors).sum(axis=1)[None, :]),
         )
         return g.op("Exp", g.op("Mul", distances, g.const([-gamma])))
-    inner = g.op("Add", g.op("Mul", dot, g.const([gamma])), g.const([model.coef0]))
+    # gamma goes into the support vectors: onnxruntime before 1.32 fuses a
+    # MatMul, a Mul by a scalar and an Add into one kernel that loses about
+    # 1e-6 in float64.
+    scaled = g.op("MatMul", x, g.const(gamma * vectors.T))
+    inner = g.op("Add", scaled, g.const([model.coef0]))
     if model.kernel == "poly":
         return g.op("Pow", inner, g.const([float(model.degree)]))
     return g.op("Tanh", inner)  # sigmoid
