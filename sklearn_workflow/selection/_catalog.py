@@ -31,7 +31,7 @@ __all__ = [
 # grows quadratically with the rows (SVM, KNN) are left out.
 MAX_ROWS_SLOW_CANDIDATES = 20_000
 # The classifiers that take only the labels 0 to n_classes - 1: ModelSelector
-# fits them through ``LabelEncodingClassifier``.
+# fits them through ``_LabelEncodingClassifier``.
 _INTEGER_LABELS = ("XGBClassifier",)
 # The catalog's training speeds that make a candidate fast enough for a short
 # time budget (its prediction speed must not be "Slow" either).

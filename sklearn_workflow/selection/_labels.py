@@ -1,7 +1,7 @@
 """Classifiers that need the class labels as the integers 0 to n_classes - 1.
 
 XGBoost's ``XGBClassifier`` refuses any other labels (text, booleans, or
-integers such as ``{1, 2}``). :class:`LabelEncodingClassifier` fits such a
+integers such as ``{1, 2}``). :class:`_LabelEncodingClassifier` fits such a
 classifier on the positions of the labels in ``classes_`` and maps its
 predictions back, so that it takes the labels every other candidate takes.
 ``ModelSelector`` wraps the catalog classifiers that need it (see
@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from sklearn_workflow.utils._param_validation import HasMethods, _fit_context
 
-__all__ = ["LabelEncodingClassifier"]
+__all__ = ["_LabelEncodingClassifier"]
 
 
 def _estimator_has(attr):
@@ -31,7 +31,7 @@ def _estimator_has(attr):
     return check
 
 
-class LabelEncodingClassifier(ClassifierMixin, BaseEstimator):
+class _LabelEncodingClassifier(ClassifierMixin, BaseEstimator):
     """A classifier fitted on the labels encoded as 0 to n_classes - 1.
 
     ``fit`` encodes ``y`` with a ``LabelEncoder`` and fits a clone of
@@ -66,10 +66,10 @@ class LabelEncodingClassifier(ClassifierMixin, BaseEstimator):
 
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from sklearn_workflow.selection._labels import LabelEncodingClassifier
+    >>> from sklearn_workflow.selection._labels import _LabelEncodingClassifier
     >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
     >>> y = np.array(["stay", "stay", "churn", "churn"])
-    >>> model = LabelEncodingClassifier(LogisticRegression()).fit(X, y)
+    >>> model = _LabelEncodingClassifier(LogisticRegression()).fit(X, y)
     >>> model.classes_, model.estimator_.classes_
     (array(['churn', 'stay'], dtype='<U5'), array([0, 1]))
     >>> model.predict([[0.5], [2.5]])
@@ -98,7 +98,7 @@ class LabelEncodingClassifier(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        self : LabelEncodingClassifier
+        self : _LabelEncodingClassifier
             The fitted classifier.
         """
         y = column_or_1d(y, warn=True)

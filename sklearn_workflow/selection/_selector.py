@@ -31,7 +31,7 @@ from sklearn_workflow.selection._ensemble import (
     offer_ensemble,
     one_row_latency_ms,
 )
-from sklearn_workflow.selection._labels import LabelEncodingClassifier
+from sklearn_workflow.selection._labels import _LabelEncodingClassifier
 from sklearn_workflow.selection._progress import FitProgress
 from sklearn_workflow.selection._racing import Race, _mean_score, check_racing_params
 from sklearn_workflow.selection._results import (
@@ -403,7 +403,7 @@ class ModelSelector(BaseEstimator):
         inside its cross-validated pipeline. None: candidates are used as given.
         Either way, a catalog classifier that takes only the labels 0 to
         n_classes - 1 (``XGBClassifier``) is fitted through a label encoding
-        (``LabelEncodingClassifier``, whose ``classes_`` are the labels of
+        (``_LabelEncodingClassifier``, whose ``classes_`` are the labels of
         ``y``), so it takes text or any other labels.
     sampler : imbalanced-learn sampler or None, default=None
         A resampler (``SMOTE``, ``RandomUnderSampler`` ...) applied to the
@@ -895,7 +895,7 @@ class ModelSelector(BaseEstimator):
         dummy = isinstance(estimator, DummyClassifier | DummyRegressor)
         model = estimator
         if entry is not None and entry.encodes_labels:
-            model = LabelEncodingClassifier(estimator)
+            model = _LabelEncodingClassifier(estimator)
         if self.preprocessing == "auto" and not dummy:
             if not get_tags(estimator).input_tags.allow_nan:
                 steps.append(

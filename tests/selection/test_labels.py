@@ -7,7 +7,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_workflow.selection import ModelSelector
 from sklearn_workflow.selection._catalog import _CATALOG, find_entry
-from sklearn_workflow.selection._labels import LabelEncodingClassifier
+from sklearn_workflow.selection._labels import _LabelEncodingClassifier
 
 
 class _IntegerLabelsOnly(ClassifierMixin, BaseEstimator):
@@ -49,7 +49,7 @@ def _data(n_classes=2, seed=0):
     return X, codes
 
 
-@parametrize_with_checks([LabelEncodingClassifier(LogisticRegression())])
+@parametrize_with_checks([_LabelEncodingClassifier(LogisticRegression())])
 def test_label_encoding_classifier_passes_the_common_checks(estimator, check):
     check(estimator)
 
@@ -70,7 +70,7 @@ def test_label_encoding_classifier_equals_a_fit_on_the_codes(labels):
     with pytest.raises(ValueError, match="Invalid classes"):
         _IntegerLabelsOnly().fit(X, y)
     weights = np.linspace(0.5, 2.0, len(y))
-    model = LabelEncodingClassifier(_IntegerLabelsOnly(C=0.3))
+    model = _LabelEncodingClassifier(_IntegerLabelsOnly(C=0.3))
     model.fit(X, y, sample_weight=weights)
     # the naive reference: encode by hand (np.unique sorts, as LabelEncoder)
     classes, encoded = np.unique(y, return_inverse=True)
@@ -85,16 +85,16 @@ def test_label_encoding_classifier_equals_a_fit_on_the_codes(labels):
 
 def test_label_encoding_classifier_without_weights_and_methods_of_its_own():
     X, codes = _data()
-    model = LabelEncodingClassifier(_IntegerLabelsOnly()).fit(X, codes + 1)
+    model = _LabelEncodingClassifier(_IntegerLabelsOnly()).fit(X, codes + 1)
     assert model.estimator_.sample_weight_ is None
     # the stand-in has no decision_function: neither has the wrapper
     assert not hasattr(model, "decision_function")
-    assert hasattr(LabelEncodingClassifier(LogisticRegression()), "decision_function")
+    assert hasattr(_LabelEncodingClassifier(LogisticRegression()), "decision_function")
     assert model.n_features_in_ == X.shape[1]
 
 
 def test_label_encoding_classifier_params_reach_the_inner_classifier():
-    model = LabelEncodingClassifier(_IntegerLabelsOnly(C=1.0))
+    model = _LabelEncodingClassifier(_IntegerLabelsOnly(C=1.0))
     assert model.get_params()["estimator__C"] == 1.0
     model.set_params(estimator__C=0.01)
     assert clone(model).estimator.C == 0.01

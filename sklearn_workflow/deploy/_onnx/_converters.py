@@ -25,7 +25,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn_workflow.deploy._onnx._dates import convert_dates
 from sklearn_workflow.deploy._onnx._graph import GraphBuilder
 
-__all__ = ["FLOAT", "ColumnJoin", "register_converters", "tuned_threshold"]
+__all__ = ["FLOAT", "_ColumnJoin", "register_converters", "tuned_threshold"]
 
 # The float type of the graph being converted (set by to_onnx).
 FLOAT = {"dtype": np.float64, "join_after": set(), "keep": []}
@@ -255,7 +255,7 @@ def _feature_converter(scope, operator, container):
 
 
 # -- steps that hand their inputs on ---------------------------------------------------
-class ColumnJoin(TransformerMixin, BaseEstimator):
+class _ColumnJoin(TransformerMixin, BaseEstimator):
     """The graph's columns, joined in one matrix for a model that takes one
     (a pipeline fitted on a DataFrame without a ``DataQualityChecker``, whose
     first step is a scikit-learn estimator): ``to_onnx`` puts it first."""
@@ -479,7 +479,7 @@ def register_converters():
     for cls, parser in (
         (TableCleaner, _identity_parser),
         (DataQualityChecker, _identity_parser),
-        (ColumnJoin, _identity_parser),
+        (_ColumnJoin, _identity_parser),
         (ModelSelector, _selector_parser),
     ):
         update(cls, f"{_PREFIX}{cls.__name__}", _unused_shape, _unused, parser=parser)

@@ -387,11 +387,11 @@ def _bare_decision(onx, model):
 def _with_column_join(model, schema):
     """``(model to convert, ids of the steps that join)``: a model fitted on a
     DataFrame of numbers without a door step, whose first step takes one
-    matrix, gets a ``ColumnJoin`` first (skl2onnx would join its columns in
+    matrix, gets a ``_ColumnJoin`` first (skl2onnx would join its columns in
     float32, or not at all)."""
     from sklearn.pipeline import Pipeline
 
-    from sklearn_workflow.deploy._onnx._converters import ColumnJoin
+    from sklearn_workflow.deploy._onnx._converters import _ColumnJoin
 
     first = _steps(model)[0][1]
     by_column = (
@@ -402,7 +402,7 @@ def _with_column_join(model, schema):
     )
     if by_column:
         return model, set()
-    join = ColumnJoin()
+    join = _ColumnJoin()
     return Pipeline([("columns", join), ("model", model)]), {id(join)}
 
 
