@@ -73,6 +73,11 @@ THIRD_PARTY_TYPES = (
     "lightgbm.sklearn.LGBMRegressor",
     "lightgbm.basic.Booster",
     "collections.OrderedDict",
+    # XGBoost candidates (when xgboost is installed): the booster's state is its
+    # own serialized model (bytes), no code.
+    "xgboost.sklearn.XGBClassifier",
+    "xgboost.sklearn.XGBRegressor",
+    "xgboost.core.Booster",
     # The workflow's text encoder of free-text columns (skrub's StringEncoder and
     # the step that turns its input to strings): scikit-learn vectorizer and SVD
     # state, no code.

@@ -233,6 +233,11 @@ def _needs(name):
 
         notes = pd.Series([f"note number {i} about the customer" for i in range(30)])
         return StringEncoder(n_components=2).fit(notes)
+    if name.startswith("xgboost."):
+        xgboost = pytest.importorskip("xgboost")
+        if short == "XGBRegressor":
+            return xgboost.XGBRegressor(n_estimators=2).fit(X, X[:, 0])
+        return xgboost.XGBClassifier(n_estimators=2).fit(X, y)
     lightgbm = pytest.importorskip("lightgbm")
     if short in ("LGBMClassifier", "Booster", "OrderedDict"):
         return lightgbm.LGBMClassifier(n_estimators=2, verbose=-1).fit(X, y)
@@ -286,3 +291,23 @@ def test_every_third_party_trusted_type_round_trips(tmp_path, name):
     save(obj, tmp_path / "obj.skops")
     loaded = load(tmp_path / "obj.skops")
     assert type(loaded) is type(obj)
+
+
+def test_a_selected_xgboost_model_with_text_labels_loads_and_predicts_the_same(
+    tmp_path,
+):
+    # XGBoost takes labels 0 to n_classes - 1 only: the selector wraps it, and the
+    # saved wrapper and booster load without naming any type.
+    xgboost = pytest.importorskip("xgboost")
+    from sklearn_workflow.selection import ModelSelector
+
+    X, y = make_classification(n_samples=120, random_state=0)
+    labels = np.where(y == 1, "churn", "stay")
+    selector = ModelSelector(
+        {"xgb": xgboost.XGBClassifier(n_estimators=5)}, strategy="full", cv=3
+    ).fit(X, labels)
+    save(selector, tmp_path / "xgb.skops")
+    loaded = load(tmp_path / "xgb.skops")
+    np.testing.assert_array_equal(loaded.predict(X), selector.predict(X))
+    np.testing.assert_array_equal(loaded.predict_proba(X), selector.predict_proba(X))
+    assert set(loaded.predict(X)) == {"churn", "stay"}
