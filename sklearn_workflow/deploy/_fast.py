@@ -29,7 +29,7 @@ from sklearn_workflow.deploy._fast_parity import (
     reference_rows,
 )
 from sklearn_workflow.utils._dataframe import is_pandas
-from sklearn_workflow.workflow._door import converting_cleaner
+from sklearn_workflow.workflow._door import cleaner_for
 
 __all__ = ["PreparedModel"]
 
@@ -172,7 +172,8 @@ class PreparedModel:
     Notes
     -----
     :meth:`predict_proba` on raw rows runs the cleaner when it types a
-    column (a cleaner that converts none would only rebuild the frame) but
+    column or a row holds an infinite number (otherwise it would only rebuild
+    the frame) but
     not the checker, which only validates: validation is the door's job,
     done once per request by the server. The Python path answers as
     ``model.predict_proba`` and ``model.predict`` do, bit for bit.
@@ -234,7 +235,7 @@ class PreparedModel:
         steps = list(getattr(model, "steps", None) or [("model", model)])
         self.final = steps[-1][1]
         names = [name for name, _ in steps[:-1]]
-        self.cleaner = converting_cleaner(dict(steps).get("clean"))
+        self.cleaner = dict(steps).get("clean")
         after = 0
         for k, name in enumerate(names):
             if name in ("clean", "quality"):
@@ -308,11 +309,12 @@ class PreparedModel:
         return X
 
     def _clean(self, X):
-        if self.cleaner is None:
+        cleaner = cleaner_for(self.cleaner, X)
+        if cleaner is None:
             return X
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the door counts invalid values
-            return self.cleaner.transform(X)
+            return cleaner.transform(X)
 
     def _python(self, clean):
         """Predictions and probabilities of the Python path on cleaned rows."""

@@ -165,6 +165,10 @@ class ModelService:
             raise _body_problem(
                 400, "not_json", f"the body is not JSON: {exc}"
             ) from exc
+        except RecursionError as exc:
+            raise _body_problem(
+                400, "not_json", "the body nests JSON deeper than Python can read"
+            ) from exc
         return self._rows(document)
 
     def _rows(self, document):

@@ -45,7 +45,13 @@ from sklearn_workflow.utils._param_validation import (
     get_output_container,
 )
 
-__all__ = ["CONVERSION_COLUMNS", "REPORT_COLUMNS", "TableCleaner", "parse_numbers"]
+__all__ = [
+    "CONVERSION_COLUMNS",
+    "REPORT_COLUMNS",
+    "TableCleaner",
+    "finite_or_missing",
+    "parse_numbers",
+]
 
 # The words of a boolean column, (true, false), compared after strip() and lower().
 BOOLEAN_PAIRS = (("yes", "no"), ("y", "n"), ("true", "false"), ("t", "f"))
@@ -375,6 +381,12 @@ class TableCleaner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     ``"id_like"`` are verdicts for the rest of the workflow (a text encoder,
     dropping the column), not conversions.
 
+    An infinite number (a ratio over zero upstream, ``"inf"`` read by
+    ``read_csv``, ``1e400`` in JSON) is read as missing in every numeric
+    column, typed at fit or not, and counted as a value that is not valid: in
+    :attr:`conversions_` at fit, as ``n_invalid`` at transform (with the
+    ``on_invalid`` policy). No model step takes one.
+
     Parameters
     ----------
     numeric_share : float in (0, 1], default=0.95
@@ -407,7 +419,8 @@ class TableCleaner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         "id_like" or "categorical" for a text column, "unchanged" for the others
         (already numeric, boolean or datetime, or text that is not all strings).
     conversions_ : DataFrame
-        One row per text column: ``column``, ``type``, ``from`` and ``to``
+        One row per text column, and per numeric column holding infinite
+        numbers: ``column``, ``type``, ``from`` and ``to``
         (dtypes), ``n_converted`` (values that became numbers, booleans or
         dates), ``n_made_missing`` (missing markers and values that did not
         parse), ``example`` (a converted value as written, preferring one that
@@ -547,6 +560,7 @@ class TableCleaner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
             distinct = _Distinct(col, markers) if _is_text(col) else None
             if distinct is None or not distinct.all_strings:
                 self.column_types_[name] = "unchanged"
+                rows.extend(_infinite_row(name, col))
                 continue
             kind, param, note = _column_type(
                 distinct, self.numeric_share, self.dayfirst
@@ -648,10 +662,11 @@ class TableCleaner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         report : DataFrame
-            One row per "numeric", "boolean" or "datetime" column: ``column``,
+            One row per "numeric", "boolean" or "datetime" column, and per
+            other numeric column holding infinite numbers: ``column``,
             ``type``, ``n_converted``, ``n_markers`` (missing markers made
-            missing), ``n_invalid`` (values that did not parse, made missing)
-            and ``example`` (a value that did not parse, or None).
+            missing), ``n_invalid`` (values that did not parse or were
+            infinite, made missing) and ``example`` (such a value, or None).
         """
         check_is_fitted(self)
         return self._apply(X)[3]
@@ -666,10 +681,15 @@ class TableCleaner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
         converted, rows = {}, []
         for k, name in enumerate(self._input_names()):
             kind = self.column_types_[name]
-            if kind not in CONVERTED_TYPES:
-                continue
             col = _read(X, positions[k])
-            values, counts = self._convert_column(col, kind, name, markers)
+            if kind not in CONVERTED_TYPES:
+                found = finite_or_missing(col)
+                if found is None:
+                    continue
+                values, counts = found
+                kind = "numeric"
+            else:
+                values, counts = self._convert_column(col, kind, name, markers)
             converted[k] = values
             rows.append(
                 {
@@ -687,6 +707,9 @@ class TableCleaner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
     def _convert_column(self, col, kind, name, markers):
         """The column converted to ``kind`` (a Series) and its counts."""
         if column_kind(col) == kind:
+            found = finite_or_missing(col) if kind == "numeric" else None
+            if found is not None:  # numbers sent as numbers, some infinite
+                return found
             values = _cast(col, kind)
             n = int((~pd.isna(values)).sum())
             counts = {"n_converted": n, "n_markers": 0, "n_invalid": 0}
@@ -724,7 +747,12 @@ class TableCleaner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
             return
         parts = [
             f"{row.n_invalid:,} value{'s' if row.n_invalid > 1 else ''} in "
-            f"{row.column!r} ({row.type}) did not parse"
+            f"{row.column!r} ({row.type}) "
+            + (
+                _was(row.n_invalid, "infinite")
+                if _is_infinite(row.example)
+                else "did not parse"
+            )  # fmt: skip
             for row in bad.itertuples()
         ]
         examples = ", ".join(repr(e) for e in bad["example"])
@@ -791,6 +819,83 @@ def _cast(col, kind):
         values = to_float_array(col)
         return pd.Series(pd.arrays.BooleanArray(values == 1.0, np.isnan(values)))
     return to_datetime_series(col)
+
+
+def finite_or_missing(col):
+    """A float column with its infinite numbers made missing, and the counts.
+
+    An infinite number in a table is a computation gone wrong upstream (a
+    ratio over zero, an overflow, ``1e400`` in JSON): no model step takes it,
+    so the cleaner reads it as missing and counts it as invalid, in every
+    numeric column, typed at fit or not.
+
+    Returns
+    -------
+    found : tuple or None
+        ``(values, counts)`` (a float64 Series and the counts of
+        :func:`_counts`) when ``col`` holds an infinite number; None otherwise
+        (the column is left as it is).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> values, counts = finite_or_missing(pd.Series([1.0, np.inf, np.nan]))
+    >>> values.tolist(), counts["n_invalid"], counts["invalid_example"]
+    ([1.0, nan, nan], 1, inf)
+    >>> finite_or_missing(pd.Series([1, 2])) is None
+    True
+    """
+    if column_kind(col) != "numeric" or str(getattr(col, "dtype", "")) in _INTEGERS:
+        return None
+    values = to_float_array(col)
+    infinite = np.isinf(values)
+    if not infinite.any():
+        return None
+    example = float(values[infinite][0])
+    values = pd.Series(np.where(infinite, np.nan, values))
+    if isinstance(col, pd.Series):  # float32 and nullable Float64 stay so
+        values = values.astype(col.dtype)
+    counts = {
+        "n_converted": int(values.notna().sum()),
+        "n_markers": 0,
+        "n_invalid": int(np.count_nonzero(infinite)),
+        "invalid_example": example,
+    }
+    return values, counts
+
+
+# dtypes that cannot hold an infinite number (skip their conversion to float)
+_INTEGERS = frozenset(
+    f"{sign}int{bits}" for sign in ("", "u", "U", "I") for bits in (8, 16, 32, 64)
+)
+
+
+def _was(n, what):
+    return f"{'was' if n == 1 else 'were'} {what}"
+
+
+def _is_infinite(value):
+    return isinstance(value, float) and np.isinf(value)
+
+
+def _infinite_row(name, col):
+    """The conversion row of a numeric column holding infinite numbers at fit
+    (none when it holds none)."""
+    found = finite_or_missing(col)
+    if found is None:
+        return []
+    counts = found[1]
+    dtype = str(col.dtype)
+    n = counts["n_invalid"]
+    message = (
+        f"{n:,} infinite value{'s' if n > 1 else ''} made missing "
+        f"(e.g. {counts['invalid_example']!r})."
+    )
+    return [{"column": name, "type": "numeric", "from": dtype, "to": "float64",
+             "n_converted": 0, "n_made_missing": counts["n_invalid"],
+             "example": None, "missing_example": counts["invalid_example"],
+             "message": message}]  # fmt: skip
 
 
 def _counts(distinct, kind, param):

@@ -29,7 +29,9 @@ __all__ = [
     "BatchReport",
     "check_data",
     "conform_columns",
+    "cleaner_for",
     "converting_cleaner",
+    "has_infinite",
     "inspect_batch",
     "pass_door",
     "predict_table",
@@ -160,7 +162,7 @@ def pass_door(model, X):
     cleaner, checker = _pipeline_door(model)
     X, invalid = conform_columns(model, X)
     clean = X
-    if converting_cleaner(cleaner) is not None:
+    if cleaner_for(cleaner, X) is not None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # counted in report.invalid
             clean, found = cleaner.transform(X, return_report=True)
@@ -183,6 +185,32 @@ def converting_cleaner(cleaner):
         return None
     kinds = set(getattr(cleaner, "column_types_", {"?": "unknown"}).values())
     return cleaner if kinds & set(CONVERTED_TYPES) or "unknown" in kinds else None
+
+
+def cleaner_for(cleaner, X):
+    """The cleaner when it changes ``X``: it converts a column, or ``X`` holds
+    an infinite number (read as missing); None when it would pass ``X`` as it
+    is (checking a one-row frame costs microseconds, the cleaner a millisecond).
+    """
+    if cleaner is None or converting_cleaner(cleaner) is not None:
+        return cleaner
+    return cleaner if has_infinite(X) else None
+
+
+def has_infinite(X):
+    """Whether a DataFrame or array holds an infinite number (float columns)."""
+    if isinstance(X, pd.DataFrame):
+        return any(
+            getattr(dtype, "kind", "") == "f"
+            and bool(np.isinf(X[name].to_numpy(np.float64, na_value=np.nan)).any())
+            for name, dtype in X.dtypes.items()
+        )
+    if not hasattr(X, "dtype") and not isinstance(X, (list, tuple)):
+        return True  # polars and other frames: the cleaner looks
+    values = np.asarray(X)
+    if values.dtype.kind == "O":
+        return True
+    return values.dtype.kind == "f" and bool(np.isinf(values).any())
 
 
 def _fitted_kinds(model):
@@ -406,7 +434,9 @@ def row_problems(model, raw, clean, report):
             lost = col.notna().to_numpy() & clean[column].isna().to_numpy()
             text = col[lost].map(lambda v: str(v).strip().lower())
             lost[lost] = ~(col[lost].map(type).eq(str) & text.isin(markers)).to_numpy()
-            add(column, "invalid", lost)
+            infinite = lost & col.map(_is_infinite).to_numpy(dtype=bool)
+            add(column, "infinite", infinite)
+            add(column, "invalid", lost & ~infinite)
     if report.violations is not None and checker is not None:
         profiles = {p["name"]: p for p in checker.contract_["columns"]}
         for check, column in zip(
@@ -418,6 +448,10 @@ def row_problems(model, raw, clean, report):
                 if mask is not None:
                     add(column, _ROW_KINDS.get(str(check), str(check)), mask)
     return rows
+
+
+def _is_infinite(value):
+    return isinstance(value, (float, np.floating)) and bool(np.isinf(value))
 
 
 def _missing_markers(cleaner):

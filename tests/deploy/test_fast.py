@@ -13,7 +13,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from sklearn_workflow.deploy import PreparedModel
-from sklearn_workflow.workflow._door import pass_door
+from sklearn_workflow.workflow._door import cleaner_for, has_infinite, pass_door
 
 
 @pytest.mark.parametrize("fixture", ["churn_model", "penguins_model"])
@@ -77,8 +77,8 @@ def test_prepared_model_regressor_and_plain_estimator():
     np.testing.assert_array_equal(proba, plain.predict_proba(X[["x"]]))
 
 
-def test_prepared_model_keeps_a_cleaner_that_converts_and_skips_one_that_does_not(
-    churn_model,
+def test_prepared_model_runs_the_cleaner_when_it_converts_or_a_number_is_infinite(
+    churn_model, churn
 ):
     from sklearn_workflow.quality import TableCleaner
 
@@ -100,7 +100,17 @@ def test_prepared_model_keeps_a_cleaner_that_converts_and_skips_one_that_does_no
     fast = PreparedModel(model)
     assert fast.cleaner is model.named_steps["clean"]
     np.testing.assert_array_equal(fast.predict_proba(X), model.predict_proba(X))
-    assert PreparedModel(churn_model).cleaner is None  # dates and numbers as typed
+    # the demo's cleaner converts nothing: it runs only on infinite numbers
+    _, _, X_new = churn
+    fast = PreparedModel(churn_model, engine="python")
+    assert cleaner_for(fast.cleaner, X_new) is None
+    row = X_new.head(2).astype({"income": float})
+    row.loc[row.index[0], "income"] = np.inf
+    assert cleaner_for(fast.cleaner, row) is fast.cleaner
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = churn_model.predict_proba(row)
+    np.testing.assert_array_equal(fast.predict_proba(row), expected)
 
 
 def test_prepared_model_passes_a_column_named_alone_as_a_series():
@@ -259,12 +269,10 @@ def test_prepared_model_flagged_rows_get_the_same_answers_on_both_engines(
         _, clean, report = pass_door(churn_model, row)
         assert_same_answers(onnx_churn, python_churn, clean)
         through_onnx += onnx_churn.onnx_.feeds(clean) is not None
-    # only infinite numbers (refused by the pipeline) and empty text go to Python
-    n_numbers = sum(X_new[c].dtype.kind in "if" for c in X_new.columns)
+    # only empty text goes to Python (the door reads an infinite number as missing)
     n_texts = sum(X_new[c].dtype.kind == "O" or X_new[c].dtype == "str" for c in X_new)
-    assert through_onnx == len(rows) - n_numbers - n_texts
-    finite = [r for r in rows if not r.isin([np.inf]).any(axis=None)]
-    _, clean, report = pass_door(churn_model, pd.concat(finite, ignore_index=True))
+    assert through_onnx == len(rows) - n_texts
+    _, clean, report = pass_door(churn_model, pd.concat(rows, ignore_index=True))
     assert report.problems  # the door flagged them
     assert_same_answers(onnx_churn, python_churn, clean)
 
@@ -456,3 +464,21 @@ def test_prepared_model_onnx_engine_with_tz_aware_dates(churn_model, churn):
         warnings.simplefilter("ignore")
         expected = model.predict(X_new)
     np.testing.assert_array_equal(fast.predict_with_proba(X_new)[0], expected)
+
+
+@pytest.mark.parametrize(
+    "X, found",
+    [
+        (pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]}), False),
+        (pd.DataFrame({"a": [1.0, -np.inf], "b": ["x", "y"]}), True),
+        (pd.DataFrame({"a": pd.array([None, np.inf], dtype="Float64")}), True),
+        (pd.DataFrame({"a": pd.array([None, 1.0], dtype="Float64")}), False),
+        (pd.DataFrame({"a": [1, 2]}), False),
+        (np.array([[1.0, np.inf]]), True),
+        (np.array([[1.0, np.nan]]), False),
+        ([[1.0, 2.0]], False),
+        (np.array([["1", "inf"]], dtype=object), True),  # the cleaner looks
+    ],
+)
+def test_has_infinite_looks_at_float_columns(X, found):
+    assert has_infinite(X) is found

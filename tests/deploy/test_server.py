@@ -138,7 +138,9 @@ def test_server_unseen_category_and_far_value_are_row_violations(client, churn):
         (b'{"records": []}', 422, "no_rows"),
         (b'{"columns": {"age": [1, 2], "city": [1]}}', 422, "ragged_columns"),
         (b'{"records": [{}, {}], "columns": {}}', 422, "bad_shape"),
+        (b'{"records": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400, "not_json"),
     ],
+    ids=lambda value: value[:40] if isinstance(value, bytes) else value,
 )
 def test_server_body_errors_name_the_problem(client, body, status, problem):
     answer = client.post("/predict", content=body)
@@ -331,3 +333,33 @@ def test_server_runs_in_process_on_a_free_loopback_port(churn_model, churn):
         assert_same_answers(answer.json(), table, [0, 1])
         assert httpx.get(server.url + "/model").status_code == 401
     assert not server.thread.is_alive()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"records": [{"age": 1e400}]}',  # valid JSON, read as infinity
+        b'{"records": [{"age": Infinity}]}',  # what Python's json writes
+    ],
+)
+def test_server_infinite_number_is_a_row_violation_served_as_missing(
+    churn_model, churn, body
+):
+    _, _, X_new = churn
+    row = records(X_new.head(1))[0]
+    text = json.dumps({k: v for k, v in row.items() if k != "age"})
+    body = body.replace(b'"age"', text[1:-1].encode() + b', "age"')
+    payload = TestClient(create_app(churn_model)).post("/predict", content=body)
+    assert payload.status_code == 200, payload.text
+    payload = payload.json()
+    assert payload["violations"][0] == [
+        {"column": "age", "kind": "infinite", "value": None}
+    ]
+    frame = X_new.head(1).reset_index(drop=True).astype({"age": float})
+    frame.loc[0, "age"] = np.nan
+    assert_same_answers(payload, expected(churn_model, frame), payload["classes"])
+    strict = TestClient(create_app(churn_model, strict=True)).post(
+        "/predict", content=body
+    )
+    assert strict.status_code == 422
+    assert strict.json()["detail"][0]["column"] == "age"

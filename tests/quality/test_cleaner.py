@@ -512,3 +512,54 @@ def test_table_cleaner_leaves_non_text_columns_alone():
     assert set(cleaner.column_types_.values()) == {"unchanged"}
     assert cleaner.conversions_.empty
     pd.testing.assert_frame_equal(cleaner.transform(X), X)
+
+
+def test_table_cleaner_reads_infinite_numbers_as_missing_and_counts_them():
+    X = pd.DataFrame(
+        {
+            "ratio": [1.0, np.inf, 3.0, -np.inf],
+            "charges": ["1.5", "2", "inf", "4"],
+            "count": [1, 2, 3, 4],
+            "share": pd.array([0.5, None, np.inf, 0.2], dtype="Float64"),
+        },
+        index=[10, 11, 12, 13],
+    )
+    cleaner = TableCleaner(numeric_share=0.7)
+    out = cleaner.fit_transform(X)
+    expected = X["ratio"].where(np.isfinite(X["ratio"]))
+    pd.testing.assert_series_equal(out["ratio"], expected)
+    assert out["share"].dtype == "Float64" and out["share"].isna().tolist() == [
+        False, True, True, False
+    ]  # fmt: skip
+    assert out["count"].dtype == np.int64
+    rows = cleaner.conversions_.set_index("column")
+    assert rows.loc["ratio", "n_made_missing"] == 2
+    assert rows.loc["ratio", "message"] == "2 infinite values made missing (e.g. inf)."
+    assert rows.loc["share", "n_made_missing"] == 1
+    assert "count" not in rows.index
+    assert rows.loc["charges", "n_made_missing"] == 1  # "inf" as text is no number
+
+    share = pd.array([-np.inf, 0.1], dtype="Float64")
+    new = pd.DataFrame(
+        {"ratio": [np.inf, 2.0], "charges": ["1", "2"], "count": [1, 2], "share": share}
+    )
+    with pytest.warns(DataQualityWarning, match="1 value in 'ratio' .numeric. was "):
+        out, report = cleaner.transform(new, return_report=True)
+    assert out["ratio"].isna().tolist() == [True, False]
+    by_column = report.set_index("column")
+    assert by_column.loc["ratio", "n_invalid"] == 1
+    assert by_column.loc["share", "example"] == -np.inf
+    with pytest.raises(DataValidationError, match="'ratio'"):
+        TableCleaner(on_invalid="raise").fit(X).transform(new)
+
+
+def test_table_cleaner_infinite_numbers_in_arrays_and_polars():
+    X = np.array([[1.0, 2.0], [np.inf, 3.0]])
+    with pytest.warns(DataQualityWarning, match="'x0'"):
+        out = TableCleaner().fit(X).transform(np.array([[np.inf, -np.inf]]))
+    assert np.isnan(out).all()
+    pl = pytest.importorskip("polars")
+    frame = pl.DataFrame({"a": [1.0, float("inf")], "b": [1, 2]})
+    out = TableCleaner(on_invalid="ignore").fit(frame).transform(frame)
+    assert out["a"].is_null().to_list() == [False, True]
+    assert out["b"].to_list() == [1, 2]

@@ -151,3 +151,27 @@ def test_command_on_a_semicolon_latin1_crm_export(tmp_path, capsys):
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert "numbers stored as text" in metrics["converted_columns"]["TotalCharges"]
     assert "Positive class: 'Yes'" in "\n".join(metrics["notes"])
+
+
+@pytest.mark.slow
+def test_run_workflow_on_a_csv_with_infinite_ratios(tmp_path):
+    # a spreadsheet's division by zero exported as "inf": read_csv reads infinity
+    frame = telco_like(400)
+    spend = frame["MonthlyCharges"].astype(float)
+    ratio = np.where(frame["tenure"] > 0, spend / frame["tenure"].clip(lower=1), "inf")
+    frame["spend_per_month"] = ratio
+    frame.loc[frame.index[:3], "spend_per_month"] = "-inf"
+    path = tmp_path / "export.csv"
+    frame.to_csv(path, index=False)
+    table = pd.read_csv(path)
+    assert np.isinf(table["spend_per_month"]).sum() > 3
+    out = tmp_path / "out"
+    result, metrics = _run(out, table.drop(columns="Churn"), table["Churn"])
+    assert (
+        "infinite values made missing"
+        in metrics["converted_columns"]["spend_per_month"]
+    )
+    rows = table[list(result.model.feature_names_in_)].head(5)
+    with pytest.warns(UserWarning, match="spend_per_month"):
+        predictions = result.model.predict(rows)
+    assert set(predictions) <= {"Yes", "No"}
