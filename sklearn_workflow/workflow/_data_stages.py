@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import OneHotEncoder
 
@@ -928,7 +929,14 @@ def engineer_features(quality, problem, *, random_state, say):
             for name in plan["text"]
         ],
         ("log_skewed", LogTransformer(), plan["numeric"]),
-        ("boolean", "passthrough", plan["boolean"]),
+        # yes/no columns as 1.0/0.0 (read as numbers: the median's float input
+        # turns pandas.NA into NaN); a missing value is the column's median at
+        # fit, its most frequent value
+        (
+            "boolean",
+            SimpleImputer(strategy="median", keep_empty_features=True),
+            plan["boolean"],
+        ),
     ]
     steps = [
         (name, step, cols if isinstance(cols, str) else list(cols))

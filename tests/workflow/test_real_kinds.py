@@ -10,6 +10,7 @@ import pytest
 
 from sklearn_workflow.workflow import run_workflow
 from sklearn_workflow.workflow._cli import main
+from sklearn_workflow.workflow._door import predict_table
 
 from .conftest import output_files
 
@@ -154,9 +155,11 @@ def test_command_on_a_semicolon_latin1_crm_export(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_run_workflow_on_a_csv_with_infinite_ratios(tmp_path):
-    # a spreadsheet's division by zero exported as "inf": read_csv reads infinity
+def test_run_workflow_on_a_csv_with_infinite_ratios_and_blank_yes_no_cells(tmp_path):
+    # a spreadsheet's division by zero exported as "inf": read_csv reads infinity;
+    # a yes/no column with blank cells: booleans with missing values
     frame = telco_like(400)
+    frame.loc[frame.index[::25], "Partner"] = ""
     spend = frame["MonthlyCharges"].astype(float)
     ratio = np.where(frame["tenure"] > 0, spend / frame["tenure"].clip(lower=1), "inf")
     frame["spend_per_month"] = ratio
@@ -171,7 +174,11 @@ def test_run_workflow_on_a_csv_with_infinite_ratios(tmp_path):
         "infinite values made missing"
         in metrics["converted_columns"]["spend_per_month"]
     )
+    assert "booleans" in metrics["converted_columns"]["Partner"]
     rows = table[list(result.model.feature_names_in_)].head(5)
+    assert rows["Partner"].isna().any()  # a blank yes/no cell to predict
     with pytest.warns(UserWarning, match="spend_per_month"):
         predictions = result.model.predict(rows)
     assert set(predictions) <= {"Yes", "No"}
+    table, _ = predict_table(result.model, rows.assign(Partner=None), verbose=0)
+    assert table["prediction"].isin(["Yes", "No"]).all()
