@@ -241,8 +241,9 @@ def conform_columns(model, X):
     """Convert the columns of ``X`` to the kind the model saw at fit.
 
     Text in a numeric column, text that is no ISO-8601 date in a datetime
-    column become missing; numbers in a text column become their text. A
-    column of the right kind is kept as it is (no copy).
+    column become missing; numbers in a text column become their text; a
+    boolean column reads true/false, 1/0 and yes/no words (anything else is
+    missing). A column of the right kind is kept as it is (no copy).
 
     Returns
     -------
@@ -304,12 +305,32 @@ def _convert(col, kind, dtype):
         return values.astype(dtype) if dtype.startswith("datetime64[") else values
     if kind == "categorical":
         return col.map(str, na_action="ignore").astype(object)
+    if kind == "boolean":
+        values = [_as_boolean(v) for v in col.to_numpy(dtype=object)]
+        return pd.Series(pd.array(values, dtype="boolean"), index=col.index)
     return None
 
 
 def _is_bool(value):
     """JSON true/false are not numbers."""
     return isinstance(value, (bool, np.bool_))
+
+
+_TRUE = frozenset({"true", "t", "yes", "y", "1"})
+_FALSE = frozenset({"false", "f", "no", "n", "0"})
+
+
+def _as_boolean(value):
+    """A value sent for a boolean column: true/false, 1/0 or their words; None
+    for anything else (missing: counted as invalid unless it was missing)."""
+    if _is_bool(value):
+        return bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return bool(value) if value in (0, 1) else None
+    if isinstance(value, str):
+        word = value.strip().lower()
+        return True if word in _TRUE else False if word in _FALSE else None
+    return None
 
 
 def _judge_drift(checker, X, report):

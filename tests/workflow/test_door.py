@@ -146,6 +146,28 @@ def test_conform_columns_reads_json_values_as_the_fitted_kinds():
     assert untouched is X and none == []
 
 
+def test_conform_columns_reads_values_sent_for_a_boolean_column():
+    from sklearn_workflow.workflow._door import conform_columns
+
+    X = pd.DataFrame({"late": [True, False] * 10, "n": np.arange(20.0)})
+    model = Pipeline([("clean", TableCleaner()), ("quality", DataQualityChecker())])
+    model.fit(X)
+    sent = pd.DataFrame(
+        {
+            "late": [True, "no", 1, 0.0, " Yes ", "zzz", float("inf"), None, 2],
+            "n": np.arange(9.0),
+        }
+    )
+    out, invalid = conform_columns(model, sent)
+    # naive reference: each value on its own
+    assert out["late"].dtype == "boolean"
+    assert out["late"].tolist() == [
+        True, False, True, False, True, pd.NA, pd.NA, pd.NA, pd.NA
+    ]  # fmt: skip
+    row = invalid[0].set_index("column").loc["late"]
+    assert row["n_invalid"] == 3 and row["example"] == "zzz"  # zzz, inf and 2
+
+
 def test_row_problems_points_at_the_rows_behind_each_violation(model, table):
     from sklearn_workflow.workflow._door import pass_door, row_problems
 
