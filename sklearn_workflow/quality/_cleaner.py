@@ -50,6 +50,7 @@ __all__ = [
     "REPORT_COLUMNS",
     "TableCleaner",
     "finite_or_missing",
+    "is_infinite",
     "parse_numbers",
 ]
 
@@ -750,7 +751,7 @@ class TableCleaner(_ColumnTransformerMixin, TransformerMixin, BaseEstimator):
             f"{row.column!r} ({row.type}) "
             + (
                 _was(row.n_invalid, "infinite")
-                if _is_infinite(row.example)
+                if is_infinite(row.example)
                 else "did not parse"
             )  # fmt: skip
             for row in bad.itertuples()
@@ -846,7 +847,8 @@ def finite_or_missing(col):
     >>> finite_or_missing(pd.Series([1, 2])) is None
     True
     """
-    if column_kind(col) != "numeric" or str(getattr(col, "dtype", "")) in _INTEGERS:
+    kind = getattr(getattr(col, "dtype", None), "kind", None)
+    if column_kind(col) != "numeric" or kind in ("i", "u"):  # integers: never
         return None
     values = to_float_array(col)
     infinite = np.isinf(values)
@@ -865,18 +867,13 @@ def finite_or_missing(col):
     return values, counts
 
 
-# dtypes that cannot hold an infinite number (skip their conversion to float)
-_INTEGERS = frozenset(
-    f"{sign}int{bits}" for sign in ("", "u", "U", "I") for bits in (8, 16, 32, 64)
-)
-
-
 def _was(n, what):
     return f"{'was' if n == 1 else 'were'} {what}"
 
 
-def _is_infinite(value):
-    return isinstance(value, float) and np.isinf(value)
+def is_infinite(value):
+    """Whether one value is an infinite float (``inf``, ``-inf``)."""
+    return isinstance(value, (float, np.floating)) and bool(np.isinf(value))
 
 
 def _infinite_row(name, col):

@@ -22,7 +22,11 @@ import numpy as np
 import pandas as pd
 
 from sklearn_workflow.exceptions import BadInputError
-from sklearn_workflow.quality._cleaner import CONVERTED_TYPES
+from sklearn_workflow.quality._cleaner import (
+    BOOLEAN_PAIRS,
+    CONVERTED_TYPES,
+    is_infinite,
+)
 from sklearn_workflow.utils._dataframe import column_kind
 
 __all__ = [
@@ -30,7 +34,6 @@ __all__ = [
     "check_data",
     "conform_columns",
     "cleaner_for",
-    "converting_cleaner",
     "has_infinite",
     "inspect_batch",
     "pass_door",
@@ -174,25 +177,17 @@ def pass_door(model, X):
     return X, clean, report
 
 
-def converting_cleaner(cleaner):
-    """The cleaner when it converts a column; None when it passes all through.
-
-    A fitted cleaner that converts no column (every column kept as it came, or
-    read as categories) finds no invalid value and returns a frame equal to
-    its input: calling it would only rebuild the frame.
-    """
-    if cleaner is None:
-        return None
-    kinds = set(getattr(cleaner, "column_types_", {"?": "unknown"}).values())
-    return cleaner if kinds & set(CONVERTED_TYPES) or "unknown" in kinds else None
-
-
 def cleaner_for(cleaner, X):
     """The cleaner when it changes ``X``: it converts a column, or ``X`` holds
     an infinite number (read as missing); None when it would pass ``X`` as it
     is (checking a one-row frame costs microseconds, the cleaner a millisecond).
+    A cleaner not fitted by this package's rules (no ``column_types_``) is
+    always called.
     """
-    if cleaner is None or converting_cleaner(cleaner) is not None:
+    if cleaner is None:
+        return None
+    kinds = set(getattr(cleaner, "column_types_", {"?": "unknown"}).values())
+    if kinds & set(CONVERTED_TYPES) or "unknown" in kinds:
         return cleaner
     return cleaner if has_infinite(X) else None
 
@@ -306,8 +301,8 @@ def _convert(col, kind, dtype):
     if kind == "categorical":
         return col.map(str, na_action="ignore").astype(object)
     if kind == "boolean":
-        values = [_as_boolean(v) for v in col.to_numpy(dtype=object)]
-        return pd.Series(pd.array(values, dtype="boolean"), index=col.index)
+        words = col.astype(str).str.strip().str.lower().map(_BOOLEAN_WORDS)
+        return pd.Series(pd.array(words.to_numpy(), dtype="boolean"), index=col.index)
     return None
 
 
@@ -316,21 +311,13 @@ def _is_bool(value):
     return isinstance(value, (bool, np.bool_))
 
 
-_TRUE = frozenset({"true", "t", "yes", "y", "1"})
-_FALSE = frozenset({"false", "f", "no", "n", "0"})
-
-
-def _as_boolean(value):
-    """A value sent for a boolean column: true/false, 1/0 or their words; None
-    for anything else (missing: counted as invalid unless it was missing)."""
-    if _is_bool(value):
-        return bool(value)
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return bool(value) if value in (0, 1) else None
-    if isinstance(value, str):
-        word = value.strip().lower()
-        return True if word in _TRUE else False if word in _FALSE else None
-    return None
+# What a value sent for a boolean column reads as, written as text and
+# lower-cased: the cleaner's yes/no words, and 1/0 (anything else is missing).
+_BOOLEAN_WORDS = {
+    word: value
+    for pair in (*BOOLEAN_PAIRS, ("1", "0"), ("1.0", "0.0"))
+    for word, value in zip(pair, (True, False))
+}
 
 
 def _judge_drift(checker, X, report):
@@ -455,7 +442,8 @@ def row_problems(model, raw, clean, report):
             lost = col.notna().to_numpy() & clean[column].isna().to_numpy()
             text = col[lost].map(lambda v: str(v).strip().lower())
             lost[lost] = ~(col[lost].map(type).eq(str) & text.isin(markers)).to_numpy()
-            infinite = lost & col.map(_is_infinite).to_numpy(dtype=bool)
+            infinite = np.zeros(len(col), dtype=bool)
+            infinite[lost] = col[lost].map(is_infinite).to_numpy(dtype=bool)
             add(column, "infinite", infinite)
             add(column, "invalid", lost & ~infinite)
     if report.violations is not None and checker is not None:
@@ -469,10 +457,6 @@ def row_problems(model, raw, clean, report):
                 if mask is not None:
                     add(column, _ROW_KINDS.get(str(check), str(check)), mask)
     return rows
-
-
-def _is_infinite(value):
-    return isinstance(value, (float, np.floating)) and bool(np.isinf(value))
 
 
 def _missing_markers(cleaner):
